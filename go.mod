@@ -1,0 +1,3 @@
+module github.com/wsclient/wsclient
+
+go 1.26.8
