@@ -1,0 +1,462 @@
+package wsclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/proxy"
+
+	"github.com/wsclient/wsclient/internal/handshake"
+)
+
+// Dialer holds the options for connecting to a WebSocket server. The zero
+// value is usable: TLS verification on, proxies from the environment, safe
+// limits. A Dialer is safe for concurrent use once configured.
+type Dialer struct {
+	// Header holds extra request headers (Authorization, Cookie, User-Agent,
+	// Host ...). The handshake's own headers (Upgrade, Connection,
+	// Sec-WebSocket-*) may not be set here.
+	Header http.Header
+
+	// Origin, if set, is sent as the Origin header.
+	Origin string
+
+	// Subprotocols are offered in Sec-WebSocket-Protocol, in order of
+	// preference. The server's choice is Conn.Subprotocol.
+	Subprotocols []string
+
+	// TLSConfig configures wss:// connections. Nil means the system roots,
+	// full certificate and host-name verification, and SNI from the URL.
+	// ServerName is filled from the URL when empty.
+	TLSConfig *tls.Config
+
+	// InsecureSkipVerifyDangerously turns off verification of the server's
+	// certificate chain and host name for wss:// URLs. Anyone on the path can
+	// then read and change the traffic. It exists for local experiments; a
+	// warning is logged on every dial that uses it.
+	InsecureSkipVerifyDangerously bool
+
+	// NetDialContext dials the TCP (or other stream) connection; nil means a
+	// net.Dialer. Use it for socket options, Unix sockets or test networks.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Proxy returns the proxy for a request: http://, https:// (CONNECT) or
+	// socks5:// URLs, with optional user:password. Nil means
+	// http.ProxyFromEnvironment (which never proxies localhost); use
+	// NoProxy to dial directly.
+	Proxy func(*http.Request) (*url.URL, error)
+
+	// Jar, if set, supplies cookies for the handshake request and stores the
+	// ones the server sets in its response.
+	Jar http.CookieJar
+
+	// HandshakeTimeout bounds dialing, the TLS handshake and the HTTP upgrade
+	// together. Zero means 30 seconds.
+	HandshakeTimeout time.Duration
+
+	// MaxResponseHeaderBytes bounds the handshake response header. Zero
+	// means 64 KiB.
+	MaxResponseHeaderBytes int
+
+	// MaxMessageSize bounds the size of a received message (after
+	// decompression). A larger message closes the connection with 1009 and
+	// ErrMessageTooBig. Zero means 32 MiB; negative means no limit.
+	MaxMessageSize int64
+
+	// ReadBufferSize and WriteBufferSize size the connection's buffers. Zero
+	// means 4 KiB each. The write buffer is only allocated on first write.
+	ReadBufferSize, WriteBufferSize int
+
+	// FragmentSize is the frame payload size used by writers from
+	// NextWriter. Zero means 4 KiB.
+	FragmentSize int
+
+	// CloseTimeout bounds each wait in the close handshake. Zero means 5
+	// seconds.
+	CloseTimeout time.Duration
+
+	// Compression, if set, offers permessage-deflate (RFC 7692).
+	Compression *CompressionOptions
+
+	// Logger receives debug and warning logs. Nil means silent.
+	Logger *slog.Logger
+}
+
+// DefaultDialer is the Dialer used by Dial.
+var DefaultDialer = &Dialer{}
+
+// NoProxy is a Dialer.Proxy function that never uses a proxy.
+func NoProxy(*http.Request) (*url.URL, error) { return nil, nil }
+
+// Dial connects to url with DefaultDialer.
+func Dial(ctx context.Context, url string) (*Conn, error) {
+	return DefaultDialer.Dial(ctx, url)
+}
+
+const (
+	defaultHandshakeTimeout = 30 * time.Second
+	defaultMaxHeader        = 64 << 10
+	defaultMaxMessage       = 32 << 20
+	defaultCloseTimeout     = 5 * time.Second
+)
+
+// DialError wraps a failure to reach the server (DNS, TCP, proxy) or to
+// complete TLS. errors.As a *tls.CertificateVerificationError to tell a
+// certificate problem apart.
+type DialError struct {
+	Op  string // "dial", "proxy", "tls"
+	Err error
+}
+
+func (e *DialError) Error() string { return "websocket: " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *DialError) Unwrap() error { return e.Err }
+
+// parseURL checks a ws:// or wss:// URL and returns it with the port filled
+// in, the network address to dial, and any user info as a Basic
+// Authorization value.
+func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
+	u, err = url.Parse(raw)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("websocket: bad URL: %w", err)
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return nil, "", "", fmt.Errorf("websocket: bad URL scheme %q: want ws or wss", u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return nil, "", "", fmt.Errorf("websocket: URL %q has no host", raw)
+	}
+	if u.Fragment != "" {
+		u.Fragment = ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "wss" {
+			port = "443"
+		}
+	}
+	addr = net.JoinHostPort(u.Hostname(), port)
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw))
+		u.User = nil
+	}
+	return u, addr, auth, nil
+}
+
+// Dial connects to a ws:// or wss:// URL and performs the opening handshake.
+// ctx bounds the whole connection set-up (with HandshakeTimeout); it does not
+// affect the connection once Dial has returned.
+//
+// A refused or invalid upgrade returns a *HandshakeError; a failure to reach
+// the server or to complete TLS returns a *DialError.
+func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
+	u, addr, auth, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	timeout := d.HandshakeTimeout
+	if timeout == 0 {
+		timeout = defaultHandshakeTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	nc, err := d.dialNet(ctx, u, addr)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
+	c, err := d.upgrade(ctx, nc, u, auth)
+	if !stop() || err != nil {
+		nc.Close()
+		if err == nil || ctx.Err() != nil {
+			err = &DialError{Op: "handshake", Err: ctx.Err()}
+		}
+		return nil, err
+	}
+	nc.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// dialNet opens the stream to the server: directly, through a proxy, and
+// with TLS for wss.
+func (d *Dialer) dialNet(ctx context.Context, u *url.URL, addr string) (net.Conn, error) {
+	netDial := d.NetDialContext
+	if netDial == nil {
+		var nd net.Dialer
+		netDial = nd.DialContext
+	}
+	proxyFn := d.Proxy
+	if proxyFn == nil {
+		proxyFn = http.ProxyFromEnvironment
+	}
+	pu := *u
+	pu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+	proxyURL, err := proxyFn(&http.Request{URL: &pu, Header: http.Header{}})
+	if err != nil {
+		return nil, &DialError{Op: "proxy", Err: err}
+	}
+	var nc net.Conn
+	if proxyURL == nil {
+		nc, err = netDial(ctx, "tcp", addr)
+		if err != nil {
+			return nil, &DialError{Op: "dial", Err: err}
+		}
+	} else {
+		nc, err = d.dialProxy(ctx, proxyURL, addr, netDial)
+		if err != nil {
+			return nil, &DialError{Op: "proxy", Err: err}
+		}
+	}
+	if u.Scheme != "wss" {
+		return nc, nil
+	}
+	cfg := d.TLSConfig.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = u.Hostname()
+	}
+	// The upgrade is HTTP/1.1; never let ALPN pick h2.
+	cfg.NextProtos = []string{"http/1.1"}
+	if d.InsecureSkipVerifyDangerously {
+		cfg.InsecureSkipVerify = true
+	}
+	if cfg.InsecureSkipVerify && d.Logger != nil {
+		d.Logger.Warn("wsclient: TLS certificate verification is OFF for this connection", "url", u.String())
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, &DialError{Op: "tls", Err: err}
+	}
+	return tc, nil
+}
+
+// dialProxy connects to addr through an HTTP CONNECT or SOCKS5 proxy.
+func (d *Dialer) dialProxy(ctx context.Context, pu *url.URL, addr string, netDial func(context.Context, string, string) (net.Conn, error)) (net.Conn, error) {
+	switch pu.Scheme {
+	case "socks5", "socks5h":
+		var auth *proxy.Auth
+		if pu.User != nil {
+			pw, _ := pu.User.Password()
+			auth = &proxy.Auth{User: pu.User.Username(), Password: pw}
+		}
+		sd, err := proxy.SOCKS5("tcp", pu.Host, auth, ctxDialer(netDial))
+		if err != nil {
+			return nil, err
+		}
+		return sd.(proxy.ContextDialer).DialContext(ctx, "tcp", addr)
+	case "http", "https":
+	default:
+		return nil, fmt.Errorf("unsupported proxy scheme %q", pu.Scheme)
+	}
+	paddr := pu.Host
+	if pu.Port() == "" {
+		paddr = net.JoinHostPort(pu.Hostname(), map[string]string{"http": "80", "https": "443"}[pu.Scheme])
+	}
+	nc, err := netDial(ctx, "tcp", paddr)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
+	defer stop()
+	if pu.Scheme == "https" {
+		tc := tls.Client(nc, &tls.Config{ServerName: pu.Hostname(), NextProtos: []string{"http/1.1"}})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		nc = tc
+	}
+	req := "CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n"
+	if pu.User != nil {
+		pw, _ := pu.User.Password()
+		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(pu.User.Username()+":"+pw)) + "\r\n"
+	}
+	req += "\r\n"
+	if _, err := io.WriteString(nc, req); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	// Read the reply byte by byte so no tunnelled byte is consumed.
+	br := bufio.NewReaderSize(&oneByteReader{nc}, 16)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("bad CONNECT response: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		nc.Close()
+		return nil, fmt.Errorf("proxy refused CONNECT: %s", resp.Status)
+	}
+	nc.SetDeadline(time.Time{})
+	return nc, nil
+}
+
+type oneByteReader struct{ r io.Reader }
+
+func (o *oneByteReader) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return o.r.Read(p)
+}
+
+type ctxDialer func(context.Context, string, string) (net.Conn, error)
+
+func (f ctxDialer) Dial(network, addr string) (net.Conn, error) {
+	return f(context.Background(), network, addr)
+}
+
+func (f ctxDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return f(ctx, network, addr)
+}
+
+// limitedReader fails once more than n bytes have been read.
+type limitedReader struct {
+	r io.Reader
+	n int
+}
+
+var errHeaderTooLarge = errors.New("handshake response header too large")
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errHeaderTooLarge
+	}
+	if len(p) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= n
+	return n, err
+}
+
+// upgrade sends the handshake request and validates the response.
+func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth string) (*Conn, error) {
+	key := handshake.NewKey()
+	hdr := d.Header.Clone()
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	if auth != "" && hdr.Get("Authorization") == "" {
+		hdr.Set("Authorization", auth)
+	}
+	if d.Jar != nil {
+		hu := *u
+		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+		for _, ck := range d.Jar.Cookies(&hu) {
+			hdr.Add("Cookie", ck.String())
+		}
+	}
+	var offer string
+	if d.Compression != nil {
+		offer = d.Compression.offer()
+	}
+	req := handshake.Request{URL: u, Key: key, Origin: d.Origin, Subprotocols: d.Subprotocols, Extensions: offer, Header: hdr}
+	b, err := req.Append(make([]byte, 0, 512))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := nc.Write(b); err != nil {
+		return nil, &DialError{Op: "handshake", Err: err}
+	}
+	maxHdr := d.MaxResponseHeaderBytes
+	if maxHdr <= 0 {
+		maxHdr = defaultMaxHeader
+	}
+	lr := &limitedReader{r: nc, n: maxHdr}
+	br := bufio.NewReaderSize(lr, 4096)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
+	if err != nil {
+		if errors.Is(err, errHeaderTooLarge) {
+			return nil, &HandshakeError{Reason: fmt.Sprintf("response header over %d bytes", maxHdr)}
+		}
+		if ctx.Err() != nil {
+			return nil, &DialError{Op: "handshake", Err: ctx.Err()}
+		}
+		return nil, &HandshakeError{Reason: "reading the response: " + err.Error()}
+	}
+	if d.Jar != nil {
+		hu := *u
+		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+		if cks := resp.Cookies(); len(cks) > 0 {
+			d.Jar.SetCookies(&hu, cks)
+		}
+	}
+	res, err := handshake.Check(resp, key, d.Subprotocols, d.Compression != nil)
+	if err != nil {
+		he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.(*handshake.Failure).Reason}
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			lr.n = 1 << 62
+			nc.SetReadDeadline(time.Now().Add(time.Second))
+			he.Body, _ = io.ReadAll(io.LimitReader(resp.Body, MaxHandshakeErrorBody))
+		}
+		return nil, he
+	}
+	var neg *negotiated
+	if len(res.Extensions) > 0 {
+		neg, err = d.Compression.accept(res.Extensions)
+		if err != nil {
+			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.Error()}
+		}
+	}
+	// Bytes the server sent right after the response (a first frame in the
+	// same packet) stay in br; hand them to the frame reader.
+	leftover, _ := br.Peek(br.Buffered())
+	cfg := connConfig{
+		maxMessage:   d.MaxMessageSize,
+		fragmentSize: d.FragmentSize,
+		closeTimeout: d.CloseTimeout,
+		writeBufSize: d.WriteBufferSize,
+		logger:       d.Logger,
+	}
+	if cfg.maxMessage == 0 {
+		cfg.maxMessage = defaultMaxMessage
+	}
+	if cfg.fragmentSize <= 0 {
+		cfg.fragmentSize = 4096
+	}
+	if cfg.closeTimeout <= 0 {
+		cfg.closeTimeout = defaultCloseTimeout
+	}
+	if cfg.writeBufSize <= 0 {
+		cfg.writeBufSize = defaultBufSize + 14
+	}
+	rbs := d.ReadBufferSize
+	if rbs <= 0 {
+		rbs = defaultBufSize
+	}
+	c := newConn(nc, bytes.Clone(leftover), cfg, rbs)
+	c.subprotocol = res.Subprotocol
+	c.extensions = strings.Join(res.Extensions, ", ")
+	resp.Body = http.NoBody
+	c.resp = resp
+	if neg != nil {
+		c.setCompression(neg)
+	}
+	return c, nil
+}

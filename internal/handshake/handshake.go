@@ -1,0 +1,188 @@
+// Package handshake holds the client side of the RFC 6455 opening handshake
+// without I/O: key generation, the request bytes, and validation of the
+// server's response.
+package handshake
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// NewKey returns a fresh Sec-WebSocket-Key: 16 random bytes, base64.
+func NewKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// Accept returns the Sec-WebSocket-Accept value that answers key.
+func Accept(key string) string {
+	h := sha1.New()
+	h.Write([]byte(key))
+	h.Write([]byte(acceptGUID))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// Request describes the client's opening handshake.
+type Request struct {
+	URL          *url.URL // ws or wss URL; user info is ignored here
+	Key          string
+	Origin       string
+	Subprotocols []string
+	Extensions   string      // Sec-WebSocket-Extensions offer, empty for none
+	Header       http.Header // extra headers; may override Host and add others
+}
+
+// reserved request headers that the caller's Header may not set.
+var reserved = map[string]bool{
+	"Upgrade": true, "Connection": true, "Sec-Websocket-Key": true,
+	"Sec-Websocket-Version": true, "Sec-Websocket-Extensions": true,
+}
+
+// ErrReservedHeader is returned by Append when the extra headers try to set
+// a header that the handshake itself controls.
+var ErrReservedHeader = errors.New("handshake: extra headers may not set Upgrade, Connection, Sec-WebSocket-Key, -Version or -Extensions")
+
+// HostHeader returns the Host header value for u: host[:port], with the port
+// left out when it is the scheme's default.
+func HostHeader(u *url.URL) string {
+	host := u.Host
+	port := u.Port()
+	if (port == "80" && u.Scheme == "ws") || (port == "443" && u.Scheme == "wss") {
+		host = strings.TrimSuffix(host, ":"+port)
+	}
+	return host
+}
+
+// Append appends the HTTP/1.1 request bytes to dst.
+func (r *Request) Append(dst []byte) ([]byte, error) {
+	for k := range r.Header {
+		if reserved[http.CanonicalHeaderKey(k)] {
+			return dst, fmt.Errorf("%w: %s", ErrReservedHeader, k)
+		}
+	}
+	target := r.URL.RequestURI()
+	dst = append(dst, "GET "...)
+	dst = append(dst, target...)
+	dst = append(dst, " HTTP/1.1\r\nHost: "...)
+	if h := r.Header.Get("Host"); h != "" {
+		dst = append(dst, h...)
+	} else {
+		dst = append(dst, HostHeader(r.URL)...)
+	}
+	dst = append(dst, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "...)
+	dst = append(dst, r.Key...)
+	dst = append(dst, "\r\n"...)
+	if r.Origin != "" {
+		dst = appendHeader(dst, "Origin", r.Origin)
+	}
+	if len(r.Subprotocols) > 0 {
+		dst = appendHeader(dst, "Sec-WebSocket-Protocol", strings.Join(r.Subprotocols, ", "))
+	}
+	if r.Extensions != "" {
+		dst = appendHeader(dst, "Sec-WebSocket-Extensions", r.Extensions)
+	}
+	for k, vs := range r.Header {
+		ck := http.CanonicalHeaderKey(k)
+		if ck == "Host" || (ck == "Origin" && r.Origin != "") {
+			continue
+		}
+		for _, v := range vs {
+			dst = appendHeader(dst, k, v)
+		}
+	}
+	return append(dst, "\r\n"...), nil
+}
+
+func appendHeader(dst []byte, k, v string) []byte {
+	// Header values must not smuggle new lines into the request.
+	v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+	dst = append(dst, k...)
+	dst = append(dst, ": "...)
+	dst = append(dst, v...)
+	return append(dst, "\r\n"...)
+}
+
+// Result is what a valid 101 response negotiated.
+type Result struct {
+	Subprotocol string
+	Extensions  []string // raw Sec-WebSocket-Extensions values
+}
+
+// Failure is a handshake response that does not complete the upgrade. Reason
+// says why in words.
+type Failure struct {
+	StatusCode int
+	Reason     string
+}
+
+func (f *Failure) Error() string {
+	return fmt.Sprintf("handshake: %s (status %d)", f.Reason, f.StatusCode)
+}
+
+// Check validates the server's response to a request with the given key and
+// offered subprotocols. allowExtensions says whether the client offered any
+// extension; the caller validates the extension parameters themselves.
+func Check(resp *http.Response, key string, subprotocols []string, allowExtensions bool) (Result, error) {
+	var res Result
+	fail := func(format string, a ...any) (Result, error) {
+		return res, &Failure{StatusCode: resp.StatusCode, Reason: fmt.Sprintf(format, a...)}
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return fail("server refused the upgrade: %s", resp.Status)
+	}
+	if !headerHasToken(resp.Header, "Upgrade", "websocket") {
+		return fail("response Upgrade header is %q, want websocket", resp.Header.Get("Upgrade"))
+	}
+	if !headerHasToken(resp.Header, "Connection", "upgrade") {
+		return fail("response Connection header %q lacks the upgrade token", resp.Header.Get("Connection"))
+	}
+	if got := resp.Header.Values("Sec-Websocket-Accept"); len(got) != 1 || got[0] != Accept(key) {
+		return fail("Sec-WebSocket-Accept %q does not match the key", strings.Join(got, ", "))
+	}
+	protos := resp.Header.Values("Sec-Websocket-Protocol")
+	switch {
+	case len(protos) > 1:
+		return fail("more than one Sec-WebSocket-Protocol in the response")
+	case len(protos) == 1:
+		p := strings.TrimSpace(protos[0])
+		ok := false
+		for _, o := range subprotocols {
+			if o == p {
+				ok = true
+			}
+		}
+		if !ok {
+			return fail("server chose subprotocol %q, which was not offered", p)
+		}
+		res.Subprotocol = p
+	}
+	if exts := resp.Header.Values("Sec-Websocket-Extensions"); len(exts) > 0 {
+		if !allowExtensions {
+			return fail("server answered extensions %q, none were offered", strings.Join(exts, ", "))
+		}
+		res.Extensions = exts
+	}
+	return res, nil
+}
+
+// headerHasToken reports whether a comma-separated header contains token,
+// compared case-insensitively.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
