@@ -1,0 +1,145 @@
+package handshake
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The example of RFC 6455 section 1.3.
+func TestAcceptRFCExample(t *testing.T) {
+	if got := Accept("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+		t.Fatalf("Accept = %q", got)
+	}
+}
+
+func TestNewKeyIsFreshAndSixteenBytes(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		k := NewKey()
+		if len(k) != 24 || !strings.HasSuffix(k, "==") {
+			t.Fatalf("key %q is not 16 bytes of base64", k)
+		}
+		if seen[k] {
+			t.Fatal("repeated key")
+		}
+		seen[k] = true
+	}
+}
+
+func TestRequestBytes(t *testing.T) {
+	u, _ := url.Parse("ws://[::1]:8080/chat?room=1")
+	r := Request{URL: u, Key: "k", Origin: "http://o", Subprotocols: []string{"a", "b"}, Extensions: "permessage-deflate",
+		Header: http.Header{"X-Test": {"1\r\nInjected: yes"}}}
+	b, err := r.Append(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b)))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	checks := map[string]string{
+		"Host": "[::1]:8080", "Upgrade": "websocket", "Connection": "Upgrade", "Sec-Websocket-Version": "13",
+		"Sec-Websocket-Key": "k", "Origin": "http://o", "Sec-Websocket-Protocol": "a, b",
+		"Sec-Websocket-Extensions": "permessage-deflate", "Injected": "",
+	}
+	for k, want := range checks {
+		got := req.Header.Get(k)
+		if k == "Host" {
+			got = req.Host
+		}
+		if got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if req.RequestURI != "/chat?room=1" || req.Method != "GET" {
+		t.Errorf("request line %s %s", req.Method, req.RequestURI)
+	}
+	u2, _ := url.Parse("wss://example.com:443")
+	r2 := Request{URL: u2, Key: "k"}
+	b2, _ := r2.Append(nil)
+	if !bytes.Contains(b2, []byte("GET / HTTP/1.1\r\nHost: example.com\r\n")) {
+		t.Errorf("default port not elided / empty path not /: %q", b2)
+	}
+	r2.Header = http.Header{"Sec-WebSocket-Key": {"x"}}
+	if _, err := r2.Append(nil); !errors.Is(err, ErrReservedHeader) {
+		t.Errorf("reserved header accepted: %v", err)
+	}
+}
+
+func response(status string, hdr ...string) *http.Response {
+	raw := "HTTP/1.1 " + status + "\r\n" + strings.Join(hdr, "\r\n")
+	if len(hdr) > 0 {
+		raw += "\r\n"
+	}
+	raw += "\r\n"
+	resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(raw)), nil)
+	if err != nil {
+		panic(err)
+	}
+	return resp
+}
+
+func TestCheck(t *testing.T) {
+	key := "dGhlIHNhbXBsZSBub25jZQ=="
+	acc := "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+	ok := []string{"Upgrade: WebSocket", "Connection: keep-alive, Upgrade", acc}
+	cases := []struct {
+		name   string
+		resp   *http.Response
+		protos []string
+		exts   bool
+		fail   string
+	}{
+		{"valid, case-insensitive tokens", response("101 Switching Protocols", ok...), nil, false, ""},
+		{"refused", response("403 Forbidden"), nil, false, "refused"},
+		{"200", response("200 OK", ok...), nil, false, "refused"},
+		{"no upgrade", response("101 Switching Protocols", "Connection: Upgrade", acc), nil, false, "Upgrade"},
+		{"no connection", response("101 Switching Protocols", "Upgrade: websocket", acc), nil, false, "Connection"},
+		{"bad accept", response("101 Switching Protocols", "Upgrade: websocket", "Connection: upgrade", "Sec-WebSocket-Accept: xxx"), nil, false, "Accept"},
+		{"missing accept", response("101 Switching Protocols", "Upgrade: websocket", "Connection: upgrade"), nil, false, "Accept"},
+		{"protocol offered", response("101 Switching Protocols", append(ok, "Sec-WebSocket-Protocol: chat")...), []string{"x", "chat"}, false, ""},
+		{"protocol not offered", response("101 Switching Protocols", append(ok, "Sec-WebSocket-Protocol: evil")...), []string{"chat"}, false, "not offered"},
+		{"protocol with none offered", response("101 Switching Protocols", append(ok, "Sec-WebSocket-Protocol: chat")...), nil, false, "not offered"},
+		{"extension not offered", response("101 Switching Protocols", append(ok, "Sec-WebSocket-Extensions: permessage-deflate")...), nil, false, "extensions"},
+		{"extension offered", response("101 Switching Protocols", append(ok, "Sec-WebSocket-Extensions: permessage-deflate")...), nil, true, ""},
+	}
+	for _, c := range cases {
+		_, err := Check(c.resp, key, c.protos, c.exts)
+		if c.fail == "" && err != nil {
+			t.Errorf("%s: unexpected %v", c.name, err)
+		}
+		if c.fail != "" {
+			var f *Failure
+			if !errors.As(err, &f) || !strings.Contains(err.Error(), c.fail) {
+				t.Errorf("%s: got %v, want a failure mentioning %q", c.name, err, c.fail)
+			}
+		}
+	}
+}
+
+// FuzzResponse feeds arbitrary bytes through the response parser
+// (net/http.ReadResponse) and the validation: neither may panic, and
+// whatever passes must carry the right accept value.
+func FuzzResponse(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad"))
+	f.Add([]byte("HTTP/1.0 101\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n\x81\x02hi"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(b)), nil)
+		if err != nil {
+			return
+		}
+		_, err = Check(resp, "dGhlIHNhbXBsZSBub25jZQ==", []string{"chat"}, true)
+		if err == nil {
+			if resp.StatusCode != 101 || resp.Header.Get("Sec-Websocket-Accept") != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+				t.Fatalf("accepted a bad response: %q", b)
+			}
+		}
+	})
+}
