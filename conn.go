@@ -228,8 +228,9 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 		return 0, dst, c.ctxErr(ctx, err)
 	}
 	for {
-		if !c.msgDefl && c.fremain > 0 {
-			// Grow once to hold the whole frame.
+		if !c.msgDefl {
+			// Grow once to hold the whole frame. At the end of a frame an
+			// empty read moves on to the next frame or reports the end.
 			if need := len(dst) + int(c.fremain); need > cap(dst) {
 				nd := make([]byte, len(dst), max(need, 2*cap(dst)))
 				copy(nd, dst)
