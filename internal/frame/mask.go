@@ -32,7 +32,18 @@ func MaskCopy(dst, src []byte, key [4]byte, pos int) int {
 	_ = dst[n-1]
 	k32 := bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*(pos&3))
 	i := 0
-	if n >= largeMask {
+	if hasVectorMask && n >= 128 {
+		k64 := uint64(k32) | uint64(k32)<<32
+		i = maskVector(dst[:n], src, k64)
+		if i == n {
+			return (pos + n) & 3
+		}
+		src = src[i:]
+		dst = dst[i:]
+		n -= i
+		pos += i
+		i = 0
+	} else if n >= largeMask {
 		var stride [maskStride]byte
 		k64 := uint64(k32) | uint64(k32)<<32
 		for j := 0; j < maskStride; j += 8 {

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package frame
+
+const hasVectorMask = false
+
+func maskVector(dst, src []byte, k64 uint64) int { return 0 }
