@@ -315,6 +315,16 @@ func TestNodeWSPlain(t *testing.T) {
 		t.Errorf("subprotocol %q chosen, want none", got)
 	}
 	checkBehaviours(t, p)
+
+	t.Run("close-invalid-code", func(t *testing.T) {
+		w := dialPeer(t, p, "/close?code=1005&reason=x")
+		if n, err := io.Copy(io.Discard, w.br); err != nil || n != 0 {
+			t.Fatalf("got %d bytes, %v; want the connection dropped without a frame", n, err)
+		}
+		if _, ok := p.WaitEvent(ioTimeout, func(e Event) bool { return e.Kind == "error" && strings.Contains(e.URL, "code=1005") }); !ok {
+			t.Fatalf("no error event; events %+v", p.Events())
+		}
+	})
 }
 
 func TestNodeWSDeflate(t *testing.T) {

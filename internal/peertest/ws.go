@@ -58,7 +58,9 @@ type NodeOptions struct {
 //	                                    one message per message
 //	/close?code=N&reason=R&after=K      echo K messages (default 0), then close
 //	                                    with code N and reason R (no code: an
-//	                                    empty close frame)
+//	                                    empty close frame; a code ws refuses
+//	                                    to send, such as 1005: TCP is dropped
+//	                                    and an "error" Event reported)
 //	/ping?payload=P                     send a ping with payload P (default
 //	                                    "hello"); when the pong arrives, send
 //	                                    the text message "pong:" + its payload;
