@@ -188,7 +188,6 @@ func FuzzParseClose(f *testing.F) {
 	})
 }
 
-var sink []byte
 
 func BenchmarkMask(b *testing.B) {
 	key := [4]byte{1, 2, 3, 4}
