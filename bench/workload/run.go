@@ -1,0 +1,354 @@
+package workload
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsclient/wsclient/bench/contenders"
+)
+
+// pinger drives sequential round trips on one connection from its reading
+// goroutine: each echo triggers the next write, so no goroutine hand-off is
+// measured, only the client library and the loopback.
+type pinger struct {
+	conn    contenders.Conn
+	payload []byte
+	f       *failer
+	// gen publishes the fields below from begin to the reading goroutine
+	// (an atomic store/load pair, so the race detector sees the order).
+	gen       atomic.Int64
+	remaining int
+	record    bool
+	first     bool          // the next echo is the first of a phase
+	wrote     chan struct{} // closed when begin's own write has returned
+	sent      time.Time
+	lat       []time.Duration
+	done      chan struct{}
+}
+
+func (p *pinger) begin(k int, record bool) <-chan struct{} {
+	p.remaining = k
+	p.record = record
+	p.lat = p.lat[:0]
+	p.done = make(chan struct{})
+	p.first = true
+	p.wrote = make(chan struct{})
+	wrote := p.wrote
+	p.sent = time.Now()
+	done := p.done
+	p.gen.Add(1)
+	if err := p.conn.Write(p.payload); err != nil {
+		p.f.fail(fmt.Errorf("write: %w", err))
+	}
+	close(wrote)
+	return done
+}
+
+func (p *pinger) onMessage(b []byte) {
+	p.gen.Load()
+	now := time.Now()
+	if p.first {
+		// Writes must not overlap: the echo can arrive before begin's
+		// Write has returned (gorilla panics on that, rightly).
+		<-p.wrote
+		p.first = false
+	}
+	if len(b) != len(p.payload) {
+		p.f.fail(errShort)
+		return
+	}
+	if p.record {
+		p.lat = append(p.lat, now.Sub(p.sent))
+	}
+	p.remaining--
+	if p.remaining == 0 {
+		close(p.done)
+		return
+	}
+	p.sent = now
+	if err := p.conn.Write(p.payload); err != nil {
+		p.f.fail(fmt.Errorf("write: %w", err))
+	}
+}
+
+func newPinger(f *failer, size, k int) *pinger {
+	return &pinger{payload: bytes.Repeat([]byte{'p'}, size), f: f, lat: make([]time.Duration, 0, k)}
+}
+
+func sequential(ctx context.Context, env Env, size, n int) (Result, error) {
+	f := newFailer()
+	var ending atomic.Bool
+	p := newPinger(f, size, n)
+	c, err := env.Contender.Dial(ctx, env.URL, contenders.Options{MaxMessageSize: maxMessage},
+		contenders.Handler{Message: p.onMessage, Closed: closedHandler(f, &ending)})
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	defer func() { ending.Store(true); _ = c.Close() }()
+	p.conn = c
+	if err := wait(ctx, f, p.begin(max(100, n/20), false)); err != nil {
+		return nil, err
+	}
+	m := startMeter(env.Hooks)
+	done := p.begin(n, true)
+	if err := wait(ctx, f, done); err != nil {
+		return nil, err
+	}
+	m.stop()
+	return Result{
+		"rt_per_s":       float64(n) / m.Elapsed.Seconds(),
+		"p50_us":         micros(percentile(p.lat, 0.50)),
+		"p99_us":         micros(percentile(p.lat, 0.99)),
+		"cpu_us_per_msg": micros(m.CPU) / float64(n),
+		"allocs_per_msg": float64(m.Allocs) / float64(n),
+	}, nil
+}
+
+// sink checks and counts echoes of a pipelined run on the reading goroutine.
+type sink struct {
+	f      *failer
+	check  func(seq uint64, b []byte) bool
+	gen    atomic.Int64 // publishes target and done, as in pinger
+	expect uint64
+	target uint64
+	done   chan struct{}
+}
+
+func (s *sink) until(target uint64) <-chan struct{} {
+	s.target = target
+	s.done = make(chan struct{})
+	done := s.done
+	s.gen.Add(1)
+	return done
+}
+
+func (s *sink) onMessage(b []byte) {
+	s.gen.Load()
+	if !s.check(s.expect, b) {
+		s.f.fail(fmt.Errorf("echo %d: wrong length or content (got %d bytes)", s.expect, len(b)))
+		return
+	}
+	s.expect++
+	if s.expect == s.target {
+		close(s.done)
+	}
+}
+
+// pipelineRun writes n messages from one writer goroutine while the reading
+// goroutine checks the echoes, after a warm-up of warm messages.
+func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm int,
+	payload func(seq uint64) []byte, check func(seq uint64, b []byte) bool) (Result, error) {
+	f := newFailer()
+	var ending atomic.Bool
+	s := &sink{f: f, check: check}
+	c, err := env.Contender.Dial(ctx, env.URL, opt, contenders.Handler{Message: s.onMessage, Closed: closedHandler(f, &ending)})
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	defer func() { ending.Store(true); _ = c.Close() }()
+	if opt.Compression && !c.Compressed() {
+		return nil, errors.New("permessage-deflate was not negotiated")
+	}
+	var seq uint64
+	prev := make(chan struct{})
+	close(prev)
+	send := func(k int) <-chan struct{} {
+		done := s.until(seq + uint64(k))
+		start := seq
+		seq += uint64(k)
+		after, finished := prev, make(chan struct{})
+		prev = finished
+		go func() {
+			defer close(finished)
+			<-after // one writer at a time, in order, as the adapters require
+			for i := start; i < start+uint64(k); i++ {
+				if err := c.Write(payload(i)); err != nil {
+					f.fail(fmt.Errorf("write %d: %w", i, err))
+					return
+				}
+			}
+		}()
+		return done
+	}
+	if err := wait(ctx, f, send(warm)); err != nil {
+		return nil, err
+	}
+	m := startMeter(env.Hooks)
+	done := send(n)
+	if err := wait(ctx, f, done); err != nil {
+		return nil, err
+	}
+	m.stop()
+	return Result{
+		"msg_per_s":      float64(n) / m.Elapsed.Seconds(),
+		"cpu_us_per_msg": micros(m.CPU) / float64(n),
+		"allocs_per_msg": float64(m.Allocs) / float64(n),
+	}, nil
+}
+
+func pipeline(ctx context.Context, env Env, size, n int) (Result, error) {
+	buf := bytes.Repeat([]byte{'b'}, size)
+	warm := min(n/10+1, 1000)
+	if size >= 1<<20 {
+		warm = 2
+	}
+	return pipelineRun(ctx, env, contenders.Options{MaxMessageSize: maxMessage}, n, warm,
+		func(seq uint64) []byte {
+			binary.LittleEndian.PutUint64(buf, seq)
+			return buf
+		},
+		func(seq uint64, b []byte) bool {
+			return len(b) == size && binary.LittleEndian.Uint64(b) == seq
+		})
+}
+
+// jsonSet is the set of distinct documents the compression workload cycles
+// through.
+var jsonSet = JSONMessages(16, 4096)
+
+func compressed(ctx context.Context, env Env, n int) (Result, error) {
+	k := uint64(len(jsonSet))
+	return pipelineRun(ctx, env, contenders.Options{Text: true, Compression: true, MaxMessageSize: maxMessage},
+		n, min(n/10+1, 500),
+		func(seq uint64) []byte { return jsonSet[seq%k] },
+		func(seq uint64, b []byte) bool { return bytes.Equal(b, jsonSet[seq%k]) })
+}
+
+func concurrent(ctx context.Context, env Env, conns, k int) (Result, error) {
+	f := newFailer()
+	var ending atomic.Bool
+	ps := make([]*pinger, conns)
+	for i := range ps {
+		ps[i] = newPinger(f, 64, k)
+	}
+	cs, err := dialMany(ctx, env, contenders.Options{MaxMessageSize: maxMessage, ManyConns: true},
+		func(i int) contenders.Handler {
+			return contenders.Handler{Message: ps[i].onMessage, Closed: closedHandler(f, &ending)}
+		}, conns, 32)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { ending.Store(true); closeAll(cs) }()
+	for i, c := range cs {
+		ps[i].conn = c
+	}
+	round := func(k int, record bool) error {
+		dones := make([]<-chan struct{}, len(ps))
+		for i, p := range ps {
+			dones[i] = p.begin(k, record)
+		}
+		for _, d := range dones {
+			if err := wait(ctx, f, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := round(2, false); err != nil {
+		return nil, err
+	}
+	m := startMeter(env.Hooks)
+	if err := round(k, true); err != nil {
+		return nil, err
+	}
+	m.stop()
+	var lat []time.Duration
+	for _, p := range ps {
+		lat = append(lat, p.lat...)
+	}
+	total := float64(conns * k)
+	return Result{
+		"rt_per_s":       total / m.Elapsed.Seconds(),
+		"p50_us":         micros(percentile(lat, 0.50)),
+		"p99_us":         micros(percentile(lat, 0.99)),
+		"cpu_us_per_msg": micros(m.CPU) / total,
+	}, nil
+}
+
+// memNow returns heap-in-use plus stack-in-use bytes after two collections.
+func memNow() (uint64, int) {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse + ms.StackInuse, runtime.NumGoroutine()
+}
+
+func idle(ctx context.Context, env Env, n int) (Result, error) {
+	f := newFailer()
+	var ending atomic.Bool
+	var got atomic.Int64
+	done := make(chan struct{})
+	h := contenders.Handler{
+		Message: func(p []byte) {
+			if len(p) != 16 {
+				f.fail(errShort)
+			}
+			if got.Add(1) == int64(n) {
+				close(done)
+			}
+		},
+		Closed: closedHandler(f, &ending),
+	}
+	env.Hooks.start()
+	mem0, g0 := memNow()
+	cs, err := dialMany(ctx, env, contenders.Options{MaxMessageSize: maxMessage, ManyConns: true},
+		func(int) contenders.Handler { return h }, n, 32)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { ending.Store(true); closeAll(cs) }()
+	time.Sleep(300 * time.Millisecond) // let reading goroutines park
+	mem1, g1 := memNow()
+	env.Hooks.stop()
+	// Prove every connection is alive: one echo on each.
+	msg := make([]byte, 16)
+	for _, c := range cs {
+		if err := c.Write(msg); err != nil {
+			return nil, fmt.Errorf("write on idle connection: %w", err)
+		}
+	}
+	if err := wait(ctx, f, done); err != nil {
+		return nil, err
+	}
+	return Result{
+		"bytes_per_conn":      (float64(mem1) - float64(mem0)) / float64(n),
+		"goroutines_per_conn": float64(g1-g0) / float64(n),
+	}, nil
+}
+
+func handshakes(ctx context.Context, env Env, n int) (Result, error) {
+	h := contenders.Handler{Message: func([]byte) {}, Closed: func(error) {}}
+	opt := contenders.Options{MaxMessageSize: maxMessage}
+	one := func() error {
+		c, err := env.Contender.Dial(ctx, env.URL, opt, h)
+		if err != nil {
+			return fmt.Errorf("dial: %w", err)
+		}
+		_ = c.Close() // a close error after a completed dial is not a handshake failure
+		return nil
+	}
+	for range 20 {
+		if err := one(); err != nil {
+			return nil, err
+		}
+	}
+	m := startMeter(env.Hooks)
+	for range n {
+		if err := one(); err != nil {
+			return nil, err
+		}
+	}
+	m.stop()
+	return Result{
+		"hs_per_s":       float64(n) / m.Elapsed.Seconds(),
+		"cpu_us_per_msg": micros(m.CPU) / float64(n),
+		"allocs_per_msg": float64(m.Allocs) / float64(n),
+	}, nil
+}
