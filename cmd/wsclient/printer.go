@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// printer writes events: received messages to stdout (one per line, text as
+// is, binary as hex or base64), status lines to stderr; or, with JSON, one
+// JSON object per event to stdout. It is safe for concurrent use.
+type printer struct {
+	mu           sync.Mutex
+	out          *bufio.Writer
+	errw         io.Writer
+	json         bool
+	base64       bool
+	showPingPong bool
+	quiet        bool
+	now          func() time.Time
+}
+
+// event is the JSON form of everything that happens on a connection. The
+// fields used depend on Event; see the help text.
+type event struct {
+	Event       string  `json:"event"`
+	Time        string  `json:"time"`
+	Type        string  `json:"type,omitempty"`
+	Data        *string `json:"data,omitempty"`
+	Encoding    string  `json:"encoding,omitempty"`
+	Size        *int    `json:"size,omitempty"`
+	URL         string  `json:"url,omitempty"`
+	Subprotocol string  `json:"subprotocol,omitempty"`
+	Extensions  string  `json:"extensions,omitempty"`
+	Code        int     `json:"code,omitempty"`
+	Reason      *string `json:"reason,omitempty"`
+	By          string  `json:"by,omitempty"`
+	Error       string  `json:"error,omitempty"`
+	Attempt     int     `json:"attempt,omitempty"`
+	DelayMS     *int64  `json:"delay_ms,omitempty"`
+}
+
+func newPrinter(stdout, stderr io.Writer) *printer {
+	return &printer{out: bufio.NewWriter(stdout), errw: stderr, now: time.Now}
+}
+
+func (p *printer) encodeBinary(b []byte) (string, string) {
+	if p.base64 {
+		return base64.StdEncoding.EncodeToString(b), "base64"
+	}
+	return hex.EncodeToString(b), "hex"
+}
+
+// emit writes a JSON event; the caller holds p.mu.
+func (p *printer) emit(e event) {
+	e.Time = p.now().UTC().Format(time.RFC3339Nano)
+	b, err := json.Marshal(e)
+	if err != nil { // cannot happen for this struct
+		b = []byte(`{"event":"error","error":"json encoding failed"}`)
+	}
+	p.out.Write(b)
+	p.out.WriteByte('\n')
+	p.out.Flush()
+}
+
+// statusLocked writes a human status line to stderr unless quiet.
+func (p *printer) statusLocked(format string, a ...any) {
+	if p.quiet {
+		return
+	}
+	fmt.Fprintf(p.errw, "wsclient: "+format+"\n", a...)
+}
+
+// message prints a received text or binary message.
+func (p *printer) message(binary bool, data []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		e := event{Event: "message", Type: "text", Size: ptr(len(data))}
+		var s string
+		if binary {
+			e.Type = "binary"
+			s, e.Encoding = p.encodeBinary(data)
+		} else {
+			s = string(data)
+		}
+		e.Data = &s
+		p.emit(e)
+		return
+	}
+	if binary {
+		s, _ := p.encodeBinary(data)
+		p.out.WriteString(s)
+	} else {
+		p.out.Write(data)
+	}
+	p.out.WriteByte('\n')
+	p.out.Flush()
+}
+
+// control prints a received ping or pong if asked to.
+func (p *printer) control(kind string, payload []byte) {
+	if !p.showPingPong {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, enc := p.encodeBinary(payload)
+	if p.json {
+		p.emit(event{Event: kind, Data: &s, Encoding: enc, Size: ptr(len(payload))})
+		return
+	}
+	if len(payload) == 0 {
+		fmt.Fprintf(p.errw, "wsclient: < %s\n", kind)
+	} else {
+		fmt.Fprintf(p.errw, "wsclient: < %s %s\n", kind, s)
+	}
+}
+
+// connected reports an established connection.
+func (p *printer) connected(url, subprotocol, extensions string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		p.emit(event{Event: "connect", URL: url, Subprotocol: subprotocol, Extensions: extensions})
+		return
+	}
+	msg := "connected to " + url
+	if subprotocol != "" {
+		msg += " (subprotocol " + subprotocol + ")"
+	}
+	if extensions != "" {
+		msg += " (extensions " + extensions + ")"
+	}
+	p.statusLocked("%s", msg)
+}
+
+// closed reports a completed or received close: by is "server" or "client".
+func (p *printer) closed(code int, reason, by string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		p.emit(event{Event: "close", Code: code, Reason: &reason, By: by})
+		return
+	}
+	if reason != "" {
+		p.statusLocked("closed by %s: %d %s", by, code, reason)
+	} else {
+		p.statusLocked("closed by %s: %d", by, code)
+	}
+}
+
+// disconnected reports the end of a connection for a reason other than a
+// close handshake. In text mode it prints only when status is set (the
+// final error message says it otherwise).
+func (p *printer) disconnected(err error, status bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		e := event{Event: "disconnect"}
+		if err != nil {
+			e.Error = err.Error()
+		}
+		p.emit(e)
+		return
+	}
+	if !status {
+		return
+	}
+	if err != nil {
+		p.statusLocked("disconnected: %v", err)
+	} else {
+		p.statusLocked("disconnected")
+	}
+}
+
+// reconnecting reports a reconnect attempt scheduled after delay.
+func (p *printer) reconnecting(attempt int, delay time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		p.emit(event{Event: "reconnect", Attempt: attempt, DelayMS: ptr(delay.Milliseconds())})
+		return
+	}
+	p.statusLocked("reconnecting in %v (attempt %d)", delay.Round(time.Millisecond), attempt)
+}
+
+// status writes a human status line on stderr (also in JSON mode), unless
+// quiet.
+func (p *printer) status(format string, a ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.statusLocked(format, a...)
+}
+
+// errorf writes an error line on stderr, even when quiet.
+func (p *printer) errorf(format string, a ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.errw, "wsclient: "+format+"\n", a...)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,114 @@
+package main
+
+// The help texts. Every flag defined in options.go and serve.go appears here
+// (a test checks it), and the exit codes match the constants in main.go.
+
+const mainHelp = `wsclient: a WebSocket client for the terminal.
+
+Usage:
+  wsclient demo                  run the sample handler against a local echo server
+  wsclient [flags] URL           connect to URL: stdin lines are sent, messages printed
+  wsclient serve [flags]         run a local echo server until Ctrl-C
+  wsclient help [demo|serve]     show this help, or a subcommand's
+
+Examples:
+  wsclient demo
+  wsclient serve                                  # prints ws://127.0.0.1:PORT
+  wsclient ws://127.0.0.1:PORT                    # type lines; Ctrl-D or Ctrl-C to end
+  printf 'a\nb\n' | wsclient ws://127.0.0.1:PORT  # prints a and b, exits 0
+  wsclient --json -H 'Authorization: Bearer T' wss://example.com/feed < /dev/null --wait -1
+  wsclient --keepalive 20s --reconnect --subprotocol chat.v1,chat.v0 wss://example.com/ws
+
+Connecting:
+  -H, --header 'Name: value'  add a request header (repeatable)
+  --origin URL                send an Origin header
+  --subprotocol NAME[,NAME]   offer subprotocols, in order of preference (repeatable)
+  --compress                  offer permessage-deflate compression
+  --timeout DURATION          limit for connecting and the opening handshake (default 30s)
+  --keepalive DURATION        send a ping every DURATION; after 3 unanswered pings the
+                              connection counts as lost (default 0: off)
+  --reconnect                 when the connection drops, reconnect with exponential
+                              backoff (with jitter) until stdin ends or Ctrl-C; lines
+                              typed meanwhile are sent after the reconnect
+  --max-message-size SIZE     largest message accepted, e.g. 65536, 64KiB, 16MiB
+                              (default 32MiB; -1: no limit); a larger one closes with 1009
+
+TLS (wss:// URLs):
+  --cacert FILE               trust the CA certificates in this PEM file (instead of the
+                              system's roots)
+  --cert FILE, --key FILE     present this client certificate and key (PEM)
+  --insecure                  DANGEROUS: do not verify the server's certificate at all
+
+Input and output:
+  --binary                    send each stdin line as a binary message (default: text)
+  --wait DURATION             after stdin ends, keep receiving for up to DURATION, then
+                              close normally (default 1s; 0: close at once; -1: stay
+                              until the server closes or Ctrl-C)
+  --json                      print one JSON object per line for each event, for scripts
+  --base64                    show binary payloads in base64 (default: hex)
+  --show-ping-pong            also show pings and pongs received from the server
+  -q, --quiet                 no status lines on stderr (errors are still shown)
+  -h, --help                  show this help
+
+Output:
+  Received text messages are printed to stdout as they are, one per line; binary
+  messages as one line of hex (or base64). Status lines (connected, closed, pings)
+  go to stderr, prefixed with "wsclient:".
+
+  With --json, stdout carries one JSON object per line, with "event" and "time"
+  (RFC 3339) and, per event:
+    connect     url, subprotocol, extensions
+    message     type ("text" or "binary"), data, size, and encoding ("hex" or
+                "base64") for binary data
+    ping, pong  data, encoding, size            (with --show-ping-pong)
+    close       code, reason, by ("server": the server closed; "client": we did)
+    disconnect  error: the connection ended without a close handshake
+    reconnect   attempt, delay_ms               (with --reconnect)
+  Errors are still written to stderr as text.
+
+Ending a session:
+  Ctrl-D (end of stdin) waits up to --wait for replies, then closes with 1000.
+  Ctrl-C or SIGTERM sends a close frame (1001, going away) and waits for the
+  server's answer; a second Ctrl-C exits at once (exit code 130).
+
+Exit codes:
+  0  the connection ended with a close handshake: closed by us, or by the server
+     with 1000 (normal), 1001 (going away) or no code
+  1  any other error (protocol violation by the server, message too big, I/O)
+  2  bad usage: unknown flag, missing or bad URL, unreadable --cacert/--cert file
+  3  handshake refused or invalid: the server answered e.g. 403 or 404, not 101
+  4  TLS failure: the handshake failed or the certificate was not trusted
+  5  connection lost: closed without a close frame, or keepalive pings unanswered
+  6  cannot connect: DNS, TCP connection refused, proxy, or --timeout expired
+  7  the server closed with another code (e.g. 1008 policy violation, 1011)
+`
+
+const demoHelp = `Usage: wsclient demo
+
+Starts an echo server on 127.0.0.1 (no network needed) and runs the sample
+handler against it with the callback Client: on connect it sends "message 1",
+answers each echo with "hello, this is message #N" (N from 2), and closes
+after the echo of message #4. It prints the four messages it receives, then
+the reason the client terminated. Exit code 0 on success.
+`
+
+const serveHelp = `Usage: wsclient serve [flags]
+
+Runs an echo server (the wstest package's) until Ctrl-C: it echoes text and
+binary messages, answers pings and the close handshake. The first line on
+stdout is its URL.
+
+Flags:
+  --addr HOST:PORT     listen address (default 127.0.0.1:0: a free port on loopback)
+  --tls                serve wss:// with a fresh self-signed certificate; its PEM is
+                       written to a file (see --cacert-out) for wsclient --cacert
+  --cacert-out FILE    where to write the certificate (default: a temporary file,
+                       removed when the server stops)
+  --compress           accept permessage-deflate compression
+  -h, --help           show this help
+
+Examples:
+  wsclient serve
+  wsclient serve --addr 127.0.0.1:8080 --compress
+  wsclient serve --tls --cacert-out /tmp/ca.pem
+`
