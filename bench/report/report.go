@@ -206,7 +206,7 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 					b.WriteString(" – |")
 				default:
 					cell := fmt.Sprintf("%s (%s)", Format(v.Median), ratioCell(v.Median, best))
-					if n == who || v.Median == best {
+					if n == who || Displayed(v.Median) == Displayed(best) {
 						cell = "**" + cell + "**"
 					}
 					b.WriteString(" " + cell + " |")
@@ -256,11 +256,11 @@ func Format(x float64) string {
 	switch {
 	case math.IsNaN(x):
 		return "–"
-	case ax >= 1000:
+	case ax >= 999.5:
 		return thousands(int64(math.Round(x)))
-	case ax >= 100:
+	case ax >= 99.95:
 		return fmt.Sprintf("%.0f", x)
-	case ax >= 10:
+	case ax >= 9.995:
 		return fmt.Sprintf("%.1f", x)
 	case ax == 0:
 		return "0"
