@@ -1,34 +1,159 @@
 package wsclient
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"io"
 
-// CompressionOptions configures permessage-deflate (RFC 7692). INTERIM.
+	"github.com/wsclient/wsclient/internal/deflate"
+)
+
+// CompressionOptions configures permessage-deflate (RFC 7692). Set
+// Dialer.Compression to offer it; a server that declines leaves the
+// connection uncompressed, and Conn.Extensions tells what was agreed.
+//
+// What is offered: by default "permessage-deflate; client_max_window_bits",
+// telling the server it may ask the client for any window from 8 to 15
+// bits. The client can honour every such request: for a window below 15 bits
+// it compresses Huffman-only, whose output has no back-references at all and
+// so fits any window (at a worse ratio). Incoming messages are decompressed
+// with a full 32 KiB window, which reads any smaller one.
+//
+// Decompressed messages are bounded by Dialer.MaxMessageSize: a
+// decompression bomb ends with close 1009 after little memory.
 type CompressionOptions struct {
+	// ClientNoContextTakeover offers client_no_context_takeover: the client
+	// resets its compressor after every message (no compressor memory kept
+	// between messages; worse ratio). Honoured even if the server's answer
+	// leaves it out.
 	ClientNoContextTakeover bool
+	// ServerNoContextTakeover offers server_no_context_takeover: the server
+	// resets its compressor after every message, so the client keeps no
+	// dictionary between messages. A server that accepts must echo it.
 	ServerNoContextTakeover bool
-	ClientMaxWindowBits     int
-	ServerMaxWindowBits     int
-	Level                   int
-	Threshold               int
+	// ClientMaxWindowBits: 0 offers client_max_window_bits without a value;
+	// 8..15 offers it with that value; -1 leaves it out (the server may then
+	// not ask for a smaller client window).
+	ClientMaxWindowBits int
+	// ServerMaxWindowBits: 0 does not offer server_max_window_bits; 8..15
+	// asks the server to use at most that window.
+	ServerMaxWindowBits int
+	// Level is the compression level: 0 means 1 (fastest); 1..9; -1 the
+	// library default; -2 Huffman-only.
+	Level int
+	// Threshold: messages shorter than this many bytes are sent
+	// uncompressed. 0 means 128; negative compresses every message.
+	// Messages written with NextWriter are always compressed.
+	Threshold int
 }
 
-type negotiated struct{}
+func (o *CompressionOptions) options() deflate.Options { return deflate.Options(*o) }
 
-func (o *CompressionOptions) offer() string { return "permessage-deflate" }
-func (o *CompressionOptions) accept([]string) (*negotiated, error) {
-	return nil, errors.New("interim")
+// offer returns the Sec-WebSocket-Extensions offer.
+func (o *CompressionOptions) offer() (string, error) { return o.options().Offer() }
+
+// negotiated is the agreed permessage-deflate configuration.
+type negotiated struct {
+	opts   deflate.Options
+	params deflate.Params
 }
-func (c *Conn) setCompression(*negotiated) {}
 
-type deflater struct{}
+// accept validates the server's Sec-WebSocket-Extensions answer; nil, nil
+// means the server declined.
+func (o *CompressionOptions) accept(values []string) (*negotiated, error) {
+	p, ok, err := o.options().Accept(values)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, nil
+	}
+	return &negotiated{opts: o.options(), params: p}, nil
+}
 
-func (d *deflater) worth(int) bool                                      { return false }
-func (d *deflater) compress(p []byte) ([]byte, error)                   { return p, nil }
-func (d *deflater) beginStream()                                        {}
-func (d *deflater) streamWrite(p []byte, emit func([]byte) error) error { return emit(p) }
-func (d *deflater) streamClose(emit func([]byte) error) error           { return nil }
+// setCompression turns permessage-deflate on for the connection.
+func (c *Conn) setCompression(n *negotiated) {
+	c.deflater = &deflater{comp: deflate.NewCompressor(n.opts, n.params)}
+	c.inflater = &inflater{d: deflate.NewDecompressor(n.params)}
+	c.inflater.src.c = c
+}
 
-type inflater struct{}
+// deflater compresses outgoing messages; it is used under msgMu only.
+type deflater struct {
+	comp *deflate.Compressor
+	buf  []byte
+	w    *deflate.Writer
+	sink emitSink
+}
 
-func (i *inflater) begin()                     {}
-func (i *inflater) read(p []byte) (int, error) { return 0, nil }
+func (d *deflater) worth(n int) bool { return d.comp.ShouldCompress(n) }
+
+// compress returns the compressed payload of one message, valid until the
+// next call.
+func (d *deflater) compress(p []byte) ([]byte, error) {
+	out, err := d.comp.AppendCompress(d.buf[:0], p)
+	if err != nil {
+		return nil, fmt.Errorf("websocket: compressing: %w", err)
+	}
+	d.buf = out
+	return out, nil
+}
+
+// emitSink forwards compressed stream bytes to the message writer.
+type emitSink struct{ emit func([]byte) error }
+
+func (s *emitSink) Write(p []byte) (int, error) {
+	if err := s.emit(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (d *deflater) beginStream(emit func([]byte) error) {
+	d.sink.emit = emit
+	d.w = d.comp.NewWriter(&d.sink)
+}
+
+func (d *deflater) streamWrite(p []byte) error {
+	_, err := d.w.Write(p)
+	return err
+}
+
+func (d *deflater) streamClose() error {
+	err := d.w.Close()
+	d.w = nil
+	d.sink.emit = nil
+	return err
+}
+
+// inflater decompresses incoming messages; it is used by the reader only.
+type inflater struct {
+	d   *deflate.Decompressor
+	r   *deflate.Reader
+	src rawSource
+}
+
+// rawSource reads the compressed payload of the current message's frames.
+type rawSource struct{ c *Conn }
+
+func (s *rawSource) Read(p []byte) (int, error) { return s.c.readRaw(p) }
+
+func (i *inflater) begin(limit int64) {
+	i.r = i.d.NewReader(&i.src, limit)
+}
+
+// read decompresses into p, mapping decompression errors to protocol
+// errors that fail the connection.
+func (i *inflater) read(c *Conn, p []byte) (int, error) {
+	n, err := i.r.Read(p)
+	if err == nil || err == io.EOF {
+		return n, err
+	}
+	if c.rerr != nil {
+		return n, c.rerr // the frame layer failed
+	}
+	if errors.Is(err, deflate.ErrTooBig) {
+		return n, c.fail(protoErr(CloseMessageTooBig, ErrMessageTooBig, "decompressed message over the %d-byte limit", c.cfg.maxMessage))
+	}
+	return n, c.fail(protoErr(CloseProtocolError, ErrProtocol, "bad compressed data: %v", err))
+}

@@ -285,7 +285,7 @@ func (c *Conn) beginMessage() (MessageType, error) {
 			return 0, c.fail(protoErr(CloseProtocolError, ErrProtocol, "RSV1 set without a negotiated extension"))
 		}
 		c.msgDefl = true
-		c.inflater.begin()
+		c.inflater.begin(c.cfg.maxMessage)
 	}
 	c.inMsg = true
 	c.msgType = MessageType(h.Opcode)
@@ -301,7 +301,9 @@ func (c *Conn) beginMessage() (MessageType, error) {
 func (c *Conn) acceptDataFrame(h frame.Header) error {
 	c.fh = h
 	c.fremain = h.Length
-	if !c.msgDefl && c.cfg.maxMessage > 0 {
+	// The limit applies to the frames' payload (compressed or not) here and
+	// to the decompressed bytes in the inflater.
+	if c.cfg.maxMessage > 0 {
 		c.msgSize += h.Length
 		if c.msgSize > c.cfg.maxMessage {
 			return c.fail(protoErr(CloseMessageTooBig, ErrMessageTooBig, "message of at least %d bytes is over the %d-byte limit", c.msgSize, c.cfg.maxMessage))
@@ -322,13 +324,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 	var n int
 	var err error
 	if c.msgDefl {
-		n, err = c.inflater.read(p)
-		if err == nil || err == io.EOF {
-			c.msgSize += int64(n)
-			if c.cfg.maxMessage > 0 && c.msgSize > c.cfg.maxMessage {
-				return 0, c.fail(protoErr(CloseMessageTooBig, ErrMessageTooBig, "decompressed message over the %d-byte limit", c.cfg.maxMessage))
-			}
-		}
+		n, err = c.inflater.read(c, p)
 		if err != nil && err != io.EOF {
 			return 0, err
 		}
@@ -692,7 +688,7 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	if c.deflater != nil && !c.noCompress.Load() {
 		w.defl = true
 		w.rsv = frame.RSV1
-		c.deflater.beginStream()
+		c.deflater.beginStream(w.emit)
 	}
 	return w, nil
 }
@@ -717,7 +713,7 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	if w.defl {
-		if err := w.c.deflater.streamWrite(p, w.emit); err != nil {
+		if err := w.c.deflater.streamWrite(p); err != nil {
 			w.err = err
 			return 0, err
 		}
@@ -770,7 +766,7 @@ func (w *messageWriter) Close() error {
 		return w.err
 	}
 	if w.defl {
-		if err := w.c.deflater.streamClose(w.emit); err != nil {
+		if err := w.c.deflater.streamClose(); err != nil {
 			return err
 		}
 	}

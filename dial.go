@@ -357,6 +357,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 
 // upgrade sends the handshake request and validates the response.
 func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth string) (*Conn, error) {
+	var err error
 	key := handshake.NewKey()
 	hdr := d.Header.Clone()
 	if hdr == nil {
@@ -374,7 +375,9 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	}
 	var offer string
 	if d.Compression != nil {
-		offer = d.Compression.offer()
+		if offer, err = d.Compression.offer(); err != nil {
+			return nil, err
+		}
 	}
 	req := handshake.Request{URL: u, Key: key, Origin: d.Origin, Subprotocols: d.Subprotocols, Extensions: offer, Header: hdr}
 	b, err := req.Append(make([]byte, 0, 512))
