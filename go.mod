@@ -8,3 +8,5 @@ require (
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.50.0
 )
+
+require github.com/thejerf/suture/v4 v4.0.6 // indirect
