@@ -35,7 +35,7 @@ type gobwasConn struct {
 	done    *readerDone
 
 	wmu  sync.Mutex // guards everything below: data writes and pongs
-	wbuf []byte
+	aw   appendWriter // the reused write buffer, as an io.Writer for WriteHeaderBuffer
 	hbuf [ws.MaxHeaderSize]byte
 	cbuf bytes.Buffer    // compressed payload
 	fw   *wsflate.Writer // nil without compression
@@ -210,8 +210,9 @@ func (g *gobwasConn) writeFrame(op ws.OpCode, rsv byte, p []byte) error {
 // and sends it with as few writes as the chunk size allows.
 func (g *gobwasConn) writeFrameLocked(op ws.OpCode, rsv byte, p []byte) error {
 	hdr := ws.Header{Fin: true, Rsv: rsv, OpCode: op, Masked: true, Mask: ws.NewMask(), Length: int64(len(p))}
-	w := appendWriter{b: g.wbuf[:0]}
-	if err := ws.WriteHeaderBuffer(&w, hdr, g.hbuf[:]); err != nil {
+	w := &g.aw
+	w.b = w.b[:0]
+	if err := ws.WriteHeaderBuffer(w, hdr, g.hbuf[:]); err != nil {
 		return err
 	}
 	pos := 0
@@ -223,12 +224,10 @@ func (g *gobwasConn) writeFrameLocked(op ws.OpCode, rsv byte, p []byte) error {
 		pos += n
 		p = p[n:]
 		if _, err := g.nc.Write(w.b); err != nil {
-			g.wbuf = w.b
 			return err
 		}
 		w.b = w.b[:0]
 		if len(p) == 0 {
-			g.wbuf = w.b
 			return nil
 		}
 	}
