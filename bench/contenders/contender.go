@@ -9,7 +9,8 @@
 // coder, gobwas, wsclient's Conn) get one reader goroutine per connection, run
 // by the adapter; that goroutine is what an application must run anyway to see
 // incoming messages, pings and closes, so it is counted in the idle-connection
-// numbers. Push-style libraries (gws) run their own read loop.
+// numbers. Push-style libraries (gws, wsclient's Client) run their own read
+// loop.
 package contenders
 
 import (
@@ -86,10 +87,6 @@ func register(c Contender) {
 var order = []string{"wsclient", "wsclient-client", "gorilla", "coder", "gws", "gobwas"}
 
 // All returns every registered contender in table order.
-//
-// TODO(issue 6): wsclient's callback Client ("wsclient-client") gets an
-// adapter here once client.go lands on main; until then it is absent from
-// the results rather than stubbed.
 func All() []Contender {
 	mu.Lock()
 	defer mu.Unlock()

@@ -159,20 +159,30 @@ func (r *Results) Names() []string {
 // peer.
 const Ours = "wsclient"
 
+// OursClient is wsclient's callback Client, compared with Ours in its own
+// column.
+const OursClient = "wsclient-client"
+
 // WriteMarkdown renders one table: a row per workload metric, a column per
 // contender with "median (ratio to best)", the best in bold, and, when
-// wsclient ran, a last column with wsclient's ratio to the best peer.
+// wsclient ran, a column with wsclient's ratio to the best peer (contenders
+// whose names start with "wsclient" are not peers), and when wsclient's
+// Client ran too, a last column with Client ÷ Conn.
 func WriteMarkdown(w io.Writer, r *Results) error {
 	names := r.Names()
 	var peers []string
-	hasOurs := false
+	hasOurs, hasClient := false, false
 	for _, n := range names {
-		if n == Ours {
+		switch {
+		case n == Ours:
 			hasOurs = true
-		} else if !strings.HasPrefix(n, Ours) {
+		case n == OursClient:
+			hasClient = true
+		case !strings.HasPrefix(n, Ours):
 			peers = append(peers, n)
 		}
 	}
+	hasClient = hasClient && hasOurs
 	var b strings.Builder
 	b.WriteString("| workload | metric |")
 	for _, n := range names {
@@ -181,11 +191,17 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	if hasOurs {
 		b.WriteString(" wsclient ÷ best peer |")
 	}
+	if hasClient {
+		b.WriteString(" Client ÷ Conn |")
+	}
 	b.WriteString("\n|---|---|")
 	for range names {
 		b.WriteString("---:|")
 	}
 	if hasOurs {
+		b.WriteString("---:|")
+	}
+	if hasClient {
 		b.WriteString("---:|")
 	}
 	b.WriteString("\n")
@@ -217,6 +233,15 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 				pb, _, pok := wl.Best(m, peers)
 				if has && pok {
 					fmt.Fprintf(&b, " %s |", ratioCell(ov.Median, pb))
+				} else {
+					b.WriteString(" – |")
+				}
+			}
+			if hasClient {
+				cv, hasC := wl.Results[OursClient][m.Key]
+				ov, hasO := wl.Results[Ours][m.Key]
+				if hasC && hasO {
+					fmt.Fprintf(&b, " %s |", ratioCell(cv.Median, ov.Median))
 				} else {
 					b.WriteString(" – |")
 				}

@@ -102,6 +102,27 @@ func TestWriteMarkdown(t *testing.T) {
 	}
 }
 
+func TestWriteMarkdownClientColumn(t *testing.T) {
+	r := sample()
+	r.Contenders = append(r.Contenders, Contender{Name: OursClient})
+	r.Workloads[0].Add(OursClient, map[string]float64{"msg_per_s": 180, "cpu_us_per_msg": 3, "allocs_per_msg": 0})
+	var b strings.Builder
+	if err := WriteMarkdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| wsclient ÷ best peer | Client ÷ Conn |",
+		// The Client is not a peer: wsclient ÷ best peer stays 200/150.
+		"| pipe64 | msg/s ↑ | **200 (1.00)** | 150 (0.75) | 90.0 (0.45) | 180 (0.90) | 1.33 | 0.90 |",
+		"| pipe64 | µs CPU/msg ↓ | 2.00 (2.00) | 4.00 (4.00) | **1.00 (1.00)** | 3.00 (3.00) | 2.00 | 1.50 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestFormat(t *testing.T) {
 	for x, want := range map[float64]string{1234567: "1,234,567", 999.6: "1,000", 123.4: "123", 12.34: "12.3", 1.234: "1.23", 0: "0", -5000: "-5,000"} {
 		if got := Format(x); got != want {

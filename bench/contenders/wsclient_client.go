@@ -1,0 +1,99 @@
+package contenders
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/wsclient/wsclient"
+)
+
+func init() {
+	register(Contender{
+		Name: "wsclient-client",
+		Desc: "github.com/wsclient/wsclient callback Client: Start with a Handler (HandleFrame per message), Cast to write, default options",
+		Dial: dialWsclientClient,
+	})
+}
+
+type wsclientClient struct {
+	c    *wsclient.Client
+	typ  wsclient.MessageType
+	comp bool
+	done *readerDone
+}
+
+// clientHandler turns Client callbacks into Handler calls.
+type clientHandler struct {
+	wsclient.BaseHandler
+	h         Handler
+	done      *readerDone
+	connected chan struct{}
+	once      sync.Once
+	info      wsclient.ConnInfo
+}
+
+func (ch *clientHandler) OnConnect(_ *wsclient.Client, info wsclient.ConnInfo) wsclient.Action {
+	ch.info = info
+	ch.once.Do(func() { close(ch.connected) })
+	return wsclient.Action{}
+}
+
+func (ch *clientHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
+	return wsclient.Stop(errors.New("disconnected"))
+}
+
+func (ch *clientHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	if f.Type == wsclient.TextMessage || f.Type == wsclient.BinaryMessage {
+		ch.h.Message(f.Data)
+	}
+	return wsclient.Action{}
+}
+
+func (ch *clientHandler) Terminate(_ *wsclient.Client, reason error) { ch.done.finish(ch.h, reason) }
+
+func dialWsclientClient(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
+	d := &wsclient.Dialer{MaxMessageSize: opt.MaxMessageSize}
+	if opt.Compression {
+		d.Compression = &wsclient.CompressionOptions{ClientNoContextTakeover: true, ServerNoContextTakeover: true, Level: 1}
+	}
+	ch := &clientHandler{h: h, done: newReaderDone(), connected: make(chan struct{})}
+	c, err := wsclient.Start(context.Background(), url, ch, wsclient.WithDialer(d))
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-ch.connected:
+	case <-c.Done():
+		return nil, c.Wait()
+	case <-ctx.Done():
+		w := &wsclientClient{c: c, done: ch.done}
+		_ = w.Close()
+		return nil, ctx.Err()
+	}
+	w := &wsclientClient{c: c, typ: wsclient.BinaryMessage, done: ch.done}
+	if opt.Text {
+		w.typ = wsclient.TextMessage
+	}
+	// OnConnect ran before ch.connected was closed, so reading info is safe.
+	w.comp = strings.Contains(ch.info.Extensions, "permessage-deflate")
+	return w, nil
+}
+
+func (w *wsclientClient) Write(p []byte) error {
+	return w.c.Cast(wsclient.Frame{Type: w.typ, Data: p})
+}
+
+func (w *wsclientClient) Compressed() bool { return w.comp }
+
+// Close drops the connection at once (Stop with an ended context skips the
+// close handshake) and waits for the client to terminate.
+func (w *wsclientClient) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = w.c.Stop(ctx)
+	<-w.c.Done()
+	w.done.wait()
+	return nil
+}
