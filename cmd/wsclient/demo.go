@@ -1,12 +1,72 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/internal/sample"
+	"github.com/wsclient/wsclient/wstest"
 )
 
-// runDemo runs the sample handler against an embedded echo server.
+// runDemo runs the Erlang sample handler with the callback Client against
+// an embedded echo server (or --url).
 func runDemo(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "wsclient: demo: not yet available")
-	return exitError
+	fs := flag.NewFlagSet("wsclient demo", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	url := fs.String("url", "", "")
+	delay := fs.Duration("delay", 250*time.Millisecond, "")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if isHelp(err) {
+			io.WriteString(stdout, demoHelp)
+			return exitOK
+		}
+		return usageError(stderr, err)
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, fmt.Errorf("demo takes no arguments, got %q", pos))
+	}
+	if *delay < 0 {
+		return usageError(stderr, errors.New("--delay must not be negative"))
+	}
+	if *url == "" {
+		srv, err := startEcho([]wstest.Option{wstest.WithRecordLimit(0)})
+		if err != nil {
+			fmt.Fprintf(stderr, "wsclient: demo: starting the echo server: %v\n", err)
+			return exitError
+		}
+		defer srv.Close()
+		*url = srv.URL
+		fmt.Fprintf(stdout, "Started a local echo server at %s\n", srv.URL)
+	}
+	fmt.Fprintf(stdout, "Running the sample handler against %s\n", *url)
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
+	defer cancelTimeout()
+	h := &sample.Handler{Out: stdout, Delay: *delay}
+	c, err := wsclient.Start(ctx, *url, h)
+	if err != nil {
+		code, msg := classify(err)
+		fmt.Fprintf(stderr, "wsclient: demo: %s\n", msg)
+		return code
+	}
+	if err := c.Wait(); err != nil {
+		code, msg := classify(err)
+		if code == exitOK {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "wsclient: demo: %s\n", msg)
+		return code
+	}
+	return exitOK
 }

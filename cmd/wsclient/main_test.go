@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -196,6 +197,11 @@ func TestHelpListsEveryFlag(t *testing.T) {
 			t.Errorf("serve help does not list --%s", name)
 		}
 	}
+	for _, name := range []string{"delay", "url"} {
+		if !strings.Contains(demoHelp, "--"+name+" ") {
+			t.Errorf("demo help does not list --%s", name)
+		}
+	}
 	for code := exitOK; code <= exitAbnormalClose; code++ {
 		if !strings.Contains(mainHelp, fmt.Sprintf("\n  %d  ", code)) {
 			t.Errorf("help does not document exit code %d", code)
@@ -205,7 +211,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 
 func TestPipedEcho(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
-	r := runBin(t, "a\nb\n", "--wait", "5s", srv.URL)
+	r := runBin(t, "a\nb\n", "--wait", "500ms", srv.URL)
 	r.wantCode(t, exitOK)
 	if r.stdout != "a\nb\n" {
 		t.Errorf("stdout %q, want the two echoes", r.stdout)
@@ -213,7 +219,6 @@ func TestPipedEcho(t *testing.T) {
 	if !strings.Contains(r.stderr, "connected to "+srv.URL) {
 		t.Errorf("stderr lacks the connect status:\n%s", r.stderr)
 	}
-	// The replies came: no need to wait for all of --wait.
 	fr := clientFrames(t, srv)
 	if len(fr) != 3 || string(fr[0].Payload) != "a" || string(fr[1].Payload) != "b" ||
 		fr[0].Opcode != wstest.OpText || fr[2].Opcode != wstest.OpClose {
@@ -224,11 +229,11 @@ func TestPipedEcho(t *testing.T) {
 	}
 }
 
-func TestWaitZeroStillPrintsEchoes(t *testing.T) {
+func TestLastLineWithoutNewline(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
-	r := runBin(t, "one\ntwo\nthree", "--wait", "0", "-q", srv.URL)
+	r := runBin(t, "one\r\ntwo\n\nthree", "--wait", "300ms", "-q", srv.URL)
 	r.wantCode(t, exitOK)
-	if r.stdout != "one\ntwo\nthree\n" {
+	if r.stdout != "one\ntwo\n\nthree\n" {
 		t.Errorf("stdout %q", r.stdout)
 	}
 	if r.stderr != "" {
@@ -238,12 +243,12 @@ func TestWaitZeroStillPrintsEchoes(t *testing.T) {
 
 func TestBinaryEncodings(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
-	r := runBin(t, "hi\n", "--binary", "--wait", "0", srv.URL)
+	r := runBin(t, "hi\n", "--binary", "--wait", "300ms", srv.URL)
 	r.wantCode(t, exitOK)
 	if r.stdout != "6869\n" {
 		t.Errorf("hex stdout %q", r.stdout)
 	}
-	r = runBin(t, "hi\n", "--binary", "--base64", "--wait", "0", srv.URL)
+	r = runBin(t, "hi\n", "--binary", "--base64", "--wait", "300ms", srv.URL)
 	r.wantCode(t, exitOK)
 	if r.stdout != "aGk=\n" {
 		t.Errorf("base64 stdout %q", r.stdout)
@@ -320,7 +325,7 @@ func TestRequestOptions(t *testing.T) {
 		return c.Echo()
 	}, wstest.WithT(t), wstest.WithSubprotocols("b"))
 	r := runBin(t, "", "-H", "X-Test: 1", "--header", "x-test:2", "-H", "Authorization: Bearer tok",
-		"--origin", "http://o.example", "--subprotocol", "a", "--subprotocol", "b,c", "--wait", "0", srv.URL)
+		"--origin", "http://o.example", "--subprotocol", "a", "--subprotocol", "b,c", "--wait", "300ms", srv.URL)
 	r.wantCode(t, exitOK)
 	want := `origin=http://o.example x=["1" "2"] auth=Bearer tok proto=b offered=["a, b, c"]`
 	if strings.TrimSpace(r.stdout) != want {
@@ -483,7 +488,7 @@ func TestTLS(t *testing.T) {
 	}
 
 	ca := writeCertPEM(t, srv)
-	r = runBin(t, "secret\n", "--cacert", ca, "--wait", "0", srv.URL)
+	r = runBin(t, "secret\n", "--cacert", ca, "--wait", "300ms", srv.URL)
 	r.wantCode(t, exitOK)
 	if r.stdout != "secret\n" {
 		t.Errorf("stdout %q", r.stdout)
@@ -496,7 +501,7 @@ func TestTLS(t *testing.T) {
 	r = runBin(t, "", "--cacert", ca, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1))
 	r.wantCode(t, exitOK)
 
-	r = runBin(t, "secret\n", "--insecure", "--wait", "0", srv.URL)
+	r = runBin(t, "secret\n", "--insecure", "--wait", "300ms", srv.URL)
 	r.wantCode(t, exitOK)
 	if r.stdout != "secret\n" || !strings.Contains(r.stderr, "WARNING: --insecure") {
 		t.Errorf("--insecure: stdout %q stderr:\n%s", r.stdout, r.stderr)
@@ -628,7 +633,7 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The binary talks to it too.
-	r := runBin(t, "via cli\n", "--wait", "0", url)
+	r := runBin(t, "via cli\n", "--wait", "300ms", url)
 	r.wantCode(t, exitOK)
 	if r.stdout != "via cli\n" {
 		t.Errorf("stdout %q", r.stdout)
@@ -644,7 +649,7 @@ func TestServeTLS(t *testing.T) {
 	if !strings.HasPrefix(url, "wss://127.0.0.1:") {
 		t.Fatalf("serve --tls printed %q", url)
 	}
-	r := runBin(t, "over tls\n", "--cacert", ca, "--wait", "0", url)
+	r := runBin(t, "over tls\n", "--cacert", ca, "--wait", "300ms", url)
 	r.wantCode(t, exitOK)
 	if r.stdout != "over tls\n" {
 		t.Errorf("stdout %q", r.stdout)
@@ -655,16 +660,148 @@ func TestServeTLS(t *testing.T) {
 func TestDemo(t *testing.T) {
 	r := runBin(t, "", "demo")
 	r.wantCode(t, exitOK)
-	for i := 1; i <= 4; i++ {
-		want := "message 1"
-		if i > 1 {
-			want = fmt.Sprintf("hello, this is message #%d", i)
+	want := []string{
+		"Received msg \"message 1\"",
+		"Received msg \"hello, this is message #2\"",
+		"Received msg \"hello, this is message #3\"",
+		"Received msg \"hello, this is message #4\"",
+		"Websocket closed in state 5 with reason normal",
+	}
+	// In this order, and nothing else received.
+	rest := r.stdout
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("demo output lacks %q (in order):\n%s", w, r.stdout)
 		}
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("demo output lacks %q", want)
+		rest = rest[i+len(w):]
+	}
+	if n := strings.Count(r.stdout, "Received msg"); n != 4 {
+		t.Errorf("%d messages received, want 4:\n%s", n, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "ws://127.0.0.1:") {
+		t.Errorf("demo does not say where its server is:\n%s", r.stdout)
+	}
+}
+
+func TestDemoAgainstURL(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t))
+	r := runBin(t, "", "demo", "--delay", "0s", "--url", srv.URL)
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "against "+srv.URL) || strings.Count(r.stdout, "Received msg") != 4 {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	fr := clientFrames(t, srv)
+	if len(fr) != 5 || string(fr[0].Payload) != "message 1" || fr[4].Opcode != wstest.OpClose {
+		t.Errorf("server got %+v", fr)
+	}
+	// A server that refuses: the handshake error's exit code.
+	refusing := wstest.NewServer(nil, wstest.WithT(t), wstest.WithStatus(404, ""))
+	r = runBin(t, "", "demo", "--url", refusing.URL)
+	r.wantCode(t, exitHandshake)
+}
+
+func TestWaitZero(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t))
+	r := runBin(t, "", "--wait", "0", srv.URL)
+	r.wantCode(t, exitOK)
+	fr := clientFrames(t, srv)
+	if len(fr) != 1 || fr[0].Opcode != wstest.OpClose {
+		t.Errorf("server got %+v, want just a close", fr)
+	}
+	if r.elapsed > 3*time.Second {
+		t.Errorf("--wait 0 took %v", r.elapsed)
+	}
+}
+
+func TestWaitBoundsTheSession(t *testing.T) {
+	// A server that never closes: --wait ends the session after stdin.
+	srv := wstest.NewServer(func(c *wstest.Conn) error {
+		if err := c.WriteMessage(wstest.OpText, []byte("tick")); err != nil {
+			return err
+		}
+		return c.Echo()
+	}, wstest.WithT(t))
+	r := runBin(t, "", "--wait", "700ms", srv.URL)
+	r.wantCode(t, exitOK)
+	if r.stdout != "tick\n" {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	if r.elapsed < 700*time.Millisecond || r.elapsed > 5*time.Second {
+		t.Errorf("session took %v with --wait 700ms", r.elapsed)
+	}
+}
+
+func TestCompress(t *testing.T) {
+	srv := wstest.NewServer(func(c *wstest.Conn) error {
+		if !c.Deflate() {
+			return fmt.Errorf("permessage-deflate not negotiated (extensions %q)", c.Extensions())
+		}
+		return c.Echo()
+	}, wstest.WithT(t), wstest.WithDeflate(wstest.DeflateOptions{}))
+	long := strings.Repeat("compress me ", 50)
+	r := runBin(t, long+"\n", "--compress", "--json", "--wait", "500ms", srv.URL)
+	r.wantCode(t, exitOK)
+	evs := jsonEvents(t, r.stdout)
+	if len(evs) < 2 || !strings.Contains(fmt.Sprint(evs[0]["extensions"]), "permessage-deflate") {
+		t.Fatalf("events %v", evs)
+	}
+	if evs[1]["data"] != long {
+		t.Errorf("echo %v", evs[1])
+	}
+	compressed := false
+	for _, f := range clientFrames(t, srv) {
+		if f.Opcode == wstest.OpText && f.RSV&wstest.RSV1 != 0 && len(f.Payload) < len(long) {
+			compressed = true
 		}
 	}
-	if !strings.Contains(strings.ToLower(r.stdout), "terminat") {
-		t.Errorf("demo output lacks the terminate reason:\n%s", r.stdout)
+	if !compressed {
+		t.Error("the client sent no compressed text frame")
+	}
+}
+
+func TestReconnect(t *testing.T) {
+	var n atomic.Int32
+	srv := wstest.NewServer(func(c *wstest.Conn) error {
+		switch n.Add(1) {
+		case 1:
+			if err := c.WriteMessage(wstest.OpText, []byte("first")); err != nil {
+				return err
+			}
+			return c.Drop()
+		default:
+			if err := c.WriteMessage(wstest.OpText, []byte("again")); err != nil {
+				return err
+			}
+			return c.Echo()
+		}
+	}, wstest.WithT(t))
+	r := runBin(t, "", "--reconnect", "--json", "--wait", "2s", srv.URL)
+	r.wantCode(t, exitOK)
+	evs := jsonEvents(t, r.stdout)
+	names := strings.Join(eventNames(evs), " ")
+	if names != "connect message disconnect reconnect connect message close" {
+		t.Fatalf("events %q\nstdout:\n%s", names, r.stdout)
+	}
+	if evs[1]["data"] != "first" || evs[5]["data"] != "again" {
+		t.Errorf("messages %v %v", evs[1], evs[5])
+	}
+	if evs[3]["attempt"] != 1.0 || evs[3]["delay_ms"] == nil {
+		t.Errorf("reconnect event %v", evs[3])
+	}
+	if evs[6]["by"] != "client" || evs[6]["code"] != 1000.0 {
+		t.Errorf("close event %v", evs[6])
+	}
+	if n.Load() != 2 {
+		t.Errorf("%d connections, want 2", n.Load())
+	}
+}
+
+func TestReconnectNeedsAFirstConnection(t *testing.T) {
+	srv := wstest.NewServer(nil, wstest.WithT(t), wstest.WithStatus(401, "who are you?"))
+	r := runBin(t, "", "--reconnect", srv.URL)
+	r.wantCode(t, exitHandshake)
+	if len(srv.Conns()) != 1 {
+		t.Errorf("%d attempts, want 1", len(srv.Conns()))
 	}
 }

@@ -190,14 +190,6 @@ func (p *printer) reconnecting(attempt int, delay time.Duration) {
 	p.statusLocked("reconnecting in %v (attempt %d)", delay.Round(time.Millisecond), attempt)
 }
 
-// status writes a human status line on stderr (also in JSON mode), unless
-// quiet.
-func (p *printer) status(format string, a ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.statusLocked(format, a...)
-}
-
 // errorf writes an error line on stderr, even when quiet.
 func (p *printer) errorf(format string, a ...any) {
 	p.mu.Lock()

@@ -65,7 +65,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	defer srv.Close()
-	fmt.Fprintln(stdout, srv.URL)
+	// The certificate file exists before the URL is printed, so that a
+	// script can use both as soon as it reads the URL.
 	if *useTLS {
 		path := *cacertOut
 		if path == "" {
@@ -76,8 +77,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "wsclient: serve: saving the certificate: %v\n", err)
 			return exitError
 		}
+		fmt.Fprintln(stdout, srv.URL)
 		fmt.Fprintf(stderr, "wsclient: self-signed certificate written to %s\nwsclient: connect with: wsclient --cacert %s %s\n", path, path, srv.URL)
 	} else {
+		fmt.Fprintln(stdout, srv.URL)
 		fmt.Fprintf(stderr, "wsclient: echo server listening; connect with: wsclient %s\n", srv.URL)
 	}
 	fmt.Fprintln(stderr, "wsclient: press Ctrl-C to stop")

@@ -6,7 +6,7 @@ package main
 const mainHelp = `wsclient: a WebSocket client for the terminal.
 
 Usage:
-  wsclient demo                  run the sample handler against a local echo server
+  wsclient demo [flags]          run the sample handler against a local echo server
   wsclient [flags] URL           connect to URL: stdin lines are sent, messages printed
   wsclient serve [flags]         run a local echo server until Ctrl-C
   wsclient help [demo|serve]     show this help, or a subcommand's
@@ -41,9 +41,10 @@ TLS (wss:// URLs):
 
 Input and output:
   --binary                    send each stdin line as a binary message (default: text)
-  --wait DURATION             after stdin ends, keep receiving for up to DURATION, then
-                              close normally (default 1s; 0: close at once; -1: stay
-                              until the server closes or Ctrl-C)
+  --wait DURATION             after stdin ends, keep receiving for DURATION (less if the
+                              server closes first), then close normally with 1000
+                              (default 1s; 0: close at once, replies still on their way
+                              may be missed; -1: stay until the server closes or Ctrl-C)
   --json                      print one JSON object per line for each event, for scripts
   --base64                    show binary payloads in base64 (default: hex)
   --show-ping-pong            also show pings and pongs received from the server
@@ -67,7 +68,7 @@ Output:
   Errors are still written to stderr as text.
 
 Ending a session:
-  Ctrl-D (end of stdin) waits up to --wait for replies, then closes with 1000.
+  Ctrl-D (end of stdin) waits --wait for replies, then closes with 1000.
   Ctrl-C or SIGTERM sends a close frame (1001, going away) and waits for the
   server's answer; a second Ctrl-C exits at once (exit code 130).
 
@@ -83,13 +84,19 @@ Exit codes:
   7  the server closed with another code (e.g. 1008 policy violation, 1011)
 `
 
-const demoHelp = `Usage: wsclient demo
+const demoHelp = `Usage: wsclient demo [flags]
 
 Starts an echo server on 127.0.0.1 (no network needed) and runs the sample
-handler against it with the callback Client: on connect it sends "message 1",
-answers each echo with "hello, this is message #N" (N from 2), and closes
-after the echo of message #4. It prints the four messages it receives, then
-the reason the client terminated. Exit code 0 on success.
+handler against it with the callback Client (the Go version of the Erlang
+websocket_client sample): on connect it sends "message 1", answers each echo
+with "hello, this is message #N" (N from 2), and closes after the echo of
+message #4. It prints the four messages it receives, then the state and the
+reason the client terminated with. Exit code 0 on success.
+
+Flags:
+  --delay DURATION   pause before each reply (default 250ms; the Erlang sample waits 1s)
+  --url URL          run against this server instead (it must echo text messages)
+  -h, --help         show this help
 `
 
 const serveHelp = `Usage: wsclient serve [flags]
