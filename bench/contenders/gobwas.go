@@ -34,7 +34,7 @@ type gobwasConn struct {
 	maxSize int64
 	done    *readerDone
 
-	wmu  sync.Mutex // guards everything below: data writes and pongs
+	wmu  sync.Mutex   // guards everything below: data writes and pongs
 	aw   appendWriter // the reused write buffer, as an io.Writer for WriteHeaderBuffer
 	hbuf [ws.MaxHeaderSize]byte
 	cbuf bytes.Buffer    // compressed payload
