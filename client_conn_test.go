@@ -262,4 +262,3 @@ func TestClientKeepaliveTimeout(t *testing.T) {
 		t.Fatalf("Wait = %v", err)
 	}
 }
-

@@ -366,7 +366,7 @@ type panicInit struct {
 }
 
 func (*panicInit) Init(*wsclient.Client) (wsclient.InitMode, error) { panic("init boom") }
-func (p *panicInit) Terminate(_ *wsclient.Client, err error)       { p.terminated = err }
+func (p *panicInit) Terminate(_ *wsclient.Client, err error)        { p.terminated = err }
 
 // A suture supervisor restarts a client whose handler panics: Serve
 // returns the *PanicError, suture calls Serve again, Init runs again.

@@ -1,0 +1,305 @@
+package wsclient_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/wstest"
+)
+
+// textRecorder is a server script that records the text messages it gets
+// (echoing them) and sends each slice of them on got when the client
+// closes.
+func textRecorder(got chan<- []string) func(*wstest.Conn) error {
+	return func(sc *wstest.Conn) error {
+		var texts []string
+		defer func() { got <- texts }()
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			switch op {
+			case wstest.OpText:
+				texts = append(texts, string(p))
+				sc.WriteMessage(op, p)
+			case wstest.OpClose:
+				sc.WriteFrame(true, 0, wstest.OpClose, p)
+				return nil
+			}
+		}
+	}
+}
+
+// Frames cast while disconnected wait in the outbox, in order, and go out
+// after OnConnect's replies; Cast copies the data; Send returns once its
+// frame is written.
+func TestClientOutboxFlushAfterOnConnect(t *testing.T) {
+	got := make(chan []string, 1)
+	srv := wstest.NewServer(textRecorder(got), wstest.WithT(t))
+	h := newTH()
+	h.mode = wsclient.StartDisconnected
+	h.connect = func(c *wsclient.Client, _ wsclient.ConnInfo) wsclient.Action {
+		// Cast from OnConnect queues behind what is waiting.
+		if err := c.Cast(wsclient.TextFrame("4")); err != nil {
+			t.Errorf("Cast in OnConnect: %v", err)
+		}
+		return wsclient.Reply(wsclient.TextFrame("auth"))
+	}
+	c := start(t, srv.URL, h)
+	h.expect(t, "init")
+	buf := []byte("1")
+	if err := c.Cast(wsclient.BinaryFrame(buf)); err != nil {
+		t.Fatal(err)
+	}
+	buf[0] = 'X' // Cast copied it
+	c.Cast(wsclient.TextFrame("2"))
+	sent := make(chan error, 1)
+	go func() { sent <- c.Send(t.Context(), wsclient.TextFrame("3")) }()
+	select {
+	case err := <-sent:
+		t.Fatalf("Send returned %v while disconnected", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	c.Connect()
+	if err := <-sent; err != nil {
+		t.Fatalf("Send = %v", err)
+	}
+	h.expect(t, "connect")
+	for range 4 {
+		h.expect(t, "frame")
+	}
+	c.Stop(t.Context())
+	texts := <-got
+	if !slices.Equal(texts, []string{"auth", "2", "3", "4"}) {
+		t.Fatalf("server got %q", texts)
+	}
+	frames := srv.Conns()[0].Frames()
+	if frames[1].Opcode != wstest.OpBinary || string(frames[1].Payload) != "1" {
+		t.Fatalf("second frame %v %q", frames[1].Opcode, frames[1].Payload)
+	}
+}
+
+// A full outbox refuses frames synchronously.
+func TestClientOutboxFull(t *testing.T) {
+	h := newTH()
+	h.mode = wsclient.StartDisconnected
+	c := start(t, closedURL(t), h, wsclient.WithOutboxSize(2))
+	h.expect(t, "init")
+	for i := range 2 {
+		if err := c.Cast(wsclient.TextFrame(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Cast(wsclient.TextFrame("x")); !errors.Is(err, wsclient.ErrOutboxFull) {
+		t.Fatalf("Cast = %v", err)
+	}
+	if err := c.Send(t.Context(), wsclient.TextFrame("x")); !errors.Is(err, wsclient.ErrOutboxFull) {
+		t.Fatalf("Send = %v", err)
+	}
+	if err := c.Cast(wsclient.Frame{Type: wsclient.CloseMessage}); !errors.Is(err, wsclient.ErrBadFrameType) {
+		t.Fatalf("Cast close = %v", err)
+	}
+	if err := c.Cast(wsclient.PingFrame(make([]byte, 126))); !errors.Is(err, wsclient.ErrControlTooLong) {
+		t.Fatalf("Cast ping = %v", err)
+	}
+}
+
+// At termination the frames still waiting are handed back: Cast frames to
+// OnUndelivered (in order), Send with ErrTerminated.
+func TestClientUndeliveredAtStop(t *testing.T) {
+	h := newTH()
+	h.mode = wsclient.StartDisconnected
+	c := start(t, closedURL(t), h)
+	h.expect(t, "init")
+	c.Cast(wsclient.TextFrame("a"))
+	c.Cast(wsclient.TextFrame("b"))
+	sent := make(chan error, 1)
+	go func() { sent <- c.Send(context.Background(), wsclient.TextFrame("s")) }()
+	time.Sleep(20 * time.Millisecond)
+	c.Stop(t.Context())
+	var und []string
+	for e := h.next(t); e.kind != "terminate"; e = h.next(t) {
+		if e.kind != "undelivered" || !errors.Is(e.err, wsclient.ErrTerminated) {
+			t.Fatalf("callback %s %v", e.kind, e.err)
+		}
+		und = append(und, string(e.f.Data))
+	}
+	if !slices.Equal(und, []string{"a", "b"}) {
+		t.Fatalf("undelivered %q", und)
+	}
+	if err := <-sent; !errors.Is(err, wsclient.ErrTerminated) {
+		t.Fatalf("Send = %v", err)
+	}
+	if n := c.Stats().Undelivered; n != 2 {
+		t.Fatalf("Stats.Undelivered = %d", n)
+	}
+}
+
+// A Send whose context ends while it waits is withdrawn: never written.
+func TestClientSendWithdrawn(t *testing.T) {
+	got := make(chan []string, 1)
+	srv := wstest.NewServer(textRecorder(got), wstest.WithT(t))
+	h := newTH()
+	h.mode = wsclient.StartDisconnected
+	c := start(t, srv.URL, h)
+	h.expect(t, "init")
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if err := c.Send(ctx, wsclient.TextFrame("withdrawn")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send = %v", err)
+	}
+	c.Cast(wsclient.TextFrame("kept"))
+	c.Connect()
+	h.expect(t, "connect")
+	h.expect(t, "frame")
+	c.Stop(t.Context())
+	if texts := <-got; !slices.Equal(texts, []string{"kept"}) {
+		t.Fatalf("server got %q", texts)
+	}
+}
+
+// Replies from HandleInfo while disconnected wait in the outbox; a frame
+// of a bad type is handed to OnUndelivered.
+func TestClientReplyWhileDisconnected(t *testing.T) {
+	got := make(chan []string, 1)
+	srv := wstest.NewServer(textRecorder(got), wstest.WithT(t))
+	h := newTH()
+	h.mode = wsclient.StartDisconnected
+	h.info = func(c *wsclient.Client, msg any) wsclient.Action {
+		return wsclient.Reply(wsclient.TextFrame(msg.(string)), wsclient.Frame{Type: wsclient.CloseMessage})
+	}
+	c := start(t, srv.URL, h)
+	h.expect(t, "init")
+	c.Post("queued")
+	h.expect(t, "info")
+	if e := h.expect(t, "undelivered"); !errors.Is(e.err, wsclient.ErrBadFrameType) {
+		t.Fatalf("undelivered %v", e.err)
+	}
+	c.Connect()
+	h.expect(t, "connect")
+	h.expect(t, "frame")
+	c.Stop(t.Context())
+	if texts := <-got; !slices.Equal(texts, []string{"queued"}) {
+		t.Fatalf("server got %q", texts)
+	}
+}
+
+// Many goroutines Cast, Send and Post at once (run with -race): every
+// frame is echoed.
+func TestClientConcurrentSenders(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithRecordLimit(0))
+	var echoed atomic.Int64
+	h := newTH()
+	h.frame = func(*wsclient.Client, wsclient.Frame) wsclient.Action {
+		echoed.Add(1)
+		return wsclient.Action{}
+	}
+	h.info = func(_ *wsclient.Client, msg any) wsclient.Action {
+		return wsclient.Reply(wsclient.TextFrame(msg.(string)))
+	}
+	h.ev = make(chan ev, 1<<16)
+	c := start(t, srv.URL, h)
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	const casters, senders, posters, per = 8, 4, 4, 200
+	var wg sync.WaitGroup
+	for g := range casters + senders + posters {
+		wg.Go(func() {
+			for i := range per {
+				msg := fmt.Sprintf("g%d-%d", g, i)
+				var err error
+				switch {
+				case g < casters:
+					err = c.Cast(wsclient.TextFrame(msg))
+				case g < casters+senders:
+					err = c.Send(t.Context(), wsclient.TextFrame(msg))
+				default:
+					err = c.Post(msg)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_ = c.Stats()
+				_ = c.State()
+			}
+		})
+	}
+	wg.Wait()
+	const total = (casters + senders + posters) * per
+	deadline := time.Now().Add(10 * time.Second)
+	for echoed.Load() < total && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := echoed.Load(); n != total {
+		t.Fatalf("echoed %d of %d", n, total)
+	}
+	if st := c.Stats(); st.MessagesOut != total || st.MessagesIn != total {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// Message fate under churn: with the server dropping connections and the
+// client reconnecting, every frame Cast accepted is either written or
+// handed to OnUndelivered, none lost in silence.
+func TestClientFateAccounting(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		for range 37 {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			if op == wstest.OpText {
+				sc.WriteMessage(op, p)
+			}
+		}
+		return sc.Drop()
+	}, wstest.WithT(t), wstest.WithRecordLimit(0))
+	var undelivered atomic.Int64
+	h := newTH()
+	h.ev = make(chan ev, 1<<16)
+	h.mode = wsclient.KeepReconnecting
+	h.undeliver = func(*wsclient.Client, wsclient.Frame, error) { undelivered.Add(1) }
+	c := start(t, srv.URL, h, wsclient.WithOutboxSize(1<<20),
+		wsclient.WithBackoff(wsclient.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}))
+	const goroutines, per = 4, 500
+	var accepted, refused atomic.Int64
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for i := range per {
+				if c.Cast(wsclient.TextFrame(fmt.Sprint(i))) == nil {
+					accepted.Add(1)
+				} else {
+					refused.Add(1)
+				}
+				if i%50 == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := c.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	if accepted.Load()+refused.Load() != goroutines*per {
+		t.Fatalf("accounting broken")
+	}
+	if int64(st.MessagesOut)+undelivered.Load() != accepted.Load() || int64(st.Undelivered) != undelivered.Load() {
+		t.Fatalf("accepted %d, written %d + undelivered %d (refused %d)", accepted.Load(), st.MessagesOut, undelivered.Load(), refused.Load())
+	}
+	if st.Reconnects == 0 {
+		t.Fatalf("no reconnects: %+v", st)
+	}
+	t.Logf("accepted %d written %d undelivered %d refused %d reconnects %d", accepted.Load(), st.MessagesOut, undelivered.Load(), refused.Load(), st.Reconnects)
+}

@@ -1,0 +1,161 @@
+package wsclient_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/wstest"
+)
+
+func TestBackoff(t *testing.T) {
+	b := wsclient.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2}
+	want := []time.Duration{100, 200, 400, 800, 1000, 1000}
+	for i, w := range want {
+		if got := b.Next(i); got != w*time.Millisecond {
+			t.Errorf("Next(%d) = %v, want %v", i, got, w*time.Millisecond)
+		}
+	}
+	if got := b.Base(math.MaxInt32); got != time.Second {
+		t.Errorf("Base(huge) = %v", got)
+	}
+	if got := (wsclient.Backoff{}).Base(0); got != wsclient.DefaultBackoff.Initial {
+		t.Errorf("zero Backoff Base(0) = %v", got)
+	}
+	b.Jitter = 0.5
+	lo, hi := time.Hour, time.Duration(0)
+	for range 1000 {
+		d := b.Next(2)
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	if lo < 200*time.Millisecond || hi > 400*time.Millisecond || hi-lo < 100*time.Millisecond {
+		t.Errorf("jittered Next(2) in [%v, %v], want spread within [200ms, 400ms]", lo, hi)
+	}
+	b.Jitter = 1 // full jitter
+	for range 1000 {
+		if d := b.Next(0); d < 0 || d > 100*time.Millisecond {
+			t.Fatalf("full jitter Next(0) = %v", d)
+		}
+	}
+}
+
+// {reconnect, Ms}: ReconnectAfter waits the delay.
+func TestClientReconnectAfter(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Drop() }, wstest.WithT(t))
+	h := newTH()
+	h.disc = func(*wsclient.Client, wsclient.Disconnect) wsclient.DisconnectAction {
+		return wsclient.ReconnectAfter(100 * time.Millisecond)
+	}
+	start(t, srv.URL, h)
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	d := h.expect(t, "disconnect")
+	c2 := h.expect(t, "connect")
+	if el := c2.at.Sub(d.at); el < 100*time.Millisecond || el > 2*time.Second {
+		t.Fatalf("reconnected after %v, want 100ms", el)
+	}
+}
+
+// The built-in backoff: attempt numbers 1, 2, 3 ... with growing delays,
+// reset after a successful connection.
+func TestClientReconnectWithBackoff(t *testing.T) {
+	refused := wstest.NewServer(nil, wstest.WithT(t), wstest.WithStatus(http.StatusServiceUnavailable, ""))
+	h := newTH()
+	h.disc = func(c *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
+		return wsclient.ReconnectWithBackoff()
+	}
+	b := wsclient.Backoff{Initial: 20 * time.Millisecond, Max: time.Second, Multiplier: 2}
+	start(t, refused.URL, h, wsclient.WithBackoff(b))
+	h.expect(t, "init")
+	var last time.Time
+	for i := 1; i <= 4; i++ {
+		e := h.expect(t, "disconnect")
+		if e.d.Attempt != i || e.d.WasConnected {
+			t.Fatalf("disconnect %+v, want attempt %d", e.d, i)
+		}
+		if i > 1 {
+			// After attempt i-1 failed the delay was Next(i-1).
+			want := b.Next(i - 1)
+			if el := e.at.Sub(last); el < want || el > want+time.Second {
+				t.Fatalf("attempt %d came %v after the previous, want about %v", i, el, want)
+			}
+		}
+		last = e.at
+	}
+}
+
+// The attempt count resets after a successful connection.
+func TestClientAttemptReset(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Drop() }, wstest.WithT(t))
+	var dials atomic.Int32
+	d := &wsclient.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if n := dials.Add(1); n <= 2 || n == 4 {
+			return nil, errors.New("injected dial failure")
+		}
+		var nd net.Dialer
+		return nd.DialContext(ctx, network, addr)
+	}}
+	h := newTH()
+	h.disc = func(*wsclient.Client, wsclient.Disconnect) wsclient.DisconnectAction {
+		return wsclient.ReconnectNow()
+	}
+	start(t, srv.URL, h, wsclient.WithDialer(d))
+	h.expect(t, "init")
+	for _, want := range []struct {
+		attempt int
+		was     bool
+	}{{1, false}, {2, false}, {0, true}, {1, false}, {0, true}} {
+		e := h.until(t, "disconnect")
+		if e.d.Attempt != want.attempt || e.d.WasConnected != want.was {
+			t.Fatalf("disconnect %+v (%v), want attempt %d connected %v", e.d, e.err, want.attempt, want.was)
+		}
+	}
+}
+
+// keepalive started from onconnect ({ok, State, KeepaliveMs}): pings go
+// out every interval and the pongs reach HandleFrame.
+func TestClientKeepaliveFromOnConnect(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t))
+	h := newTH()
+	h.connect = func(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
+		return wsclient.Keepalive(20 * time.Millisecond)
+	}
+	start(t, srv.URL, h, wsclient.WithKeepalive(0, 1))
+	h.expect(t, "init")
+	conn := h.expect(t, "connect")
+	var last time.Time
+	for range 5 {
+		e := h.expect(t, "frame")
+		if e.f.Type != wsclient.PongMessage {
+			t.Fatalf("frame %v", e.f)
+		}
+		last = e.at
+	}
+	if el := last.Sub(conn.at); el < 90*time.Millisecond {
+		t.Fatalf("5 pongs within %v of connecting, want >= 100ms at 20ms intervals", el)
+	}
+	// An echo server answers: the connection stays up (maxMissed 1).
+	h.noMoreExcept(t, "frame", 100*time.Millisecond)
+}
+
+// noMoreExcept checks that only callbacks of kind arrive within d.
+func (h *th) noMoreExcept(t *testing.T, kind string, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case e := <-h.ev:
+			if e.kind != kind {
+				t.Fatalf("unexpected callback %s (%v)", e.kind, e.err)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
