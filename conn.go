@@ -83,6 +83,9 @@ type Conn struct {
 	deflater   *deflater
 	noCompress atomic.Bool
 
+	dlMu     sync.Mutex
+	rdl, wdl time.Time // deadlines set by the user, restored after a context watch
+
 	closeRecv chan struct{} // closed when the close handshake or the connection has ended
 	closeOnce sync.Once
 	closeErr  *CloseError // the peer's close, set before closeRecv is closed
@@ -139,11 +142,21 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // SetReadDeadline sets the deadline for reads on the underlying connection.
 // A read that times out leaves the connection unusable.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.dlMu.Lock()
+	c.rdl = t
+	c.dlMu.Unlock()
+	return c.nc.SetReadDeadline(t)
+}
 
 // SetWriteDeadline sets the deadline for writes on the underlying connection.
 // A write that times out leaves the connection unusable.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.dlMu.Lock()
+	c.wdl = t
+	c.dlMu.Unlock()
+	return c.nc.SetWriteDeadline(t)
+}
 
 // SetControlHandler installs f to be called, on the reading goroutine, for
 // every ping, pong and close frame received. The payload is only valid during
@@ -166,18 +179,39 @@ func (c *Conn) SetCompression(on bool) { c.noCompress.Store(!on) }
 // Reading
 
 // watchCtx arranges for blocking I/O on the connection to be interrupted when
-// ctx is done. It costs nothing for a context that is never done.
-func (c *Conn) watchCtx(ctx context.Context, read bool) func() bool {
+// ctx is done, by moving the read or write deadline into the past. The
+// returned function ends the watch; if the context fired anyway (racing with
+// an operation that completed), it puts the deadline back. A context that is
+// never done costs nothing.
+func (c *Conn) watchCtx(ctx context.Context, read bool) func() {
 	if ctx.Done() == nil {
 		return nil
 	}
-	return context.AfterFunc(ctx, func() {
-		if read {
-			c.nc.SetReadDeadline(aLongTimeAgo)
-		} else {
-			c.nc.SetWriteDeadline(aLongTimeAgo)
-		}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.setDeadline(read, aLongTimeAgo)
+		close(fired)
 	})
+	return func() {
+		if !stop() {
+			<-fired
+			c.dlMu.Lock()
+			dl := c.wdl
+			if read {
+				dl = c.rdl
+			}
+			c.dlMu.Unlock()
+			c.setDeadline(read, dl)
+		}
+	}
+}
+
+func (c *Conn) setDeadline(read bool, t time.Time) {
+	if read {
+		c.nc.SetReadDeadline(t)
+	} else {
+		c.nc.SetWriteDeadline(t)
+	}
 }
 
 // ctxErr turns an I/O error caused by a done context into the context's
@@ -805,9 +839,24 @@ func (c *Conn) Close(code int, reason string) error {
 		return errors.New("websocket: invalid close code")
 	}
 	c.wmu.Lock()
-	if c.closeSent || c.werr != nil {
+	if c.werr != nil {
+		// Writing already failed: there is no handshake to be had.
 		c.wmu.Unlock()
-		<-c.waitClosed()
+		c.nc.Close()
+		c.endClose()
+		return ErrClosed
+	}
+	if c.closeSent {
+		// A close is under way (ours or an answer to the server's): wait
+		// for it to finish, within the close timeout.
+		c.wmu.Unlock()
+		t := time.NewTimer(c.cfg.closeTimeout)
+		defer t.Stop()
+		select {
+		case <-c.closeRecv:
+		case <-t.C:
+			c.nc.Close()
+		}
 		return ErrClosed
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
@@ -850,8 +899,6 @@ func (c *Conn) Close(code int, reason string) error {
 		return errors.New("websocket: close handshake timed out")
 	}
 }
-
-func (c *Conn) waitClosed() <-chan struct{} { return c.closeRecv }
 
 // CloseNow closes the TCP connection without a close handshake.
 func (c *Conn) CloseNow() error {
