@@ -1,0 +1,144 @@
+package wsclient_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/wstest"
+)
+
+// echoHandler sends one message on connect, prints the echo and closes.
+type echoHandler struct {
+	wsclient.BaseHandler
+}
+
+func (echoHandler) OnConnect(c *wsclient.Client, info wsclient.ConnInfo) wsclient.Action {
+	fmt.Println("connected")
+	return wsclient.Reply(wsclient.TextFrame("hello"))
+}
+
+func (echoHandler) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	fmt.Printf("received %s\n", f)
+	return wsclient.CloseConn(wsclient.CloseNormalClosure, "done")
+}
+
+func (echoHandler) OnDisconnect(c *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
+	fmt.Println("disconnected:", d.Reason)
+	return wsclient.DisconnectAction{} // ConnectOnce's default: stop
+}
+
+func (echoHandler) Terminate(c *wsclient.Client, reason error) {
+	fmt.Println("terminated:", reason)
+}
+
+// A handler that sends a message, prints the echo and closes, against a
+// local echo server.
+func Example() {
+	srv := wstest.NewEchoServer()
+	defer srv.Close()
+
+	c, err := wsclient.Start(context.Background(), srv.URL, echoHandler{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("Wait:", c.Wait())
+	// Output:
+	// connected
+	// received text "hello"
+	// disconnected: wsclient: closed by the client with code 1000 (normal closure): done
+	// terminated: <nil>
+	// Wait: <nil>
+}
+
+// counter echoes nothing itself; it counts what comes back.
+type counter struct {
+	wsclient.BaseHandler
+	got chan string
+}
+
+func (counter) Init(*wsclient.Client) (wsclient.InitMode, error) {
+	return wsclient.StartDisconnected, nil
+}
+
+func (h counter) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	h.got <- string(f.Data)
+	return wsclient.Action{}
+}
+
+// Frames cast while the client is disconnected wait in the outbox and are
+// written, in order, once it connects; Send returns after its frame is
+// written.
+func ExampleClient_Cast() {
+	srv := wstest.NewEchoServer()
+	defer srv.Close()
+
+	h := counter{got: make(chan string, 3)}
+	c, _ := wsclient.Start(context.Background(), srv.URL, h)
+	defer c.Stop(context.Background())
+
+	c.Cast(wsclient.TextFrame("first"))
+	c.Cast(wsclient.TextFrame("second"))
+	c.Connect()
+	if err := c.Send(context.Background(), wsclient.TextFrame("third")); err != nil {
+		fmt.Println(err)
+	}
+	for range 3 {
+		fmt.Println(<-h.got)
+	}
+	// Output:
+	// first
+	// second
+	// third
+}
+
+// pinger starts a keepalive from OnConnect and stops after two pongs.
+type pinger struct {
+	wsclient.BaseHandler
+	pongs int
+}
+
+func (p *pinger) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
+	return wsclient.Keepalive(10 * time.Millisecond)
+}
+
+func (p *pinger) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	if f.Type == wsclient.PongMessage {
+		p.pongs++
+		fmt.Println("pong", p.pongs)
+		if p.pongs == 2 {
+			return wsclient.CloseConn(wsclient.CloseNormalClosure, "")
+		}
+	}
+	return wsclient.Action{}
+}
+
+// Keepalive started from OnConnect: each pong arrives at HandleFrame.
+func ExampleKeepalive() {
+	srv := wstest.NewEchoServer()
+	defer srv.Close()
+
+	c, _ := wsclient.Start(context.Background(), srv.URL, &pinger{})
+	fmt.Println("Wait:", c.Wait())
+	// Output:
+	// pong 1
+	// pong 2
+	// Wait: <nil>
+}
+
+// The reconnect delays of a backoff without jitter.
+func ExampleBackoff() {
+	b := wsclient.Backoff{Initial: 100 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2}
+	for attempt := range 6 {
+		fmt.Println(attempt, b.Next(attempt))
+	}
+	// Output:
+	// 0 100ms
+	// 1 200ms
+	// 2 400ms
+	// 3 800ms
+	// 4 1.6s
+	// 5 2s
+}
