@@ -26,7 +26,13 @@ func classify(err error) (int, string) {
 	var he *wsclient.HandshakeError
 	var de *wsclient.DialError
 	var ce *wsclient.CloseError
+	var alert tls.AlertError
 	switch {
+	case errors.As(err, &alert):
+		// The server rejected TLS, possibly only after the handshake (TLS
+		// 1.3 checks client certificates then), when the library may
+		// report it as a handshake error wrapping the alert.
+		return exitTLS, "TLS failure: " + err.Error()
 	case errors.As(err, &he):
 		if he.StatusCode != 0 && he.StatusCode != 101 {
 			msg := "handshake refused: " + he.Status

@@ -96,13 +96,16 @@ func (h *cliHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.
 }
 
 // closeRequest, posted to the client, ends the session with the code in
-// cliHandler.closeCode.
-type closeRequest struct{}
+// cliHandler.closeCode. An urgent request (Ctrl-C) also abandons a first
+// connection attempt still in progress; otherwise (end of input) that
+// connection is made and then closed.
+type closeRequest struct{ urgent bool }
 
 // HandleInfo acts on a closeRequest, on the client's goroutine where the
 // state cannot change under it.
 func (h *cliHandler) HandleInfo(c *wsclient.Client, msg any) wsclient.Action {
-	if _, ok := msg.(closeRequest); !ok {
+	req, ok := msg.(closeRequest)
+	if !ok {
 		return wsclient.Action{}
 	}
 	h.mu.Lock()
@@ -113,8 +116,9 @@ func (h *cliHandler) HandleInfo(c *wsclient.Client, msg any) wsclient.Action {
 		return wsclient.CloseConn(int(h.closeCode.Load()), "")
 	case st == wsclient.Closing:
 		// Closing already; OnDisconnect ends the session.
-	case everConnected:
-		// Between connections (--reconnect): nothing to close.
+	case everConnected || req.urgent:
+		// Between connections (--reconnect), or interrupted while
+		// connecting: nothing to close.
 		go c.Stop(context.Background())
 	default:
 		// The first connection is still being made: OnConnect closes it,
@@ -172,70 +176,33 @@ func session(o *clientOptions, d *wsclient.Dialer, p *printer, lines <-chan inpu
 		return exitError, err.Error()
 	}
 	done := c.Done()
+	inputEnd, sending := sendLines(ctx, c, o.binary, lines, p)
 
-	msgType := wsclient.TextMessage
-	if o.binary {
-		msgType = wsclient.BinaryMessage
-	}
 	// endSession asks the client's goroutine to close the connection with
 	// code (see HandleInfo); the client then ends.
-	endSession := func(code int) {
+	endSession := func(code int, urgent bool) {
 		if h.closeCode.CompareAndSwap(0, int32(code)) {
-			c.Post(closeRequest{})
+			c.Post(closeRequest{urgent: urgent})
 		}
 	}
 	var (
 		waitC       <-chan time.Time
-		lineNo      int
 		interrupted bool
 	)
 	for {
 		select {
-		case in, ok := <-lines:
-			if !ok {
-				lines = nil
-				continue
+		case err := <-inputEnd:
+			if err != io.EOF {
+				p.errorf("reading stdin: %v", err)
 			}
-			if in.err != nil {
-				lines = nil
-				if in.err != io.EOF {
-					p.errorf("reading stdin: %v", in.err)
-				}
-				switch {
-				case o.wait == 0:
-					endSession(wsclient.CloseNormalClosure)
-				case o.wait > 0:
-					waitC = time.After(time.Duration(o.wait))
-				}
-				continue
-			}
-			lineNo++
-			if msgType == wsclient.TextMessage && !utf8.Valid(in.data) {
-				p.errorf("line %d is not valid UTF-8 and was not sent (use --binary to send raw bytes)", lineNo)
-				continue
-			}
-			// Send waits for the write (and, while reconnecting, for the
-			// next connection): stdin is read no faster than it is sent.
-			sendCtx, stop := context.WithCancel(ctx)
-			go func() {
-				select {
-				case <-done:
-				case <-sendCtx.Done():
-				}
-				stop()
-			}()
-			err := c.Send(sendCtx, wsclient.Frame{Type: msgType, Data: in.data})
-			stop()
-			if err != nil {
-				lines = nil // the client has ended; done follows
-				select {
-				case <-done:
-				default:
-					p.errorf("line %d was not sent: %v", lineNo, err)
-				}
+			switch {
+			case o.wait == 0:
+				endSession(wsclient.CloseNormalClosure, false)
+			case o.wait > 0:
+				waitC = time.After(time.Duration(o.wait))
 			}
 		case <-waitC:
-			endSession(wsclient.CloseNormalClosure)
+			endSession(wsclient.CloseNormalClosure, false)
 		case <-sigs:
 			if interrupted {
 				sctx, scancel := context.WithCancel(context.Background())
@@ -244,13 +211,20 @@ func session(o *clientOptions, d *wsclient.Dialer, p *printer, lines <-chan inpu
 				return 130, "interrupted again: connection dropped without waiting for the close handshake"
 			}
 			interrupted = true
-			endSession(wsclient.CloseGoingAway)
+			endSession(wsclient.CloseGoingAway, true)
 		case <-done:
+			// A line being sent when the client ended is reported before
+			// the exit (Send returns at once now).
+			sending.Lock()
+			sending.Unlock()
 			err := c.Wait()
 			h.mu.Lock()
-			localEnd := h.localEnd
+			localEnd, connected := h.localEnd, h.connected
 			h.mu.Unlock()
 			if h.closeCode.Load() != 0 && err == nil {
+				if interrupted && !connected {
+					return 130, "interrupted before the connection was established"
+				}
 				return exitOK, ""
 			}
 			if localEnd != nil && errors.Is(err, localEnd) {
@@ -259,6 +233,44 @@ func session(o *clientOptions, d *wsclient.Dialer, p *printer, lines <-chan inpu
 			return classify(err)
 		}
 	}
+}
+
+// sendLines sends the lines from stdin, in order, each once the previous one
+// has been written (while reconnecting, they wait for the next connection):
+// stdin is read no faster than the server takes it. The returned channel
+// receives the error that ended the input (io.EOF at its normal end); the
+// mutex is held while a line is being sent.
+func sendLines(ctx context.Context, c *wsclient.Client, binary bool, lines <-chan inputLine, p *printer) (<-chan error, *sync.Mutex) {
+	typ := wsclient.TextMessage
+	if binary {
+		typ = wsclient.BinaryMessage
+	}
+	end := make(chan error, 1)
+	var sending sync.Mutex
+	go func() {
+		lineNo := 0
+		for in := range lines {
+			if in.err != nil {
+				end <- in.err
+				return
+			}
+			lineNo++
+			if typ == wsclient.TextMessage && !utf8.Valid(in.data) {
+				p.errorf("line %d is not valid UTF-8 and was not sent (use --binary to send raw bytes)", lineNo)
+				continue
+			}
+			sending.Lock()
+			err := c.Send(ctx, wsclient.Frame{Type: typ, Data: in.data})
+			if err != nil && ctx.Err() == nil {
+				p.errorf("line %d was not sent: %v", lineNo, err)
+			}
+			sending.Unlock()
+			if err != nil && (ctx.Err() != nil || errors.Is(err, wsclient.ErrTerminated)) {
+				return // the session is over
+			}
+		}
+	}()
+	return end, &sending
 }
 
 // maxUnansweredPings is the number of keepalive pings that may go without

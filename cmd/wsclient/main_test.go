@@ -805,3 +805,176 @@ func TestReconnectNeedsAFirstConnection(t *testing.T) {
 		t.Errorf("%d attempts, want 1", len(srv.Conns()))
 	}
 }
+
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	srv := wstest.NewServer(func(c *wstest.Conn) error {
+		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
+			return err
+		}
+		// Never answer the close frame.
+		if _, _, err := c.ExpectClose(); err != nil {
+			return err
+		}
+		<-c.Context().Done()
+		return nil
+	}, wstest.WithT(t))
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, srv.URL)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(200 * time.Millisecond) // the close frame is out; its answer never comes
+	cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130\nstderr:\n%s", err, errb.String())
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v: the second interrupt did not cut the close handshake short", d)
+	}
+}
+
+// running is a started wsclient process with its stdin held open.
+type running struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+	stderr *bytes.Buffer // read only after wait
+}
+
+func startBin(t *testing.T, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, binPath, args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close() })
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &running{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout), stderr: &bytes.Buffer{}}
+	cmd.Stderr = r.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// wait waits for the process and returns its exit code.
+func (r *running) wait(t *testing.T) int {
+	t.Helper()
+	io.Copy(io.Discard, r.stdout)
+	err := r.cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatalf("wsclient: %v", err)
+	return -1
+}
+
+func TestInterruptWhileReconnecting(t *testing.T) {
+	srv := wstest.NewServer(func(c *wstest.Conn) error {
+		if err := c.WriteMessage(wstest.OpText, []byte("hi")); err != nil {
+			return err
+		}
+		return c.Drop()
+	}, wstest.WithT(t))
+	r := startBin(t, "--reconnect", srv.URL)
+	if line, err := r.stdout.ReadString('\n'); err != nil || line != "hi\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	srv.Close() // every reconnect attempt now fails
+	time.Sleep(300 * time.Millisecond)
+	io.WriteString(r.stdin, "stuck in the outbox\n")
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	r.cmd.Process.Signal(syscall.SIGINT)
+	code := r.wait(t)
+	if code != exitOK {
+		t.Errorf("exit %d after Ctrl-C\nstderr:\n%s", code, r.stderr)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Ctrl-C while reconnecting took %v", d)
+	}
+	// The line that never went out is reported, not dropped in silence.
+	if !strings.Contains(r.stderr.String(), "line 1 was not sent") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr.String(), "reconnecting in") {
+		t.Errorf("no reconnect status on stderr:\n%s", r.stderr)
+	}
+}
+
+func TestInterruptWhileConnecting(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithHandshakeDelay(15*time.Second))
+	r := startBin(t, srv.URL)
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	r.cmd.Process.Signal(syscall.SIGINT)
+	if code := r.wait(t); code != 130 {
+		t.Errorf("exit %d, want 130\nstderr:\n%s", code, r.stderr)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Ctrl-C while connecting took %v", d)
+	}
+}
+
+func TestSIGTERM(t *testing.T) {
+	got := make(chan int, 1)
+	srv := wstest.NewServer(func(c *wstest.Conn) error {
+		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
+			return err
+		}
+		code, reason, err := c.ExpectClose()
+		got <- code
+		if err != nil {
+			return err
+		}
+		return c.Close(code, reason)
+	}, wstest.WithT(t))
+	r := startBin(t, "--json", srv.URL)
+	if line, err := r.stdout.ReadString('\n'); err != nil || !strings.Contains(line, `"connect"`) {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	if line, err := r.stdout.ReadString('\n'); err != nil || !strings.Contains(line, `"ready"`) {
+		t.Fatalf("second line %q, %v", line, err)
+	}
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	rest, _ := io.ReadAll(r.stdout)
+	if code := r.wait(t); code != exitOK {
+		t.Errorf("exit %d\nstderr:\n%s", code, r.stderr)
+	}
+	evs := jsonEvents(t, string(rest))
+	if len(evs) != 1 || evs[0]["event"] != "close" || evs[0]["by"] != "client" || evs[0]["code"] != 1001.0 {
+		t.Errorf("after SIGTERM: %s", rest)
+	}
+	if code := <-got; code != 1001 {
+		t.Errorf("server got close %d", code)
+	}
+}

@@ -16,8 +16,12 @@ Examples:
   wsclient serve                                  # prints ws://127.0.0.1:PORT
   wsclient ws://127.0.0.1:PORT                    # type lines; Ctrl-D or Ctrl-C to end
   printf 'a\nb\n' | wsclient ws://127.0.0.1:PORT  # prints a and b, exits 0
-  wsclient --json -H 'Authorization: Bearer T' wss://example.com/feed < /dev/null --wait -1
+  wsclient --json --wait -1 -H 'Authorization: Bearer T' wss://example.com/feed </dev/null
   wsclient --keepalive 20s --reconnect --subprotocol chat.v1,chat.v0 wss://example.com/ws
+
+Flags may come before or after the URL. The URL is ws:// or wss:// (http:// and
+https:// are taken as ws:// and wss://); user:password@ in it is sent as Basic
+authorization. Proxies come from HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
 
 Connecting:
   -H, --header 'Name: value'  add a request header (repeatable)
@@ -27,9 +31,12 @@ Connecting:
   --timeout DURATION          limit for connecting and the opening handshake (default 30s)
   --keepalive DURATION        send a ping every DURATION; after 3 unanswered pings the
                               connection counts as lost (default 0: off)
-  --reconnect                 when the connection drops, reconnect with exponential
-                              backoff (with jitter) until stdin ends or Ctrl-C; lines
-                              typed meanwhile are sent after the reconnect
+  --reconnect                 when an established connection ends other than by our own
+                              close (server close, connection lost, keepalive timeout),
+                              reconnect with exponential backoff and jitter (500ms up to
+                              30s), until stdin ends or Ctrl-C; lines typed meanwhile
+                              are sent after the reconnect. The first connection must
+                              succeed: a failure there exits at once
   --max-message-size SIZE     largest message accepted, e.g. 65536, 64KiB, 16MiB
                               (default 32MiB; -1: no limit); a larger one closes with 1009
 
@@ -63,7 +70,8 @@ Output:
                 "base64") for binary data
     ping, pong  data, encoding, size            (with --show-ping-pong)
     close       code, reason, by ("server": the server closed; "client": we did)
-    disconnect  error: the connection ended without a close handshake
+    disconnect  error: the connection ended without a close handshake, or a
+                connection attempt failed
     reconnect   attempt, delay_ms               (with --reconnect)
   Errors are still written to stderr as text.
 
@@ -82,6 +90,7 @@ Exit codes:
   5  connection lost: closed without a close frame, or keepalive pings unanswered
   6  cannot connect: DNS, TCP connection refused, proxy, or --timeout expired
   7  the server closed with another code (e.g. 1008 policy violation, 1011)
+  130  a second Ctrl-C ended the program during the close handshake
 `
 
 const demoHelp = `Usage: wsclient demo [flags]
