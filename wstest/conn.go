@@ -2,6 +2,7 @@ package wstest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -114,6 +115,22 @@ func (c *Conn) setRW(rw net.Conn) {
 	c.rw = rw
 	c.mu.Unlock()
 	c.br = bufio.NewReader(rw)
+}
+
+// release frees the per-connection buffers and compression state once the
+// connection has ended, so that the Server's list of connections stays small
+// in long-running servers.
+func (c *Conn) release() {
+	c.br = bufio.NewReaderSize(c.nc, 16)
+	c.msg = nil
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.deflate != nil {
+		c.deflate.w, c.deflate.dict = nil, nil
+		c.deflate.buf = bytes.Buffer{}
+	}
 }
 
 func (c *Conn) conn() net.Conn {

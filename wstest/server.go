@@ -308,6 +308,7 @@ func (s *Server) acceptLoop() {
 func (s *Server) serve(c *Conn) {
 	defer s.wg.Done()
 	defer close(c.done)
+	defer c.release()
 	defer c.nc.Close()
 	if s.tlsCfg != nil {
 		tc := tls.Server(c.nc, s.tlsCfg)
