@@ -394,3 +394,33 @@ func TestConnWriteContextCancel(t *testing.T) {
 		t.Fatalf("returned after %v", d)
 	}
 }
+
+// A writer whose context ends while it waits for another goroutine's write
+// gives up alone: the other write, with its own context, completes and the
+// connection stays usable.
+func TestConnWriteContextIsolation(t *testing.T) {
+	t.Skip("BUG: writeData arms the context watch (write deadline in the past) before taking wmu, so a waiting Ping's ctx aborts another goroutine's in-flight write; see report")
+	srv := newServer(t, func(c *wstest.Conn) error {
+		time.Sleep(500 * time.Millisecond) // read nothing for a while, so the big write blocks
+		for {
+			if _, err := c.ReadFrame(); err != nil {
+				return nil
+			}
+		}
+	}, wstest.WithRecordLimit(0))
+	conn := dialT(t, srv.URL, nil)
+	big := make(chan error, 1)
+	go func() { big <- conn.WriteMessage(context.Background(), BinaryMessage, make([]byte, 32<<20)) }()
+	time.Sleep(50 * time.Millisecond) // the big write now holds the writer lock
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := conn.Ping(ctx, []byte("impatient")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Ping: %v, want context.DeadlineExceeded", err)
+	}
+	if err := recv(t, big); err != nil {
+		t.Fatalf("the other goroutine's write failed because of the Ping's context: %v", err)
+	}
+	if err := conn.Ping(testCtx(t), []byte("patient")); err != nil {
+		t.Fatalf("connection unusable afterwards: %v", err)
+	}
+}
