@@ -53,19 +53,29 @@ func (m InitMode) String() string {
 }
 
 // Handler is the behaviour a Client drives: the Go form of the Erlang
-// websocket_client callback module. All methods of one client run on that
-// client's own goroutine, one at a time, so the handler's state needs no
-// locks. Embed BaseHandler to implement only the methods you need.
+// websocket_client callback module. Embed BaseHandler to implement only the
+// methods you need.
+//
+// The methods of one client never run concurrently: each runs to its end
+// before the next starts, with a happens-before edge between them, so the
+// handler's state needs no locks. They run on the goroutine that runs the
+// client (Serve, or the one Start creates), except HandleFrame, which runs
+// on the connection's reader goroutine: that saves a goroutine hand-off per
+// received message. Do not rely on goroutine identity (such as
+// runtime.LockOSThread) across callbacks.
 //
 // A panic in any method is recovered: the connection is closed (code 1011),
 // Terminate runs, and the client ends with a *PanicError carrying the value
 // and stack. After a panic no callback other than OnUndelivered and
 // Terminate is called.
 //
-// Callbacks may call the Client's methods, with one exception: Send waits
-// for its frame to be written, and while the client is not connected that
-// happens only after the callback has returned, so Send from a callback
-// blocks until its context ends. Use Cast or a Reply action instead.
+// Callbacks may call the Client's methods, with two exceptions. Stop waits
+// for the client to end, which cannot happen while a callback runs: return
+// the Stop decision from OnDisconnect, or CloseConn, instead (or call Stop
+// from another goroutine). Send waits for its frame to be written, and while
+// the client is not connected that happens only after the callback has
+// returned, so Send from a callback blocks until its context ends: use Cast
+// or a Reply action.
 type Handler interface {
 	// Init runs first, once per run of the client (Start, Serve), and
 	// chooses how the client starts. An error (or panic) ends the client:
@@ -847,23 +857,22 @@ func (m *mailbox) close() []mail {
 }
 
 // ---------------------------------------------------------------------------
-// The owner: one goroutine per run that makes every decision and runs every
-// callback. A reader goroutine per connection, a dial goroutine per attempt
-// and a closer goroutine per close handshake report to it through events.
+// The owner: one goroutine per run that makes every decision and runs the
+// callbacks, except HandleFrame, which the connection's reader goroutine
+// runs under the same callback lock. The reader (at its end), a dial
+// goroutine per attempt and a closer goroutine per close handshake report to
+// the owner through events.
 
 type evKind int
 
 const (
-	evFrame evKind = iota
-	evReaderDone
+	evReaderDone evKind = iota
 	evDialDone
 	evCloserDone
 )
 
 type event struct {
 	kind evKind
-	typ  MessageType
-	data []byte
 	err  error
 	conn *Conn
 }
@@ -875,8 +884,13 @@ type owner struct {
 	dialer Dialer
 	mode   InitMode
 	events chan event
-	free   chan []byte
+	wake   chan struct{} // timers changed while the loop was waiting
 	wg     sync.WaitGroup
+
+	// mu is the callback lock: every callback and every field below runs
+	// or is touched with it held, by the run's goroutine or, for received
+	// frames, by the connection's reader goroutine.
+	mu sync.Mutex
 
 	st         State
 	conn       *Conn
@@ -908,13 +922,8 @@ type owner struct {
 }
 
 func (c *Client) serve(ctx context.Context, r *runResult) error {
-	o := &owner{c: c, r: r, ctx: ctx}
-	nbuf := c.cfg.readBuffers
-	o.events = make(chan event, nbuf+4)
-	o.free = make(chan []byte, nbuf)
-	for range nbuf {
-		o.free <- nil
-	}
+	o := &owner{c: c, r: r, ctx: ctx, events: make(chan event, 4), wake: make(chan struct{}, 1)}
+	o.mu.Lock() // held except while the loop waits; see loop
 	o.dialer = *c.cfg.dialer
 	netDial := o.dialer.NetDialContext
 	if netDial == nil {
@@ -955,45 +964,74 @@ func (o *owner) log(level slog.Level, msg string, args ...any) {
 	}
 }
 
+// loop waits for events with the callback lock released and handles each
+// with it held.
 func (o *owner) loop() {
 	ctxDone := o.ctx.Done()
 	force := (<-chan struct{})(o.r.force)
 	for !o.stopping || o.pending > 0 || o.conn != nil {
+		kaC, reconnC, stopC := o.kaC, o.reconnC, o.stopC
+		o.mu.Unlock()
+		var ev event
+		what := 0
 		select {
-		case ev := <-o.events:
-			o.onEvent(ev)
+		case ev = <-o.events:
+			what = 1
 		case <-o.c.mail.signal:
-			o.onMail()
-		case <-o.kaC:
-			o.onKeepalive()
-		case <-o.reconnC:
-			o.reconnC = nil
-			o.dial()
+			what = 2
+		case <-kaC:
+			what = 3
+		case <-reconnC:
+			what = 4
 		case <-ctxDone:
 			ctxDone = nil
-			o.stop(context.Cause(o.ctx), CloseNormalClosure)
-		case <-o.stopC:
-			o.stopC = nil
-			o.force()
+			what = 5
+		case <-stopC:
+			what = 6
 		case <-force:
 			force = nil
+			what = 7
+		case <-o.wake:
+		}
+		o.mu.Lock()
+		switch what {
+		case 1:
+			o.onEvent(ev)
+		case 2:
+			o.onMail()
+		case 3:
+			if kaC == o.kaC {
+				o.onKeepalive()
+			}
+		case 4:
+			if reconnC == o.reconnC {
+				o.reconnC = nil
+				o.dial()
+			}
+		case 5:
+			o.stop(context.Cause(o.ctx), CloseNormalClosure)
+		case 6:
+			o.stopC = nil
+			o.force()
+		case 7:
 			o.stop(nil, CloseNormalClosure)
 			o.force()
 		}
 	}
 }
 
+// poke makes the loop re-read its timers.
+func (o *owner) poke() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
 func (o *owner) onEvent(ev event) {
 	switch ev.kind {
-	case evFrame:
-		a, ok := o.callHandleFrame(Frame{Type: ev.typ, Data: ev.data})
-		if ok {
-			o.apply(a)
-		}
-		o.recycle(ev.data)
 	case evReaderDone:
 		o.pending--
-		o.recycle(ev.data)
 		o.onConnEnd(ev.err)
 	case evDialDone:
 		o.pending--
@@ -1003,11 +1041,11 @@ func (o *owner) onEvent(ev event) {
 	}
 }
 
-func (o *owner) recycle(b []byte) {
-	if cap(b) > o.c.cfg.maxRetainBuf {
-		b = nil
+// onFrame runs HandleFrame and its Action; the caller holds mu.
+func (o *owner) onFrame(typ MessageType, data []byte) {
+	if a, ok := o.callHandleFrame(Frame{Type: typ, Data: data}); ok {
+		o.apply(a)
 	}
-	o.free <- b[:0]
 }
 
 func (o *owner) onMail() {
@@ -1175,7 +1213,9 @@ func (o *owner) flush() {
 	}
 }
 
-// read is the connection's reader goroutine.
+// read is the connection's reader goroutine. It runs HandleFrame itself,
+// with the callback lock held, which saves a goroutine hand-off per message;
+// the buffer is reused once the callback and its replies are done.
 func (o *owner) read(cn *Conn) {
 	defer o.wg.Done()
 	c := o.c
@@ -1184,20 +1224,27 @@ func (o *owner) read(cn *Conn) {
 			return
 		}
 		c.ctlIn.Add(1)
-		b := append((<-o.free)[:0], p...)
-		o.events <- event{kind: evFrame, typ: t, data: b}
+		o.mu.Lock()
+		o.onFrame(t, p)
+		o.mu.Unlock()
 	})
 	ctx := context.Background()
+	var buf []byte
 	for {
-		b := <-o.free
-		typ, b, err := cn.AppendMessage(ctx, b)
+		typ, b, err := cn.AppendMessage(ctx, buf[:0])
 		if err != nil {
-			o.events <- event{kind: evReaderDone, data: b, err: err}
+			o.events <- event{kind: evReaderDone, err: err}
 			return
 		}
 		c.msgsIn.Add(1)
 		c.bytesIn.Add(uint64(len(b)))
-		o.events <- event{kind: evFrame, typ: typ, data: b}
+		o.mu.Lock()
+		o.onFrame(typ, b)
+		o.mu.Unlock()
+		buf = b
+		if cap(buf) > c.cfg.maxRetainBuf {
+			buf = nil
+		}
 	}
 }
 
@@ -1267,6 +1314,7 @@ func (o *owner) armReconnect(d time.Duration) {
 	}
 	o.reconnTimer = time.NewTimer(d)
 	o.reconnC = o.reconnTimer.C
+	o.poke()
 }
 
 // closeConn starts a close handshake on the current connection.
@@ -1316,6 +1364,7 @@ func (o *owner) setKeepalive(d time.Duration) {
 	o.kaC = o.kaTicker.C
 	o.kaMissed, o.kaOutstanding = 0, false
 	o.kaLast = o.c.inbound()
+	o.poke()
 }
 
 func (o *owner) stopKeepalive() {
@@ -1366,6 +1415,7 @@ func (o *owner) stop(reason error, code int) {
 		o.closeConn(code, "")
 		o.stopTimer = time.NewTimer(o.c.cfg.stopTimeout)
 		o.stopC = o.stopTimer.C
+		o.poke()
 	}
 }
 

@@ -16,7 +16,6 @@ type clientConfig struct {
 	outboxSize   int
 	stopTimeout  time.Duration
 	logger       *slog.Logger
-	readBuffers  int
 	maxRetainBuf int
 }
 
@@ -24,8 +23,7 @@ const (
 	defaultOutboxSize   = 1024
 	defaultStopTimeout  = 5 * time.Second
 	defaultKeepMissed   = 3
-	defaultReadBuffers  = 8
-	defaultMaxRetainBuf = 1 << 20
+	defaultMaxRetainBuf = 64 << 10
 )
 
 func defaultClientConfig() clientConfig {
@@ -35,7 +33,6 @@ func defaultClientConfig() clientConfig {
 		backoff:      DefaultBackoff,
 		outboxSize:   defaultOutboxSize,
 		stopTimeout:  defaultStopTimeout,
-		readBuffers:  defaultReadBuffers,
 		maxRetainBuf: defaultMaxRetainBuf,
 	}
 }
@@ -98,19 +95,3 @@ func WithStopTimeout(d time.Duration) Option {
 // WithLogger sets a logger for connection events, undelivered frames and
 // recovered panics. Nil (the default) is silent.
 func WithLogger(l *slog.Logger) Option { return func(c *clientConfig) { c.logger = l } }
-
-// WithReadBuffers sets how many received messages the connection's reader
-// may hold ahead of the handler (default 8), and the largest buffer kept for
-// reuse after a message (default 1 MiB; larger ones are released to the
-// garbage collector).
-func WithReadBuffers(n, maxRetain int) Option {
-	return func(c *clientConfig) {
-		if n < 1 {
-			n = 1
-		}
-		if maxRetain < 0 {
-			maxRetain = 0
-		}
-		c.readBuffers, c.maxRetainBuf = n, maxRetain
-	}
-}
