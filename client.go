@@ -724,7 +724,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		r.forceOnce.Do(func() { close(r.force) })
 		if cn := c.cur.Load(); cn != nil {
-			cn.CloseNow()
+			hardClose(cn)
 		}
 		return ctx.Err()
 	}
@@ -1351,7 +1351,15 @@ func (o *owner) drop(reason error) {
 	o.setState(Closing)
 	o.c.live.Store(nil)
 	o.stopKeepalive()
-	o.conn.CloseNow()
+	hardClose(o.conn)
+}
+
+// hardClose drops cn at once. The socket is closed before CloseNow so that
+// a write blocked on a peer that does not read fails instead of holding the
+// Conn's write lock, which CloseNow takes.
+func hardClose(cn *Conn) {
+	cn.NetConn().Close()
+	cn.CloseNow()
 }
 
 func (o *owner) setKeepalive(d time.Duration) {
@@ -1422,7 +1430,7 @@ func (o *owner) stop(reason error, code int) {
 // force drops the connection and cancels a dial.
 func (o *owner) force() {
 	if o.conn != nil {
-		o.conn.CloseNow()
+		hardClose(o.conn)
 	}
 	if o.dialCancel != nil {
 		o.dialCancel()

@@ -262,3 +262,34 @@ func TestClientKeepaliveTimeout(t *testing.T) {
 		t.Fatalf("Wait = %v", err)
 	}
 }
+
+// A server that stops reading: a writer blocked in Cast does not keep the
+// keepalive from ending the connection, and the blocked Cast returns.
+func TestClientKeepaliveWithBlockedWriter(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		<-sc.Context().Done()
+		return nil
+	}, wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, wsclient.WithKeepalive(50*time.Millisecond, 2))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	castErr := make(chan error, 1)
+	go func() {
+		big := make([]byte, 256<<10)
+		for {
+			if err := c.Cast(wsclient.BinaryFrame(big)); err != nil {
+				castErr <- err
+				return
+			}
+		}
+	}()
+	e := h.expect(t, "disconnect")
+	t.Logf("disconnect reason: %v", e.err)
+	select {
+	case err := <-castErr:
+		t.Logf("blocked Cast returned: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Cast still blocked")
+	}
+}

@@ -197,12 +197,15 @@ func TestClientReplyWhileDisconnected(t *testing.T) {
 func TestClientConcurrentSenders(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithRecordLimit(0))
 	var echoed atomic.Int64
+	calls := 0 // handler state without a lock: callbacks never overlap
 	h := newTH()
 	h.frame = func(*wsclient.Client, wsclient.Frame) wsclient.Action {
+		calls++
 		echoed.Add(1)
 		return wsclient.Action{}
 	}
 	h.info = func(_ *wsclient.Client, msg any) wsclient.Action {
+		calls++
 		return wsclient.Reply(wsclient.TextFrame(msg.(string)))
 	}
 	h.ev = make(chan ev, 1<<16)
@@ -244,6 +247,10 @@ func TestClientConcurrentSenders(t *testing.T) {
 	}
 	if st := c.Stats(); st.MessagesOut != total || st.MessagesIn != total {
 		t.Fatalf("stats %+v", st)
+	}
+	c.Stop(t.Context())
+	if calls != total+posters*per {
+		t.Fatalf("callbacks counted %d, want %d", calls, total+posters*per)
 	}
 }
 

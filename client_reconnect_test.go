@@ -159,3 +159,51 @@ func (h *th) noMoreExcept(t *testing.T, kind string, d time.Duration) {
 		}
 	}
 }
+
+// Connect cuts a reconnect delay short.
+func TestClientConnectDuringDelay(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Drop() }, wstest.WithT(t))
+	h := newTH()
+	h.disc = func(*wsclient.Client, wsclient.Disconnect) wsclient.DisconnectAction {
+		return wsclient.ReconnectAfter(time.Hour)
+	}
+	c := start(t, srv.URL, h)
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	h.expect(t, "disconnect")
+	h.noMore(t, 30*time.Millisecond)
+	c.Connect()
+	h.expect(t, "connect")
+}
+
+// The Dialer's headers, TLS configuration and dial function (Erlang
+// extra_headers, ssl_verify, socket_opts) apply to the Client's connections;
+// an untrusted certificate is a *DialError with Op "tls".
+func TestClientDialerOptions(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithTLS())
+	var dials atomic.Int32
+	d := &wsclient.Dialer{
+		Header:    http.Header{"Authorization": {"Bearer t0k3n"}},
+		TLSConfig: srv.ClientTLSConfig(),
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			var nd net.Dialer
+			return nd.DialContext(ctx, network, addr)
+		},
+	}
+	h := newTH()
+	start(t, srv.URL, h, wsclient.WithDialer(d))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	if got := srv.Conns()[0].Request().Header.Get("Authorization"); got != "Bearer t0k3n" || dials.Load() != 1 {
+		t.Fatalf("Authorization %q, %d dials", got, dials.Load())
+	}
+	h2 := newTH()
+	start(t, srv.URL, h2) // system roots: the self-signed certificate is refused
+	h2.expect(t, "init")
+	e := h2.expect(t, "disconnect")
+	var de *wsclient.DialError
+	if !errors.As(e.err, &de) || de.Op != "tls" {
+		t.Fatalf("reason %v", e.err)
+	}
+}
