@@ -74,8 +74,8 @@ type Conn struct {
 	inflater *inflater
 
 	// Write side.
-	msgMu      sync.Mutex // held for a whole message (WriteMessage, NextWriter … Close)
-	wmu        sync.Mutex // held for one frame
+	msgMu      ctxLock // held for a whole message (WriteMessage, NextWriter … Close)
+	wmu        ctxLock // held for one frame
 	wbuf       []byte
 	rng        *rand.ChaCha8
 	closeSent  bool  // guarded by wmu
@@ -111,7 +111,7 @@ func newConn(nc net.Conn, leftover []byte, cfg connConfig, readBufSize int) *Con
 	if len(leftover) > readBufSize {
 		readBufSize = len(leftover)
 	}
-	c := &Conn{nc: nc, cfg: cfg, closeRecv: make(chan struct{})}
+	c := &Conn{nc: nc, cfg: cfg, closeRecv: make(chan struct{}), msgMu: make(ctxLock, 1), wmu: make(ctxLock, 1)}
 	c.rbuf = make([]byte, readBufSize)
 	c.rw = copy(c.rbuf, leftover)
 	var seed [32]byte
@@ -525,11 +525,11 @@ func (c *Conn) handleControl(h frame.Header) error {
 	}
 	switch h.Opcode {
 	case frame.OpPing:
-		c.wmu.Lock()
+		c.wmu.lock()
 		if !c.closeSent && c.werr == nil {
 			c.writeFrameLocked(true, 0, frame.OpPong, p)
 		}
-		c.wmu.Unlock()
+		c.wmu.unlock()
 		return nil
 	case frame.OpPong:
 		return nil
@@ -545,7 +545,7 @@ func (c *Conn) handleControl(h frame.Header) error {
 		return c.fail(protoErr(pcode, kind, "bad close frame: %v", err))
 	}
 	ce := &CloseError{Code: code, Reason: reason}
-	c.wmu.Lock()
+	c.wmu.lock()
 	if !c.closeSent {
 		reply := code
 		if reply == CloseNoStatusReceived {
@@ -554,7 +554,7 @@ func (c *Conn) handleControl(h frame.Header) error {
 		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
 		c.writeCloseLocked(reply, "")
 	}
-	c.wmu.Unlock()
+	c.wmu.unlock()
 	c.rerr = ce
 	c.closeErr = ce
 	c.awaitTCPClose()
@@ -584,12 +584,12 @@ func (c *Conn) fail(err *ProtocolError) error {
 		return c.rerr
 	}
 	c.rerr = err
-	c.wmu.Lock()
+	c.wmu.lock()
 	if !c.closeSent && c.werr == nil {
 		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
 		c.writeCloseLocked(err.Code, "")
 	}
-	c.wmu.Unlock()
+	c.wmu.unlock()
 	c.nc.Close()
 	c.endClose()
 	return err
@@ -663,20 +663,42 @@ func (c *Conn) writeCloseLocked(code int, reason string) error {
 	return c.writeFrameLocked(true, 0, frame.OpClose, payload)
 }
 
-// writeData writes one data frame under wmu, honouring ctx.
+// writeData writes one data frame under wmu, honouring ctx: while waiting
+// for the lock (returning ctx's error without touching the socket) and during
+// the write (closing the connection, whose stream is then broken).
 func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op frame.Opcode, p []byte) error {
+	if err := c.wmu.lockCtx(ctx); err != nil {
+		return err
+	}
+	defer c.wmu.unlock()
+	if c.closeSent {
+		return ErrClosed
+	}
 	if stop := c.watchCtx(ctx, false); stop != nil {
 		defer stop()
 	}
-	c.wmu.Lock()
-	var err error
-	if c.closeSent {
-		err = ErrClosed
-	} else {
-		err = c.writeFrameLocked(fin, rsv, op, p)
+	return c.ctxErr(ctx, c.writeFrameLocked(fin, rsv, op, p))
+}
+
+// ctxLock is a mutex whose Lock can give up when a context ends.
+type ctxLock chan struct{}
+
+func (l ctxLock) lock() { l <- struct{}{} }
+
+func (l ctxLock) unlock() { <-l }
+
+func (l ctxLock) lockCtx(ctx context.Context) error {
+	select {
+	case l <- struct{}{}:
+		return nil
+	default:
 	}
-	c.wmu.Unlock()
-	return c.ctxErr(ctx, err)
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func dataOpcode(typ MessageType) (frame.Opcode, error) {
@@ -696,8 +718,10 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, data []byte) e
 	if err != nil {
 		return err
 	}
-	c.msgMu.Lock()
-	defer c.msgMu.Unlock()
+	if err := c.msgMu.lockCtx(ctx); err != nil {
+		return err
+	}
+	defer c.msgMu.unlock()
 	if c.deflater != nil && !c.noCompress.Load() && c.deflater.worth(len(data)) {
 		out, err := c.deflater.compress(data)
 		if err != nil {
@@ -717,7 +741,9 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	if err != nil {
 		return nil, err
 	}
-	c.msgMu.Lock()
+	if err := c.msgMu.lockCtx(ctx); err != nil {
+		return nil, err
+	}
 	w := &messageWriter{c: c, ctx: ctx, op: op}
 	if c.deflater != nil && !c.noCompress.Load() {
 		w.defl = true
@@ -795,7 +821,7 @@ func (w *messageWriter) Close() error {
 		return nil
 	}
 	w.closed = true
-	defer w.c.msgMu.Unlock()
+	defer w.c.msgMu.unlock()
 	if w.err != nil {
 		return w.err
 	}
@@ -838,10 +864,10 @@ func (c *Conn) Close(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
 		return errors.New("websocket: invalid close code")
 	}
-	c.wmu.Lock()
+	c.wmu.lock()
 	if c.werr != nil {
 		// Writing already failed: there is no handshake to be had.
-		c.wmu.Unlock()
+		c.wmu.unlock()
 		c.nc.Close()
 		c.endClose()
 		return ErrClosed
@@ -849,7 +875,7 @@ func (c *Conn) Close(code int, reason string) error {
 	if c.closeSent {
 		// A close is under way (ours or an answer to the server's): wait
 		// for it to finish, within the close timeout.
-		c.wmu.Unlock()
+		c.wmu.unlock()
 		t := time.NewTimer(c.cfg.closeTimeout)
 		defer t.Stop()
 		select {
@@ -861,7 +887,7 @@ func (c *Conn) Close(code int, reason string) error {
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
 	err := c.writeCloseLocked(code, reason)
-	c.wmu.Unlock()
+	c.wmu.unlock()
 	if err != nil {
 		c.nc.Close()
 		c.endClose()
@@ -902,12 +928,12 @@ func (c *Conn) Close(code int, reason string) error {
 
 // CloseNow closes the TCP connection without a close handshake.
 func (c *Conn) CloseNow() error {
-	c.wmu.Lock()
+	c.wmu.lock()
 	c.closeSent = true
 	if c.werr == nil {
 		c.werr = ErrClosed
 	}
-	c.wmu.Unlock()
+	c.wmu.unlock()
 	err := c.nc.Close()
 	c.endClose()
 	return err

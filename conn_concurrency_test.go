@@ -399,7 +399,6 @@ func TestConnWriteContextCancel(t *testing.T) {
 // gives up alone: the other write, with its own context, completes and the
 // connection stays usable.
 func TestConnWriteContextIsolation(t *testing.T) {
-	t.Skip("BUG: writeData arms the context watch (write deadline in the past) before taking wmu, so a waiting Ping's ctx aborts another goroutine's in-flight write; see report")
 	srv := newServer(t, func(c *wstest.Conn) error {
 		time.Sleep(500 * time.Millisecond) // read nothing for a while, so the big write blocks
 		for {
