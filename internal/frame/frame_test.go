@@ -188,7 +188,6 @@ func FuzzParseClose(f *testing.F) {
 	})
 }
 
-
 func BenchmarkMask(b *testing.B) {
 	key := [4]byte{1, 2, 3, 4}
 	for _, n := range []int{64, 4096, 1 << 20} {
