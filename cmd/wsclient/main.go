@@ -59,11 +59,10 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, demoHelp)
 	case "serve":
 		fmt.Fprint(stdout, serveHelp)
-	default:
+	case "client":
 		fmt.Fprint(stdout, mainHelp)
-		if args[0] != "client" {
-			return usageError(stderr, errors.New("no help for "+args[0]))
-		}
+	default:
+		return usageError(stderr, errors.New("no help for "+args[0]+" (topics: demo, serve)"))
 	}
 	return exitOK
 }

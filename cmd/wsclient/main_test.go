@@ -152,6 +152,8 @@ func TestUsageErrors(t *testing.T) {
 		{"serve", "--port", "1"},
 		{"serve", "extra"},
 		{"frobnicate", "now"},
+		{"help", "frobnicate"},
+		{"demo", "--delay", "-1s"},
 	} {
 		r := runBin(t, "", args...)
 		r.wantCode(t, exitUsage)
@@ -174,7 +176,12 @@ func TestHelp(t *testing.T) {
 			}
 		}
 	}
-	r := runBin(t, "", "serve", "--help")
+	r := runBin(t, "", "help", "demo")
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "--delay") {
+		t.Errorf("demo help:\n%s", r.stdout)
+	}
+	r = runBin(t, "", "serve", "--help")
 	r.wantCode(t, exitOK)
 	if !strings.Contains(r.stdout, "--addr") || !strings.Contains(r.stdout, "--tls") {
 		t.Errorf("serve help:\n%s", r.stdout)
