@@ -1189,19 +1189,24 @@ func (o *owner) onDialed(cn *Conn, err error) {
 }
 
 // flush writes the outbox on the new connection, then makes the connection
-// live so that Cast and Send write directly.
+// live so that Cast and Send write directly. The callback lock is released
+// during each write, so that received frames keep being handled: a server
+// that echoes could otherwise stop reading while its echoes wait for us.
 func (o *owner) flush() {
 	c := o.c
-	for o.st == Connected && !o.stopping {
+	cn := o.conn
+	for o.st == Connected && !o.stopping && o.conn == cn {
 		c.mu.Lock()
 		it := c.popLocked()
 		if it == nil {
-			c.live.Store(o.conn)
+			c.live.Store(cn)
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
-		err := c.write(context.Background(), o.conn, it.f)
+		o.mu.Unlock()
+		err := c.write(context.Background(), cn, it.f)
+		o.mu.Lock()
 		if it.done != nil {
 			it.done <- err
 		} else if err != nil {

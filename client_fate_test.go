@@ -310,3 +310,33 @@ func TestClientFateAccounting(t *testing.T) {
 	}
 	t.Logf("accepted %d written %d undelivered %d refused %d reconnects %d", accepted.Load(), st.MessagesOut, undelivered.Load(), refused.Load(), st.Reconnects)
 }
+
+// A large outbox flushed to an echo server: more bytes than the socket
+// buffers hold, so the echoes must be read while the flush goes on.
+func TestClientLargeFlush(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithRecordLimit(0))
+	var got atomic.Int64
+	h := newTH()
+	h.mode = wsclient.StartDisconnected
+	h.frame = func(*wsclient.Client, wsclient.Frame) wsclient.Action {
+		got.Add(1)
+		return wsclient.Action{}
+	}
+	h.ev = make(chan ev, 1<<12)
+	c := start(t, srv.URL, h)
+	const n = 400
+	big := make([]byte, 128<<10) // 50 MiB in all
+	for range n {
+		if err := c.Cast(wsclient.BinaryFrame(big)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Connect()
+	deadline := time.Now().Add(20 * time.Second)
+	for got.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got.Load() != n {
+		t.Fatalf("%d of %d echoes", got.Load(), n)
+	}
+}
