@@ -850,13 +850,32 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte
 	return c.writeData(ctx, true, 0, op, payload)
 }
 
+// SendClose starts the close handshake by sending a close frame with code
+// and reason, and returns without waiting. The goroutine reading the
+// connection goes on receiving the messages the server sent before it saw
+// the close, and then the server's close as a *CloseError, after which the
+// connection is closed. Use it instead of Close when a reader should not
+// miss those messages; bound the wait with a read deadline or context.
+func (c *Conn) SendClose(code int, reason string) error {
+	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
+		return errors.New("websocket: invalid close code")
+	}
+	c.wmu.lock()
+	defer c.wmu.unlock()
+	if c.werr != nil || c.closeSent {
+		return ErrClosed
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
+	return c.writeCloseLocked(code, reason)
+}
+
 // Close performs the close handshake: it sends a close frame with code and
 // reason (a reason longer than 123 bytes is cut), waits up to the close
 // timeout for the server's close frame, gives the server a moment to close
 // the TCP connection, and closes it. If another goroutine is reading, that
 // reader receives the server's close (as a *CloseError); otherwise Close
-// reads and discards incoming messages itself. Close returns nil after a
-// complete handshake.
+// reads and discards incoming messages itself (see SendClose to receive
+// them instead). Close returns nil after a complete handshake.
 func (c *Conn) Close(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
 		return errors.New("websocket: invalid close code")

@@ -400,3 +400,38 @@ func TestConnCloseAfterWriteTimeout(t *testing.T) {
 		t.Fatal("Close after a timed-out write did not return within 3s")
 	}
 }
+
+// SendClose leaves reading to the caller: messages the server sent before
+// it saw the close are still delivered, then the server's close.
+func TestConnSendCloseKeepsMessagesInFlight(t *testing.T) {
+	srv := newServer(t, func(c *wstest.Conn) error {
+		for i := range 3 {
+			if err := c.WriteMessage(wstest.OpText, []byte{'0' + byte(i)}); err != nil {
+				return err
+			}
+		}
+		code, reason, err := c.ExpectClose()
+		if err != nil {
+			return err
+		}
+		return c.Close(code, reason)
+	})
+	conn := dialT(t, srv.URL, nil)
+	if err := conn.SendClose(4001, "done"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.SendClose(4001, "again"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second SendClose: %v, want ErrClosed", err)
+	}
+	for i := range 3 {
+		_, p, err := conn.ReadMessage(testCtx(t))
+		if err != nil || string(p) != string(rune('0'+i)) {
+			t.Fatalf("message %d: %q %v", i, p, err)
+		}
+	}
+	_, _, err := conn.ReadMessage(testCtx(t))
+	var ce *CloseError
+	if !errors.As(err, &ce) || ce.Code != 4001 || ce.Reason != "done" {
+		t.Fatalf("after the messages: %v, want the server's echo of 4001", err)
+	}
+}

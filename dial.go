@@ -401,7 +401,7 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 		if ctx.Err() != nil {
 			return nil, &DialError{Op: "handshake", Err: ctx.Err()}
 		}
-		return nil, &HandshakeError{Reason: "reading the response: " + err.Error()}
+		return nil, &HandshakeError{Reason: "reading the response: " + err.Error(), Err: err}
 	}
 	if d.Jar != nil {
 		hu := *u
@@ -424,7 +424,7 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	if len(res.Extensions) > 0 {
 		neg, err = d.Compression.accept(res.Extensions)
 		if err != nil {
-			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.Error()}
+			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.Error(), Err: err}
 		}
 	}
 	// Bytes the server sent right after the response (a first frame in the

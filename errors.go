@@ -136,7 +136,11 @@ type HandshakeError struct {
 	Header     http.Header
 	Body       []byte // at most MaxHandshakeErrorBody bytes of the body
 	Reason     string // what was wrong, in words
+	Err        error  // the underlying error, if any (such as a TLS alert while reading the response)
 }
+
+// Unwrap returns the underlying error, if any.
+func (e *HandshakeError) Unwrap() error { return e.Err }
 
 // MaxHandshakeErrorBody bounds the body kept in a HandshakeError.
 const MaxHandshakeErrorBody = 4096
