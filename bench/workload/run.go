@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -307,6 +309,11 @@ func idle(ctx context.Context, env Env, n int) (Result, error) {
 	time.Sleep(300 * time.Millisecond) // let reading goroutines park
 	mem1, g1 := memNow()
 	env.Hooks.stop()
+	if env.HeapProfile != "" {
+		if err := writeHeapProfile(env.HeapProfile); err != nil {
+			return nil, err
+		}
+	}
 	// Prove every connection is alive: one echo on each.
 	msg := make([]byte, 16)
 	for _, c := range cs {
@@ -321,6 +328,18 @@ func idle(ctx context.Context, env Env, n int) (Result, error) {
 		"bytes_per_conn":      (float64(mem1) - float64(mem0)) / float64(n),
 		"goroutines_per_conn": float64(g1-g0) / float64(n),
 	}, nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func handshakes(ctx context.Context, env Env, n int) (Result, error) {

@@ -58,6 +58,10 @@ type Env struct {
 	Contender contenders.Contender
 	// Hooks bracket the measured section (optional).
 	Hooks Hooks
+	// HeapProfile, if set, is a file the idle workload writes a heap
+	// profile to while all its connections are open (go tool pprof
+	// -sample_index=inuse_space shows what each idle connection holds).
+	HeapProfile string
 }
 
 // Workload is one benchmark workload.

@@ -49,6 +49,7 @@ type flags struct {
 	timeout    time.Duration
 	list       bool
 	child      bool
+	heapProf   string
 }
 
 func main() {
@@ -63,6 +64,7 @@ func main() {
 	flag.StringVar(&f.server, "server", "", "use this running echo server (ws://127.0.0.1:PORT/) instead of building one")
 	flag.DurationVar(&f.timeout, "timeout", 3*time.Minute, "limit for one measurement (one child process)")
 	flag.BoolVar(&f.list, "list", false, "list workloads and contenders and exit")
+	flag.StringVar(&f.heapProf, "heapprofile", "", "idle10k writes a heap profile per contender to this file name prefix (PREFIX.CONTENDER.pprof) while its connections are open")
 	flag.BoolVar(&f.child, "child", false, "internal: run one workload for one contender and print its result as JSON")
 	flag.Parse()
 	log.SetFlags(0)
@@ -123,7 +125,11 @@ func runChild(f flags, scale workload.Scale) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
-	res, err := ws[0].Run(ctx, workload.Env{URL: f.server, Contender: cs[0]}, scale, 0)
+	env := workload.Env{URL: f.server, Contender: cs[0]}
+	if f.heapProf != "" {
+		env.HeapProfile = f.heapProf + "." + cs[0].Name + ".pprof"
+	}
+	res, err := ws[0].Run(ctx, env, scale, 0)
 	out := childResult{Result: res}
 	if err != nil {
 		out.Error = err.Error()
@@ -214,6 +220,9 @@ func runOne(self string, f flags, url, w, c string) (workload.Result, error) {
 		"-timeout", f.timeout.String(), fmt.Sprintf("-scale=%g", f.scale)}
 	if f.quick {
 		args = append(args, "-quick")
+	}
+	if f.heapProf != "" {
+		args = append(args, "-heapprofile", f.heapProf)
 	}
 	cmd := exec.CommandContext(ctx, self, args...)
 	var stderr bytes.Buffer
