@@ -1247,7 +1247,7 @@ func (o *owner) read(cn *Conn) {
 		o.onFrame(typ, b)
 		o.mu.Unlock()
 		buf = b
-		if cap(buf) > c.cfg.maxRetainBuf {
+		if m := c.cfg.maxRetainBuf; m > 0 && cap(buf) > m {
 			buf = nil
 		}
 	}

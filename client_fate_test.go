@@ -323,7 +323,7 @@ func TestClientLargeFlush(t *testing.T) {
 		return wsclient.Action{}
 	}
 	h.ev = make(chan ev, 1<<12)
-	c := start(t, srv.URL, h)
+	c := start(t, srv.URL, h, wsclient.WithReadBufferRetain(64<<10))
 	const n = 400
 	big := make([]byte, 128<<10) // 50 MiB in all
 	for range n {

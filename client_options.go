@@ -23,7 +23,7 @@ const (
 	defaultOutboxSize   = 1024
 	defaultStopTimeout  = 5 * time.Second
 	defaultKeepMissed   = 3
-	defaultMaxRetainBuf = 64 << 10
+	defaultMaxRetainBuf = 0
 )
 
 func defaultClientConfig() clientConfig {
@@ -95,3 +95,12 @@ func WithStopTimeout(d time.Duration) Option {
 // WithLogger sets a logger for connection events, undelivered frames and
 // recovered panics. Nil (the default) is silent.
 func WithLogger(l *slog.Logger) Option { return func(c *clientConfig) { c.logger = l } }
+
+// WithReadBufferRetain releases the receive buffer after a message larger
+// than n bytes, so that a connection that once received a large message
+// does not keep its buffer. The default, 0, keeps the buffer (up to the
+// Dialer's MaxMessageSize) for the connection's life: no allocation per
+// message, at the cost of memory on idle connections.
+func WithReadBufferRetain(n int) Option {
+	return func(c *clientConfig) { c.maxRetainBuf = max(n, 0) }
+}
