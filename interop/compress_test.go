@@ -45,6 +45,9 @@ type compressCase struct {
 	// (plus the 1 MiB compressible message) to keep the suite fast under
 	// -race.
 	full bool
+	// fullWindowClient: the client may use a 32 KiB window, so its
+	// compressible 1 MiB message must shrink more than Huffman-only can.
+	fullWindowClient bool
 }
 
 func nodeCompressCases() []compressCase {
@@ -96,6 +99,10 @@ func pythonCompressCases() []compressCase {
 			want: []string{"server_max_window_bits=10", "client_max_window_bits=12"}},
 		{name: "offer-client-window11", client: wsclient.CompressionOptions{ClientMaxWindowBits: 11},
 			want: []string{"server_max_window_bits=12", "client_max_window_bits=11"}},
+		// Without client_max_window_bits in the offer the server cannot
+		// shrink the client's window: the client compresses with LZ77.
+		{name: "no-client-window-param", client: wsclient.CompressionOptions{ClientMaxWindowBits: -1},
+			want: []string{"server_max_window_bits=12"}, fullWindowClient: true},
 	}
 }
 
@@ -176,6 +183,9 @@ func runCompressCase(t *testing.T, cc compressCase, p *peertest.Peer) {
 	t.Logf("1 MiB compressible: %d bytes written, %d read", w1-w0, r1-r0)
 	if w1-w0 > int64(len(big))*8/10 {
 		t.Errorf("wrote %d bytes on the wire for a %d-byte compressible message: the client did not compress", w1-w0, len(big))
+	}
+	if cc.fullWindowClient && w1-w0 > int64(len(big))/4 {
+		t.Errorf("wrote %d bytes for a %d-byte compressible message with a full client window: Huffman-only?", w1-w0, len(big))
 	}
 	if r1-r0 > int64(len(big))/4 {
 		t.Errorf("read %d bytes on the wire for a %d-byte compressible message: the server did not compress", r1-r0, len(big))
