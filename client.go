@@ -1341,9 +1341,29 @@ func (o *owner) closeConn(code int, reason string) {
 	o.wg.Add(1)
 	go func() {
 		defer o.wg.Done()
-		err := cn.Close(code, reason)
-		o.events <- event{kind: evCloserDone, err: err}
+		o.events <- event{kind: evCloserDone, err: closeHandshake(cn, code, reason)}
 	}()
+}
+
+// closeHandshake sends a close frame on cn and waits, up to the close
+// timeout, for the connection's reader goroutine to receive the server's
+// close (delivering the messages that arrive before it); then it drops the
+// connection.
+func closeHandshake(cn *Conn, code int, reason string) error {
+	if err := cn.SendClose(code, reason); err != nil {
+		hardClose(cn)
+		return err
+	}
+	t := time.NewTimer(cn.cfg.closeTimeout)
+	defer t.Stop()
+	select {
+	case <-cn.closeRecv:
+		cn.CloseNow()
+		return nil
+	case <-t.C:
+		hardClose(cn)
+		return errors.New("websocket: close handshake timed out")
+	}
 }
 
 // drop closes the current connection at once with reason.

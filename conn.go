@@ -944,13 +944,15 @@ func (c *Conn) Close(code int, reason string) error {
 
 // CloseNow closes the TCP connection without a close handshake.
 func (c *Conn) CloseNow() error {
+	// Close the socket first: it unblocks a writer stuck on a peer that
+	// does not read, which holds the write lock.
+	err := c.nc.Close()
 	c.wmu.lock()
 	c.closeSent = true
 	if c.werr == nil {
 		c.werr = ErrClosed
 	}
 	c.wmu.unlock()
-	err := c.nc.Close()
 	c.endClose()
 	return err
 }
