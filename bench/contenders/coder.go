@@ -47,7 +47,7 @@ func dialCoder(ctx context.Context, url string, opt Options, h Handler) (Conn, e
 
 func (cc *coderConn) readLoop(h Handler) {
 	ctx := context.Background()
-	buf := make([]byte, 0, 4096)
+	var buf []byte // allocated on the first message, so idle connections hold none
 	for {
 		_, r, err := cc.c.Reader(ctx)
 		if err != nil {

@@ -96,7 +96,7 @@ func (g *gobwasConn) readLoop(r *bufio.Reader, h Handler) {
 func (g *gobwasConn) read(r *bufio.Reader, h Handler) error {
 	var (
 		hb         = make([]byte, ws.MaxHeaderSize)
-		msg        = make([]byte, 0, 4096)
+		msg        []byte // allocated on the first message
 		ctl        = make([]byte, 125)
 		out        []byte
 		compressed bool

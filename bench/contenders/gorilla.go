@@ -55,7 +55,7 @@ func dialGorilla(ctx context.Context, url string, opt Options, h Handler) (Conn,
 }
 
 func (g *gorillaConn) readLoop(h Handler) {
-	buf := make([]byte, 0, 4096)
+	var buf []byte // allocated on the first message, so idle connections hold none
 	for {
 		_, r, err := g.c.NextReader()
 		if err != nil {

@@ -42,7 +42,7 @@ func dialWsclient(ctx context.Context, url string, opt Options, h Handler) (Conn
 
 func (w *wsclientConn) readLoop(h Handler) {
 	ctx := context.Background()
-	buf := make([]byte, 0, 4096)
+	var buf []byte // allocated on the first message, so idle connections hold none
 	for {
 		var err error
 		_, buf, err = w.c.AppendMessage(ctx, buf[:0])

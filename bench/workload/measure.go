@@ -1,8 +1,11 @@
 package workload
 
 import (
+	"os"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -43,10 +46,40 @@ type meter struct {
 	t0      time.Time
 	cpu0    time.Duration
 	mallocs uint64
+	sys0    int64
 
 	Elapsed time.Duration
 	CPU     time.Duration
 	Allocs  uint64
+	// Syscalls counts the process's read and write system calls (syscr +
+	// syscw of /proc/self/io); -1 where that file is unavailable.
+	Syscalls int64
+}
+
+// ioSyscalls returns syscr + syscw from /proc/self/io, or -1.
+func ioSyscalls() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	var sum int64
+	found := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || (k != "syscr" && k != "syscw") {
+			continue
+		}
+		x, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return -1
+		}
+		sum += x
+		found++
+	}
+	if found != 2 {
+		return -1
+	}
+	return sum
 }
 
 func startMeter(h Hooks) *meter {
@@ -56,6 +89,7 @@ func startMeter(h Hooks) *meter {
 	runtime.ReadMemStats(&ms)
 	m.mallocs = ms.Mallocs
 	h.start()
+	m.sys0 = ioSyscalls()
 	m.cpu0 = cpuTime()
 	m.t0 = time.Now()
 	return m
@@ -64,6 +98,10 @@ func startMeter(h Hooks) *meter {
 func (m *meter) stop() {
 	m.Elapsed = time.Since(m.t0)
 	m.CPU = cpuTime() - m.cpu0
+	m.Syscalls = -1
+	if s := ioSyscalls(); s >= 0 && m.sys0 >= 0 {
+		m.Syscalls = s - m.sys0
+	}
 	m.hooks.stop()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

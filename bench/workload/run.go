@@ -79,6 +79,14 @@ func (p *pinger) onMessage(b []byte) {
 	}
 }
 
+// perMsg divides a syscall count by n; a count of -1 (unavailable) gives -1.
+func perMsg(count int64, n int) float64 {
+	if count < 0 {
+		return -1
+	}
+	return float64(count) / float64(n)
+}
+
 func newPinger(f *failer, size, k int) *pinger {
 	return &pinger{payload: bytes.Repeat([]byte{'p'}, size), f: f, lat: make([]time.Duration, 0, k)}
 }
@@ -104,11 +112,12 @@ func sequential(ctx context.Context, env Env, size, n int) (Result, error) {
 	}
 	m.stop()
 	return Result{
-		"rt_per_s":       float64(n) / m.Elapsed.Seconds(),
-		"p50_us":         micros(percentile(p.lat, 0.50)),
-		"p99_us":         micros(percentile(p.lat, 0.99)),
-		"cpu_us_per_msg": micros(m.CPU) / float64(n),
-		"allocs_per_msg": float64(m.Allocs) / float64(n),
+		"rt_per_s":         float64(n) / m.Elapsed.Seconds(),
+		"p50_us":           micros(percentile(p.lat, 0.50)),
+		"p99_us":           micros(percentile(p.lat, 0.99)),
+		"cpu_us_per_msg":   micros(m.CPU) / float64(n),
+		"allocs_per_msg":   float64(m.Allocs) / float64(n),
+		"syscalls_per_msg": perMsg(m.Syscalls, n),
 	}, nil
 }
 
@@ -188,9 +197,10 @@ func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm i
 	}
 	m.stop()
 	return Result{
-		"msg_per_s":      float64(n) / m.Elapsed.Seconds(),
-		"cpu_us_per_msg": micros(m.CPU) / float64(n),
-		"allocs_per_msg": float64(m.Allocs) / float64(n),
+		"msg_per_s":        float64(n) / m.Elapsed.Seconds(),
+		"cpu_us_per_msg":   micros(m.CPU) / float64(n),
+		"allocs_per_msg":   float64(m.Allocs) / float64(n),
+		"syscalls_per_msg": perMsg(m.Syscalls, n),
 	}, nil
 }
 
@@ -273,13 +283,14 @@ func concurrent(ctx context.Context, env Env, conns, k int) (Result, error) {
 	}, nil
 }
 
-// memNow returns heap-in-use plus stack-in-use bytes after two collections.
-func memNow() (uint64, int) {
+// memNow returns heap-in-use and stack-in-use bytes after two collections,
+// and the number of goroutines.
+func memNow() (heap, stack uint64, goroutines int) {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse + ms.StackInuse, runtime.NumGoroutine()
+	return ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine()
 }
 
 func idle(ctx context.Context, env Env, n int) (Result, error) {
@@ -299,7 +310,7 @@ func idle(ctx context.Context, env Env, n int) (Result, error) {
 		Closed: closedHandler(f, &ending),
 	}
 	env.Hooks.start()
-	mem0, g0 := memNow()
+	heap0, stack0, g0 := memNow()
 	cs, err := dialMany(ctx, env, contenders.Options{MaxMessageSize: maxMessage, ManyConns: true},
 		func(int) contenders.Handler { return h }, n, 32)
 	if err != nil {
@@ -307,7 +318,7 @@ func idle(ctx context.Context, env Env, n int) (Result, error) {
 	}
 	defer func() { ending.Store(true); closeAll(cs) }()
 	time.Sleep(300 * time.Millisecond) // let reading goroutines park
-	mem1, g1 := memNow()
+	heap1, stack1, g1 := memNow()
 	env.Hooks.stop()
 	if env.HeapProfile != "" {
 		if err := writeHeapProfile(env.HeapProfile); err != nil {
@@ -325,8 +336,10 @@ func idle(ctx context.Context, env Env, n int) (Result, error) {
 		return nil, err
 	}
 	return Result{
-		"bytes_per_conn":      (float64(mem1) - float64(mem0)) / float64(n),
-		"goroutines_per_conn": float64(g1-g0) / float64(n),
+		"bytes_per_conn":       (float64(heap1+stack1) - float64(heap0+stack0)) / float64(n),
+		"heap_bytes_per_conn":  (float64(heap1) - float64(heap0)) / float64(n),
+		"stack_bytes_per_conn": (float64(stack1) - float64(stack0)) / float64(n),
+		"goroutines_per_conn":  float64(g1-g0) / float64(n),
 	}, nil
 }
 
@@ -366,8 +379,9 @@ func handshakes(ctx context.Context, env Env, n int) (Result, error) {
 	}
 	m.stop()
 	return Result{
-		"hs_per_s":       float64(n) / m.Elapsed.Seconds(),
-		"cpu_us_per_msg": micros(m.CPU) / float64(n),
-		"allocs_per_msg": float64(m.Allocs) / float64(n),
+		"hs_per_s":         float64(n) / m.Elapsed.Seconds(),
+		"cpu_us_per_msg":   micros(m.CPU) / float64(n),
+		"allocs_per_msg":   float64(m.Allocs) / float64(n),
+		"syscalls_per_msg": perMsg(m.Syscalls, n),
 	}, nil
 }

@@ -81,8 +81,9 @@ const maxMessage = 64 << 20
 
 // Message-count metrics shared by the throughput workloads.
 var (
-	cpuPerMsg    = Metric{"cpu_us_per_msg", "µs CPU/msg", false}
-	allocsPerMsg = Metric{"allocs_per_msg", "allocs/msg", false}
+	cpuPerMsg      = Metric{"cpu_us_per_msg", "µs CPU/msg", false}
+	allocsPerMsg   = Metric{"allocs_per_msg", "allocs/msg", false}
+	syscallsPerMsg = Metric{"syscalls_per_msg", "read+write syscalls/msg", false}
 )
 
 // All returns the workloads in table order.
@@ -91,7 +92,8 @@ func All() []Workload {
 		{
 			Name: "seq64",
 			Metrics: []Metric{{"rt_per_s", "round trips/s", true}, {"p50_us", "p50 µs", false},
-				{"p99_us", "p99 µs", false}, {"cpu_us_per_msg", "µs CPU/round trip", false}, {"allocs_per_msg", "allocs/round trip", false}},
+				{"p99_us", "p99 µs", false}, {"cpu_us_per_msg", "µs CPU/round trip", false}, {"allocs_per_msg", "allocs/round trip", false},
+				{"syscalls_per_msg", "read+write syscalls/round trip", false}},
 			Describe: func(s Scale) string {
 				return fmt.Sprintf("one connection, %d sequential round trips of 64 B binary", s.n(50000, 3000))
 			},
@@ -117,6 +119,7 @@ func All() []Workload {
 		{
 			Name: "idle10k",
 			Metrics: []Metric{{"bytes_per_conn", "heap+stack B/conn", false},
+				{"heap_bytes_per_conn", "heap B/conn", false}, {"stack_bytes_per_conn", "stack B/conn", false},
 				{"goroutines_per_conn", "goroutines/conn", false}},
 			Describe: func(s Scale) string {
 				return fmt.Sprintf("%d open idle connections (then one echo on each to prove them alive)", s.n(10000, 1000))
@@ -126,8 +129,9 @@ func All() []Workload {
 			},
 		},
 		{
-			Name:    "handshake",
-			Metrics: []Metric{{"hs_per_s", "handshakes/s", true}, {"cpu_us_per_msg", "µs CPU/handshake", false}, {"allocs_per_msg", "allocs/handshake", false}},
+			Name: "handshake",
+			Metrics: []Metric{{"hs_per_s", "handshakes/s", true}, {"cpu_us_per_msg", "µs CPU/handshake", false},
+				{"allocs_per_msg", "allocs/handshake", false}, {"syscalls_per_msg", "read+write syscalls/handshake", false}},
 			Describe: func(s Scale) string {
 				return fmt.Sprintf("%d sequential dials (TCP + upgrade), each closed at once", s.n(3000, 300))
 			},
@@ -137,7 +141,7 @@ func All() []Workload {
 		},
 		{
 			Name:    "deflate4k",
-			Metrics: []Metric{{"msg_per_s", "msg/s", true}, cpuPerMsg, allocsPerMsg},
+			Metrics: []Metric{{"msg_per_s", "msg/s", true}, cpuPerMsg, allocsPerMsg, syscallsPerMsg},
 			Describe: func(s Scale) string {
 				return fmt.Sprintf("one connection, %d pipelined 4 KiB JSON text messages, permessage-deflate (no context takeover) both ways", s.n(40000, 3000))
 			},
@@ -186,7 +190,7 @@ func pick(n, def int) int {
 func pipelined(name string, size, full, quick int, rateKey, rateUnit string) Workload {
 	return Workload{
 		Name:    name,
-		Metrics: []Metric{{rateKey, rateUnit, true}, cpuPerMsg, allocsPerMsg},
+		Metrics: []Metric{{rateKey, rateUnit, true}, cpuPerMsg, allocsPerMsg, syscallsPerMsg},
 		Describe: func(s Scale) string {
 			return fmt.Sprintf("one connection, one writer goroutine sending %d binary messages of %s while the reader takes the echoes", s.n(full, quick), sizeName(size))
 		},
