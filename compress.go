@@ -14,10 +14,11 @@ import (
 //
 // What is offered: by default "permessage-deflate; client_max_window_bits",
 // telling the server it may ask the client for any window from 8 to 15
-// bits. The client can honour every such request: for a window below 15 bits
-// it compresses Huffman-only, whose output has no back-references at all and
-// so fits any window (at a worse ratio). Incoming messages are decompressed
-// with a full 32 KiB window, which reads any smaller one.
+// bits. The client honours every such request: for a window below 15 bits
+// it compresses with a window-limited encoder whose back-references never
+// reach further than the window (klauspost/compress's NewWriterWindow), so
+// the ratio stays close to a full window's. Incoming messages are
+// decompressed with a full 32 KiB window, which reads any smaller one.
 //
 // Decompressed messages are bounded by Dialer.MaxMessageSize: a
 // decompression bomb ends with close 1009 after little memory.

@@ -27,11 +27,12 @@ var errNoTail = errors.New("deflate: internal error: compressed message does not
 // sync.Pool per message and returns it at the end of the message, so an idle
 // connection holds no compressor memory.
 type Compressor struct {
-	level     int
-	takeover  bool
-	threshold int
-	d         *deflater // persistent with takeover; per message otherwise
-	w         Writer
+	level      int
+	windowBits int // 8..14 when the server asked for a small client window, else 0
+	takeover   bool
+	threshold  int
+	d          *deflater // persistent with takeover; per message otherwise
+	w          Writer
 }
 
 // deflater is a flate writer with its output sink. The writer writes only
@@ -41,15 +42,20 @@ type deflater struct {
 	s  sink
 }
 
-// writerPools holds idle deflaters, one pool per level -2..9.
-var writerPools [12]sync.Pool
+// writerPools holds idle deflaters, one pool per level -2..9; windowPools
+// one per small client window of 8..14 bits.
+var (
+	writerPools [12]sync.Pool
+	windowPools [7]sync.Pool
+)
 
 // NewCompressor returns the compressor for a connection that negotiated p,
 // with the level and threshold of o (o is assumed valid: see
-// Options.Validate). When p.ClientMaxWindowBits < 15 the level is forced to
-// Huffman-only: no LZ77 back-references at all, so the output is valid for
-// any window the server asked for (flate encoders always search a 32 KiB
-// window).
+// Options.Validate). When p.ClientMaxWindowBits < 15 the compressor uses
+// klauspost's window-limited encoder (flate.NewWriterWindow), whose
+// back-references never reach further than 2^ClientMaxWindowBits bytes, so
+// the output is valid for the window the server asked for; the level then
+// only matters for Huffman-only (-2), which is honoured as such.
 func NewCompressor(o Options, p Params) *Compressor {
 	c := &Compressor{
 		level:     o.Level,
@@ -62,16 +68,31 @@ func NewCompressor(o Options, p Params) *Compressor {
 	if c.threshold == 0 {
 		c.threshold = DefaultThreshold
 	}
-	if p.ClientMaxWindowBits != 0 && p.ClientMaxWindowBits < 15 {
-		c.level = flate.HuffmanOnly
+	if p.ClientMaxWindowBits != 0 && p.ClientMaxWindowBits < 15 && c.level != flate.HuffmanOnly {
+		c.windowBits = p.ClientMaxWindowBits
 	}
 	c.w.c = c
 	return c
 }
 
-// Level returns the effective flate level (flate.HuffmanOnly, -2, when the
-// negotiated client window is below 15 bits).
+// Level returns the flate level.
 func (c *Compressor) Level() int { return c.level }
+
+// WindowBits returns the size of the compression window the compressor keeps
+// to: 15 (32 KiB) unless the server asked for a smaller client window.
+func (c *Compressor) WindowBits() int {
+	if c.windowBits != 0 {
+		return c.windowBits
+	}
+	return 15
+}
+
+func (c *Compressor) pool() *sync.Pool {
+	if c.windowBits != 0 {
+		return &windowPools[c.windowBits-8]
+	}
+	return &writerPools[c.level+2]
+}
 
 // ShouldCompress reports whether a message of n bytes should be compressed
 // (n >= the threshold). A message sent uncompressed goes out with RSV1 clear
@@ -82,11 +103,16 @@ func (c *Compressor) get() *deflater {
 	if c.d != nil {
 		return c.d
 	}
-	pool := &writerPools[c.level+2]
-	d, _ := pool.Get().(*deflater)
+	d, _ := c.pool().Get().(*deflater)
 	if d == nil {
 		d = new(deflater)
-		fw, err := flate.NewWriter(&d.s, c.level)
+		var fw *flate.Writer
+		var err error
+		if c.windowBits != 0 {
+			fw, err = flate.NewWriterWindow(&d.s, 1<<c.windowBits)
+		} else {
+			fw, err = flate.NewWriter(&d.s, c.level)
+		}
 		if err != nil {
 			panic(err) // unreachable: the level was validated
 		}
@@ -111,7 +137,7 @@ func (c *Compressor) put(d *deflater, err error) {
 		return
 	}
 	if err == nil {
-		writerPools[c.level+2].Put(d)
+		c.pool().Put(d)
 	}
 }
 

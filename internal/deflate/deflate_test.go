@@ -280,36 +280,56 @@ func TestThreshold(t *testing.T) {
 // check on the 15-bit path finds back-references, so it can fail.
 func TestSmallClientWindow(t *testing.T) {
 	msgs := testMessages()
-	for bits := 8; bits <= 15; bits++ {
-		c := NewCompressor(Options{Level: 9}, Params{ClientMaxWindowBits: bits})
-		if (c.Level() == flate.HuffmanOnly) != (bits < 15) {
-			t.Fatalf("bits %d: level %d", bits, c.Level())
-		}
-		var stream, want []byte
-		var total, plain int
-		for _, m := range msgs {
-			comp, err := c.AppendCompress(nil, m)
-			if err != nil {
-				t.Fatal(err)
+	for _, takeover := range []bool{true, false} {
+		for bits := 8; bits <= 15; bits++ {
+			c := NewCompressor(Options{Level: 9}, Params{ClientMaxWindowBits: bits, ClientNoContextTakeover: !takeover})
+			if c.WindowBits() != bits {
+				t.Fatalf("bits %d: compressor window %d", bits, c.WindowBits())
 			}
-			stream = append(append(stream, comp...), syncTail[:]...)
-			want = append(want, m...)
-			total += len(comp)
-			plain += len(m)
+			var stream, want []byte
+			var total, plain int
+			for _, m := range msgs {
+				comp, err := c.AppendCompress(nil, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stream = append(append(stream, comp...), syncTail[:]...)
+				want = append(want, m...)
+				total += len(comp)
+				plain += len(m)
+			}
+			if !takeover {
+				// Each message must decode on its own; check the first.
+				comp, _ := c.AppendCompress(nil, msgs[0])
+				stream = append(comp, syncTail[:]...)
+				want = msgs[0]
+			}
+			out, maxDist, err := checkInflate(stream)
+			if err != nil || !bytes.Equal(out, want) {
+				t.Fatalf("bits %d: independent decoder: %v, equal %t", bits, err, bytes.Equal(out, want))
+			}
+			if maxDist > 1<<bits {
+				t.Fatalf("bits %d: back-reference distance %d beyond the %d-byte window", bits, maxDist, 1<<bits)
+			}
+			if maxDist == 0 {
+				t.Fatalf("bits %d: no back-reference at all: the window-limited encoder is not in use", bits)
+			}
+			if bits == 15 && maxDist <= 1<<8 {
+				t.Fatalf("bits 15: max distance %d; the check cannot tell windows apart", maxDist)
+			}
+			if bits == 8 || bits == 12 || bits == 15 {
+				t.Logf("takeover %v, client window %d bits: %d -> %d bytes, max distance %d", takeover, bits, plain, total, maxDist)
+			}
 		}
-		out, maxDist, err := checkInflate(stream)
-		if err != nil || !bytes.Equal(out, want) {
-			t.Fatalf("bits %d: independent decoder: %v, equal %t", bits, err, bytes.Equal(out, want))
-		}
-		if bits < 15 && maxDist != 0 {
-			t.Fatalf("bits %d: back-reference distance %d in Huffman-only output", bits, maxDist)
-		}
-		if bits == 15 && maxDist <= 1<<8 {
-			t.Fatalf("bits 15: max distance %d; the check cannot tell windows apart", maxDist)
-		}
-		if bits == 8 || bits == 15 {
-			t.Logf("client window %d bits: level %d, %d -> %d bytes, max distance %d", bits, c.Level(), plain, total, maxDist)
-		}
+	}
+	// Huffman-only stays Huffman-only, whatever the window.
+	c := NewCompressor(Options{Level: flate.HuffmanOnly}, Params{ClientMaxWindowBits: 9})
+	comp, err := c.AppendCompress(nil, msgs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, maxDist, err := checkInflate(append(comp, syncTail[:]...)); err != nil || maxDist != 0 {
+		t.Fatalf("Huffman-only: distance %d, %v", maxDist, err)
 	}
 }
 

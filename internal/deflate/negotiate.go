@@ -69,7 +69,7 @@ type Params struct {
 	// message, so the client needs no dictionary between messages.
 	ServerNoContextTakeover bool
 	// ClientMaxWindowBits is the largest LZ77 window the client may use.
-	// Below 15 the client compresses Huffman-only (no back-references).
+	// Below 15 the client compresses with a window-limited encoder.
 	ClientMaxWindowBits int
 	// ServerMaxWindowBits is the largest window the server will use; the
 	// client keeps at most 2^ServerMaxWindowBits bytes of dictionary.
