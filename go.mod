@@ -4,9 +4,10 @@ go 1.26.8
 
 require (
 	github.com/klauspost/compress v1.20.4
+	github.com/thejerf/suture/v4 v4.0.6
 	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.50.0
 )
 
-require github.com/thejerf/suture/v4 v4.0.6 // indirect
+require golang.org/x/text v0.43.0 // indirect

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -45,11 +47,16 @@ type Request struct {
 var reserved = map[string]bool{
 	"Upgrade": true, "Connection": true, "Sec-Websocket-Key": true,
 	"Sec-Websocket-Version": true, "Sec-Websocket-Extensions": true,
+	"Sec-Websocket-Protocol": true,
 }
 
 // ErrReservedHeader is returned by Append when the extra headers try to set
 // a header that the handshake itself controls.
-var ErrReservedHeader = errors.New("handshake: extra headers may not set Upgrade, Connection, Sec-WebSocket-Key, -Version or -Extensions")
+var ErrReservedHeader = errors.New("handshake: extra headers may not set Upgrade, Connection, Sec-WebSocket-Key, -Version, -Protocol or -Extensions (use the options for subprotocols and compression)")
+
+// ErrInvalidHeader is returned by Append for a header name or value that is
+// not valid HTTP (a CR or LF in a value would smuggle in other headers).
+var ErrInvalidHeader = errors.New("handshake: invalid header field")
 
 // HostHeader returns the Host header value for u: host[:port], with the port
 // left out when it is the scheme's default.
@@ -64,9 +71,25 @@ func HostHeader(u *url.URL) string {
 
 // Append appends the HTTP/1.1 request bytes to dst.
 func (r *Request) Append(dst []byte) ([]byte, error) {
-	for k := range r.Header {
+	for k, vs := range r.Header {
 		if reserved[http.CanonicalHeaderKey(k)] {
 			return dst, fmt.Errorf("%w: %s", ErrReservedHeader, k)
+		}
+		if !httpguts.ValidHeaderFieldName(k) {
+			return dst, fmt.Errorf("%w: name %q", ErrInvalidHeader, k)
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return dst, fmt.Errorf("%w: %s value %q", ErrInvalidHeader, k, v)
+			}
+		}
+	}
+	if h := r.Header.Get("Host"); h != "" && !httpguts.ValidHostHeader(h) {
+		return dst, fmt.Errorf("%w: Host %q", ErrInvalidHeader, h)
+	}
+	for _, v := range append([]string{r.Origin, r.Extensions}, r.Subprotocols...) {
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return dst, fmt.Errorf("%w: value %q", ErrInvalidHeader, v)
 		}
 	}
 	target := r.URL.RequestURI()
@@ -103,8 +126,6 @@ func (r *Request) Append(dst []byte) ([]byte, error) {
 }
 
 func appendHeader(dst []byte, k, v string) []byte {
-	// Header values must not smuggle new lines into the request.
-	v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
 	dst = append(dst, k...)
 	dst = append(dst, ": "...)
 	dst = append(dst, v...)

@@ -34,7 +34,7 @@ func TestNewKeyIsFreshAndSixteenBytes(t *testing.T) {
 func TestRequestBytes(t *testing.T) {
 	u, _ := url.Parse("ws://[::1]:8080/chat?room=1")
 	r := Request{URL: u, Key: "k", Origin: "http://o", Subprotocols: []string{"a", "b"}, Extensions: "permessage-deflate",
-		Header: http.Header{"X-Test": {"1\r\nInjected: yes"}}}
+		Header: http.Header{"X-Test": {"1"}}}
 	b, err := r.Append(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestRequestBytes(t *testing.T) {
 	checks := map[string]string{
 		"Host": "[::1]:8080", "Upgrade": "websocket", "Connection": "Upgrade", "Sec-Websocket-Version": "13",
 		"Sec-Websocket-Key": "k", "Origin": "http://o", "Sec-Websocket-Protocol": "a, b",
-		"Sec-Websocket-Extensions": "permessage-deflate", "Injected": "",
+		"Sec-Websocket-Extensions": "permessage-deflate", "X-Test": "1",
 	}
 	for k, want := range checks {
 		got := req.Header.Get(k)
@@ -142,4 +142,20 @@ func FuzzResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestRequestRejectsInjection(t *testing.T) {
+	u, _ := url.Parse("ws://example.com/")
+	for name, r := range map[string]Request{
+		"CRLF in a value":  {URL: u, Header: http.Header{"X-A": {"1\r\nInjected: yes"}}},
+		"LF in Host":       {URL: u, Header: http.Header{"Host": {"a\nInjected: yes"}}},
+		"bad name":         {URL: u, Header: http.Header{"X A:": {"1"}}},
+		"CRLF in Origin":   {URL: u, Origin: "http://o\r\nX: y"},
+		"CRLF in protocol": {URL: u, Subprotocols: []string{"a\r\nX: y"}},
+		"protocol header":  {URL: u, Header: http.Header{"Sec-WebSocket-Protocol": {"x"}}},
+	} {
+		if _, err := r.Append(nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
 }
