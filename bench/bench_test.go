@@ -49,7 +49,7 @@ func workloadByName(t testing.TB, name string) workload.Workload {
 // content), that compression was negotiated where asked, and that every idle
 // connection still echoes; here we also check the reported metrics.
 func TestWorkloadsPerContender(t *testing.T) {
-	scale := workload.Scale{Quick: true, Factor: 0.05}
+	scale := workload.Scale{Quick: true, Factor: 0.25}
 	for _, c := range contenders.All() {
 		t.Run(c.Name, func(t *testing.T) {
 			for _, w := range workload.All() {
