@@ -86,6 +86,13 @@ type Conn struct {
 	dlMu     sync.Mutex
 	rdl, wdl time.Time // deadlines set by the user, restored after a context watch
 
+	pongMu      sync.Mutex
+	pong        [frame.MaxControlPayload]byte // latest unanswered ping's payload
+	pongLen     int
+	pongPending atomic.Bool
+
+	bytesIn atomic.Uint64 // bytes read from the socket, for keepalive
+
 	closeRecv chan struct{} // closed when the close handshake or the connection has ended
 	closeOnce sync.Once
 	closeErr  *CloseError // the peer's close, set before closeRecv is closed
@@ -262,16 +269,11 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 		return 0, dst, c.ctxErr(ctx, err)
 	}
 	for {
-		if !c.msgDefl {
-			// Grow once to hold the whole frame. At the end of a frame an
-			// empty read moves on to the next frame or reports the end.
-			if need := len(dst) + int(c.fremain); need > cap(dst) {
-				nd := make([]byte, len(dst), max(need, 2*cap(dst)))
-				copy(nd, dst)
-				dst = nd
-			}
-		} else if len(dst) == cap(dst) {
-			dst = append(dst, 0)[:len(dst)]
+		// Grow as bytes arrive, never by the length a header announces
+		// (a hostile server could claim 2^63 bytes). At the end of a frame
+		// an empty read moves on to the next frame or reports the end.
+		if len(dst) == cap(dst) && (c.msgDefl || c.fremain > 0) {
+			dst = grow(dst, c.fremain, c.msgDefl || !c.fh.Fin)
 		}
 		n, err := c.readPayload(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
@@ -282,6 +284,20 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 			return 0, dst, c.ctxErr(ctx, err)
 		}
 	}
+}
+
+// grow returns dst with spare capacity: doubling, at least 512 bytes, and no
+// more than remain when remain is the rest of the message (the last frame of
+// an uncompressed message), so that a reused buffer of the right size stays
+// the right size. It never trusts a length more than doubling allows.
+func grow(dst []byte, remain int64, open bool) []byte {
+	add := max(cap(dst), 512)
+	if !open && remain < int64(add) {
+		add = int(remain)
+	}
+	nd := make([]byte, len(dst), len(dst)+add)
+	copy(nd, dst)
+	return nd
 }
 
 // messageReader is the io.Reader NextReader returns; one per Conn, reused.
@@ -422,12 +438,14 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		if n == 0 && err != nil {
 			return 0, c.readFailed(err)
 		}
+		c.bytesIn.Add(uint64(n))
 	} else {
 		c.rr, c.rw = 0, 0
 		m, err := c.nc.Read(c.rbuf)
 		if m == 0 && err != nil {
 			return 0, c.readFailed(err)
 		}
+		c.bytesIn.Add(uint64(m))
 		c.rw = m
 		n = copy(p, c.rbuf[:m])
 		c.rr = n
@@ -448,6 +466,7 @@ func (c *Conn) fill(n int) error {
 	for c.rw-c.rr < n {
 		m, err := c.nc.Read(c.rbuf[c.rw:])
 		c.rw += m
+		c.bytesIn.Add(uint64(m))
 		if err != nil && c.rw-c.rr < n {
 			return c.readFailed(err)
 		}
@@ -520,20 +539,17 @@ func (c *Conn) handleControl(h frame.Header) error {
 	copy(p, c.rbuf[c.rr:c.rr+n])
 	c.rr += n
 	typ := MessageType(h.Opcode)
-	if f := c.onCtl.Load(); f != nil {
-		(*f)(typ, p)
-	}
 	switch h.Opcode {
 	case frame.OpPing:
-		c.wmu.lock()
-		if !c.closeSent && c.werr == nil {
-			c.writeFrameLocked(true, 0, frame.OpPong, p)
-		}
-		c.wmu.unlock()
+		// Answer first, then show the ping: the handler sees it ponged.
+		c.queuePong(p)
+		c.controlHandler(typ, p)
 		return nil
 	case frame.OpPong:
+		c.controlHandler(typ, p)
 		return nil
 	}
+	c.controlHandler(typ, p)
 	// Close frame.
 	code, reason, err := frame.ParseClose(p)
 	if err != nil {
@@ -542,16 +558,20 @@ func (c *Conn) handleControl(h frame.Header) error {
 		return c.fail(protoErr(CloseProtocolError, ErrProtocol, "bad close frame: %v", err))
 	}
 	ce := &CloseError{Code: code, Reason: reason}
-	c.wmu.lock()
-	if !c.closeSent {
-		reply := code
-		if reply == CloseNoStatusReceived {
-			reply = CloseNormalClosure
+	// Echo the close, unless ours went out already. A writer stuck on a
+	// peer that does not read holds the lock: wait for it only so long
+	// (awaitTCPClose closes the socket, which unblocks it).
+	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
+		if !c.closeSent && c.werr == nil {
+			reply := code
+			if reply == CloseNoStatusReceived {
+				reply = CloseNormalClosure
+			}
+			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
+			c.writeCloseLocked(reply, "")
 		}
-		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-		c.writeCloseLocked(reply, "")
+		c.unlockWrite()
 	}
-	c.wmu.unlock()
 	c.rerr = ce
 	c.closeErr = ce
 	c.awaitTCPClose()
@@ -581,15 +601,66 @@ func (c *Conn) fail(err *ProtocolError) error {
 		return c.rerr
 	}
 	c.rerr = err
-	c.wmu.lock()
-	if !c.closeSent && c.werr == nil {
-		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-		c.writeCloseLocked(err.Code, "")
+	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
+		if !c.closeSent && c.werr == nil {
+			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
+			c.writeCloseLocked(err.Code, "")
+		}
+		c.unlockWrite()
 	}
-	c.wmu.unlock()
 	c.nc.Close()
 	c.endClose()
 	return err
+}
+
+// controlHandler calls the application's control handler, if any.
+func (c *Conn) controlHandler(typ MessageType, p []byte) {
+	if f := c.onCtl.Load(); f != nil {
+		(*f)(typ, p)
+	}
+}
+
+// queuePong arranges for a pong with payload p to be sent. The reader never
+// waits for the write lock (a writer may be stuck on a peer that does not
+// read, and that peer may wait for our pong): the pong goes out now if the
+// lock is free, otherwise the writer holding it sends it after its frame.
+// Only the latest ping is answered when several arrive meanwhile, as RFC
+// 6455 section 5.5.3 allows.
+func (c *Conn) queuePong(p []byte) {
+	c.pongMu.Lock()
+	c.pongLen = copy(c.pong[:], p)
+	c.pongMu.Unlock()
+	c.pongPending.Store(true)
+	if c.wmu.tryLock() {
+		c.unlockWrite()
+	}
+}
+
+// unlockWrite releases the write lock after sending any pong queued by the
+// reader while the lock was held.
+func (c *Conn) unlockWrite() {
+	for {
+		if c.pongPending.Load() {
+			c.sendPendingPongLocked()
+		}
+		c.wmu.unlock()
+		if !c.pongPending.Load() || !c.wmu.tryLock() {
+			return
+		}
+	}
+}
+
+func (c *Conn) sendPendingPongLocked() {
+	if !c.pongPending.Swap(false) {
+		return
+	}
+	var p [frame.MaxControlPayload]byte
+	c.pongMu.Lock()
+	n := copy(p[:], c.pong[:c.pongLen])
+	c.pongMu.Unlock()
+	if !c.closeSent && c.werr == nil {
+		c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
+	}
 }
 
 func (c *Conn) endClose() {
@@ -667,7 +738,7 @@ func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op frame.Opcod
 	if err := c.wmu.lockCtx(ctx); err != nil {
 		return err
 	}
-	defer c.wmu.unlock()
+	defer c.unlockWrite()
 	if c.closeSent {
 		return ErrClosed
 	}
@@ -681,6 +752,30 @@ func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op frame.Opcod
 type ctxLock chan struct{}
 
 func (l ctxLock) lock() { l <- struct{}{} }
+
+func (l ctxLock) tryLock() bool {
+	select {
+	case l <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// lockTimeout waits at most d for the lock.
+func (l ctxLock) lockTimeout(d time.Duration) bool {
+	if l.tryLock() {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case l <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
+}
 
 func (l ctxLock) unlock() { <-l }
 
@@ -807,6 +902,11 @@ func (w *messageWriter) emit(p []byte) error {
 
 func (w *messageWriter) frame(fin bool, p []byte) error {
 	err := w.c.writeData(w.ctx, fin, w.rsv, w.op, p)
+	if err != nil && w.op == frame.OpContinuation {
+		// Part of the message is on the wire and the rest never will be:
+		// the stream cannot go on.
+		w.c.CloseNow()
+	}
 	w.op = frame.OpContinuation
 	w.rsv = 0
 	return err
@@ -860,8 +960,11 @@ func (c *Conn) SendClose(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
 		return errors.New("websocket: invalid close code")
 	}
-	c.wmu.lock()
-	defer c.wmu.unlock()
+	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
+		c.CloseNow()
+		return errCloseBlocked
+	}
+	defer c.unlockWrite()
 	if c.werr != nil || c.closeSent {
 		return ErrClosed
 	}
@@ -880,7 +983,10 @@ func (c *Conn) Close(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
 		return errors.New("websocket: invalid close code")
 	}
-	c.wmu.lock()
+	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
+		c.CloseNow()
+		return errCloseBlocked
+	}
 	if c.werr != nil {
 		// Writing already failed: there is no handshake to be had.
 		c.wmu.unlock()
@@ -903,7 +1009,7 @@ func (c *Conn) Close(code int, reason string) error {
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
 	err := c.writeCloseLocked(code, reason)
-	c.wmu.unlock()
+	c.unlockWrite()
 	if err != nil {
 		c.nc.Close()
 		c.endClose()
@@ -941,6 +1047,10 @@ func (c *Conn) Close(code int, reason string) error {
 		return errors.New("websocket: close handshake timed out")
 	}
 }
+
+// errCloseBlocked: a write held the connection longer than the close
+// timeout, so the close frame could not be sent.
+var errCloseBlocked = errors.New("websocket: close frame not sent: a write blocked for the whole close timeout; connection dropped")
 
 // CloseNow closes the TCP connection without a close handshake.
 func (c *Conn) CloseNow() error {

@@ -45,7 +45,9 @@ type Dialer struct {
 	// InsecureSkipVerifyDangerously turns off verification of the server's
 	// certificate chain and host name for wss:// URLs. Anyone on the path can
 	// then read and change the traffic. It exists for local experiments; a
-	// warning is logged on every dial that uses it.
+	// warning is logged on every dial that uses it (to Logger, or to slog's
+	// default logger when Logger is nil), as it is for a TLSConfig with
+	// InsecureSkipVerify set.
 	InsecureSkipVerifyDangerously bool
 
 	// NetDialContext dials the TCP (or other stream) connection; nil means a
@@ -116,7 +118,7 @@ const (
 // complete TLS. errors.As a *tls.CertificateVerificationError to tell a
 // certificate problem apart.
 type DialError struct {
-	Op  string // "dial", "proxy", "tls"
+	Op  string // "dial", "proxy", "tls", or "handshake" (timeout or I/O error during the upgrade)
 	Err error
 }
 
@@ -244,8 +246,13 @@ func (d *Dialer) dialNet(ctx context.Context, u *url.URL, addr string) (net.Conn
 	if d.InsecureSkipVerifyDangerously {
 		cfg.InsecureSkipVerify = true
 	}
-	if cfg.InsecureSkipVerify && d.Logger != nil {
-		d.Logger.Warn("wsclient: TLS certificate verification is OFF for this connection", "url", u.String())
+	if cfg.InsecureSkipVerify {
+		// Loud on purpose, even when logging is otherwise off.
+		l := d.Logger
+		if l == nil {
+			l = slog.Default()
+		}
+		l.Warn("wsclient: TLS certificate verification is OFF for this connection", "url", u.String())
 	}
 	tc := tls.Client(nc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -284,7 +291,13 @@ func (d *Dialer) dialProxy(ctx context.Context, pu *url.URL, addr string, netDia
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
 	defer stop()
 	if pu.Scheme == "https" {
-		tc := tls.Client(nc, &tls.Config{ServerName: pu.Hostname(), NextProtos: []string{"http/1.1"}})
+		pcfg := d.TLSConfig.Clone()
+		if pcfg == nil {
+			pcfg = &tls.Config{}
+		}
+		pcfg.ServerName = pu.Hostname()
+		pcfg.NextProtos = []string{"http/1.1"}
+		tc := tls.Client(nc, pcfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			return nil, err
@@ -302,7 +315,7 @@ func (d *Dialer) dialProxy(ctx context.Context, pu *url.URL, addr string, netDia
 		return nil, err
 	}
 	// Read the reply byte by byte so no tunnelled byte is consumed.
-	br := bufio.NewReaderSize(&oneByteReader{nc}, 16)
+	br := bufio.NewReaderSize(&limitedReader{r: &oneByteReader{nc}, n: defaultMaxHeader}, 16)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		nc.Close()
@@ -369,8 +382,16 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	if d.Jar != nil {
 		hu := *u
 		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+		// One Cookie header for all of them (RFC 6265 section 5.4).
+		var cks []string
 		for _, ck := range d.Jar.Cookies(&hu) {
-			hdr.Add("Cookie", ck.String())
+			cks = append(cks, ck.String())
+		}
+		if len(cks) > 0 {
+			if old := hdr.Get("Cookie"); old != "" {
+				cks = append([]string{old}, cks...)
+			}
+			hdr.Set("Cookie", strings.Join(cks, "; "))
 		}
 	}
 	var offer string

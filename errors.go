@@ -105,8 +105,9 @@ func (e *ProtocolError) Unwrap() error { return e.kind }
 var (
 	// ErrProtocol matches every ProtocolError with code 1002.
 	ErrProtocol = errors.New("websocket: protocol violation")
-	// ErrInvalidUTF8 matches a ProtocolError for a text message or close
-	// reason that is not valid UTF-8 (close code 1007).
+	// ErrInvalidUTF8 matches a ProtocolError for a text message that is
+	// not valid UTF-8 (close code 1007). (A close reason that is not UTF-8
+	// is an ErrProtocol, 1002.)
 	ErrInvalidUTF8 = errors.New("websocket: invalid UTF-8")
 	// ErrMessageTooBig matches a ProtocolError for a message over
 	// MaxMessageSize (close code 1009).
