@@ -11,8 +11,9 @@ import (
 // so that many clients cut off by the same server outage do not all return at
 // the same instant.
 //
-// A zero Initial, Max or Multiplier takes the value of DefaultBackoff; a zero
-// Jitter means no jitter.
+// A zero field takes the value of DefaultBackoff, Jitter included, so that
+// Backoff{Max: time.Minute} changes the cap and nothing else. For delays
+// without jitter set Jitter to a negative value.
 type Backoff struct {
 	// Initial is the delay before the first reconnect (attempt 0).
 	Initial time.Duration
@@ -20,9 +21,10 @@ type Backoff struct {
 	Max time.Duration
 	// Multiplier is the growth factor per failed attempt (at least 1).
 	Multiplier float64
-	// Jitter is the fraction of each delay that is random, in [0, 1]: the
+	// Jitter is the fraction of each delay that is random, in (0, 1]: the
 	// delay is drawn uniformly from [d*(1-Jitter), d]. 1 is "full jitter"
-	// (uniform in [0, d]); 0 makes delays deterministic.
+	// (uniform in [0, d]); values above 1 count as 1. 0 means the default
+	// (DefaultBackoff.Jitter); a negative value makes delays deterministic.
 	Jitter float64
 }
 
@@ -67,8 +69,12 @@ func (b Backoff) Base(attempt int) time.Duration {
 // with jitter applied. It is safe for concurrent use.
 func (b Backoff) Next(attempt int) time.Duration {
 	d := b.Base(attempt)
-	j := min(max(b.Jitter, 0), 1)
-	if j == 0 || d <= 0 {
+	j := b.Jitter
+	if j == 0 {
+		j = DefaultBackoff.Jitter
+	}
+	j = min(j, 1)
+	if j <= 0 || d <= 0 || math.IsNaN(j) {
 		return d
 	}
 	return d - time.Duration(j*rand.Float64()*float64(d))

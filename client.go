@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,13 +57,13 @@ func (m InitMode) String() string {
 // websocket_client callback module. Embed BaseHandler to implement only the
 // methods you need.
 //
-// The methods of one client never run concurrently: each runs to its end
-// before the next starts, with a happens-before edge between them, so the
-// handler's state needs no locks. They run on the goroutine that runs the
-// client (Serve, or the one Start creates), except HandleFrame, which runs
-// on the connection's reader goroutine: that saves a goroutine hand-off per
-// received message. Do not rely on goroutine identity (such as
-// runtime.LockOSThread) across callbacks.
+// All methods of one client run on the client's own goroutine — the one
+// that runs Serve, or the one Start creates — one at a time, each to its end
+// before the next starts, so the handler's state needs no locks. The
+// connection's reader goroutine only reads: it hands each received message
+// and control frame to the client's goroutine, and writes happen on a
+// writer goroutine, so a slow callback delays nothing but the callbacks
+// (the reader stops taking messages once a few are waiting for it).
 //
 // A panic in any method is recovered: the connection is closed (code 1011),
 // Terminate runs, and the client ends with a *PanicError carrying the value
@@ -71,11 +72,12 @@ func (m InitMode) String() string {
 //
 // Callbacks may call the Client's methods, with two exceptions. Stop waits
 // for the client to end, which cannot happen while a callback runs: return
-// the Stop decision from OnDisconnect, or CloseConn, instead (or call Stop
-// from another goroutine). Send waits for its frame to be written, and while
-// the client is not connected that happens only after the callback has
-// returned, so Send from a callback blocks until its context ends: use Cast
-// or a Reply action.
+// the StopWith decision from OnDisconnect, or CloseConn, instead (or call
+// Stop from another goroutine). Send waits for its frame to be written: from
+// a callback it holds up every other callback until then, and while the
+// client is not connected it cannot succeed (the connection is made only
+// after the callback returns), so it blocks until its context ends. Use
+// Cast or a Reply action in callbacks.
 type Handler interface {
 	// Init runs first, once per run of the client (Start, Serve), and
 	// chooses how the client starts. An error (or panic) ends the client:
@@ -97,8 +99,8 @@ type Handler interface {
 	// HandleFrame runs for each received text or binary message and each
 	// ping (already answered with a pong) and pong. f.Data is only valid
 	// during the call (its buffer is reused); copy it to keep it. Replying
-	// f itself (an echo) is fine: replies are written before the buffer is
-	// reused. Erlang: websocket_handle/3.
+	// f itself (an echo) is fine: replies are copied. Erlang:
+	// websocket_handle/3.
 	HandleFrame(c *Client, f Frame) Action
 
 	// HandleInfo runs for each value given to Client.Post, in the order
@@ -201,8 +203,8 @@ func (f Frame) check() error {
 //
 //	return wsclient.Reply(wsclient.TextFrame("bye")).CloseConn(wsclient.CloseNormalClosure, "done")
 //
-// Replies are written first, in order, then the keepalive is set, then the
-// connection is closed.
+// Replies are queued first, in order, then the keepalive is set, then the
+// connection is closed once the frames queued before the close are written.
 type Action struct {
 	first  Frame
 	nreply int
@@ -215,9 +217,11 @@ type Action struct {
 }
 
 // Reply returns an Action that sends frames, in order (Erlang {reply,
-// Frame}). On a live connection they are written at once, ahead of anything
-// waiting; when the client is not connected they join the outbox like Cast.
-// Frames that cannot be written go to OnUndelivered.
+// Frame}). They are copied and join the outbox like Cast, behind the frames
+// already waiting, and are written by the client's writer (replies from
+// OnConnect go ahead of everything waiting, and are accepted even when the
+// outbox is full). Frames that cannot be written, or find the outbox full,
+// go to OnUndelivered.
 func Reply(frames ...Frame) Action { return Action{}.Reply(frames...) }
 
 // Reply adds frames to send.
@@ -293,9 +297,12 @@ func ReconnectAfter(d time.Duration) DisconnectAction {
 // Disconnect.Attempt (see WithBackoff).
 func ReconnectWithBackoff() DisconnectAction { return DisconnectAction{kind: daBackoff} }
 
-// Stop ends the client with reason (nil for a normal end): Terminate runs
-// with it and Wait returns it (Erlang {close, Reason}).
-func Stop(reason error) DisconnectAction { return DisconnectAction{kind: daStop, reason: reason} }
+// StopWith ends the client with reason (nil for a normal end): Terminate
+// runs with it and Wait returns it (Erlang {close, Reason}). Not to be
+// confused with Client.Stop, which must not be called from a callback.
+func StopWith(reason error) DisconnectAction {
+	return DisconnectAction{kind: daStop, reason: reason}
+}
 
 // Disconnect describes the end of a connection or a failed attempt.
 type Disconnect struct {
@@ -419,7 +426,8 @@ var (
 	// ErrTerminated: the client has ended (or ended before the frame could
 	// be sent).
 	ErrTerminated = errors.New("wsclient: client terminated")
-	// ErrOutboxFull: the client is not connected and its outbox is full.
+	// ErrOutboxFull: the outbox holds as many frames as WithOutboxSize
+	// allows; the frame was not taken.
 	ErrOutboxFull = errors.New("wsclient: outbox full")
 	// ErrNotConnected: the operation needs a live connection.
 	ErrNotConnected = errors.New("wsclient: not connected")
@@ -435,13 +443,19 @@ var (
 // connection alive as its Handler decides, and runs every callback on its
 // own goroutine.
 //
+// Each connection has a reader goroutine, which reads messages and hands
+// them to the client's goroutine, and a writer goroutine, which writes the
+// frames of the outbox in order. No callback and no Cast ever waits for the
+// network.
+//
 // Message fate: every frame handed to Cast, Send or a Reply action is
 // either written to a connection's socket or handed back — as Cast's or
 // Send's error, or through UndeliveredHandler — never dropped in silence.
-// While the client is not connected, frames wait in a bounded outbox (see
-// WithOutboxSize), in order, and are written after the next OnConnect has
-// run. WebSocket has no acknowledgements: a frame written just before a
-// connection dies can still be lost in flight.
+// Frames wait in a bounded outbox (see WithOutboxSize), in order, until the
+// writer takes them; while the client is not connected they wait for the
+// next connection and are written after its OnConnect has run. WebSocket
+// has no acknowledgements: a frame written just before a connection dies
+// can still be lost in flight.
 //
 // All methods are safe for concurrent use.
 type Client struct {
@@ -451,14 +465,15 @@ type Client struct {
 	cfg clientConfig
 
 	state atomic.Int32
-	live  atomic.Pointer[Conn] // connected and outbox flushed: writes go straight out
 	cur   atomic.Pointer[Conn] // the current connection
 	info  atomic.Pointer[ConnInfo]
 
+	// mu guards the outbox and the hand-off to the writer.
 	mu       sync.Mutex
 	outbox   []*outItem
 	outHead  int
-	outCount int
+	outCount int     // frames counted against the bound (Cast, Reply)
+	w        *writer // the live connection's writer; nil while none drains the outbox
 	running  bool
 	closed   bool // terminated: refuse frames
 	run      *runResult
@@ -466,15 +481,47 @@ type Client struct {
 	mail mailbox
 
 	msgsIn, msgsOut, bytesIn, bytesOut atomic.Uint64
-	ctlIn                              atomic.Uint64
 	connects, dialFails, undelivered   atomic.Uint64
 }
 
+// outItem is a frame in the outbox, or a close marker.
 type outItem struct {
-	f         Frame
-	done      chan error // Send's; nil for Cast
-	taken     bool
-	cancelled bool
+	f       Frame
+	buf     []byte          // the client's copy of a cast or replied frame
+	ctx     context.Context // Send's
+	done    chan error      // Send's; nil otherwise
+	counted bool            // counts against the outbox bound
+	taken   bool            // the writer has it
+	cancel  bool            // Send withdrew it
+
+	closeOn *Conn // a close marker: start the close handshake on closeOn
+	code    int
+	reason  string
+}
+
+// itemPool recycles the outbox items of cast and replied frames, with their
+// copies of the data, so that a steady stream of Casts does not allocate.
+var itemPool = sync.Pool{New: func() any { return new(outItem) }}
+
+// maxPooledData bounds the data buffer an item keeps when recycled.
+const maxPooledData = 4 << 20
+
+// copyItem returns a pooled item holding a copy of f.
+func copyItem(f Frame) *outItem {
+	it := itemPool.Get().(*outItem)
+	it.buf = append(it.buf[:0], f.Data...)
+	it.f = Frame{Type: f.Type, Data: it.buf}
+	return it
+}
+
+// freeItem recycles an item of copyItem once its data is no longer used.
+func freeItem(it *outItem) {
+	buf := it.buf[:0]
+	if cap(buf) > maxPooledData {
+		buf = nil
+	}
+	*it = outItem{buf: buf}
+	itemPool.Put(it)
 }
 
 type runResult struct {
@@ -488,6 +535,16 @@ type runResult struct {
 
 func newRun() *runResult {
 	return &runResult{done: make(chan struct{}), initDone: make(chan struct{}), force: make(chan struct{})}
+}
+
+// forceEnd makes the run end without waiting any longer: the owner drops
+// the connection and cancels a dial. Safe from any goroutine; the socket is
+// closed here too, so that nothing waits for the owner to notice.
+func (c *Client) forceEnd(r *runResult) {
+	r.forceOnce.Do(func() { close(r.force) })
+	if cn := c.cur.Load(); cn != nil {
+		hardClose(cn)
+	}
 }
 
 // New returns a client for url (ws:// or wss://) driven by h. It does not
@@ -522,10 +579,11 @@ func Start(ctx context.Context, url string, h Handler, opts ...Option) (*Client,
 	return c, nil
 }
 
-// Serve runs the client on the calling goroutine: Init, then connections
-// and callbacks, until the client stops; it returns the termination reason
-// (see Wait). Cancelling ctx stops the client gracefully (close handshake
-// within the stop timeout) and Serve returns ctx's error.
+// Serve runs the client on the calling goroutine, which runs every
+// callback: Init, then connections and callbacks, until the client stops;
+// it returns the termination reason (see Wait). Cancelling ctx stops the
+// client gracefully (close handshake within the stop timeout) and Serve
+// returns ctx's error.
 //
 // Serve may be called again after it has returned, which runs Init again
 // with the same handler: a Client is a suture.Service. It returns
@@ -598,10 +656,10 @@ func (c *Client) Done() <-chan struct{} {
 }
 
 // Wait waits for the current run of the client to end and returns the
-// termination reason: nil after Stop or a Stop(nil) decision, ctx's error
-// when Serve's or Start's context was cancelled, the reason of a Stop
-// decision (for ConnectOnce by default the disconnect reason), Init's error,
-// or a *PanicError.
+// termination reason: nil after Stop or a StopWith(nil) decision, ctx's
+// error when Serve's or Start's context was cancelled, the reason of a
+// StopWith decision (for ConnectOnce by default the disconnect reason),
+// Init's error, or a *PanicError.
 func (c *Client) Wait() error {
 	c.mu.Lock()
 	r := c.run
@@ -610,49 +668,51 @@ func (c *Client) Wait() error {
 	return r.err
 }
 
-// Cast sends f asynchronously, in order with the frames cast before it
-// (Erlang cast/2). When the client is connected the frame is written on the
-// calling goroutine before Cast returns, and an error writing it is
-// returned; otherwise it is copied into the outbox and written after the
-// next OnConnect. A nil error means the frame was written or queued; a
-// queued frame that cannot be written later goes to OnUndelivered. A
-// non-nil error (ErrOutboxFull, ErrTerminated, a write error ...) means the
-// frame was not sent and Cast has handed it back.
+// Cast sends f asynchronously, in order with the frames cast, sent and
+// replied before it (Erlang cast/2). It copies f into the outbox and
+// returns at once, never waiting for the network; the client's writer
+// writes it on the live connection or, while the client is not connected,
+// after the next OnConnect. A queued frame that cannot be written goes to
+// OnUndelivered.
+//
+// A nil error means the frame was queued. A non-nil error means it was not
+// taken and stays the caller's: ErrOutboxFull when WithOutboxSize frames
+// are already waiting (retry later, or Send it to wait for room),
+// ErrTerminated after the client has ended, ErrBadFrameType or
+// ErrControlTooLong for a frame that cannot be sent.
 //
 // f.Data is not retained after Cast returns.
 func (c *Client) Cast(f Frame) error {
-	if cn := c.live.Load(); cn != nil {
-		return c.write(context.Background(), cn, f)
-	}
 	if err := f.check(); err != nil {
 		return err
 	}
-	f.Data = bytes.Clone(f.Data)
-	_, cn, err := c.enqueue(f, false)
-	if cn != nil {
-		return c.write(context.Background(), cn, f)
+	it := copyItem(f)
+	if err := c.enqueue(it, true); err != nil {
+		freeItem(it)
+		return err
 	}
-	return err
+	return nil
 }
 
 // Send sends f and returns after it has been written to the socket, or
-// with the error that kept it from being written (Erlang send/2). While the
-// client is not connected it waits in the outbox; if ctx ends first, the
-// frame is withdrawn and ctx's error returned. f.Data must not be modified
-// until Send returns. Do not call Send from a callback while not connected
-// (see Handler).
+// with the error that kept it from being written (Erlang send/2). It takes
+// its turn in the outbox behind the frames queued before it, and waits for
+// it even when the outbox is full (ErrOutboxFull is never returned), and,
+// while the client is not connected, until the next connection. If ctx ends
+// before the frame is taken for writing it is withdrawn, never written, and
+// ctx's error returned; if ctx ends during the write, the connection is
+// dropped (its stream would be broken) and ctx's error returned. f.Data
+// must not be modified until Send returns. See Handler about Send from a
+// callback.
 func (c *Client) Send(ctx context.Context, f Frame) error {
-	if cn := c.live.Load(); cn != nil {
-		return c.write(ctx, cn, f)
-	}
 	if err := f.check(); err != nil {
 		return err
 	}
-	it, cn, err := c.enqueue(f, true)
-	if cn != nil {
-		return c.write(ctx, cn, f)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	if err != nil {
+	it := &outItem{f: f, ctx: ctx, done: make(chan error, 1)}
+	if err := c.enqueue(it, false); err != nil {
 		return err
 	}
 	select {
@@ -661,8 +721,7 @@ func (c *Client) Send(ctx context.Context, f Frame) error {
 	case <-ctx.Done():
 		c.mu.Lock()
 		if !it.taken {
-			it.cancelled = true
-			c.outCount--
+			it.cancel = true
 			c.mu.Unlock()
 			return ctx.Err()
 		}
@@ -679,7 +738,9 @@ func (c *Client) Post(msg any) error {
 }
 
 // Ping sends a ping with payload (at most 125 bytes) on the current
-// connection, or returns ErrNotConnected. The pong arrives at HandleFrame.
+// connection, on the calling goroutine, or returns ErrNotConnected. The
+// pong arrives at HandleFrame. To ping in order with other frames without
+// waiting, Cast a PingFrame.
 func (c *Client) Ping(payload []byte) error {
 	cn := c.cur.Load()
 	if cn == nil || c.State() != Connected {
@@ -694,8 +755,9 @@ func (c *Client) Ping(payload []byte) error {
 func (c *Client) Connect() error { return c.mail.put(mail{kind: mailConnect}) }
 
 // CloseConn asks the client to close the current connection with code and
-// reason; OnDisconnect then decides what happens next, with a
-// *LocalCloseError as the reason. It does nothing when not connected.
+// reason, once the frames queued before the request are written;
+// OnDisconnect then decides what happens next, with a *LocalCloseError as
+// the reason. It does nothing when not connected.
 func (c *Client) CloseConn(code int, reason string) error {
 	if !frame.ValidCloseCode(code) {
 		return fmt.Errorf("wsclient: invalid close code %d", code)
@@ -703,13 +765,15 @@ func (c *Client) CloseConn(code int, reason string) error {
 	return c.mail.put(mail{kind: mailClose, code: code, reason: reason})
 }
 
-// Stop stops the client gracefully and waits until it has ended: frames
-// already posted are handled, the connection is closed with a close
-// handshake (code 1000) bounded by the stop timeout, frames left in the
-// outbox are handed to OnUndelivered, and Terminate runs with a nil reason.
-// If ctx ends first, the connection is dropped at once and ctx's error is
-// returned without waiting further. Stop on a client that is not running
-// returns nil.
+// Stop stops the client gracefully and waits until it has ended: values
+// already posted are handled, frames already queued are written, the
+// connection is closed with a close handshake (code 1000), frames left in
+// the outbox are handed to OnUndelivered, and Terminate runs with a nil
+// reason. The stop timeout (WithStopTimeout) bounds the writing and the
+// handshake: when it has passed, the connection is dropped. If ctx ends
+// first, the connection is dropped at once and ctx's error is returned
+// without waiting further. Stop on a client that is not running returns
+// nil. Do not call Stop from a callback (see Handler).
 func (c *Client) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	r, running := c.run, c.running
@@ -718,15 +782,20 @@ func (c *Client) Stop(ctx context.Context) error {
 		return nil
 	}
 	_ = c.mail.put(mail{kind: mailStop})
-	select {
-	case <-r.done:
-		return nil
-	case <-ctx.Done():
-		r.forceOnce.Do(func() { close(r.force) })
-		if cn := c.cur.Load(); cn != nil {
-			hardClose(cn)
+	// The owner arms its own stop timer, but only once it takes the
+	// request: this one does not depend on it.
+	t := time.NewTimer(c.cfg.stopTimeout)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.done:
+			return nil
+		case <-t.C:
+			c.forceEnd(r)
+		case <-ctx.Done():
+			c.forceEnd(r)
+			return ctx.Err()
 		}
-		return ctx.Err()
 	}
 }
 
@@ -750,40 +819,53 @@ func (c *Client) write(ctx context.Context, cn *Conn, f Frame) error {
 	return err
 }
 
-// enqueue queues f in the outbox, or returns the live connection to write
-// it on directly.
-func (c *Client) enqueue(f Frame, sync bool) (*outItem, *Conn, error) {
+// enqueue appends it to the outbox, counted against the bound if bounded,
+// and wakes the writer.
+func (c *Client) enqueue(it *outItem, bounded bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return nil, nil, ErrTerminated
+		return ErrTerminated
 	}
-	if cn := c.live.Load(); cn != nil {
-		return nil, cn, nil
-	}
-	if c.outCount >= c.cfg.outboxSize {
-		return nil, nil, ErrOutboxFull
-	}
-	it := &outItem{f: f}
-	if sync {
-		it.done = make(chan error, 1)
+	if bounded {
+		if c.outCount >= c.cfg.outboxSize {
+			return ErrOutboxFull
+		}
+		it.counted = true
+		c.outCount++
 	}
 	c.outbox = append(c.outbox, it)
-	c.outCount++
-	return it, nil, nil
+	c.wakeWriterLocked()
+	return nil
 }
 
-// popLocked takes the next frame from the outbox, or returns nil.
+// pushFrontLocked puts items at the head of the outbox, in order.
+func (c *Client) pushFrontLocked(items []*outItem) {
+	if len(items) == 0 {
+		return
+	}
+	if c.outHead >= len(items) {
+		c.outHead -= len(items)
+		copy(c.outbox[c.outHead:], items)
+		return
+	}
+	c.outbox = slices.Insert(c.outbox[c.outHead:], 0, items...)
+	c.outHead = 0
+}
+
+// popLocked takes the next item from the outbox, or returns nil.
 func (c *Client) popLocked() *outItem {
 	for c.outHead < len(c.outbox) {
 		it := c.outbox[c.outHead]
 		c.outbox[c.outHead] = nil
 		c.outHead++
-		if it.cancelled {
+		if it.counted {
+			c.outCount--
+		}
+		if it.cancel {
 			continue
 		}
 		it.taken = true
-		c.outCount--
 		return it
 	}
 	c.outbox = c.outbox[:0]
@@ -792,7 +874,8 @@ func (c *Client) popLocked() *outItem {
 }
 
 // ---------------------------------------------------------------------------
-// The mailbox: Post, Connect, CloseConn and Stop requests, in order.
+// The mailbox: Post, Connect, CloseConn and Stop requests, in order, and
+// frames the writer could not write.
 
 type mailKind int
 
@@ -801,6 +884,7 @@ const (
 	mailConnect
 	mailClose
 	mailStop
+	mailUndelivered
 )
 
 type mail struct {
@@ -808,6 +892,8 @@ type mail struct {
 	msg    any
 	code   int
 	reason string
+	f      Frame
+	err    error
 }
 
 type mailbox struct {
@@ -819,7 +905,7 @@ type mailbox struct {
 
 func (m *mailbox) put(x mail) error {
 	m.mu.Lock()
-	if m.closed {
+	if m.closed && x.kind != mailUndelivered {
 		m.mu.Unlock()
 		return ErrTerminated
 	}
@@ -857,24 +943,144 @@ func (m *mailbox) close() []mail {
 }
 
 // ---------------------------------------------------------------------------
-// The owner: one goroutine per run that makes every decision and runs the
-// callbacks, except HandleFrame, which the connection's reader goroutine
-// runs under the same callback lock. The reader (at its end), a dial
-// goroutine per attempt and a closer goroutine per close handshake report to
-// the owner through events.
+// The inbox: what the reader goroutine hands to the owner, in order.
+
+// inboxSize bounds the messages handed to the owner and not yet handled;
+// the reader waits when it is reached.
+const inboxSize = 8
+
+type inMsg struct {
+	typ  MessageType
+	data []byte
+	end  bool // the connection ended with err
+	err  error
+}
+
+// inbox is a batch hand-off: the reader appends under the lock and wakes the
+// owner only when the queue was empty; the owner takes the whole queue at
+// once and gives the buffers back, most recent first, so that a reader that
+// keeps up reuses one or two buffers.
+type inbox struct {
+	mu      sync.Mutex
+	q       []inMsg
+	free    [][]byte
+	held    int  // messages handed over and not yet released
+	waiting bool // the reader waits for room
+	room    chan struct{}
+	signal  chan struct{}
+}
+
+// getBuf returns a buffer to read into (nil when none is free).
+func (in *inbox) getBuf() []byte {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if n := len(in.free); n > 0 {
+		b := in.free[n-1]
+		in.free[n-1] = nil
+		in.free = in.free[:n-1]
+		return b
+	}
+	return nil
+}
+
+// push hands m to the owner, waiting while inboxSize messages are held
+// (unless m ends the connection).
+func (in *inbox) push(m inMsg) {
+	in.mu.Lock()
+	for !m.end && in.held >= inboxSize {
+		in.waiting = true
+		in.mu.Unlock()
+		<-in.room
+		in.mu.Lock()
+	}
+	in.held++
+	in.q = append(in.q, m)
+	wake := len(in.q) == 1
+	in.mu.Unlock()
+	if wake {
+		select {
+		case in.signal <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take returns the waiting messages.
+func (in *inbox) take(spare []inMsg) []inMsg {
+	in.mu.Lock()
+	q := in.q
+	in.q = spare[:0]
+	in.mu.Unlock()
+	return q
+}
+
+// release gives back the messages of a handled batch and their buffers
+// (those over retain bytes, when retain > 0, are dropped).
+func (in *inbox) release(batch []inMsg, retain int) {
+	in.mu.Lock()
+	for i := range batch {
+		if b := batch[i].data; b != nil && (retain <= 0 || cap(b) <= retain) {
+			in.free = append(in.free, b[:0])
+		}
+		batch[i] = inMsg{}
+	}
+	in.held -= len(batch)
+	if in.waiting {
+		in.waiting = false
+		in.room <- struct{}{}
+	}
+	in.mu.Unlock()
+}
+
+// ---------------------------------------------------------------------------
+// The owner: one goroutine per run (the one running Serve) that runs every
+// callback and makes every decision. Helpers work for it and never run a
+// callback: a dial goroutine per attempt, and per connection a reader, which
+// hands received frames over through the inbox (and waits only when the
+// inbox is full), and a writer, which drains the outbox (and waits only for
+// the network). The owner never waits for either, so no cycle of waits can
+// form: a peer that stops reading blocks the writer alone, and the owner
+// goes on handling frames, timers, mail and Stop, which can always drop the
+// connection to free the writer.
 
 type evKind int
 
 const (
-	evReaderDone evKind = iota
-	evDialDone
-	evCloserDone
+	evDialDone evKind = iota
+	evWriterDone
 )
 
 type event struct {
 	kind evKind
 	err  error
 	conn *Conn
+}
+
+// writer drains the outbox to one connection.
+type writer struct {
+	cn     *Conn
+	wake   chan struct{} // capacity 1; a send follows each parked = true
+	parked bool          // guarded by Client.mu
+	ping   bool          // a keepalive ping is due; guarded by Client.mu
+}
+
+// wakeWriterLocked wakes the writer if it waits for work.
+func (c *Client) wakeWriterLocked() {
+	if w := c.w; w != nil && w.parked {
+		w.parked = false
+		w.wake <- struct{}{}
+	}
+}
+
+// stopWriterLocked tells the writer to stop draining the outbox.
+func (c *Client) stopWriterLocked() {
+	if w := c.w; w != nil {
+		c.w = nil
+		if w.parked {
+			w.parked = false
+			w.wake <- struct{}{}
+		}
+	}
 }
 
 type owner struct {
@@ -884,17 +1090,16 @@ type owner struct {
 	dialer Dialer
 	mode   InitMode
 	events chan event
-	wake   chan struct{} // timers changed while the loop was waiting
 	wg     sync.WaitGroup
 
-	// mu is the callback lock: every callback and every field below runs
-	// or is touched with it held, by the run's goroutine or, for received
-	// frames, by the connection's reader goroutine.
-	mu sync.Mutex
+	in      inbox
+	inSpare []inMsg
+	mailBuf []mail
 
+	// Touched by the owner goroutine only.
 	st         State
 	conn       *Conn
-	pending    int // goroutines that will still send an event
+	pending    int // goroutines that will still report: dial, reader, writer
 	dialing    bool
 	dialCancel context.CancelFunc
 	closing    bool
@@ -917,13 +1122,12 @@ type owner struct {
 	reason    error
 	stopTimer *time.Timer
 	stopC     <-chan time.Time
-
-	mailBuf []mail
 }
 
 func (c *Client) serve(ctx context.Context, r *runResult) error {
-	o := &owner{c: c, r: r, ctx: ctx, events: make(chan event, 4), wake: make(chan struct{}, 1)}
-	o.mu.Lock() // held except while the loop waits; see loop
+	o := &owner{c: c, r: r, ctx: ctx, events: make(chan event, 4)}
+	o.in.room = make(chan struct{}, 1)
+	o.in.signal = make(chan struct{}, 1)
 	o.dialer = *c.cfg.dialer
 	netDial := o.dialer.NetDialContext
 	if netDial == nil {
@@ -964,88 +1168,64 @@ func (o *owner) log(level slog.Level, msg string, args ...any) {
 	}
 }
 
-// loop waits for events with the callback lock released and handles each
-// with it held.
+// loop waits for work and does it until the run may end.
 func (o *owner) loop() {
 	ctxDone := o.ctx.Done()
 	force := (<-chan struct{})(o.r.force)
 	for !o.stopping || o.pending > 0 || o.conn != nil {
-		kaC, reconnC, stopC := o.kaC, o.reconnC, o.stopC
-		o.mu.Unlock()
-		var ev event
-		what := 0
 		select {
-		case ev = <-o.events:
-			what = 1
+		case <-o.in.signal:
+			o.onInbox()
+		case ev := <-o.events:
+			o.onEvent(ev)
 		case <-o.c.mail.signal:
-			what = 2
-		case <-kaC:
-			what = 3
-		case <-reconnC:
-			what = 4
+			o.onMail()
+		case <-o.kaC:
+			o.onKeepalive()
+		case <-o.reconnC:
+			o.reconnTimer, o.reconnC = nil, nil
+			o.dial()
 		case <-ctxDone:
 			ctxDone = nil
-			what = 5
-		case <-stopC:
-			what = 6
-		case <-force:
-			force = nil
-			what = 7
-		case <-o.wake:
-		}
-		o.mu.Lock()
-		switch what {
-		case 1:
-			o.onEvent(ev)
-		case 2:
-			o.onMail()
-		case 3:
-			if kaC == o.kaC {
-				o.onKeepalive()
-			}
-		case 4:
-			if reconnC == o.reconnC {
-				o.reconnC = nil
-				o.dial()
-			}
-		case 5:
-			o.stop(context.Cause(o.ctx), CloseNormalClosure)
-		case 6:
+			o.stop(context.Cause(o.ctx), CloseNormalClosure, false)
+		case <-o.stopC:
 			o.stopC = nil
 			o.force()
-		case 7:
-			o.stop(nil, CloseNormalClosure)
+		case <-force:
+			force = nil
+			o.stop(nil, CloseNormalClosure, false)
 			o.force()
 		}
-	}
-}
-
-// poke makes the loop re-read its timers.
-func (o *owner) poke() {
-	select {
-	case o.wake <- struct{}{}:
-	default:
 	}
 }
 
 func (o *owner) onEvent(ev event) {
 	switch ev.kind {
-	case evReaderDone:
-		o.pending--
-		o.onConnEnd(ev.err)
 	case evDialDone:
 		o.pending--
 		o.onDialed(ev.conn, ev.err)
-	case evCloserDone:
+	case evWriterDone:
 		o.pending--
 	}
 }
 
-// onFrame runs HandleFrame and its Action; the caller holds mu.
-func (o *owner) onFrame(typ MessageType, data []byte) {
-	if a, ok := o.callHandleFrame(Frame{Type: typ, Data: data}); ok {
-		o.apply(a)
+// onInbox handles what the reader handed over: frames for HandleFrame, and
+// the end of the connection.
+func (o *owner) onInbox() {
+	batch := o.in.take(o.inSpare)
+	for i := range batch {
+		m := &batch[i]
+		if m.end {
+			o.pending--
+			o.onConnEnd(m.err)
+			continue
+		}
+		if a, ok := o.callHandleFrame(Frame{Type: m.typ, Data: m.data}); ok {
+			o.apply(a, false)
+		}
 	}
+	o.in.release(batch, o.c.cfg.maxRetainBuf)
+	o.inSpare = batch[:0]
 }
 
 func (o *owner) onMail() {
@@ -1056,55 +1236,76 @@ func (o *owner) onMail() {
 		switch m.kind {
 		case mailPost:
 			if a, ok := o.callHandleInfo(m.msg); ok {
-				o.apply(a)
+				o.apply(a, false)
 			}
 		case mailConnect:
 			o.dial()
 		case mailClose:
-			o.closeConn(m.code, m.reason)
+			o.closeConn(m.code, m.reason, false)
 		case mailStop:
-			o.stop(nil, CloseNormalClosure)
+			o.stop(nil, CloseNormalClosure, false)
+		case mailUndelivered:
+			o.undelivered(m.f, m.err)
 		}
 	}
 	o.mailBuf = batch[:0]
 }
 
-// apply carries out a callback's Action.
-func (o *owner) apply(a Action) {
+// apply carries out a callback's Action. OnConnect's replies (front) go
+// ahead of the frames waiting in the outbox.
+func (o *owner) apply(a Action, front bool) {
 	if a.nreply > 0 {
-		o.reply(a.first)
-		for _, f := range a.more {
-			o.reply(f)
+		if front {
+			o.replyFront(a)
+		} else {
+			o.reply(a.first)
+			for _, f := range a.more {
+				o.reply(f)
+			}
 		}
 	}
 	if a.setKA {
 		o.setKeepalive(a.ka)
 	}
 	if a.close {
-		o.closeConn(a.code, a.reason)
+		o.closeConn(a.code, a.reason, false)
 	}
 }
 
+// reply queues a copy of f behind the frames waiting.
 func (o *owner) reply(f Frame) {
 	if err := f.check(); err != nil {
+		f.Data = bytes.Clone(f.Data)
 		o.undelivered(f, err)
 		return
 	}
-	if o.st == Connected && o.conn != nil {
-		if err := o.c.write(context.Background(), o.conn, f); err != nil {
-			o.undelivered(f, err)
-		}
-		return
+	it := copyItem(f)
+	if err := o.c.enqueue(it, true); err != nil {
+		o.undelivered(it.f, err) // the copy is the handler's now
 	}
-	f.Data = bytes.Clone(f.Data)
-	if _, cn, err := o.c.enqueue(f, false); err != nil {
-		o.undelivered(f, err)
-	} else if cn != nil {
-		// Cannot happen: only the owner makes a connection live.
-		if err := o.c.write(context.Background(), cn, f); err != nil {
-			o.undelivered(f, err)
+}
+
+// replyFront puts copies of a's replies at the head of the outbox, outside
+// the bound.
+func (o *owner) replyFront(a Action) {
+	items := make([]*outItem, 0, a.nreply)
+	for i := range a.nreply {
+		f := a.first
+		if i > 0 {
+			f = a.more[i-1]
 		}
+		if err := f.check(); err != nil {
+			f.Data = bytes.Clone(f.Data)
+			o.undelivered(f, err)
+			continue
+		}
+		items = append(items, copyItem(f))
 	}
+	c := o.c
+	c.mu.Lock()
+	c.pushFrontLocked(items)
+	c.wakeWriterLocked()
+	c.mu.Unlock()
 }
 
 func (o *owner) undelivered(f Frame, err error) {
@@ -1157,12 +1358,13 @@ func (o *owner) onDialed(cn *Conn, err error) {
 		o.disconnected(Disconnect{Reason: err, Attempt: o.attempt})
 		return
 	}
+	c := o.c
 	o.attempt = 0
-	o.c.connects.Add(1)
+	c.connects.Add(1)
 	o.conn = cn
-	o.c.cur.Store(cn)
+	c.cur.Store(cn)
 	info := ConnInfo{
-		URL:         o.c.url,
+		URL:         c.url,
 		Subprotocol: cn.Subprotocol(),
 		Extensions:  cn.Extensions(),
 		LocalAddr:   cn.LocalAddr(),
@@ -1171,84 +1373,127 @@ func (o *owner) onDialed(cn *Conn, err error) {
 	if resp := cn.Response(); resp != nil {
 		info.Header = resp.Header
 	}
-	o.c.info.Store(&info)
+	c.info.Store(&info)
 	o.setState(Connected)
 	o.log(slog.LevelDebug, "wsclient: connected")
 	o.pending++
 	o.wg.Add(1)
 	go o.read(cn)
-	if o.c.cfg.keepalive > 0 {
-		o.setKeepalive(o.c.cfg.keepalive)
+	if c.cfg.keepalive > 0 {
+		o.setKeepalive(c.cfg.keepalive)
 	}
-	a, ok := o.callOnConnect(info)
-	if !ok {
-		return
+	if a, ok := o.callOnConnect(info); ok {
+		o.apply(a, true)
 	}
-	o.apply(a)
-	o.flush()
+	// Now the writer drains the outbox: OnConnect's replies first, then
+	// what waited, then a close if OnConnect (or a panic in it) asked.
+	w := &writer{cn: cn, wake: make(chan struct{}, 1)}
+	c.mu.Lock()
+	c.w = w
+	c.mu.Unlock()
+	o.pending++
+	o.wg.Add(1)
+	go o.write(w)
 }
 
-// flush writes the outbox on the new connection, then makes the connection
-// live so that Cast and Send write directly. The callback lock is released
-// during each write, so that received frames keep being handled: a server
-// that echoes could otherwise stop reading while its echoes wait for us.
-func (o *owner) flush() {
-	c := o.c
-	cn := o.conn
-	for o.st == Connected && !o.stopping && o.conn == cn {
-		c.mu.Lock()
-		it := c.popLocked()
-		if it == nil {
-			c.live.Store(cn)
-			c.mu.Unlock()
-			return
-		}
-		c.mu.Unlock()
-		o.mu.Unlock()
-		err := c.write(context.Background(), cn, it.f)
-		o.mu.Lock()
-		if it.done != nil {
-			it.done <- err
-		} else if err != nil {
-			o.undelivered(it.f, err)
-		}
-		if err != nil {
-			return // the reader reports the connection's end
-		}
-	}
-}
-
-// read is the connection's reader goroutine. It runs HandleFrame itself,
-// with the callback lock held, which saves a goroutine hand-off per message;
-// the buffer is reused once the callback and its replies are done.
+// read is the connection's reader goroutine: it reads each message into a
+// buffer from the inbox's free list and hands it to the owner, and hands
+// over pings and pongs (copied) as the Conn sees them.
 func (o *owner) read(cn *Conn) {
 	defer o.wg.Done()
-	c := o.c
+	c, in := o.c, &o.in
 	cn.SetControlHandler(func(t MessageType, p []byte) {
-		if t != PingMessage && t != PongMessage {
-			return
+		if t == PingMessage || t == PongMessage {
+			in.push(inMsg{typ: t, data: append(in.getBuf()[:0], p...)})
 		}
-		c.ctlIn.Add(1)
-		o.mu.Lock()
-		o.onFrame(t, p)
-		o.mu.Unlock()
 	})
 	ctx := context.Background()
-	var buf []byte
 	for {
-		typ, b, err := cn.AppendMessage(ctx, buf[:0])
+		typ, b, err := cn.AppendMessage(ctx, in.getBuf()[:0])
 		if err != nil {
-			o.events <- event{kind: evReaderDone, err: err}
+			in.push(inMsg{end: true, err: err, data: b[:0]})
 			return
 		}
 		c.msgsIn.Add(1)
 		c.bytesIn.Add(uint64(len(b)))
-		o.mu.Lock()
-		o.onFrame(typ, b)
-		o.mu.Unlock()
-		buf = b
-		if m := c.cfg.maxRetainBuf; m > 0 && cap(buf) > m {
-			buf = nil
+		in.push(inMsg{typ: typ, data: b})
+	}
+}
+
+// write is the connection's writer goroutine: it writes the outbox's frames
+// in order, and keepalive pings ahead of them, until the connection ends,
+// a write fails, or it reaches a close marker for its connection, on which
+// it performs the close handshake.
+func (o *owner) write(w *writer) {
+	defer func() {
+		o.events <- event{kind: evWriterDone}
+		o.wg.Done()
+	}()
+	c, cn := o.c, w.cn
+	for {
+		var it *outItem
+		ping := false
+		c.mu.Lock()
+		for c.w == w {
+			if w.ping {
+				w.ping, ping = false, true
+				break
+			}
+			if it = c.popLocked(); it != nil {
+				break
+			}
+			w.parked = true
+			c.mu.Unlock()
+			<-w.wake
+			c.mu.Lock()
+		}
+		c.mu.Unlock()
+		switch {
+		case ping:
+			_ = cn.Ping(context.Background(), nil)
+			continue
+		case it == nil:
+			return // no longer this connection's writer
+		case it.closeOn != nil:
+			if it.closeOn != cn {
+				continue // left from an earlier connection
+			}
+			c.mu.Lock()
+			if c.w == w {
+				c.w = nil
+			}
+			c.mu.Unlock()
+			_ = closeHandshake(cn, it.code, it.reason)
+			return
+		}
+		ctx := context.Background()
+		if it.done != nil {
+			ctx = it.ctx
+			if err := ctx.Err(); err != nil {
+				it.done <- err
+				continue
+			}
+		}
+		err := c.write(ctx, cn, it.f)
+		switch {
+		case it.done != nil:
+			it.done <- err
+			if err != nil && ctx.Err() != nil {
+				continue // Send's own context: a later write tells whether cn survived
+			}
+		case err == nil:
+			freeItem(it)
+		default:
+			_ = c.mail.put(mail{kind: mailUndelivered, f: it.f, err: err})
+		}
+		if err != nil {
+			c.mu.Lock()
+			if c.w == w {
+				c.w = nil
+			}
+			c.mu.Unlock()
+			cn.CloseNow()
+			return // the reader reports the connection's end
 		}
 	}
 }
@@ -1264,9 +1509,15 @@ func (o *owner) onConnEnd(err error) {
 		}
 		reason = lc
 	}
+	c := o.c
+	c.mu.Lock()
+	c.stopWriterLocked()
+	c.mu.Unlock()
+	if o.conn != nil {
+		o.conn.CloseNow() // frees a writer still writing
+	}
 	o.conn = nil
-	o.c.cur.Store(nil)
-	o.c.live.Store(nil)
+	c.cur.Store(nil)
 	o.closing, o.localClose, o.dropReason = false, nil, nil
 	o.stopKeepalive()
 	o.setState(Disconnected)
@@ -1305,7 +1556,7 @@ func (o *owner) disconnected(d Disconnect) {
 	case daBackoff:
 		o.armReconnect(o.c.cfg.backoff.Next(d.Attempt))
 	case daStop:
-		o.stop(da.reason, CloseNormalClosure)
+		o.stop(da.reason, CloseNormalClosure, false)
 	}
 }
 
@@ -1319,11 +1570,11 @@ func (o *owner) armReconnect(d time.Duration) {
 	}
 	o.reconnTimer = time.NewTimer(d)
 	o.reconnC = o.reconnTimer.C
-	o.poke()
 }
 
-// closeConn starts a close handshake on the current connection.
-func (o *owner) closeConn(code int, reason string) {
+// closeConn closes the current connection with a close handshake, after
+// the frames queued before (urgent: at once, ahead of them).
+func (o *owner) closeConn(code int, reason string, urgent bool) {
 	if o.conn == nil || o.closing {
 		return
 	}
@@ -1333,16 +1584,18 @@ func (o *owner) closeConn(code int, reason string) {
 	}
 	o.closing = true
 	o.setState(Closing)
-	o.c.live.Store(nil)
 	o.localClose = &LocalCloseError{Code: code, Reason: reason}
 	o.stopKeepalive()
-	cn := o.conn
-	o.pending++
-	o.wg.Add(1)
-	go func() {
-		defer o.wg.Done()
-		o.events <- event{kind: evCloserDone, err: closeHandshake(cn, code, reason)}
-	}()
+	it := &outItem{closeOn: o.conn, code: code, reason: reason}
+	c := o.c
+	c.mu.Lock()
+	if urgent {
+		c.pushFrontLocked([]*outItem{it})
+	} else {
+		c.outbox = append(c.outbox, it)
+	}
+	c.wakeWriterLocked()
+	c.mu.Unlock()
 }
 
 // closeHandshake sends a close frame on cn and waits, up to the close
@@ -1374,8 +1627,11 @@ func (o *owner) drop(reason error) {
 	o.dropReason = reason
 	o.closing = true
 	o.setState(Closing)
-	o.c.live.Store(nil)
 	o.stopKeepalive()
+	c := o.c
+	c.mu.Lock()
+	c.stopWriterLocked()
+	c.mu.Unlock()
 	hardClose(o.conn)
 }
 
@@ -1396,8 +1652,7 @@ func (o *owner) setKeepalive(d time.Duration) {
 	o.kaTicker = time.NewTicker(d)
 	o.kaC = o.kaTicker.C
 	o.kaMissed, o.kaOutstanding = 0, false
-	o.kaLast = o.c.inbound()
-	o.poke()
+	o.kaLast = o.conn.bytesIn.Load()
 }
 
 func (o *owner) stopKeepalive() {
@@ -1407,13 +1662,15 @@ func (o *owner) stopKeepalive() {
 	}
 }
 
-func (c *Client) inbound() uint64 { return c.msgsIn.Load() + c.ctlIn.Load() }
-
+// onKeepalive runs every keepalive interval. Any byte read from the socket
+// since the last tick counts as life; otherwise an outstanding ping counts
+// as missed. The ping itself is written by the writer, ahead of the frames
+// waiting.
 func (o *owner) onKeepalive() {
 	if o.conn == nil || o.closing {
 		return
 	}
-	if in := o.c.inbound(); in != o.kaLast {
+	if in := o.conn.bytesIn.Load(); in != o.kaLast {
 		o.kaLast, o.kaMissed, o.kaOutstanding = in, 0, false
 	} else if o.kaOutstanding {
 		o.kaMissed++
@@ -1423,15 +1680,23 @@ func (o *owner) onKeepalive() {
 			return
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.kaInterval)
-	_ = o.conn.Ping(ctx, nil)
-	cancel()
+	c := o.c
+	c.mu.Lock()
+	if w := c.w; w != nil && w.cn == o.conn {
+		w.ping = true
+		if w.parked {
+			w.parked = false
+			w.wake <- struct{}{}
+		}
+	}
+	c.mu.Unlock()
 	o.kaOutstanding = true
 }
 
 // stop begins the end of the run: no more connection attempts, a close
-// handshake on the current connection bounded by the stop timeout.
-func (o *owner) stop(reason error, code int) {
+// handshake on the current connection (after the frames queued, or at once
+// if urgent), all bounded by the stop timeout.
+func (o *owner) stop(reason error, code int, urgent bool) {
 	if o.stopping {
 		return
 	}
@@ -1445,16 +1710,18 @@ func (o *owner) stop(reason error, code int) {
 		o.dialCancel()
 	}
 	if o.conn != nil {
-		o.closeConn(code, "")
+		o.closeConn(code, "", urgent)
 		o.stopTimer = time.NewTimer(o.c.cfg.stopTimeout)
 		o.stopC = o.stopTimer.C
-		o.poke()
 	}
 }
 
 // force drops the connection and cancels a dial.
 func (o *owner) force() {
 	if o.conn != nil {
+		o.c.mu.Lock()
+		o.c.stopWriterLocked()
+		o.c.mu.Unlock()
 		hardClose(o.conn)
 	}
 	if o.dialCancel != nil {
@@ -1473,18 +1740,25 @@ func (o *owner) finish() error {
 		o.reconnTimer.Stop()
 	}
 	o.wg.Wait()
-	c.mail.close()
+	for _, m := range c.mail.close() {
+		if m.kind == mailUndelivered {
+			o.undelivered(m.f, m.err)
+		}
+	}
 	c.mu.Lock()
 	c.closed = true
+	c.w = nil
 	var left []*outItem
 	for it := c.popLocked(); it != nil; it = c.popLocked() {
 		left = append(left, it)
 	}
 	c.mu.Unlock()
 	for _, it := range left {
-		if it.done != nil {
+		switch {
+		case it.closeOn != nil:
+		case it.done != nil:
 			it.done <- ErrTerminated
-		} else {
+		default:
 			o.undelivered(it.f, ErrTerminated)
 		}
 	}
@@ -1507,7 +1781,7 @@ func (o *owner) crash(cb string, v any) {
 	o.log(slog.LevelError, "wsclient: panic in callback", "callback", cb, "panic", v)
 	o.crashed = true
 	if !o.stopping {
-		o.stop(pe, CloseInternalServerErr)
+		o.stop(pe, CloseInternalServerErr, true)
 	} else if o.reason == nil {
 		o.reason = pe
 	}

@@ -204,7 +204,7 @@ func TestClientDialErrorAttempts(t *testing.T) {
 		if d.Attempt < 3 {
 			return wsclient.ReconnectNow()
 		}
-		return wsclient.Stop(giveUp)
+		return wsclient.StopWith(giveUp)
 	}
 	c := start(t, url, h)
 	h.expect(t, "init")
@@ -263,33 +263,60 @@ func TestClientKeepaliveTimeout(t *testing.T) {
 	}
 }
 
-// A server that stops reading: a writer blocked in Cast does not keep the
-// keepalive from ending the connection, and the blocked Cast returns.
+// A server that stops reading: Cast never blocks (it fills the outbox and
+// then refuses), the stuck writer does not keep the keepalive from ending
+// the connection, and every frame Cast took is written or handed back.
 func TestClientKeepaliveWithBlockedWriter(t *testing.T) {
 	srv := wstest.NewServer(func(sc *wstest.Conn) error {
 		<-sc.Context().Done()
 		return nil
 	}, wstest.WithT(t))
 	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(50*time.Millisecond, 2))
+	const outbox = 8
+	c := start(t, srv.URL, h, wsclient.WithKeepalive(200*time.Millisecond, 2), wsclient.WithOutboxSize(outbox))
 	h.expect(t, "init")
 	h.expect(t, "connect")
-	castErr := make(chan error, 1)
-	go func() {
-		big := make([]byte, 256<<10)
-		for {
-			if err := c.Cast(wsclient.BinaryFrame(big)); err != nil {
-				castErr <- err
-				return
+	big := make([]byte, 4<<20)
+	accepted := 0
+	t0 := time.Now()
+	for {
+		err := c.Cast(wsclient.BinaryFrame(big))
+		if errors.Is(err, wsclient.ErrOutboxFull) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Cast: %v", err)
+		}
+		accepted++
+		if accepted > 100 {
+			t.Fatal("the outbox bound does not hold")
+		}
+	}
+	if el := time.Since(t0); el > time.Second {
+		t.Fatalf("Cast blocked: %d frames took %v", accepted, el)
+	}
+	// The outbox holds outbox frames; the writer has taken one or two more
+	// (the socket buffers hold a few MiB).
+	if accepted < outbox || accepted > outbox+3 {
+		t.Fatalf("accepted %d frames, want %d to %d", accepted, outbox, outbox+3)
+	}
+	var und int
+	disconnected := false
+	for e := h.next(t); e.kind != "terminate"; e = h.next(t) {
+		switch e.kind {
+		case "undelivered":
+			und++
+		case "disconnect":
+			disconnected = true
+			if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) {
+				t.Fatalf("disconnect reason %v", e.err)
 			}
 		}
-	}()
-	e := h.expect(t, "disconnect")
-	t.Logf("disconnect reason: %v", e.err)
-	select {
-	case err := <-castErr:
-		t.Logf("blocked Cast returned: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("Cast still blocked")
+	}
+	if !disconnected {
+		t.Fatal("no disconnect")
+	}
+	if st := c.Stats(); int(st.MessagesOut)+und != accepted {
+		t.Fatalf("accepted %d, written %d, undelivered %d", accepted, st.MessagesOut, und)
 	}
 }

@@ -101,7 +101,11 @@ func TestClientOutboxFull(t *testing.T) {
 	if err := c.Cast(wsclient.TextFrame("x")); !errors.Is(err, wsclient.ErrOutboxFull) {
 		t.Fatalf("Cast = %v", err)
 	}
-	if err := c.Send(t.Context(), wsclient.TextFrame("x")); !errors.Is(err, wsclient.ErrOutboxFull) {
+	// Send is not refused: it waits for its turn (here until its context
+	// ends, as the client never connects).
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+	defer cancel()
+	if err := c.Send(ctx, wsclient.TextFrame("x")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Send = %v", err)
 	}
 	if err := c.Cast(wsclient.Frame{Type: wsclient.CloseMessage}); !errors.Is(err, wsclient.ErrBadFrameType) {
@@ -193,10 +197,12 @@ func TestClientReplyWhileDisconnected(t *testing.T) {
 }
 
 // Many goroutines Cast, Send and Post at once (run with -race): every
-// frame is echoed.
+// frame is echoed or, for HandleInfo's replies that find the outbox full,
+// handed to OnUndelivered. The outbox is smaller than what the casters
+// send, so they meet ErrOutboxFull and fall back to Send.
 func TestClientConcurrentSenders(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithRecordLimit(0))
-	var echoed atomic.Int64
+	var echoed, refusedReplies atomic.Int64
 	calls := 0 // handler state without a lock: callbacks never overlap
 	h := newTH()
 	h.frame = func(*wsclient.Client, wsclient.Frame) wsclient.Action {
@@ -208,8 +214,15 @@ func TestClientConcurrentSenders(t *testing.T) {
 		calls++
 		return wsclient.Reply(wsclient.TextFrame(msg.(string)))
 	}
+	h.undeliver = func(_ *wsclient.Client, f wsclient.Frame, err error) {
+		calls++
+		if !errors.Is(err, wsclient.ErrOutboxFull) {
+			t.Errorf("undelivered %v: %v", f, err)
+		}
+		refusedReplies.Add(1)
+	}
 	h.ev = make(chan ev, 1<<16)
-	c := start(t, srv.URL, h)
+	c := start(t, srv.URL, h, wsclient.WithOutboxSize(64))
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	const casters, senders, posters, per = 8, 4, 4, 200
@@ -221,7 +234,10 @@ func TestClientConcurrentSenders(t *testing.T) {
 				var err error
 				switch {
 				case g < casters:
-					err = c.Cast(wsclient.TextFrame(msg))
+					// With the outbox full, Send waits for room.
+					if err = c.Cast(wsclient.TextFrame(msg)); errors.Is(err, wsclient.ErrOutboxFull) {
+						err = c.Send(t.Context(), wsclient.TextFrame(msg))
+					}
 				case g < casters+senders:
 					err = c.Send(t.Context(), wsclient.TextFrame(msg))
 				default:
@@ -239,19 +255,21 @@ func TestClientConcurrentSenders(t *testing.T) {
 	wg.Wait()
 	const total = (casters + senders + posters) * per
 	deadline := time.Now().Add(10 * time.Second)
-	for echoed.Load() < total && time.Now().Before(deadline) {
+	for echoed.Load()+refusedReplies.Load() < total && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if n := echoed.Load(); n != total {
-		t.Fatalf("echoed %d of %d", n, total)
+	n, r := echoed.Load(), refusedReplies.Load()
+	if n+r != total || r > posters*per {
+		t.Fatalf("echoed %d + refused replies %d, want %d; stats %+v", n, r, total, c.Stats())
 	}
-	if st := c.Stats(); st.MessagesOut != total || st.MessagesIn != total {
+	if st := c.Stats(); int64(st.MessagesOut) != n || int64(st.MessagesIn) != n || int64(st.Undelivered) != r {
 		t.Fatalf("stats %+v", st)
 	}
 	c.Stop(t.Context())
-	if calls != total+posters*per {
-		t.Fatalf("callbacks counted %d, want %d", calls, total+posters*per)
+	if want := total + posters*per; calls != want {
+		t.Fatalf("callbacks counted %d, want %d", calls, want)
 	}
+	t.Logf("echoed %d, replies refused with the outbox full %d", n, r)
 }
 
 // Message fate under churn: with the server dropping connections and the

@@ -484,10 +484,10 @@ func (h *cycler) HandleFrame(*wsclient.Client, wsclient.Frame) wsclient.Action {
 func (h *cycler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 	h.left--
 	if h.left == 0 {
-		return wsclient.Stop(nil)
+		return wsclient.StopWith(nil)
 	}
 	if _, ok := d.Reason.(*wsclient.LocalCloseError); !ok {
-		return wsclient.Stop(d.Reason)
+		return wsclient.StopWith(d.Reason)
 	}
 	return wsclient.ReconnectNow()
 }

@@ -51,9 +51,9 @@ func WithDialer(d *Dialer) Option {
 
 // WithKeepalive sends a ping every interval on each connection and drops the
 // connection with ErrKeepaliveTimeout as the disconnect reason after
-// maxMissed consecutive pings went unanswered (no frame of any kind arrived
-// after them). Any inbound traffic counts as an answer. maxMissed < 1 means
-// 3. An interval of 0 (the default) turns keepalive off; a Keepalive action
+// maxMissed consecutive pings went unanswered (not a byte arrived after
+// them). Any inbound traffic counts as an answer, including the bytes of a
+// large message still arriving. maxMissed < 1 means 3. An interval of 0 (the default) turns keepalive off; a Keepalive action
 // from a callback overrides the interval for the current connection.
 func WithKeepalive(interval time.Duration, maxMissed int) Option {
 	return func(c *clientConfig) {
@@ -69,8 +69,11 @@ func WithKeepalive(interval time.Duration, maxMissed int) Option {
 // KeepReconnecting default. See Backoff for how zero fields are treated.
 func WithBackoff(b Backoff) Option { return func(c *clientConfig) { c.backoff = b } }
 
-// WithOutboxSize bounds the number of frames that wait while the client is
-// not connected (default 1024). Cast returns ErrOutboxFull beyond it.
+// WithOutboxSize bounds the number of cast and replied frames waiting to be
+// written, whether the client is connected or not (default 1024). Beyond
+// it Cast returns ErrOutboxFull and a Reply goes to OnUndelivered; Send
+// waits for room instead, and OnConnect's replies are always taken. The
+// outbox copies frames: size it for the memory it may hold.
 func WithOutboxSize(n int) Option {
 	return func(c *clientConfig) {
 		if n < 1 {
@@ -80,9 +83,11 @@ func WithOutboxSize(n int) Option {
 	}
 }
 
-// WithStopTimeout bounds the close handshake when the client stops (Stop
-// without a deadline, cancellation of Serve's context, a panic in a
-// callback). After it the TCP connection is dropped. Default 5s.
+// WithStopTimeout bounds how long the client takes to stop (Stop,
+// cancellation of Serve's context, a StopWith decision, a panic in a
+// callback): writing the frames still queued and the close handshake.
+// After it the TCP connection is dropped, which also frees a write stuck on
+// a server that does not read. Default 5s.
 func WithStopTimeout(d time.Duration) Option {
 	return func(c *clientConfig) {
 		if d <= 0 {
@@ -96,11 +101,12 @@ func WithStopTimeout(d time.Duration) Option {
 // recovered panics. Nil (the default) is silent.
 func WithLogger(l *slog.Logger) Option { return func(c *clientConfig) { c.logger = l } }
 
-// WithReadBufferRetain releases the receive buffer after a message larger
-// than n bytes, so that a connection that once received a large message
-// does not keep its buffer. The default, 0, keeps the buffer (up to the
-// Dialer's MaxMessageSize) for the connection's life: no allocation per
-// message, at the cost of memory on idle connections.
+// WithReadBufferRetain releases a receive buffer after a message larger
+// than n bytes, so that a client that once received a large message does
+// not keep its buffer. The default, 0, keeps the buffers (up to the
+// Dialer's MaxMessageSize each; usually one or two, at most a handful while
+// callbacks fall behind) for the client's life: no allocation per message,
+// at the cost of memory on idle connections.
 func WithReadBufferRetain(n int) Option {
 	return func(c *clientConfig) { c.maxRetainBuf = max(n, 0) }
 }

@@ -15,7 +15,7 @@ import (
 )
 
 func TestBackoff(t *testing.T) {
-	b := wsclient.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2}
+	b := wsclient.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: -1}
 	want := []time.Duration{100, 200, 400, 800, 1000, 1000}
 	for i, w := range want {
 		if got := b.Next(i); got != w*time.Millisecond {
@@ -45,6 +45,27 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
+// A zero Jitter means the default, as the other zero fields do: a backoff
+// that only sets a cap still spreads its clients out.
+func TestBackoffZeroJitterIsDefault(t *testing.T) {
+	b := wsclient.Backoff{Initial: 100 * time.Millisecond}
+	lo, hi := time.Hour, time.Duration(0)
+	for range 1000 {
+		d := b.Next(1)
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	// DefaultBackoff: multiplier 2, jitter 0.5: [100ms, 200ms].
+	if lo < 100*time.Millisecond || hi > 200*time.Millisecond || hi-lo < 50*time.Millisecond {
+		t.Fatalf("Next(1) in [%v, %v], want spread within [100ms, 200ms]", lo, hi)
+	}
+	b.Jitter = -1
+	for range 100 {
+		if d := b.Next(1); d != 200*time.Millisecond {
+			t.Fatalf("no jitter: Next(1) = %v", d)
+		}
+	}
+}
+
 // {reconnect, Ms}: ReconnectAfter waits the delay.
 func TestClientReconnectAfter(t *testing.T) {
 	srv := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Drop() }, wstest.WithT(t))
@@ -70,7 +91,7 @@ func TestClientReconnectWithBackoff(t *testing.T) {
 	h.disc = func(c *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 		return wsclient.ReconnectWithBackoff()
 	}
-	b := wsclient.Backoff{Initial: 20 * time.Millisecond, Max: time.Second, Multiplier: 2}
+	b := wsclient.Backoff{Initial: 20 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: -1}
 	start(t, refused.URL, h, wsclient.WithBackoff(b))
 	h.expect(t, "init")
 	var last time.Time

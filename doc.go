@@ -5,8 +5,10 @@
 //     own goroutines. Writes are safe for concurrent use; reads come from one
 //     goroutine at a time.
 //   - Client, a long-lived, callback-driven client modelled on the Erlang
-//     library websocket_client: one goroutine owns the connection and the
-//     handler, runs every callback in turn (so handler state needs no locks),
+//     library websocket_client: one goroutine (the one running Serve) owns
+//     the connection and the handler and runs every callback, in turn, so
+//     handler state needs no locks; helper goroutines only read and write
+//     the socket, so Cast and callbacks never wait for the network. It
 //     reconnects by policy, keeps the connection alive with pings, and ends
 //     with a termination reason that Wait and Serve return.
 //

@@ -130,7 +130,7 @@ func ExampleKeepalive() {
 
 // The reconnect delays of a backoff without jitter.
 func ExampleBackoff() {
-	b := wsclient.Backoff{Initial: 100 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2}
+	b := wsclient.Backoff{Initial: 100 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2, Jitter: -1}
 	for attempt := range 6 {
 		fmt.Println(attempt, b.Next(attempt))
 	}

@@ -12,7 +12,7 @@ import (
 func init() {
 	register(Contender{
 		Name: "wsclient-client",
-		Desc: "github.com/wsclient/wsclient callback Client: Start with a Handler (HandleFrame per message), Cast to write, default options",
+		Desc: "github.com/wsclient/wsclient callback Client: Start with a Handler (HandleFrame per message), Cast to write (Send when the outbox is full), default options",
 		Dial: dialWsclientClient,
 	})
 }
@@ -41,7 +41,7 @@ func (ch *clientHandler) OnConnect(_ *wsclient.Client, info wsclient.ConnInfo) w
 }
 
 func (ch *clientHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
-	return wsclient.Stop(errors.New("disconnected"))
+	return wsclient.StopWith(errors.New("disconnected"))
 }
 
 func (ch *clientHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
@@ -81,8 +81,15 @@ func dialWsclientClient(ctx context.Context, url string, opt Options, h Handler)
 	return w, nil
 }
 
+// Write casts p; when the outbox is full (the writer goroutine is behind),
+// it sends p instead, which waits for room and for the write.
 func (w *wsclientClient) Write(p []byte) error {
-	return w.c.Cast(wsclient.Frame{Type: w.typ, Data: p})
+	f := wsclient.Frame{Type: w.typ, Data: p}
+	err := w.c.Cast(f)
+	if errors.Is(err, wsclient.ErrOutboxFull) {
+		err = w.c.Send(context.Background(), f)
+	}
+	return err
 }
 
 func (w *wsclientClient) Compressed() bool { return w.comp }

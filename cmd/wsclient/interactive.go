@@ -141,7 +141,7 @@ func (h *cliHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsc
 		} else {
 			h.p.disconnected(d.Reason, false)
 		}
-		return wsclient.Stop(lc.Err)
+		return wsclient.StopWith(lc.Err)
 	case errors.As(d.Reason, &ce):
 		h.p.closed(ce.Code, ce.Reason, "server")
 	default:
@@ -154,7 +154,7 @@ func (h *cliHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsc
 	// connection (a wrong URL or a refused handshake fails at once), and
 	// not once the user has asked to end.
 	if !h.o.reconnect || !everConnected || h.closeCode.Load() != 0 {
-		return wsclient.Stop(d.Reason)
+		return wsclient.StopWith(d.Reason)
 	}
 	delay := h.backoff.Next(d.Attempt)
 	h.p.reconnecting(d.Attempt+1, delay)

@@ -1,0 +1,348 @@
+package wsclient_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/wstest"
+)
+
+// goid returns the calling goroutine's ID, from the first line of its
+// stack ("goroutine 42 [running]:").
+func goid() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		b = b[:i]
+	}
+	id, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		panic("goid: cannot parse " + string(buf[:]))
+	}
+	return id
+}
+
+// gidHandler records the goroutine each callback runs on.
+type gidHandler struct {
+	mu    sync.Mutex
+	calls []string
+	gids  map[string]uint64 // callback -> goroutine; "mixed" if it changed
+	bad   []string
+	pongs chan struct{}
+}
+
+func (h *gidHandler) rec(name string) {
+	id := goid()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, name)
+	if g, ok := h.gids[name]; ok && g != id {
+		h.bad = append(h.bad, name+" ran on two goroutines")
+	}
+	h.gids[name] = id
+}
+
+func (h *gidHandler) Init(*wsclient.Client) (wsclient.InitMode, error) {
+	h.rec("Init")
+	return wsclient.ConnectOnce, nil
+}
+
+func (h *gidHandler) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
+	h.rec("OnConnect")
+	return wsclient.Reply(wsclient.PingFrame([]byte("client ping")))
+}
+
+func (h *gidHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	h.rec("HandleFrame/" + f.Type.String())
+	if f.Type == wsclient.PongMessage {
+		close(h.pongs)
+	}
+	return wsclient.Action{}
+}
+
+func (h *gidHandler) HandleInfo(*wsclient.Client, any) wsclient.Action {
+	h.rec("HandleInfo")
+	// A frame of a bad type goes to OnUndelivered; "bye" makes the server
+	// close.
+	return wsclient.Reply(wsclient.Frame{Type: wsclient.CloseMessage}, wsclient.TextFrame("bye"))
+}
+
+func (h *gidHandler) OnDisconnect(*wsclient.Client, wsclient.Disconnect) wsclient.DisconnectAction {
+	h.rec("OnDisconnect")
+	return wsclient.StopWith(nil)
+}
+
+func (h *gidHandler) OnUndelivered(*wsclient.Client, wsclient.Frame, error) {
+	h.rec("OnUndelivered")
+}
+
+func (h *gidHandler) Terminate(*wsclient.Client, error) { h.rec("Terminate") }
+
+// Every callback, HandleFrame included, runs on the goroutine that runs
+// Serve (issue 3: "all on the client's own goroutine, one at a time").
+func TestClientCallbacksOnServeGoroutine(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		sc.WriteMessage(wstest.OpText, []byte("hello"))
+		sc.WriteMessage(wstest.OpBinary, []byte{1, 2})
+		sc.WriteFrame(true, 0, wstest.OpPing, []byte("server ping"))
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			switch op {
+			case wstest.OpPing:
+				sc.WriteFrame(true, 0, wstest.OpPong, p)
+			case wstest.OpText:
+				if string(p) == "bye" {
+					sc.Close(4000, "as asked")
+				}
+			case wstest.OpClose:
+				return nil
+			}
+		}
+	}, wstest.WithT(t))
+	h := &gidHandler{gids: map[string]uint64{}, pongs: make(chan struct{})}
+	c := wsclient.New(srv.URL, h)
+	serveG := make(chan uint64, 1)
+	served := make(chan error, 1)
+	go func() {
+		serveG <- goid()
+		served <- c.Serve(t.Context())
+	}()
+	select {
+	case <-h.pongs:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no pong")
+	}
+	// The server's frames came before its pong, in order on one connection.
+	if err := c.Post("go on"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	want := <-serveG
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range []string{"Init", "OnConnect", "HandleFrame/text", "HandleFrame/binary",
+		"HandleFrame/ping", "HandleFrame/pong", "HandleInfo", "OnUndelivered", "OnDisconnect", "Terminate"} {
+		g, ok := h.gids[name]
+		if !ok {
+			t.Errorf("%s was not called (calls %v)", name, h.calls)
+			continue
+		}
+		if g != want {
+			t.Errorf("%s ran on goroutine %d, Serve on %d", name, g, want)
+		}
+	}
+	for _, b := range h.bad {
+		t.Error(b)
+	}
+}
+
+// Cast never waits for the network: with a server that does not read and a
+// frame far larger than the socket buffers already being written, Casts
+// return at once, in order with what is queued.
+func TestClientCastDoesNotBlock(t *testing.T) {
+	release := make(chan struct{})
+	got := make(chan []string, 1)
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		select {
+		case <-release:
+		case <-sc.Context().Done():
+			return nil
+		}
+		return textRecorder(got)(sc)
+	}, wstest.WithT(t), wstest.WithRecordLimit(0))
+	h := newTH()
+	c := start(t, srv.URL, h)
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	big := make([]byte, 64<<20)
+	casts := make(chan error, 1)
+	go func() {
+		// The first Cast copies 64 MiB; none waits for the server.
+		err := c.Cast(wsclient.BinaryFrame(big))
+		for i := range 3 {
+			if err == nil {
+				err = c.Cast(wsclient.TextFrame(strconv.Itoa(i)))
+			}
+		}
+		casts <- err
+	}()
+	select {
+	case err := <-casts:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Cast blocked on a server that does not read")
+	}
+	close(release)
+	for range 3 {
+		h.expect(t, "frame") // the text echoes: the server got everything
+	}
+	c.Stop(t.Context())
+	if texts := <-got; !slices.Equal(texts, []string{"0", "1", "2"}) {
+		t.Fatalf("server got %q", texts)
+	}
+}
+
+// Stop is bounded by the stop timeout even while a reply of 64 MiB is
+// stuck on a server that never reads; Terminate runs and the stuck frame
+// is handed back. The same holds when Serve's context is cancelled.
+func TestClientStopWithStuckReply(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		<-sc.Context().Done()
+		return nil
+	}, wstest.WithT(t))
+	for _, how := range []string{"Stop", "cancel"} {
+		t.Run(how, func(t *testing.T) {
+			h := newTH()
+			h.info = func(*wsclient.Client, any) wsclient.Action {
+				return wsclient.Reply(wsclient.BinaryFrame(make([]byte, 64<<20)))
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			c, err := wsclient.Start(ctx, srv.URL, h, wsclient.WithStopTimeout(500*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.expect(t, "init")
+			h.expect(t, "connect")
+			c.Post("reply big")
+			h.expect(t, "info")
+			time.Sleep(100 * time.Millisecond) // the writer is stuck now
+			t0 := time.Now()
+			switch how {
+			case "Stop":
+				sctx, scancel := context.WithTimeout(t.Context(), 5*time.Second)
+				defer scancel()
+				if err := c.Stop(sctx); err != nil {
+					t.Fatalf("Stop = %v after %v", err, time.Since(t0))
+				}
+			case "cancel":
+				cancel()
+				waitDone(t, c)
+			}
+			if el := time.Since(t0); el > 1500*time.Millisecond {
+				t.Fatalf("took %v with a stop timeout of 500ms", el)
+			}
+			var kinds []string
+			for e := h.next(t); ; e = h.next(t) {
+				kinds = append(kinds, e.kind)
+				if e.kind == "undelivered" && len(e.f.Data) != 64<<20 {
+					t.Errorf("undelivered %v", e.f)
+				}
+				if e.kind == "terminate" {
+					break
+				}
+			}
+			if !slices.Equal(kinds, []string{"undelivered", "terminate"}) {
+				t.Fatalf("callbacks %v", kinds)
+			}
+		})
+	}
+}
+
+// Any inbound traffic counts as life for the keepalive: a large message
+// arriving slowly, over many intervals, while the server answers no ping,
+// keeps the connection up; once bytes stop, the keepalive times out.
+func TestClientKeepaliveCountsBytes(t *testing.T) {
+	const interval = 50 * time.Millisecond
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 1024) // 16 KiB
+	sent := make(chan time.Time, 1)
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		raw := wstest.Frame{Fin: true, Opcode: wstest.OpBinary, Payload: msg}.Bytes()
+		// 64 pieces 10ms apart: about 13 keepalive intervals.
+		if err := sc.WriteChunked(raw, []int{256}, 10*time.Millisecond); err != nil {
+			return nil
+		}
+		sent <- time.Now()
+		for { // read, never answer a ping
+			if _, err := sc.ReadFrame(); err != nil {
+				return nil
+			}
+		}
+	}, wstest.WithT(t))
+	h := newTH()
+	start(t, srv.URL, h, wsclient.WithKeepalive(interval, 2))
+	h.expect(t, "init")
+	conn := h.expect(t, "connect")
+	e := h.next(t)
+	if e.kind != "frame" || !bytes.Equal(e.f.Data, msg) {
+		t.Fatalf("callback %s %v (%v) after %v, want the 16 KiB message", e.kind, e.f, e.err, e.at.Sub(conn.at))
+	}
+	end := <-sent
+	if el := end.Sub(conn.at); el < 6*interval {
+		t.Fatalf("the message took only %v, the test proves nothing", el)
+	}
+	e = h.expect(t, "disconnect")
+	if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) {
+		t.Fatalf("reason %v", e.err)
+	}
+	// Two intervals without bytes (plus up to one for the phase of the
+	// ticker).
+	if el := e.at.Sub(end); el < interval || el > 2*time.Second {
+		t.Fatalf("timed out %v after the last byte", el)
+	}
+}
+
+// A handler that echoes every message back to an echo server, with more
+// bytes in flight than the socket buffers hold both ways: the reader must
+// keep reading while replies wait to be written, and no callback waits for
+// the network.
+func TestClientEchoStormNoDeadlock(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithRecordLimit(0))
+	const inFlight, size, rounds = 64, 512 << 10, 256
+	payload := make([]byte, size)
+	seen := 0
+	h := newTH()
+	h.ev = make(chan ev, 1<<12)
+	h.connect = func(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
+		var a wsclient.Action
+		for range inFlight {
+			a = a.Reply(wsclient.BinaryFrame(payload))
+		}
+		return a
+	}
+	h.frame = func(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
+		seen++
+		if seen == rounds {
+			return wsclient.CloseConn(wsclient.CloseNormalClosure, "done")
+		}
+		if seen > rounds-inFlight {
+			return wsclient.Action{}
+		}
+		return wsclient.Reply(f) // the buffer is reused: the reply is a copy
+	}
+	c := start(t, srv.URL, h, wsclient.WithOutboxSize(2*inFlight))
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Wait = %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("stuck after %d of %d echoes; stats %+v", c.Stats().MessagesIn, rounds, c.Stats())
+	}
+	if st := c.Stats(); st.MessagesIn != rounds || st.MessagesOut != rounds || st.Undelivered != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
