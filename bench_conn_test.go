@@ -41,7 +41,7 @@ func tcpPair(tb testing.TB) (client, server net.Conn) {
 // settings, as Dial would after the handshake.
 func benchConn(tb testing.TB) (*Conn, net.Conn) {
 	c, s := tcpPair(tb)
-	cfg := connConfig{maxMessage: defaultMaxMessage, fragmentSize: 4096, closeTimeout: defaultCloseTimeout, writeBufSize: defaultBufSize + 14}
+	cfg := connConfig{maxMessage: defaultMaxMessage, fragmentSize: 4096, closeTimeout: defaultCloseTimeout, writeBufSize: defaultWriteBuf}
 	conn := newConn(c, nil, cfg, defaultBufSize)
 	tb.Cleanup(func() { conn.CloseNow(); s.Close() })
 	return conn, s

@@ -58,7 +58,10 @@ type Conn struct {
 
 	// Read side, owned by the single reader (readMu).
 	readMu   sync.Mutex
-	rbuf     []byte
+	rbuf     []byte  // nil while idle (see fill)
+	rbufp    *[]byte // rbuf's pool entry, if it came from readBufPool
+	rbufSize int
+	drained  bool // the last socket read returned less than it could hold
 	rr, rw   int
 	rerr     error        // sticky read error
 	fh       frame.Header // current data frame
@@ -77,7 +80,6 @@ type Conn struct {
 	msgMu      ctxLock // held for a whole message (WriteMessage, NextWriter … Close)
 	wmu        ctxLock // held for one frame
 	wbuf       []byte
-	rng        *rand.ChaCha8
 	closeSent  bool  // guarded by wmu
 	werr       error // sticky write error, guarded by wmu
 	deflater   *deflater
@@ -119,11 +121,11 @@ func newConn(nc net.Conn, leftover []byte, cfg connConfig, readBufSize int) *Con
 		readBufSize = len(leftover)
 	}
 	c := &Conn{nc: nc, cfg: cfg, closeRecv: make(chan struct{}), msgMu: make(ctxLock, 1), wmu: make(ctxLock, 1)}
-	c.rbuf = make([]byte, readBufSize)
-	c.rw = copy(c.rbuf, leftover)
-	var seed [32]byte
-	fillRandom(seed[:])
-	c.rng = rand.NewChaCha8(seed)
+	c.rbufSize = readBufSize
+	if len(leftover) > 0 {
+		c.acquireReadBuf()
+		c.rw = copy(c.rbuf, leftover)
+	}
 	c.reader.c = c
 	return c
 }
@@ -300,6 +302,8 @@ func grow(dst []byte, remain int64, open bool) []byte {
 	return nd
 }
 
+var discardPool = sync.Pool{New: func() any { b := make([]byte, 2048); return &b }}
+
 // messageReader is the io.Reader NextReader returns; one per Conn, reused.
 type messageReader struct{ c *Conn }
 
@@ -316,9 +320,22 @@ func (c *Conn) beginMessage() (MessageType, error) {
 	if c.rerr != nil {
 		return 0, c.rerr
 	}
-	for c.inMsg {
-		var scratch [512]byte
-		if _, err := c.readPayload(scratch[:]); err != nil && err != io.EOF {
+	if c.inMsg {
+		// Discard the rest of the previous message (still validated).
+		scratch := discardPool.Get().(*[]byte)
+		for c.inMsg {
+			if _, err := c.readPayload(*scratch); err != nil && err != io.EOF {
+				discardPool.Put(scratch)
+				return 0, err
+			}
+		}
+		discardPool.Put(scratch)
+	}
+	c.releaseReadBuf()
+	if c.rbuf == nil {
+		// Wait for the next message here, high on the stack, so that an
+		// idle reader's goroutine keeps a small stack.
+		if err := c.fill(1); err != nil {
 			return 0, err
 		}
 	}
@@ -432,19 +449,25 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 	if c.rr < c.rw {
 		n = copy(p, c.rbuf[c.rr:c.rw])
 		c.rr += n
-	} else if len(p) >= len(c.rbuf) {
+	} else if len(p) >= max(len(c.rbuf), len(c.ctlBuf)) {
+		// Large reads go straight into p.
 		var err error
 		n, err = c.nc.Read(p)
 		if n == 0 && err != nil {
 			return 0, c.readFailed(err)
 		}
+		c.drained = n < len(p)
 		c.bytesIn.Add(uint64(n))
 	} else {
+		if c.rbuf == nil {
+			c.acquireReadBuf()
+		}
 		c.rr, c.rw = 0, 0
 		m, err := c.nc.Read(c.rbuf)
 		if m == 0 && err != nil {
 			return 0, c.readFailed(err)
 		}
+		c.drained = m < len(c.rbuf)
 		c.bytesIn.Add(uint64(m))
 		c.rw = m
 		n = copy(p, c.rbuf[:m])
@@ -454,10 +477,53 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 	return n, nil
 }
 
-// fill makes at least n bytes (n <= len(rbuf)) available in rbuf[rr:rw].
+// readBufPool holds the read buffers of default size. A connection gives
+// its buffer back whenever it has read everything the socket had at a
+// message boundary, and waits for the next message without one: an idle
+// connection costs no read buffer.
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, defaultBufSize); return &b }}
+
+func (c *Conn) acquireReadBuf() {
+	if c.rbufSize == defaultBufSize {
+		c.rbufp = readBufPool.Get().(*[]byte)
+		c.rbuf = *c.rbufp
+	} else {
+		c.rbuf = make([]byte, c.rbufSize)
+	}
+}
+
+// releaseReadBuf gives an empty pooled read buffer back while the
+// connection waits for its next message.
+func (c *Conn) releaseReadBuf() {
+	if c.rbufp != nil && c.rr == c.rw && c.drained {
+		readBufPool.Put(c.rbufp)
+		c.rbufp, c.rbuf = nil, nil
+		c.rr, c.rw = 0, 0
+	}
+}
+
+// fill makes at least n bytes (n <= the read buffer size) available in
+// rbuf[rr:rw]. Without a buffer (idle), it waits for the first bytes in the
+// small control buffer, then takes a buffer from the pool.
 func (c *Conn) fill(n int) error {
 	if c.rw-c.rr >= n {
 		return nil
+	}
+	for c.rbuf == nil {
+		m, err := c.nc.Read(c.ctlBuf[:])
+		if m == 0 {
+			if err != nil {
+				return c.readFailed(err)
+			}
+			continue
+		}
+		c.bytesIn.Add(uint64(m))
+		c.acquireReadBuf()
+		c.rr, c.rw = 0, copy(c.rbuf, c.ctlBuf[:m])
+		c.drained = m < len(c.ctlBuf)
+		if c.rw >= n {
+			return nil
+		}
 	}
 	if c.rr+n > len(c.rbuf) {
 		c.rw = copy(c.rbuf, c.rbuf[c.rr:c.rw])
@@ -465,6 +531,7 @@ func (c *Conn) fill(n int) error {
 	}
 	for c.rw-c.rr < n {
 		m, err := c.nc.Read(c.rbuf[c.rw:])
+		c.drained = m < len(c.rbuf)-c.rw
 		c.rw += m
 		c.bytesIn.Add(uint64(m))
 		if err != nil && c.rw-c.rr < n {
@@ -676,18 +743,27 @@ func (c *Conn) writeFrameLocked(fin bool, rsv byte, op frame.Opcode, payload []b
 		return c.werr
 	}
 	h := frame.Header{Fin: fin, RSV: rsv, Opcode: op, Masked: true, Length: int64(len(payload))}
-	binary.LittleEndian.PutUint32(h.Mask[:], uint32(c.rng.Uint64()))
+	binary.LittleEndian.PutUint32(h.Mask[:], maskKey())
 	total := frame.MaxHeaderLen + len(payload)
-	buf := c.wbuf
+	// Write buffers come from pools, so an idle connection holds none; a
+	// custom WriteBufferSize gets a buffer of its own.
+	var buf []byte
 	var pooled *[]byte
-	if total > cap(buf) {
-		if total <= c.cfg.writeBufSize {
-			c.wbuf = make([]byte, c.cfg.writeBufSize)
-			buf = c.wbuf
-		} else {
-			pooled = largeBufPool.Get().(*[]byte)
-			buf = *pooled
-		}
+	var pool *sync.Pool
+	switch {
+	case total <= cap(c.wbuf):
+		buf = c.wbuf
+	case total <= defaultWriteBuf && c.cfg.writeBufSize == defaultWriteBuf:
+		pool = &writeBufPool
+	case total <= c.cfg.writeBufSize:
+		c.wbuf = make([]byte, c.cfg.writeBufSize)
+		buf = c.wbuf
+	default:
+		pool = &largeBufPool
+	}
+	if pool != nil {
+		pooled = pool.Get().(*[]byte)
+		buf = *pooled
 	}
 	buf = buf[:cap(buf)]
 	n := frame.Put(buf, h)
@@ -703,7 +779,7 @@ func (c *Conn) writeFrameLocked(fin bool, rsv byte, op frame.Opcode, payload []b
 		n = 0
 	}
 	if pooled != nil {
-		largeBufPool.Put(pooled)
+		pool.Put(pooled)
 	}
 	if err != nil {
 		c.werr = lostErr(err)
@@ -717,9 +793,12 @@ func (c *Conn) writeFrameLocked(fin bool, rsv byte, op frame.Opcode, payload []b
 }
 
 const (
-	defaultBufSize = 4096
-	largeWriteBuf  = 64 << 10
+	defaultBufSize  = 4096
+	defaultWriteBuf = defaultBufSize + frame.MaxHeaderLen
+	largeWriteBuf   = 64 << 10
 )
+
+var writeBufPool = sync.Pool{New: func() any { b := make([]byte, defaultWriteBuf); return &b }}
 
 var largeBufPool = sync.Pool{New: func() any { b := make([]byte, largeWriteBuf); return &b }}
 
@@ -1065,6 +1144,24 @@ func (c *Conn) CloseNow() error {
 	c.wmu.unlock()
 	c.endClose()
 	return err
+}
+
+// maskRNGs holds ChaCha8 generators, each seeded from crypto/rand: a
+// cryptographically secure source of masking keys that costs no memory per
+// connection and about 20 ns per frame (crypto/rand.Read itself costs four
+// times that).
+var maskRNGs = sync.Pool{New: func() any {
+	var seed [32]byte
+	fillRandom(seed[:])
+	return rand.NewChaCha8(seed)
+}}
+
+// maskKey returns a fresh, unpredictable masking key.
+func maskKey() uint32 {
+	r := maskRNGs.Get().(*rand.ChaCha8)
+	k := uint32(r.Uint64())
+	maskRNGs.Put(r)
+	return k
 }
 
 // fillRandom fills b from the operating system's CSPRNG.

@@ -46,7 +46,7 @@ func FuzzConnRead(f *testing.F) {
 		// net.Pipe is synchronous: one goroutine feeds the data and then
 		// ends the connection, another drains what the client writes.
 		c, s := net.Pipe()
-		cfg := connConfig{maxMessage: limit, fragmentSize: 4096, closeTimeout: 500 * time.Millisecond, writeBufSize: defaultBufSize + 14}
+		cfg := connConfig{maxMessage: limit, fragmentSize: 4096, closeTimeout: 500 * time.Millisecond, writeBufSize: defaultWriteBuf}
 		conn := newConn(c, nil, cfg, 512)
 		fed := make(chan struct{})
 		drained := make(chan struct{})

@@ -468,7 +468,7 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 		cfg.closeTimeout = defaultCloseTimeout
 	}
 	if cfg.writeBufSize <= 0 {
-		cfg.writeBufSize = defaultBufSize + 14
+		cfg.writeBufSize = defaultWriteBuf
 	}
 	rbs := d.ReadBufferSize
 	if rbs <= 0 {
@@ -478,6 +478,7 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	c.subprotocol = res.Subprotocol
 	c.extensions = strings.Join(res.Extensions, ", ")
 	resp.Body = http.NoBody
+	resp.Request = nil // keep no more of the handshake than the response
 	c.resp = resp
 	if neg != nil {
 		c.setCompression(neg)

@@ -15,7 +15,8 @@
 // # Protocol
 //
 // Every frame the client sends is masked with a fresh key drawn from a
-// per-connection ChaCha8 generator seeded from crypto/rand. Incoming frames
+// ChaCha8 generator seeded from crypto/rand (pooled, so it costs no memory
+// per connection). Incoming frames
 // are checked strictly: masked server frames, reserved opcodes, RSV bits no
 // extension claims, fragmented or oversized control frames, bad close
 // payloads and text that is not UTF-8 (checked incrementally, failing at the
