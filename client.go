@@ -116,8 +116,9 @@ type Handler interface {
 
 // UndeliveredHandler may be implemented by a Handler to receive the frames
 // that were accepted by Cast (or a Reply action) but could not be written:
-// their connection failed, or the client ended before they could be sent
-// (err is then ErrTerminated). It runs on the client's goroutine like the
+// their connection failed, the client ended before they could be sent (err
+// is then ErrTerminated), or, for a reply, the outbox was full
+// (ErrOutboxFull). It runs on the client's goroutine like the
 // other callbacks; f.Data is the client's own copy and may be kept. Without
 // it such frames are counted in Stats.Undelivered and logged (WithLogger).
 type UndeliveredHandler interface {
@@ -504,7 +505,7 @@ type outItem struct {
 var itemPool = sync.Pool{New: func() any { return new(outItem) }}
 
 // maxPooledData bounds the data buffer an item keeps when recycled.
-const maxPooledData = 4 << 20
+const maxPooledData = 64 << 10
 
 // copyItem returns a pooled item holding a copy of f.
 func copyItem(f Frame) *outItem {
