@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/wsclient/wsclient/internal/flatecheck"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -232,10 +233,13 @@ func (m *abPMD) inflater() func([]byte) ([]byte, error) {
 	bits, takeover := m.clientBits, !m.clientNoCtx
 	m.mu.Unlock()
 	if bits < 15 {
-		z := &abInflater{window: 1 << bits, takeover: takeover}
+		// Every back-reference must stay within the window, as with
+		// zlib's raw inflate of 2^bits.
+		z := &flatecheck.Inflater{Window: 1 << bits, Takeover: takeover}
 		return func(p []byte) ([]byte, error) {
 			m.compressed.Add(1)
-			return z.inflate(p)
+			out, _, err := z.Inflate(append(bytes.Clone(p), 0, 0, 0xff, 0xff))
+			return out, err
 		}
 	}
 	var hist []byte
@@ -402,259 +406,6 @@ func abSection13() []abCase {
 	return cases
 }
 
-// ---------------------------------------------------------------------------
-// A strict DEFLATE decoder (RFC 1951) for the client's compressed messages:
-// every back-reference must stay within the window, as with zlib's raw
-// inflate of 2^bits.
-
-type abInflater struct {
-	window   int
-	takeover bool
-	hist     []byte
-}
-
-var errABShort = errors.New("deflate stream ends early")
-
-func (z *abInflater) inflate(payload []byte) (out []byte, err error) {
-	s := &abBits{in: append(append([]byte{}, payload...), 0, 0, 0xff, 0xff)}
-	buf := append([]byte{}, z.hist...)
-	base := len(buf)
-	defer func() {
-		if r := recover(); r != nil {
-			if r != errABShort {
-				panic(r)
-			}
-			err = errABShort
-		}
-	}()
-	for s.pos < len(s.in) {
-		final := s.bits(1)
-		switch s.bits(2) {
-		case 0:
-			s.buf, s.cnt = 0, 0
-			if s.pos+4 > len(s.in) {
-				return nil, errABShort
-			}
-			n := int(s.in[s.pos]) | int(s.in[s.pos+1])<<8
-			if n != ^(int(s.in[s.pos+2])|int(s.in[s.pos+3])<<8)&0xffff {
-				return nil, errors.New("stored block length mismatch")
-			}
-			s.pos += 4
-			if s.pos+n > len(s.in) {
-				return nil, errABShort
-			}
-			buf = append(buf, s.in[s.pos:s.pos+n]...)
-			s.pos += n
-		case 1:
-			buf, err = s.codes(buf, abFixedLit(), abFixedDist(), z.window)
-		case 2:
-			var lit, dist abHuff
-			if err = s.dynamic(&lit, &dist); err == nil {
-				buf, err = s.codes(buf, &lit, &dist, z.window)
-			}
-		default:
-			return nil, errors.New("block type 3")
-		}
-		if err != nil {
-			return nil, err
-		}
-		if final == 1 {
-			break
-		}
-	}
-	out = bytes.Clone(buf[base:])
-	if z.takeover {
-		z.hist = append(z.hist[:0], buf[max(0, len(buf)-z.window):]...)
-	}
-	return out, nil
-}
-
-type abBits struct {
-	in  []byte
-	pos int
-	buf uint32
-	cnt uint
-}
-
-func (s *abBits) bits(n uint) int {
-	for s.cnt < n {
-		if s.pos >= len(s.in) {
-			panic(errABShort)
-		}
-		s.buf |= uint32(s.in[s.pos]) << s.cnt
-		s.pos++
-		s.cnt += 8
-	}
-	v := int(s.buf & (1<<n - 1))
-	s.buf >>= n
-	s.cnt -= n
-	return v
-}
-
-// abHuff is a canonical Huffman code: the number of codes of each length
-// and the symbols in code order.
-type abHuff struct {
-	count [16]int
-	sym   []int
-}
-
-func (h *abHuff) build(lengths []int) {
-	h.count = [16]int{}
-	for _, l := range lengths {
-		h.count[l]++
-	}
-	var offs [16]int
-	for l := 1; l < 15; l++ {
-		offs[l+1] = offs[l] + h.count[l]
-	}
-	h.sym = make([]int, len(lengths))
-	for sym, l := range lengths {
-		if l != 0 {
-			h.sym[offs[l]] = sym
-			offs[l]++
-		}
-	}
-}
-
-func (s *abBits) decode(h *abHuff) (int, error) {
-	code, first, index := 0, 0, 0
-	for l := 1; l < 16; l++ {
-		code |= s.bits(1)
-		count := h.count[l]
-		if code-count < first {
-			return h.sym[index+code-first], nil
-		}
-		index += count
-		first += count
-		first <<= 1
-		code <<= 1
-	}
-	return 0, errors.New("invalid Huffman code")
-}
-
-var (
-	abLenBase  = [29]int{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
-	abLenExtra = [29]uint{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
-	abDistBase = [30]int{1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577}
-	abDistExt  = [30]uint{0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13}
-
-	abFixedLit = sync.OnceValue(func() *abHuff {
-		l := make([]int, 288)
-		for i := range l {
-			switch {
-			case i < 144:
-				l[i] = 8
-			case i < 256:
-				l[i] = 9
-			case i < 280:
-				l[i] = 7
-			default:
-				l[i] = 8
-			}
-		}
-		var h abHuff
-		h.build(l)
-		return &h
-	})
-	abFixedDist = sync.OnceValue(func() *abHuff {
-		l := make([]int, 30)
-		for i := range l {
-			l[i] = 5
-		}
-		var h abHuff
-		h.build(l)
-		return &h
-	})
-)
-
-func (s *abBits) codes(out []byte, lit, dist *abHuff, window int) ([]byte, error) {
-	for {
-		sym, err := s.decode(lit)
-		if err != nil {
-			return out, err
-		}
-		if sym < 256 {
-			out = append(out, byte(sym))
-			continue
-		}
-		if sym == 256 {
-			return out, nil
-		}
-		sym -= 257
-		if sym >= 29 {
-			return out, errors.New("invalid length symbol")
-		}
-		n := abLenBase[sym] + s.bits(abLenExtra[sym])
-		dsym, err := s.decode(dist)
-		if err != nil {
-			return out, err
-		}
-		if dsym >= 30 {
-			return out, errors.New("invalid distance symbol")
-		}
-		d := abDistBase[dsym] + s.bits(abDistExt[dsym])
-		if d > window {
-			return out, fmt.Errorf("back-reference distance %d beyond the %d-byte window the server asked for", d, window)
-		}
-		if d > len(out) {
-			return out, fmt.Errorf("back-reference distance %d before the start of the data (%d bytes)", d, len(out))
-		}
-		for range n {
-			out = append(out, out[len(out)-d])
-		}
-	}
-}
-
-func (s *abBits) dynamic(lit, dist *abHuff) error {
-	nlen := s.bits(5) + 257
-	ndist := s.bits(5) + 1
-	ncode := s.bits(4) + 4
-	if nlen > 286 || ndist > 30 {
-		return errors.New("bad dynamic block counts")
-	}
-	order := [19]int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
-	var cl [19]int
-	for i := range ncode {
-		cl[order[i]] = s.bits(3)
-	}
-	var lencode abHuff
-	lencode.build(cl[:])
-	lengths := make([]int, nlen+ndist)
-	for i := 0; i < nlen+ndist; {
-		sym, err := s.decode(&lencode)
-		if err != nil {
-			return err
-		}
-		if sym < 16 {
-			lengths[i] = sym
-			i++
-			continue
-		}
-		l, rep := 0, 0
-		switch sym {
-		case 16:
-			if i == 0 {
-				return errors.New("repeat with no previous length")
-			}
-			l, rep = lengths[i-1], 3+s.bits(2)
-		case 17:
-			rep = 3 + s.bits(3)
-		default:
-			rep = 11 + s.bits(7)
-		}
-		if i+rep > nlen+ndist {
-			return errors.New("too many lengths")
-		}
-		for range rep {
-			lengths[i] = l
-			i++
-		}
-	}
-	lit.build(lengths[:nlen])
-	dist.build(lengths[nlen:])
-	return nil
-}
-
 // The decoder itself must agree with compress/flate on what it emits, and
 // must catch a distance beyond the window.
 func TestAutobahnInflateChecker(t *testing.T) {
@@ -669,20 +420,20 @@ func TestAutobahnInflateChecker(t *testing.T) {
 		w.Write(data[50<<10:])
 		w.Flush()
 		second := bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff}))
-		z := &abInflater{window: 32 << 10, takeover: true}
-		out1, err := z.inflate(first)
+		z := &flatecheck.Inflater{Window: 32 << 10, Takeover: true}
+		out1, _, err := z.Inflate(append(first, 0, 0, 0xff, 0xff))
 		if err != nil || !bytes.Equal(out1, data[:50<<10]) {
 			t.Fatalf("level %d: first message: %v (%d bytes)", level, err, len(out1))
 		}
-		out2, err := z.inflate(second)
+		out2, _, err := z.Inflate(append(second, 0, 0, 0xff, 0xff))
 		if err != nil || !bytes.Equal(out2, data[50<<10:]) {
 			t.Fatalf("level %d: second message: %v (%d bytes)", level, err, len(out2))
 		}
 		if level == flate.HuffmanOnly {
 			continue
 		}
-		small := &abInflater{window: 256}
-		if _, err := small.inflate(first); err == nil || !strings.Contains(err.Error(), "window") {
+		small := &flatecheck.Inflater{Window: 256}
+		if _, _, err := small.Inflate(append(first, 0, 0, 0xff, 0xff)); !errors.Is(err, flatecheck.ErrWindow) {
 			t.Errorf("level %d: a 32 KiB-window stream passed the 256-byte window check: %v", level, err)
 		}
 	}

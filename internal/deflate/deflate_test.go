@@ -12,6 +12,8 @@ import (
 	"testing/iotest"
 
 	"github.com/klauspost/compress/flate"
+
+	"github.com/wsclient/wsclient/internal/flatecheck"
 )
 
 // stdPeer plays the server with the standard library: it compresses
@@ -304,7 +306,7 @@ func TestSmallClientWindow(t *testing.T) {
 				stream = append(comp, syncTail[:]...)
 				want = msgs[0]
 			}
-			out, maxDist, err := checkInflate(stream)
+			out, maxDist, err := flatecheck.Inflate(stream)
 			if err != nil || !bytes.Equal(out, want) {
 				t.Fatalf("bits %d: independent decoder: %v, equal %t", bits, err, bytes.Equal(out, want))
 			}
@@ -328,7 +330,7 @@ func TestSmallClientWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, maxDist, err := checkInflate(append(comp, syncTail[:]...)); err != nil || maxDist != 0 {
+	if _, maxDist, err := flatecheck.Inflate(append(comp, syncTail[:]...)); err != nil || maxDist != 0 {
 		t.Fatalf("Huffman-only: distance %d, %v", maxDist, err)
 	}
 }
