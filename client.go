@@ -1636,11 +1636,10 @@ func (o *owner) drop(reason error) {
 	hardClose(o.conn)
 }
 
-// hardClose drops cn at once. The socket is closed before CloseNow so that
-// a write blocked on a peer that does not read fails instead of holding the
-// Conn's write lock, which CloseNow takes.
+// hardClose drops cn at once. CloseNow closes the socket before it takes
+// the write lock, so a write blocked on a peer that does not read fails
+// instead of holding it.
 func hardClose(cn *Conn) {
-	cn.NetConn().Close()
 	cn.CloseNow()
 }
 

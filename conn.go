@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -1165,10 +1164,8 @@ func maskKey() uint32 {
 }
 
 // fillRandom fills b from the operating system's CSPRNG.
+// Since Go 1.24, crypto/rand.Read never returns an error (it crashes the
+// program irrecoverably if the OS fails to supply randomness).
 func fillRandom(b []byte) {
-	if _, err := cryptorand.Read(b); err != nil {
-		// crypto/rand does not fail on supported platforms; be loud if it does.
-		slog.Error("wsclient: crypto/rand failed", "err", err)
-		os.Exit(2)
-	}
+	cryptorand.Read(b)
 }
