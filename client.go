@@ -331,6 +331,7 @@ type LocalCloseError struct {
 	Err    error
 }
 
+// Error describes the LocalCloseError.
 func (e *LocalCloseError) Error() string {
 	s := fmt.Sprintf("wsclient: closed by the client with code %d (%s)", e.Code, CloseCodeText(e.Code))
 	if e.Reason != "" {
@@ -412,6 +413,7 @@ type PanicError struct {
 	Stack    []byte // the panicking goroutine's stack
 }
 
+// Error describes the PanicError.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("wsclient: panic in %s: %v", e.Callback, e.Value)
 }

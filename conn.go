@@ -31,6 +31,7 @@ const (
 	PongMessage   MessageType = 10
 )
 
+// String returns the name of the MessageType.
 func (t MessageType) String() string { return frame.Opcode(t).String() }
 
 // Conn is a client WebSocket connection.

@@ -122,6 +122,7 @@ type DialError struct {
 	Err error
 }
 
+// Error describes the DialError.
 func (e *DialError) Error() string { return "websocket: " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying error.

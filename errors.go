@@ -33,6 +33,7 @@ type CloseError struct {
 	Reason string
 }
 
+// Error describes the CloseError.
 func (e *CloseError) Error() string {
 	if e.Reason == "" {
 		return fmt.Sprintf("websocket: closed by peer with code %d (%s)", e.Code, CloseCodeText(e.Code))
@@ -94,6 +95,7 @@ type ProtocolError struct {
 	kind error
 }
 
+// Error describes the ProtocolError.
 func (e *ProtocolError) Error() string {
 	return fmt.Sprintf("websocket: %s (closed with %d)", e.Msg, e.Code)
 }
@@ -146,6 +148,7 @@ func (e *HandshakeError) Unwrap() error { return e.Err }
 // MaxHandshakeErrorBody bounds the body kept in a HandshakeError.
 const MaxHandshakeErrorBody = 4096
 
+// Error describes the HandshakeError.
 func (e *HandshakeError) Error() string {
 	return fmt.Sprintf("websocket: handshake failed: %s", e.Reason)
 }

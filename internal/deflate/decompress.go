@@ -23,6 +23,7 @@ type TooBigError struct {
 	Limit int64
 }
 
+// Error describes the TooBigError.
 func (e *TooBigError) Error() string {
 	return fmt.Sprintf("deflate: decompressed message exceeds the limit of %d bytes", e.Limit)
 }

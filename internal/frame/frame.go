@@ -36,6 +36,7 @@ func (op Opcode) IsReserved() bool {
 	return true
 }
 
+// String returns the name of the Opcode.
 func (op Opcode) String() string {
 	switch op {
 	case OpContinuation:

@@ -145,6 +145,7 @@ type Failure struct {
 	Reason     string
 }
 
+// Error describes the Failure.
 func (f *Failure) Error() string {
 	return fmt.Sprintf("handshake: %s (status %d)", f.Reason, f.StatusCode)
 }
