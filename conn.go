@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -106,7 +105,6 @@ type connConfig struct {
 	fragmentSize int
 	closeTimeout time.Duration
 	writeBufSize int
-	logger       *slog.Logger
 }
 
 var aLongTimeAgo = time.Unix(1, 0)

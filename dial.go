@@ -457,7 +457,6 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 		fragmentSize: d.FragmentSize,
 		closeTimeout: d.CloseTimeout,
 		writeBufSize: d.WriteBufferSize,
-		logger:       d.Logger,
 	}
 	if cfg.maxMessage == 0 {
 		cfg.maxMessage = defaultMaxMessage
