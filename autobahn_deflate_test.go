@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/wsclient/wsclient/internal/flatecheck"
+	"github.com/wsclient/wsclient/internal/test/flatecheck"
 	"github.com/wsclient/wsclient/wstest"
 )
 

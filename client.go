@@ -1618,7 +1618,7 @@ func closeHandshake(cn *Conn, code int, reason string) error {
 		return nil
 	case <-t.C:
 		hardClose(cn)
-		return errors.New("websocket: close handshake timed out")
+		return errors.New("wsclient: close handshake timed out")
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/internal/sample"
+	"github.com/wsclient/wsclient/examples/sample/handler"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -196,7 +196,7 @@ func (s *syncBuffer) String() string {
 func TestClientSample(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
 	var out syncBuffer
-	c := start(t, srv.URL, &sample.Handler{Out: &out})
+	c := start(t, srv.URL, &handler.Handler{Out: &out})
 	if err := waitDone(t, c); err != nil {
 		t.Fatalf("Wait = %v, want nil", err)
 	}

@@ -94,7 +94,7 @@ func (d *deflater) worth(n int) bool { return d.comp.ShouldCompress(n) }
 func (d *deflater) compress(p []byte) ([]byte, error) {
 	out, err := d.comp.AppendCompress(d.buf[:0], p)
 	if err != nil {
-		return nil, fmt.Errorf("websocket: compressing: %w", err)
+		return nil, fmt.Errorf("wsclient: compressing: %w", err)
 	}
 	d.buf = out
 	return out, nil

@@ -875,7 +875,7 @@ func dataOpcode(typ MessageType) (frame.Opcode, error) {
 	case TextMessage, BinaryMessage:
 		return frame.Opcode(typ), nil
 	}
-	return 0, errors.New("websocket: message type must be TextMessage or BinaryMessage")
+	return 0, errors.New("wsclient: message type must be TextMessage or BinaryMessage")
 }
 
 // WriteMessage sends data as one message of type typ (TextMessage or
@@ -936,7 +936,7 @@ type messageWriter struct {
 
 func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.closed {
-		return 0, errors.New("websocket: write to closed message writer")
+		return 0, errors.New("wsclient: write to closed message writer")
 	}
 	if w.err != nil {
 		return 0, w.err
@@ -1018,7 +1018,7 @@ func (c *Conn) Pong(ctx context.Context, payload []byte) error {
 }
 
 // ErrControlTooLong is returned for a ping or pong payload over 125 bytes.
-var ErrControlTooLong = errors.New("websocket: control frame payload over 125 bytes")
+var ErrControlTooLong = errors.New("wsclient: control frame payload over 125 bytes")
 
 func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte) error {
 	if len(payload) > frame.MaxControlPayload {
@@ -1035,7 +1035,7 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte
 // miss those messages; bound the wait with a read deadline or context.
 func (c *Conn) SendClose(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
-		return errors.New("websocket: invalid close code")
+		return errors.New("wsclient: invalid close code")
 	}
 	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
 		c.CloseNow()
@@ -1058,7 +1058,7 @@ func (c *Conn) SendClose(code int, reason string) error {
 // them instead). Close returns nil after a complete handshake.
 func (c *Conn) Close(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
-		return errors.New("websocket: invalid close code")
+		return errors.New("wsclient: invalid close code")
 	}
 	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
 		c.CloseNow()
@@ -1121,13 +1121,13 @@ func (c *Conn) Close(code int, reason string) error {
 		return nil
 	case <-t.C:
 		c.nc.Close()
-		return errors.New("websocket: close handshake timed out")
+		return errors.New("wsclient: close handshake timed out")
 	}
 }
 
 // errCloseBlocked: a write held the connection longer than the close
 // timeout, so the close frame could not be sent.
-var errCloseBlocked = errors.New("websocket: close frame not sent: a write blocked for the whole close timeout; connection dropped")
+var errCloseBlocked = errors.New("wsclient: close frame not sent: a write blocked for the whole close timeout; connection dropped")
 
 // CloseNow closes the TCP connection without a close handshake.
 func (c *Conn) CloseNow() error {

@@ -123,7 +123,7 @@ type DialError struct {
 }
 
 // Error describes the DialError.
-func (e *DialError) Error() string { return "websocket: " + e.Op + ": " + e.Err.Error() }
+func (e *DialError) Error() string { return "wsclient: " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying error.
 func (e *DialError) Unwrap() error { return e.Err }
@@ -134,7 +134,7 @@ func (e *DialError) Unwrap() error { return e.Err }
 func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
 	u, err = url.Parse(raw)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("websocket: bad URL: %w", err)
+		return nil, "", "", fmt.Errorf("wsclient: bad URL: %w", err)
 	}
 	switch u.Scheme {
 	case "ws", "wss":
@@ -143,10 +143,10 @@ func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
 	case "https":
 		u.Scheme = "wss"
 	default:
-		return nil, "", "", fmt.Errorf("websocket: bad URL scheme %q: want ws or wss", u.Scheme)
+		return nil, "", "", fmt.Errorf("wsclient: bad URL scheme %q: want ws or wss", u.Scheme)
 	}
 	if u.Hostname() == "" {
-		return nil, "", "", fmt.Errorf("websocket: URL %q has no host", raw)
+		return nil, "", "", fmt.Errorf("wsclient: URL %q has no host", raw)
 	}
 	if u.Fragment != "" {
 		u.Fragment = ""

@@ -36,9 +36,9 @@ type CloseError struct {
 // Error describes the CloseError.
 func (e *CloseError) Error() string {
 	if e.Reason == "" {
-		return fmt.Sprintf("websocket: closed by peer with code %d (%s)", e.Code, CloseCodeText(e.Code))
+		return fmt.Sprintf("wsclient: closed by peer with code %d (%s)", e.Code, CloseCodeText(e.Code))
 	}
-	return fmt.Sprintf("websocket: closed by peer with code %d (%s): %s", e.Code, CloseCodeText(e.Code), e.Reason)
+	return fmt.Sprintf("wsclient: closed by peer with code %d (%s): %s", e.Code, CloseCodeText(e.Code), e.Reason)
 }
 
 // CloseCodeText returns a short name for a close code.
@@ -97,7 +97,7 @@ type ProtocolError struct {
 
 // Error describes the ProtocolError.
 func (e *ProtocolError) Error() string {
-	return fmt.Sprintf("websocket: %s (closed with %d)", e.Msg, e.Code)
+	return fmt.Sprintf("wsclient: %s (closed with %d)", e.Msg, e.Code)
 }
 
 // Unwrap returns the sentinel that classifies the error.
@@ -106,23 +106,23 @@ func (e *ProtocolError) Unwrap() error { return e.kind }
 // Sentinel errors. Compare with errors.Is.
 var (
 	// ErrProtocol matches every ProtocolError with code 1002.
-	ErrProtocol = errors.New("websocket: protocol violation")
+	ErrProtocol = errors.New("wsclient: protocol violation")
 	// ErrInvalidUTF8 matches a ProtocolError for a text message that is
 	// not valid UTF-8 (close code 1007). (A close reason that is not UTF-8
 	// is an ErrProtocol, 1002.)
-	ErrInvalidUTF8 = errors.New("websocket: invalid UTF-8")
+	ErrInvalidUTF8 = errors.New("wsclient: invalid UTF-8")
 	// ErrMessageTooBig matches a ProtocolError for a message over
 	// MaxMessageSize (close code 1009).
-	ErrMessageTooBig = errors.New("websocket: message too big")
+	ErrMessageTooBig = errors.New("wsclient: message too big")
 	// ErrConnectionLost reports a connection that ended without a close
 	// frame (the Erlang library's {remote, closed}). The underlying network
 	// error, if any, is wrapped with it.
-	ErrConnectionLost = errors.New("websocket: connection lost without a close frame")
+	ErrConnectionLost = errors.New("wsclient: connection lost without a close frame")
 	// ErrClosed is returned when the Conn is used after it was closed.
-	ErrClosed = errors.New("websocket: use of closed connection")
+	ErrClosed = errors.New("wsclient: use of closed connection")
 	// ErrKeepaliveTimeout reports a connection dropped because keepalive
 	// pings went unanswered.
-	ErrKeepaliveTimeout = errors.New("websocket: keepalive timeout: pings unanswered")
+	ErrKeepaliveTimeout = errors.New("wsclient: keepalive timeout: pings unanswered")
 )
 
 func protoErr(code int, kind error, format string, a ...any) *ProtocolError {
@@ -150,7 +150,7 @@ const MaxHandshakeErrorBody = 4096
 
 // Error describes the HandshakeError.
 func (e *HandshakeError) Error() string {
-	return fmt.Sprintf("websocket: handshake failed: %s", e.Reason)
+	return fmt.Sprintf("wsclient: handshake failed: %s", e.Reason)
 }
 
 // lostErr wraps a read/write error as a connection lost without close.

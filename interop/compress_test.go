@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/internal/peertest"
+	"github.com/wsclient/wsclient/internal/test/peertest"
 )
 
 // dialCompressed dials with d, which offers permessage-deflate to a server

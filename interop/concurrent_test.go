@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/internal/peertest"
+	"github.com/wsclient/wsclient/internal/test/peertest"
 )
 
 // TestConcurrentWriters writes from several goroutines at once, whole

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/internal/peertest"
+	"github.com/wsclient/wsclient/internal/test/peertest"
 )
 
 // control is one control frame seen by a Conn's control handler.

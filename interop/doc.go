@@ -1,7 +1,7 @@
 // Package interop holds wsclient's interoperability suite: tests that drive
 // wsclient's Conn and Dialer against real WebSocket servers and proxies that
 // no one on the project wrote, all started on 127.0.0.1 by
-// internal/peertest.
+// internal/test/peertest.
 //
 // Peers:
 //   - the npm package ws (Node.js), with and without perMessageDeflate, with

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/internal/peertest"
+	"github.com/wsclient/wsclient/internal/test/peertest"
 )
 
 // TestSubprotocol offers subprotocol lists to servers that accept "chat"

@@ -16,7 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/internal/peertest"
+	"github.com/wsclient/wsclient/internal/test/peertest"
 )
 
 // testTimeout bounds every test's network work (dials, reads, writes).

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/internal/peertest"
+	"github.com/wsclient/wsclient/internal/test/peertest"
 )
 
 // TestEcho sends text and binary messages of every size in echoSizes, each

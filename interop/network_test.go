@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/internal/peertest"
+	"github.com/wsclient/wsclient/internal/test/peertest"
 )
 
 // proxyCase is one proxy set-up in front of the node server.

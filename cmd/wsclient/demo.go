@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/internal/sample"
+	"github.com/wsclient/wsclient/examples/sample/handler"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -53,7 +53,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
 	defer cancelTimeout()
-	h := &sample.Handler{Out: stdout, Delay: *delay}
+	h := &handler.Handler{Out: stdout, Delay: *delay}
 	c, err := wsclient.Start(ctx, *url, h)
 	if err != nil {
 		code, msg := classify(err)

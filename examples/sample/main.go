@@ -20,7 +20,7 @@ import (
 	"os/signal"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/internal/sample"
+	"github.com/wsclient/wsclient/examples/sample/handler"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -46,7 +46,7 @@ func run(args []string, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	c, err := wsclient.Start(ctx, *url, &sample.Handler{Out: out, Delay: *delay})
+	c, err := wsclient.Start(ctx, *url, &handler.Handler{Out: out, Delay: *delay})
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/klauspost/compress/flate"
 
-	"github.com/wsclient/wsclient/internal/flatecheck"
+	"github.com/wsclient/wsclient/internal/test/flatecheck"
 )
 
 // stdPeer plays the server with the standard library: it compresses

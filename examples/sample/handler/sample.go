@@ -1,4 +1,4 @@
-// Package sample is the Erlang websocket_client sample handler
+// Package handler is the Erlang websocket_client sample handler
 // (examples/sample_ws_handler.erl) written for wsclient.Client. It is shared
 // by examples/sample and the CLI's demo command.
 //
@@ -6,7 +6,7 @@
 // and answers it with "hello, this is message #N", N counting up from 2; when
 // the echo of "hello, this is message #4" arrives it closes the connection.
 // Against an echo server it so receives four messages and then terminates.
-package sample
+package handler
 
 import (
 	"errors"
