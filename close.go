@@ -1,0 +1,171 @@
+package wsclient
+
+import (
+	"errors"
+	"time"
+
+	"github.com/wsclient/wsclient/internal/frame"
+)
+
+// awaitTCPClose gives the server a short time to close the TCP connection
+// first, as RFC 6455 section 7.1.1 asks, then closes it.
+func (c *Conn) awaitTCPClose() {
+	wait := min(c.cfg.closeTimeout, time.Second)
+	c.nc.SetReadDeadline(time.Now().Add(wait))
+	var scratch [256]byte
+	for {
+		if _, err := c.nc.Read(scratch[:]); err != nil {
+			break
+		}
+	}
+	c.nc.Close()
+}
+
+// fail ends the connection after a protocol error found while reading: it
+// sends a close frame with the error's code (if none was sent yet), closes
+// the TCP connection and makes err the sticky read error.
+func (c *Conn) fail(err *ProtocolError) error {
+	if c.rerr != nil {
+		return c.rerr
+	}
+	c.rerr = err
+	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
+		if !c.closeSent && c.werr == nil {
+			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
+			c.writeCloseLocked(err.Code, "")
+		}
+		c.unlockWrite()
+	}
+	c.nc.Close()
+	c.endClose()
+	return err
+}
+
+func (c *Conn) endClose() {
+	c.closeOnce.Do(func() { close(c.closeRecv) })
+}
+
+// writeCloseLocked sends a close frame and marks the close as sent.
+func (c *Conn) writeCloseLocked(code int, reason string) error {
+	var p [frame.MaxControlPayload]byte
+	payload := frame.AppendClose(p[:0], code, reason)
+	c.closeSent = true
+	return c.writeFrameLocked(true, 0, frame.OpClose, payload)
+}
+
+// SendClose starts the close handshake by sending a close frame with code
+// and reason, and returns without waiting. The goroutine reading the
+// connection goes on receiving the messages the server sent before it saw
+// the close, and then the server's close as a *CloseError, after which the
+// connection is closed. Use it instead of Close when a reader should not
+// miss those messages; bound the wait with a read deadline or context.
+func (c *Conn) SendClose(code int, reason string) error {
+	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
+		return errors.New("wsclient: invalid close code")
+	}
+	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
+		c.CloseNow()
+		return errCloseBlocked
+	}
+	defer c.unlockWrite()
+	if c.werr != nil || c.closeSent {
+		return ErrClosed
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
+	return c.writeCloseLocked(code, reason)
+}
+
+// Close performs the close handshake: it sends a close frame with code and
+// reason (a reason longer than 123 bytes is cut), waits up to the close
+// timeout for the server's close frame, gives the server a moment to close
+// the TCP connection, and closes it. If another goroutine is reading, that
+// reader receives the server's close (as a *CloseError); otherwise Close
+// reads and discards incoming messages itself (see SendClose to receive
+// them instead). Close returns nil after a complete handshake.
+func (c *Conn) Close(code int, reason string) error {
+	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
+		return errors.New("wsclient: invalid close code")
+	}
+	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
+		c.CloseNow()
+		return errCloseBlocked
+	}
+	if c.werr != nil {
+		// Writing already failed: there is no handshake to be had.
+		c.wmu.unlock()
+		c.nc.Close()
+		c.endClose()
+		return ErrClosed
+	}
+	if c.closeSent {
+		// A close is under way (ours or an answer to the server's): wait
+		// for it to finish, within the close timeout.
+		c.wmu.unlock()
+		t := time.NewTimer(c.cfg.closeTimeout)
+		defer t.Stop()
+		select {
+		case <-c.closeRecv:
+		case <-t.C:
+			c.nc.Close()
+		}
+		return ErrClosed
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
+	err := c.writeCloseLocked(code, reason)
+	c.unlockWrite()
+	if err != nil {
+		c.nc.Close()
+		c.endClose()
+		return err
+	}
+	deadline := time.Now().Add(c.cfg.closeTimeout)
+	if c.readMu.TryLock() {
+		c.nc.SetReadDeadline(deadline)
+		for c.rerr == nil {
+			if _, err := c.beginMessage(); err != nil {
+				break
+			}
+		}
+		rerr := c.rerr
+		c.readMu.Unlock()
+		c.nc.Close()
+		c.endClose()
+		var ce *CloseError
+		if errors.As(rerr, &ce) {
+			return nil
+		}
+		return rerr
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-c.closeRecv:
+		c.nc.Close()
+		if c.closeErr == nil {
+			return ErrConnectionLost
+		}
+		return nil
+	case <-t.C:
+		c.nc.Close()
+		return errors.New("wsclient: close handshake timed out")
+	}
+}
+
+// errCloseBlocked: a write held the connection longer than the close
+// timeout, so the close frame could not be sent.
+var errCloseBlocked = errors.New("wsclient: close frame not sent: a write blocked for the whole close timeout; connection dropped")
+
+// CloseNow closes the TCP connection without a close handshake.
+func (c *Conn) CloseNow() error {
+	// Close the socket first: it unblocks a writer stuck on a peer that
+	// does not read, which holds the write lock.
+	err := c.nc.Close()
+	c.wmu.lock()
+	c.closeSent = true
+	if c.werr == nil {
+		c.werr = ErrClosed
+	}
+	c.wmu.unlock()
+	c.endClose()
+	return err
+}

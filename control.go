@@ -1,0 +1,129 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/wsclient/wsclient/internal/frame"
+)
+
+// handleControl reads and acts on a control frame's payload.
+func (c *Conn) handleControl(h frame.Header) error {
+	n := int(h.Length)
+	if err := c.fill(n); err != nil {
+		return err
+	}
+	p := c.ctlBuf[:n]
+	copy(p, c.rbuf[c.rr:c.rr+n])
+	c.rr += n
+	typ := MessageType(h.Opcode)
+	switch h.Opcode {
+	case frame.OpPing:
+		// Answer first, then show the ping: the handler sees it ponged.
+		c.queuePong(p)
+		c.controlHandler(typ, p)
+		return nil
+	case frame.OpPong:
+		c.controlHandler(typ, p)
+		return nil
+	}
+	c.controlHandler(typ, p)
+	// Close frame.
+	code, reason, err := frame.ParseClose(p)
+	if err != nil {
+		// A bad close payload, including a reason that is not UTF-8, is a
+		// protocol error (1002).
+		return c.fail(protoErr(CloseProtocolError, ErrProtocol, "bad close frame: %v", err))
+	}
+	ce := &CloseError{Code: code, Reason: reason}
+	// Echo the close, unless ours went out already. A writer stuck on a
+	// peer that does not read holds the lock: wait for it only so long
+	// (awaitTCPClose closes the socket, which unblocks it).
+	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
+		if !c.closeSent && c.werr == nil {
+			reply := code
+			if reply == CloseNoStatusReceived {
+				reply = CloseNormalClosure
+			}
+			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
+			c.writeCloseLocked(reply, "")
+		}
+		c.unlockWrite()
+	}
+	c.rerr = ce
+	c.closeErr = ce
+	c.awaitTCPClose()
+	c.endClose()
+	return ce
+}
+
+// controlHandler calls the application's control handler, if any.
+func (c *Conn) controlHandler(typ MessageType, p []byte) {
+	if f := c.onCtl.Load(); f != nil {
+		(*f)(typ, p)
+	}
+}
+
+// queuePong arranges for a pong with payload p to be sent. The reader never
+// waits for the write lock (a writer may be stuck on a peer that does not
+// read, and that peer may wait for our pong): the pong goes out now if the
+// lock is free, otherwise the writer holding it sends it after its frame.
+// Only the latest ping is answered when several arrive meanwhile, as RFC
+// 6455 section 5.5.3 allows.
+func (c *Conn) queuePong(p []byte) {
+	c.pongMu.Lock()
+	c.pongLen = copy(c.pong[:], p)
+	c.pongMu.Unlock()
+	c.pongPending.Store(true)
+	if c.wmu.tryLock() {
+		c.unlockWrite()
+	}
+}
+
+// unlockWrite releases the write lock after sending any pong queued by the
+// reader while the lock was held.
+func (c *Conn) unlockWrite() {
+	for {
+		if c.pongPending.Load() {
+			c.sendPendingPongLocked()
+		}
+		c.wmu.unlock()
+		if !c.pongPending.Load() || !c.wmu.tryLock() {
+			return
+		}
+	}
+}
+
+func (c *Conn) sendPendingPongLocked() {
+	if !c.pongPending.Swap(false) {
+		return
+	}
+	var p [frame.MaxControlPayload]byte
+	c.pongMu.Lock()
+	n := copy(p[:], c.pong[:c.pongLen])
+	c.pongMu.Unlock()
+	if !c.closeSent && c.werr == nil {
+		c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
+	}
+}
+
+// Ping sends a ping with payload (at most 125 bytes).
+func (c *Conn) Ping(ctx context.Context, payload []byte) error {
+	return c.writeControl(ctx, frame.OpPing, payload)
+}
+
+// Pong sends an unsolicited pong with payload (at most 125 bytes).
+func (c *Conn) Pong(ctx context.Context, payload []byte) error {
+	return c.writeControl(ctx, frame.OpPong, payload)
+}
+
+// ErrControlTooLong is returned for a ping or pong payload over 125 bytes.
+var ErrControlTooLong = errors.New("wsclient: control frame payload over 125 bytes")
+
+func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte) error {
+	if len(payload) > frame.MaxControlPayload {
+		return ErrControlTooLong
+	}
+	return c.writeData(ctx, true, 0, op, payload)
+}

@@ -1,0 +1,373 @@
+package wsclient
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/wsclient/wsclient/internal/frame"
+)
+
+// NextReader waits for the next data message and returns its type and a
+// reader for its payload, which returns io.EOF at the end of the message.
+// The reader is valid until the next call to NextReader, ReadMessage or
+// AppendMessage; an unread rest of the message is discarded then. ctx bounds
+// the wait for the message to begin; if it ends first, the connection is
+// closed and ctx's error is returned.
+func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if stop := c.watchCtx(ctx, true); stop != nil {
+		defer stop()
+	}
+	typ, err := c.beginMessage()
+	if err != nil {
+		return 0, nil, c.ctxErr(ctx, err)
+	}
+	return typ, &c.reader, nil
+}
+
+// ReadMessage reads the next data message into a new slice.
+func (c *Conn) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
+	return c.AppendMessage(ctx, nil)
+}
+
+// AppendMessage reads the next data message and appends its payload to dst,
+// returning the extended slice. Passing the previous result sliced to zero
+// length reads without allocating once the buffer is large enough.
+func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if stop := c.watchCtx(ctx, true); stop != nil {
+		defer stop()
+	}
+	typ, err := c.beginMessage()
+	if err != nil {
+		return 0, dst, c.ctxErr(ctx, err)
+	}
+	for {
+		// Grow as bytes arrive, never by the length a header announces
+		// (a hostile server could claim 2^63 bytes). At the end of a frame
+		// an empty read moves on to the next frame or reports the end.
+		if len(dst) == cap(dst) && (c.msgDefl || c.fremain > 0) {
+			dst = grow(dst, c.fremain, c.msgDefl || !c.fh.Fin)
+		}
+		n, err := c.readPayload(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return typ, dst, nil
+		}
+		if err != nil {
+			return 0, dst, c.ctxErr(ctx, err)
+		}
+	}
+}
+
+// grow returns dst with spare capacity: doubling, at least 512 bytes, and no
+// more than remain when remain is the rest of the message (the last frame of
+// an uncompressed message), so that a reused buffer of the right size stays
+// the right size. It never trusts a length more than doubling allows.
+func grow(dst []byte, remain int64, open bool) []byte {
+	add := max(cap(dst), 512)
+	if !open && remain < int64(add) {
+		add = int(remain)
+	}
+	nd := make([]byte, len(dst), len(dst)+add)
+	copy(nd, dst)
+	return nd
+}
+
+var discardPool = sync.Pool{New: func() any { b := make([]byte, 2048); return &b }}
+
+// messageReader is the io.Reader NextReader returns; one per Conn, reused.
+type messageReader struct{ c *Conn }
+
+func (r *messageReader) Read(p []byte) (int, error) {
+	c := r.c
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	return c.readPayload(p)
+}
+
+// beginMessage discards the rest of any message being read, then reads frames
+// until the first frame of a data message, handling control frames.
+func (c *Conn) beginMessage() (MessageType, error) {
+	if c.rerr != nil {
+		return 0, c.rerr
+	}
+	if c.inMsg {
+		// Discard the rest of the previous message (still validated).
+		scratch := discardPool.Get().(*[]byte)
+		for c.inMsg {
+			if _, err := c.readPayload(*scratch); err != nil && err != io.EOF {
+				discardPool.Put(scratch)
+				return 0, err
+			}
+		}
+		discardPool.Put(scratch)
+	}
+	c.releaseReadBuf()
+	if c.rbuf == nil {
+		// Wait for the next message here, high on the stack, so that an
+		// idle reader's goroutine keeps a small stack.
+		if err := c.fill(1); err != nil {
+			return 0, err
+		}
+	}
+	h, err := c.nextDataFrame()
+	if err != nil {
+		return 0, err
+	}
+	if h.Opcode == frame.OpContinuation {
+		return 0, c.fail(protoErr(CloseProtocolError, ErrProtocol, "continuation frame with no message to continue"))
+	}
+	c.msgDefl = false
+	if h.RSV&frame.RSV1 != 0 {
+		if c.inflater == nil {
+			return 0, c.fail(protoErr(CloseProtocolError, ErrProtocol, "RSV1 set without a negotiated extension"))
+		}
+		c.msgDefl = true
+		c.inflater.begin(c.cfg.maxMessage)
+	}
+	c.inMsg = true
+	c.msgType = MessageType(h.Opcode)
+	c.msgSize = 0
+	c.utf8.Reset()
+	if err := c.acceptDataFrame(h); err != nil {
+		return 0, err
+	}
+	return c.msgType, nil
+}
+
+// acceptDataFrame makes h the current frame after the size check.
+func (c *Conn) acceptDataFrame(h frame.Header) error {
+	c.fh = h
+	c.fremain = h.Length
+	// The limit applies to the frames' payload (compressed or not) here and
+	// to the decompressed bytes in the inflater.
+	if c.cfg.maxMessage > 0 {
+		c.msgSize += h.Length
+		if c.msgSize > c.cfg.maxMessage {
+			return c.fail(protoErr(CloseMessageTooBig, ErrMessageTooBig, "message of at least %d bytes is over the %d-byte limit", c.msgSize, c.cfg.maxMessage))
+		}
+	}
+	return nil
+}
+
+// readPayload reads message payload into p; io.EOF marks the end of the
+// message. It validates UTF-8 of text messages and enforces the size limit.
+func (c *Conn) readPayload(p []byte) (int, error) {
+	if c.rerr != nil {
+		return 0, c.rerr
+	}
+	if !c.inMsg {
+		return 0, io.EOF
+	}
+	var n int
+	var err error
+	if c.msgDefl {
+		n, err = c.inflater.read(c, p)
+		if err != nil && err != io.EOF {
+			return 0, err
+		}
+	} else {
+		n, err = c.readRaw(p)
+		if err != nil && err != io.EOF {
+			return 0, err
+		}
+	}
+	if c.msgType == TextMessage && n > 0 && !c.utf8.Write(p[:n]) {
+		return 0, c.fail(protoErr(CloseInvalidFramePayloadData, ErrInvalidUTF8, "text message is not valid UTF-8"))
+	}
+	if err == io.EOF {
+		c.inMsg = false
+		if c.msgType == TextMessage && !c.utf8.Done() {
+			return n, c.fail(protoErr(CloseInvalidFramePayloadData, ErrInvalidUTF8, "text message ends inside a UTF-8 sequence"))
+		}
+		if n > 0 {
+			// Deliver the bytes now; the next call reports io.EOF.
+			return n, nil
+		}
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// readRaw reads the (possibly compressed) payload of the current message's
+// frames, crossing frame boundaries, and returns io.EOF after the last frame.
+func (c *Conn) readRaw(p []byte) (int, error) {
+	for c.fremain == 0 {
+		if c.fh.Fin {
+			return 0, io.EOF
+		}
+		h, err := c.nextDataFrame()
+		if err != nil {
+			return 0, err
+		}
+		if h.Opcode != frame.OpContinuation {
+			return 0, c.fail(protoErr(CloseProtocolError, ErrProtocol, "new %s message while a fragmented message is unfinished", h.Opcode))
+		}
+		if h.RSV != 0 {
+			return 0, c.fail(protoErr(CloseProtocolError, ErrProtocol, "RSV bits set on a continuation frame"))
+		}
+		if err := c.acceptDataFrame(h); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if int64(len(p)) > c.fremain {
+		p = p[:c.fremain]
+	}
+	var n int
+	if c.rr < c.rw {
+		n = copy(p, c.rbuf[c.rr:c.rw])
+		c.rr += n
+	} else if len(p) >= max(len(c.rbuf), len(c.ctlBuf)) {
+		// Large reads go straight into p.
+		var err error
+		n, err = c.nc.Read(p)
+		if n == 0 && err != nil {
+			return 0, c.readFailed(err)
+		}
+		c.drained = n < len(p)
+		c.bytesIn.Add(uint64(n))
+	} else {
+		if c.rbuf == nil {
+			c.acquireReadBuf()
+		}
+		c.rr, c.rw = 0, 0
+		m, err := c.nc.Read(c.rbuf)
+		if m == 0 && err != nil {
+			return 0, c.readFailed(err)
+		}
+		c.drained = m < len(c.rbuf)
+		c.bytesIn.Add(uint64(m))
+		c.rw = m
+		n = copy(p, c.rbuf[:m])
+		c.rr = n
+	}
+	c.fremain -= int64(n)
+	return n, nil
+}
+
+// readBufPool holds the read buffers of default size. A connection gives
+// its buffer back whenever it has read everything the socket had at a
+// message boundary, and waits for the next message without one: an idle
+// connection costs no read buffer.
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, defaultBufSize); return &b }}
+
+func (c *Conn) acquireReadBuf() {
+	if c.rbufSize == defaultBufSize {
+		c.rbufp = readBufPool.Get().(*[]byte)
+		c.rbuf = *c.rbufp
+	} else {
+		c.rbuf = make([]byte, c.rbufSize)
+	}
+}
+
+// releaseReadBuf gives an empty pooled read buffer back while the
+// connection waits for its next message.
+func (c *Conn) releaseReadBuf() {
+	if c.rbufp != nil && c.rr == c.rw && c.drained {
+		readBufPool.Put(c.rbufp)
+		c.rbufp, c.rbuf = nil, nil
+		c.rr, c.rw = 0, 0
+	}
+}
+
+// fill makes at least n bytes (n <= the read buffer size) available in
+// rbuf[rr:rw]. Without a buffer (idle), it waits for the first bytes in the
+// small control buffer, then takes a buffer from the pool.
+func (c *Conn) fill(n int) error {
+	if c.rw-c.rr >= n {
+		return nil
+	}
+	for c.rbuf == nil {
+		m, err := c.nc.Read(c.ctlBuf[:])
+		if m == 0 {
+			if err != nil {
+				return c.readFailed(err)
+			}
+			continue
+		}
+		c.bytesIn.Add(uint64(m))
+		c.acquireReadBuf()
+		c.rr, c.rw = 0, copy(c.rbuf, c.ctlBuf[:m])
+		c.drained = m < len(c.ctlBuf)
+		if c.rw >= n {
+			return nil
+		}
+	}
+	if c.rr+n > len(c.rbuf) {
+		c.rw = copy(c.rbuf, c.rbuf[c.rr:c.rw])
+		c.rr = 0
+	}
+	for c.rw-c.rr < n {
+		m, err := c.nc.Read(c.rbuf[c.rw:])
+		c.drained = m < len(c.rbuf)-c.rw
+		c.rw += m
+		c.bytesIn.Add(uint64(m))
+		if err != nil && c.rw-c.rr < n {
+			return c.readFailed(err)
+		}
+	}
+	return nil
+}
+
+// readFailed records a network read error as the sticky read error.
+func (c *Conn) readFailed(err error) error {
+	if c.rerr != nil {
+		return c.rerr
+	}
+	c.rerr = lostErr(err)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		// A deadline (or cancelled context) interrupted the read.
+		c.rerr = err
+	}
+	c.nc.Close()
+	c.endClose()
+	return c.rerr
+}
+
+// nextDataFrame reads frame headers, handling control frames, until the
+// header of a data frame.
+func (c *Conn) nextDataFrame() (frame.Header, error) {
+	for {
+		if err := c.fill(2); err != nil {
+			return frame.Header{}, err
+		}
+		if err := c.fill(frame.HeaderLen(c.rbuf[c.rr], c.rbuf[c.rr+1])); err != nil {
+			return frame.Header{}, err
+		}
+		h, n, err := frame.Parse(c.rbuf[c.rr:c.rw])
+		if err != nil {
+			return h, c.fail(protoErr(CloseProtocolError, ErrProtocol, "%v", err))
+		}
+		c.rr += n
+		if h.Masked {
+			return h, c.fail(protoErr(CloseProtocolError, ErrProtocol, "server sent a masked frame"))
+		}
+		if h.RSV&^c.allowedRSV(h) != 0 {
+			return h, c.fail(protoErr(CloseProtocolError, ErrProtocol, "reserved bits %#x set without a negotiated extension", h.RSV))
+		}
+		if !h.Opcode.IsControl() {
+			return h, nil
+		}
+		if err := c.handleControl(h); err != nil {
+			return h, err
+		}
+	}
+}
+
+// allowedRSV returns the RSV bits a frame may carry: RSV1 on the first frame
+// of a data message when permessage-deflate is on; checked again by callers
+// for continuation frames.
+func (c *Conn) allowedRSV(h frame.Header) byte {
+	if c.inflater != nil && (h.Opcode == frame.OpText || h.Opcode == frame.OpBinary) {
+		return frame.RSV1
+	}
+	return 0
+}
