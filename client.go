@@ -181,10 +181,6 @@ func (f Frame) String() string {
 	return fmt.Sprintf("%s (%d bytes)", f.Type, len(f.Data))
 }
 
-// ErrBadFrameType is returned for a frame whose Type is not text, binary,
-// ping or pong.
-var ErrBadFrameType = errors.New("wsclient: frame type must be text, binary, ping or pong")
-
 func (f Frame) check() error {
 	switch f.Type {
 	case TextMessage, BinaryMessage:
@@ -763,7 +759,7 @@ func (c *Client) Connect() error { return c.mail.put(mail{kind: mailConnect}) }
 // the reason. It does nothing when not connected.
 func (c *Client) CloseConn(code int, reason string) error {
 	if !frame.ValidCloseCode(code) {
-		return fmt.Errorf("wsclient: invalid close code %d", code)
+		return fmt.Errorf("%w %d", ErrInvalidCloseCode, code)
 	}
 	return c.mail.put(mail{kind: mailClose, code: code, reason: reason})
 }
@@ -1618,7 +1614,7 @@ func closeHandshake(cn *Conn, code int, reason string) error {
 		return nil
 	case <-t.C:
 		hardClose(cn)
-		return errors.New("wsclient: close handshake timed out")
+		return ErrCloseTimeout
 	}
 }
 

@@ -61,7 +61,7 @@ func (c *Conn) writeCloseLocked(code int, reason string) error {
 // miss those messages; bound the wait with a read deadline or context.
 func (c *Conn) SendClose(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
-		return errors.New("wsclient: invalid close code")
+		return ErrInvalidCloseCode
 	}
 	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
 		c.CloseNow()
@@ -84,7 +84,7 @@ func (c *Conn) SendClose(code int, reason string) error {
 // them instead). Close returns nil after a complete handshake.
 func (c *Conn) Close(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
-		return errors.New("wsclient: invalid close code")
+		return ErrInvalidCloseCode
 	}
 	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
 		c.CloseNow()
@@ -147,7 +147,7 @@ func (c *Conn) Close(code int, reason string) error {
 		return nil
 	case <-t.C:
 		c.nc.Close()
-		return errors.New("wsclient: close handshake timed out")
+		return ErrCloseTimeout
 	}
 }
 

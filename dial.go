@@ -39,7 +39,8 @@ type Dialer struct {
 
 	// TLSConfig configures wss:// connections. Nil means the system roots,
 	// full certificate and host-name verification, and SNI from the URL.
-	// ServerName is filled from the URL when empty.
+	// ServerName is filled from the URL when empty. It applies to the
+	// server only, never to an https:// proxy (see ProxyTLSConfig).
 	TLSConfig *tls.Config
 
 	// InsecureSkipVerifyDangerously turns off verification of the server's
@@ -60,9 +61,42 @@ type Dialer struct {
 	// NoProxy to dial directly.
 	Proxy func(*http.Request) (*url.URL, error)
 
+	// ProxyTLSConfig configures the TLS connection to an https:// proxy,
+	// which is separate from the server's (TLSConfig and
+	// InsecureSkipVerifyDangerously never apply to the proxy). Nil means the
+	// system roots, full certificate and host-name verification, and SNI
+	// from the proxy URL. A config with InsecureSkipVerify set logs a
+	// warning on every dial through the proxy, as for the server.
+	ProxyTLSConfig *tls.Config
+
 	// Jar, if set, supplies cookies for the handshake request and stores the
-	// ones the server sets in its response.
+	// ones the server sets in its response (also in a redirect).
 	Jar http.CookieJar
+
+	// FollowRedirects makes Dial follow a redirect (301, 302, 303, 307 or
+	// 308 with a Location) in answer to the upgrade request, up to
+	// MaxRedirects times, like python-websockets. Each hop is a new
+	// connection with a new handshake, all within HandshakeTimeout. A
+	// redirect from wss:// to ws:// is never followed (ErrInsecureRedirect).
+	// When the host name differs from the original URL's, the request
+	// carries no Authorization, Cookie or Host header from Header and no
+	// user:password from the original URL; Jar cookies follow the jar's
+	// rules for each URL. Other headers in Header go to every hop.
+	//
+	// It is off by default, and a redirect is then a *HandshakeError whose
+	// Location says where the server points: a WebSocket URL names one
+	// endpoint, and a redirect there is more often a misconfiguration (a
+	// login page, an http-to-https rule on a load balancer) than a move
+	// worth following silently; a Client would repeat the detour on every
+	// reconnect without its owner ever seeing it; and following a redirect
+	// hands the connection, and possibly headers, to a URL the caller never
+	// chose.
+	FollowRedirects bool
+
+	// MaxRedirects bounds the redirects followed when FollowRedirects is
+	// on; one more is a *HandshakeError matching ErrTooManyRedirects. Zero
+	// means 10.
+	MaxRedirects int
 
 	// HandshakeTimeout bounds dialing, the TLS handshake and the HTTP upgrade
 	// together. Zero means 30 seconds.
@@ -112,6 +146,7 @@ const (
 	defaultMaxHeader        = 64 << 10
 	defaultMaxMessage       = 32 << 20
 	defaultCloseTimeout     = 5 * time.Second
+	defaultMaxRedirects     = 10
 )
 
 // DialError wraps a failure to reach the server (DNS, TCP, proxy) or to
@@ -122,8 +157,19 @@ type DialError struct {
 	Err error
 }
 
-// Error describes the DialError.
-func (e *DialError) Error() string { return "wsclient: " + e.Op + ": " + e.Err.Error() }
+// Error describes the DialError. The operation is named once: an
+// underlying error that already starts with it ("dial tcp ...",
+// "tls: ...") is not prefixed again.
+func (e *DialError) Error() string {
+	if e.Err == nil {
+		return "wsclient: " + e.Op + " failed"
+	}
+	msg := e.Err.Error()
+	if strings.HasPrefix(msg, e.Op+" ") || strings.HasPrefix(msg, e.Op+": ") {
+		return "wsclient: " + msg
+	}
+	return "wsclient: " + e.Op + ": " + msg
+}
 
 // Unwrap returns the underlying error.
 func (e *DialError) Unwrap() error { return e.Err }
@@ -171,8 +217,9 @@ func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
 // ctx bounds the whole connection set-up (with HandshakeTimeout); it does not
 // affect the connection once Dial has returned.
 //
-// A refused or invalid upgrade returns a *HandshakeError; a failure to reach
-// the server or to complete TLS returns a *DialError.
+// A refused or invalid upgrade returns a *HandshakeError (with Location
+// for a redirect; see FollowRedirects); a failure to reach the server or to
+// complete TLS returns a *DialError.
 func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	u, addr, auth, err := parseURL(rawURL)
 	if err != nil {
@@ -185,6 +232,76 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	maxRedirects := d.MaxRedirects
+	if maxRedirects <= 0 {
+		maxRedirects = defaultMaxRedirects
+	}
+	first, hop, hopAuth := u, d, auth
+	for redirects := 0; ; redirects++ {
+		c, err := hop.dialOnce(ctx, u, addr, hopAuth)
+		var he *HandshakeError
+		if err == nil || !errors.As(err, &he) || !isRedirect(he.StatusCode) {
+			return c, err
+		}
+		loc := he.Header.Get("Location")
+		if loc == "" {
+			return nil, err
+		}
+		next, perr := u.Parse(loc)
+		if perr != nil {
+			he.Location = loc
+			return nil, err
+		}
+		he.Location = next.Redacted()
+		if !d.FollowRedirects {
+			return nil, err
+		}
+		if redirects >= maxRedirects {
+			he.Err = ErrTooManyRedirects
+			return nil, err
+		}
+		nu, naddr, nauth, perr := parseURL(next.String())
+		if perr != nil {
+			he.Err = perr
+			return nil, err
+		}
+		if u.Scheme == "wss" && nu.Scheme == "ws" {
+			he.Err = ErrInsecureRedirect
+			return nil, err
+		}
+		hop, hopAuth = d, nauth
+		if !strings.EqualFold(nu.Hostname(), first.Hostname()) {
+			// Another host: no credentials meant for the first one.
+			hd := *d
+			hd.Header = d.Header.Clone()
+			for _, k := range []string{"Authorization", "Cookie", "Host"} {
+				hd.Header.Del(k)
+			}
+			hop = &hd
+		} else if hopAuth == "" {
+			hopAuth = auth
+		}
+		if d.Logger != nil {
+			d.Logger.Debug("wsclient: following redirect", "status", he.StatusCode, "location", he.Location)
+		}
+		u, addr = nu, naddr
+	}
+}
+
+// isRedirect reports whether a handshake status is a redirect Dial can
+// follow.
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// dialOnce connects to one URL and performs the opening handshake, within
+// ctx.
+func (d *Dialer) dialOnce(ctx context.Context, u *url.URL, addr, auth string) (*Conn, error) {
 	nc, err := d.dialNet(ctx, u, addr)
 	if err != nil {
 		return nil, err
@@ -194,7 +311,7 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	if !stop() || err != nil {
 		nc.Close()
 		if err == nil || ctx.Err() != nil {
-			err = &DialError{Op: "handshake", Err: ctx.Err()}
+			err = &DialError{Op: "handshake", Err: fmt.Errorf("no complete answer to the upgrade request: %w", ctx.Err())}
 		}
 		return nil, err
 	}
@@ -248,12 +365,7 @@ func (d *Dialer) dialNet(ctx context.Context, u *url.URL, addr string) (net.Conn
 		cfg.InsecureSkipVerify = true
 	}
 	if cfg.InsecureSkipVerify {
-		// Loud on purpose, even when logging is otherwise off.
-		l := d.Logger
-		if l == nil {
-			l = slog.Default()
-		}
-		l.Warn("wsclient: TLS certificate verification is OFF for this connection", "url", u.String())
+		d.warnInsecure("wsclient: TLS certificate verification is OFF for this connection", "url", u.String())
 	}
 	tc := tls.Client(nc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -261,6 +373,17 @@ func (d *Dialer) dialNet(ctx context.Context, u *url.URL, addr string) (net.Conn
 		return nil, &DialError{Op: "tls", Err: err}
 	}
 	return tc, nil
+}
+
+// warnInsecure logs a warning about TLS verification being off: to Logger,
+// or to slog's default logger when Logger is nil (loud on purpose, even when
+// logging is otherwise off).
+func (d *Dialer) warnInsecure(msg string, args ...any) {
+	l := d.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Warn(msg, args...)
 }
 
 // dialProxy connects to addr through an HTTP CONNECT or SOCKS5 proxy.
@@ -276,10 +399,14 @@ func (d *Dialer) dialProxy(ctx context.Context, pu *url.URL, addr string, netDia
 		if err != nil {
 			return nil, err
 		}
-		return sd.(proxy.ContextDialer).DialContext(ctx, "tcp", addr)
+		cd, ok := sd.(proxy.ContextDialer)
+		if !ok {
+			return nil, fmt.Errorf("SOCKS5 dialer %T cannot take a context", sd)
+		}
+		return cd.DialContext(ctx, "tcp", addr)
 	case "http", "https":
 	default:
-		return nil, fmt.Errorf("unsupported proxy scheme %q", pu.Scheme)
+		return nil, fmt.Errorf("unsupported scheme %q", pu.Scheme)
 	}
 	paddr := pu.Host
 	if pu.Port() == "" {
@@ -292,16 +419,22 @@ func (d *Dialer) dialProxy(ctx context.Context, pu *url.URL, addr string, netDia
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
 	defer stop()
 	if pu.Scheme == "https" {
-		pcfg := d.TLSConfig.Clone()
+		// The proxy hop has its own TLS settings: never the server's.
+		pcfg := d.ProxyTLSConfig.Clone()
 		if pcfg == nil {
 			pcfg = &tls.Config{}
 		}
-		pcfg.ServerName = pu.Hostname()
+		if pcfg.ServerName == "" {
+			pcfg.ServerName = pu.Hostname()
+		}
 		pcfg.NextProtos = []string{"http/1.1"}
+		if pcfg.InsecureSkipVerify {
+			d.warnInsecure("wsclient: TLS certificate verification is OFF for the proxy connection", "proxy", pu.Redacted())
+		}
 		tc := tls.Client(nc, pcfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", paddr, err)
 		}
 		nc = tc
 	}
@@ -324,7 +457,7 @@ func (d *Dialer) dialProxy(ctx context.Context, pu *url.URL, addr string, netDia
 	}
 	if resp.StatusCode != http.StatusOK {
 		nc.Close()
-		return nil, fmt.Errorf("proxy refused CONNECT: %s", resp.Status)
+		return nil, fmt.Errorf("CONNECT refused: %s", resp.Status)
 	}
 	nc.SetDeadline(time.Time{})
 	return nc, nil
@@ -434,7 +567,10 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	}
 	res, err := handshake.Check(resp, key, d.Subprotocols, d.Compression != nil)
 	if err != nil {
-		he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.(*handshake.Failure).Reason}
+		he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.Error(), Err: err}
+		if f := (*handshake.Failure)(nil); errors.As(err, &f) {
+			he.Reason, he.Err = f.Reason, nil // the Failure says no more than the HandshakeError
+		}
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			lr.n = 1 << 62
 			nc.SetReadDeadline(time.Now().Add(time.Second))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/wsclient/wsclient/internal/frame"
 )
@@ -123,7 +124,46 @@ var (
 	// ErrKeepaliveTimeout reports a connection dropped because keepalive
 	// pings went unanswered.
 	ErrKeepaliveTimeout = errors.New("wsclient: keepalive timeout: pings unanswered")
+	// ErrCloseTimeout reports a close handshake the server did not finish
+	// within the close timeout (Dialer.CloseTimeout): it never answered the
+	// client's close frame. The connection has been dropped.
+	ErrCloseTimeout = errors.New("wsclient: close handshake timed out: the server never answered the close frame")
+	// ErrInvalidCloseCode is returned by Conn.Close, Conn.SendClose and
+	// Client.CloseConn for a close code that may not be sent (RFC 6455
+	// section 7.4: 1000-1003, 1007-1014 and 3000-4999 may).
+	ErrInvalidCloseCode = errors.New("wsclient: invalid close code")
+	// ErrBadFrameType is returned when a message or frame of the wrong type
+	// is written: Conn writes only TextMessage and BinaryMessage (pings and
+	// pongs have their own methods, close has Close), and a Client Frame is
+	// text, binary, ping or pong.
+	ErrBadFrameType = errors.New("wsclient: bad message type: want text or binary (or, for a Client frame, ping or pong)")
+	// ErrTooManyRedirects is wrapped by the *HandshakeError of the last
+	// redirect when Dialer.FollowRedirects gave up after MaxRedirects.
+	ErrTooManyRedirects = errors.New("wsclient: too many redirects")
+	// ErrInsecureRedirect is wrapped by the *HandshakeError of a redirect
+	// from wss:// to ws://, which is never followed.
+	ErrInsecureRedirect = errors.New("wsclient: refusing to follow a redirect from wss:// to ws://")
 )
+
+// CloseStatus returns the close code the server sent if err is or wraps a
+// *CloseError (the server's close frame), and -1 otherwise. It mirrors
+// coder/websocket's helper of the same name:
+//
+//	if wsclient.CloseStatus(err) == wsclient.CloseNormalClosure { ... }
+//
+// Only the server's code is reported: a close this side started (a
+// *ProtocolError after the server broke the protocol, a *LocalCloseError
+// from a Client's own close) gives -1, so that a code here always means
+// "the server said so". Use errors.As with those types for the code this
+// side sent. CloseNoStatusReceived (1005) means the server's close frame
+// carried no code.
+func CloseStatus(err error) int {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return -1
+}
 
 func protoErr(code int, kind error, format string, a ...any) *ProtocolError {
 	return &ProtocolError{Code: code, Msg: fmt.Sprintf(format, a...), kind: kind}
@@ -133,12 +173,17 @@ func protoErr(code int, kind error, format string, a ...any) *ProtocolError {
 // upgrade (StatusCode is not 101) or answered it wrongly (a bad
 // Sec-WebSocket-Accept, an unoffered subprotocol or extension, ...).
 // Header and a bounded prefix of Body are kept for diagnosis.
+//
+// A redirect (301, 302, 303, 307, 308) that was not followed, or could not
+// be, has its target in Location. Err then matches ErrTooManyRedirects or
+// ErrInsecureRedirect when Dialer.FollowRedirects was on and gave up.
 type HandshakeError struct {
 	StatusCode int
 	Status     string // status text, such as "400 Bad Request"
 	Header     http.Header
 	Body       []byte // at most MaxHandshakeErrorBody bytes of the body
 	Reason     string // what was wrong, in words
+	Location   string // a redirect's target, resolved against the request URL ("" if none)
 	Err        error  // the underlying error, if any (such as a TLS alert while reading the response)
 }
 
@@ -150,7 +195,14 @@ const MaxHandshakeErrorBody = 4096
 
 // Error describes the HandshakeError.
 func (e *HandshakeError) Error() string {
-	return fmt.Sprintf("wsclient: handshake failed: %s", e.Reason)
+	s := "wsclient: handshake failed: " + e.Reason
+	if e.Location != "" {
+		s += " (redirect to " + e.Location + ")"
+	}
+	if errors.Is(e.Err, ErrTooManyRedirects) || errors.Is(e.Err, ErrInsecureRedirect) {
+		s += ": " + strings.TrimPrefix(e.Err.Error(), "wsclient: ")
+	}
+	return s
 }
 
 // lostErr wraps a read/write error as a connection lost without close.

@@ -144,7 +144,7 @@ func dataOpcode(typ MessageType) (frame.Opcode, error) {
 	case TextMessage, BinaryMessage:
 		return frame.Opcode(typ), nil
 	}
-	return 0, errors.New("wsclient: message type must be TextMessage or BinaryMessage")
+	return 0, ErrBadFrameType
 }
 
 // WriteMessage sends data as one message of type typ (TextMessage or
