@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"errors"
+	"os"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
@@ -133,6 +134,9 @@ func (c *Conn) Close(code int, reason string) error {
 		var ce *CloseError
 		if errors.As(rerr, &ce) {
 			return nil
+		}
+		if errors.Is(rerr, os.ErrDeadlineExceeded) {
+			return ErrCloseTimeout
 		}
 		return rerr
 	}

@@ -1,0 +1,129 @@
+package wsclient
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/wsclient/wsclient/wstest"
+)
+
+// CloseStatus reports the server's close code and -1 for everything else,
+// including the codes this side sent.
+func TestCloseStatus(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, -1},
+		{errors.New("other"), -1},
+		{&CloseError{Code: 4001, Reason: "x"}, 4001},
+		{&CloseError{Code: CloseNoStatusReceived}, CloseNoStatusReceived},
+		{fmt.Errorf("read: %w", &CloseError{Code: 1001}), 1001},
+		{protoErr(CloseProtocolError, ErrProtocol, "bad"), -1},
+		{&LocalCloseError{Code: 4000}, -1},
+		{ErrConnectionLost, -1},
+	} {
+		if got := CloseStatus(tc.err); got != tc.want {
+			t.Errorf("CloseStatus(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+
+	// And from a real close frame.
+	srv := newServer(t, func(c *wstest.Conn) error {
+		if err := c.Close(4321, "done"); err != nil {
+			return err
+		}
+		_, _, err := c.ExpectClose()
+		if !gone(err) {
+			return err
+		}
+		return nil
+	})
+	conn := dialT(t, srv.URL, nil)
+	_, err := readUntilErr(t, conn)
+	if got := CloseStatus(err); got != 4321 {
+		t.Fatalf("CloseStatus(%v) = %d, want 4321", err, got)
+	}
+}
+
+// An invalid close code is ErrInvalidCloseCode from every entry point, and
+// nothing is sent.
+func TestErrInvalidCloseCode(t *testing.T) {
+	conn := dialT(t, newEcho(t).URL, nil)
+	for _, code := range []int{0, 999, 1004, 1006, 1015, 2999, 5000} {
+		if err := conn.SendClose(code, ""); !errors.Is(err, ErrInvalidCloseCode) {
+			t.Errorf("SendClose(%d) = %v, want ErrInvalidCloseCode", code, err)
+		}
+		if err := conn.Close(code, ""); !errors.Is(err, ErrInvalidCloseCode) {
+			t.Errorf("Close(%d) = %v, want ErrInvalidCloseCode", code, err)
+		}
+	}
+	// The connection is still usable.
+	ctx := testCtx(t)
+	if err := conn.WriteMessage(ctx, TextMessage, []byte("still here")); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := conn.ReadMessage(ctx); err != nil || string(msg) != "still here" {
+		t.Fatalf("%q, %v", msg, err)
+	}
+
+	c := New("ws://127.0.0.1:1/", &BaseHandler{})
+	if err := c.CloseConn(5000, ""); !errors.Is(err, ErrInvalidCloseCode) {
+		t.Errorf("Client.CloseConn(5000) = %v, want ErrInvalidCloseCode", err)
+	}
+}
+
+// The same mistake, a message of the wrong type, is one error from Conn
+// and Client.
+func TestErrBadFrameType(t *testing.T) {
+	conn := dialT(t, newEcho(t).URL, nil)
+	ctx := testCtx(t)
+	for _, typ := range []MessageType{PingMessage, PongMessage, CloseMessage, 0, 3} {
+		if err := conn.WriteMessage(ctx, typ, nil); !errors.Is(err, ErrBadFrameType) {
+			t.Errorf("WriteMessage(%v) = %v, want ErrBadFrameType", typ, err)
+		}
+		if _, err := conn.NextWriter(ctx, typ); !errors.Is(err, ErrBadFrameType) {
+			t.Errorf("NextWriter(%v) = %v, want ErrBadFrameType", typ, err)
+		}
+	}
+	c := New("ws://127.0.0.1:1/", &BaseHandler{})
+	if err := c.Cast(Frame{Type: CloseMessage}); !errors.Is(err, ErrBadFrameType) {
+		t.Errorf("Client.Cast(close) = %v, want ErrBadFrameType", err)
+	}
+}
+
+// A server that never answers the close: Close returns ErrCloseTimeout,
+// whether Close reads the connection itself or another goroutine does.
+func TestErrCloseTimeout(t *testing.T) {
+	for _, reader := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reader=%v", reader), func(t *testing.T) {
+			srv := newServer(t, func(c *wstest.Conn) error {
+				c.NetConn().SetReadDeadline(time.Now().Add(waitLong))
+				if _, _, err := c.ExpectClose(); err != nil {
+					return err
+				}
+				_, err := c.ReadFrame() // until the client drops TCP
+				if !gone(err) {
+					return err
+				}
+				return nil
+			})
+			conn := dialT(t, srv.URL, &Dialer{CloseTimeout: 200 * time.Millisecond})
+			readErr := make(chan error, 1)
+			if reader {
+				go func() {
+					_, err := readUntilErr(t, conn)
+					readErr <- err
+				}()
+			}
+			if err := conn.Close(CloseNormalClosure, ""); !errors.Is(err, ErrCloseTimeout) {
+				t.Fatalf("Close = %v, want ErrCloseTimeout", err)
+			}
+			if reader {
+				recv(t, readErr)
+			}
+		})
+	}
+}
