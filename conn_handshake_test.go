@@ -2,10 +2,18 @@ package wsclient
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -262,5 +270,304 @@ func TestConnDialContextEndsAfterDial(t *testing.T) {
 	}
 	if _, got, err := conn.ReadMessage(rctx); err != nil || string(got) != "still here" {
 		t.Fatalf("%q, %v", got, err)
+	}
+}
+
+// redirector is a plain HTTP server (no WebSocket) whose route answers the
+// upgrade requests, typically with redirects; it records every request.
+type redirector struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func newRedirector(t *testing.T, useTLS bool, route http.HandlerFunc) *redirector {
+	t.Helper()
+	rd := &redirector{}
+	rd.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rd.mu.Lock()
+		rd.reqs = append(rd.reqs, r.Clone(context.Background()))
+		rd.mu.Unlock()
+		route(w, r)
+	}))
+	if useTLS {
+		rd.StartTLS()
+	} else {
+		rd.Start()
+	}
+	t.Cleanup(rd.Close)
+	return rd
+}
+
+// wsURL is the redirector's URL with a ws or wss scheme.
+func (rd *redirector) wsURL() string {
+	return "ws" + strings.TrimPrefix(rd.URL, "http")
+}
+
+func (rd *redirector) requests() []*http.Request {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	return append([]*http.Request(nil), rd.reqs...)
+}
+
+func (rd *redirector) port() string {
+	_, p, _ := net.SplitHostPort(rd.Listener.Addr().String())
+	return p
+}
+
+// anyHostToLoopback dials 127.0.0.1 on the address's port whatever the host
+// name, so tests can use several host names on one machine.
+func anyHostToLoopback(ctx context.Context, network, addr string) (net.Conn, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	var nd net.Dialer
+	return nd.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+}
+
+// A redirect answer to the upgrade is a HandshakeError with the target in
+// Location (resolved against the request URL, password redacted); by
+// default it is not followed.
+func TestConnHandshakeRedirectLocation(t *testing.T) {
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		for _, tc := range []struct{ loc, want string }{
+			{"/elsewhere?x=1", "/elsewhere?x=1"},
+			{"https://user:secret@example.com/feed", "https://user:xxxxx@example.com/feed"},
+		} {
+			t.Run(fmt.Sprintf("%d %s", code, tc.loc), func(t *testing.T) {
+				rd := newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+					http.Redirect(w, r, tc.loc, code)
+				})
+				_, err := dialE(t, rd.wsURL()+"/start", nil)
+				var he *HandshakeError
+				if !errors.As(err, &he) || he.StatusCode != code {
+					t.Fatalf("Dial: %v, want a HandshakeError %d", err, code)
+				}
+				want := tc.want
+				if strings.HasPrefix(want, "/") {
+					want = rd.wsURL() + want
+				}
+				if he.Location != want {
+					t.Fatalf("Location %q, want %q", he.Location, want)
+				}
+				if !strings.Contains(err.Error(), "redirect to "+want) {
+					t.Fatalf("error %q does not show the Location", err)
+				}
+				if strings.Contains(err.Error(), "secret") {
+					t.Fatalf("error %q shows a password", err)
+				}
+				if errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrInsecureRedirect) {
+					t.Fatalf("error %v matches a redirect-following sentinel", err)
+				}
+				if n := len(rd.requests()); n != 1 {
+					t.Fatalf("server saw %d requests, want 1 (redirect not followed)", n)
+				}
+			})
+		}
+	}
+	t.Run("no Location", func(t *testing.T) {
+		srv := newServer(t, nil, wstest.WithStatus(http.StatusFound, ""))
+		he := dialHandshakeError(t, srv, &Dialer{FollowRedirects: true})
+		if he.StatusCode != http.StatusFound || he.Location != "" {
+			t.Fatalf("HandshakeError %d, Location %q", he.StatusCode, he.Location)
+		}
+	})
+}
+
+// With FollowRedirects a chain of redirects (relative and absolute, every
+// redirect status, http:// and ws:// schemes) ends at the WebSocket server.
+func TestConnDialFollowRedirects(t *testing.T) {
+	echo := newEcho(t)
+	echoHTTP := "http://" + strings.TrimPrefix(echo.URL, "ws://")
+	rd := newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/a":
+			http.Redirect(w, r, "/b?q=1", http.StatusMovedPermanently)
+		case "/b":
+			http.Redirect(w, r, "c", http.StatusFound)
+		case "/c":
+			http.Redirect(w, r, "/d", http.StatusSeeOther)
+		case "/d":
+			http.Redirect(w, r, "/e", http.StatusTemporaryRedirect)
+		case "/e":
+			http.Redirect(w, r, echoHTTP+"/final?x=y", http.StatusPermanentRedirect)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	conn := dialT(t, rd.wsURL()+"/a", &Dialer{FollowRedirects: true})
+	ctx := testCtx(t)
+	if err := conn.WriteMessage(ctx, TextMessage, []byte("moved")); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := conn.ReadMessage(ctx); err != nil || string(msg) != "moved" {
+		t.Fatalf("%q, %v", msg, err)
+	}
+	var paths []string
+	for _, r := range rd.requests() {
+		paths = append(paths, r.URL.RequestURI())
+		if r.Header.Get("Sec-WebSocket-Key") == "" || r.Method != http.MethodGet {
+			t.Fatalf("hop %s is not a WebSocket upgrade: %s %v", r.URL, r.Method, r.Header)
+		}
+	}
+	if got := strings.Join(paths, " "); got != "/a /b?q=1 /c /d /e" {
+		t.Fatalf("redirector saw %s", got)
+	}
+	if r := requestSeen(t, echo); r.RequestURI != "/final?x=y" {
+		t.Fatalf("server saw %q", r.RequestURI)
+	}
+}
+
+// MaxRedirects (10 by default) bounds a chain; a loop ends with
+// ErrTooManyRedirects after exactly MaxRedirects+1 requests.
+func TestConnDialRedirectLimit(t *testing.T) {
+	echo := newEcho(t)
+	rd := newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/loop" {
+			http.Redirect(w, r, "/loop", http.StatusFound)
+			return
+		}
+		// /n/K redirects K times before reaching the server.
+		k, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/n/"))
+		if err != nil || k < 1 {
+			http.NotFound(w, r)
+			return
+		}
+		if k == 1 {
+			http.Redirect(w, r, echo.URL, http.StatusFound)
+			return
+		}
+		http.Redirect(w, r, fmt.Sprintf("/n/%d", k-1), http.StatusFound)
+	})
+	dialT(t, rd.wsURL()+"/n/10", &Dialer{FollowRedirects: true}).CloseNow()
+
+	_, err := dialE(t, rd.wsURL()+"/n/11", &Dialer{FollowRedirects: true})
+	var he *HandshakeError
+	if !errors.As(err, &he) || !errors.Is(err, ErrTooManyRedirects) || he.StatusCode != http.StatusFound {
+		t.Fatalf("11 redirects: %v, want a HandshakeError matching ErrTooManyRedirects", err)
+	}
+	if want := echo.URL; he.Location != want {
+		t.Fatalf("Location %q, want %q (the redirect not followed)", he.Location, want)
+	}
+
+	before := len(rd.requests())
+	_, err = dialE(t, rd.wsURL()+"/loop", &Dialer{FollowRedirects: true, MaxRedirects: 3})
+	if !errors.Is(err, ErrTooManyRedirects) {
+		t.Fatalf("loop: %v, want ErrTooManyRedirects", err)
+	}
+	if n := len(rd.requests()) - before; n != 4 {
+		t.Fatalf("loop: %d requests, want 4 (the first and 3 redirects)", n)
+	}
+	if len(echo.Conns()) != 1 {
+		t.Fatalf("echo server saw %d connections, want 1", len(echo.Conns()))
+	}
+}
+
+// A redirect from wss:// to ws:// is refused (ErrInsecureRedirect) and the
+// ws:// server is never contacted; ws:// to wss:// is followed.
+func TestConnDialRedirectScheme(t *testing.T) {
+	t.Run("wss to ws refused", func(t *testing.T) {
+		echo := newEcho(t)
+		rd := newRedirector(t, true, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, echo.URL+"/plain", http.StatusFound)
+		})
+		pool := x509.NewCertPool()
+		pool.AddCert(rd.Certificate())
+		_, err := dialE(t, rd.wsURL(), &Dialer{FollowRedirects: true, TLSConfig: &tls.Config{RootCAs: pool}})
+		var he *HandshakeError
+		if !errors.As(err, &he) || !errors.Is(err, ErrInsecureRedirect) || he.Location != echo.URL+"/plain" {
+			t.Fatalf("Dial: %v, want a HandshakeError matching ErrInsecureRedirect", err)
+		}
+		if n := len(echo.Conns()); n != 0 {
+			t.Fatalf("the ws:// server saw %d connections", n)
+		}
+		// Also via an http:// Location.
+		rd2 := newRedirector(t, true, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://"+strings.TrimPrefix(echo.URL, "ws://"), http.StatusTemporaryRedirect)
+		})
+		pool.AddCert(rd2.Certificate())
+		if _, err := dialE(t, rd2.wsURL(), &Dialer{FollowRedirects: true, TLSConfig: &tls.Config{RootCAs: pool}}); !errors.Is(err, ErrInsecureRedirect) {
+			t.Fatalf("Dial: %v, want ErrInsecureRedirect", err)
+		}
+	})
+	t.Run("ws to wss followed", func(t *testing.T) {
+		echo := newEcho(t, wstest.WithTLS())
+		rd := newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://"+strings.TrimPrefix(echo.URL, "wss://")+"/secure", http.StatusMovedPermanently)
+		})
+		conn := dialT(t, rd.wsURL(), &Dialer{FollowRedirects: true, TLSConfig: &tls.Config{RootCAs: echo.CertPool()}})
+		if _, ok := conn.NetConn().(*tls.Conn); !ok {
+			t.Fatalf("NetConn is %T, want *tls.Conn", conn.NetConn())
+		}
+		if r := requestSeen(t, echo); r.RequestURI != "/secure" {
+			t.Fatalf("server saw %q", r.RequestURI)
+		}
+	})
+}
+
+// Credentials meant for the first host (Authorization, Cookie and Host from
+// Dialer.Header, user:password from the URL) do not follow a redirect to
+// another host name; they do follow one to the same host name. Jar cookies
+// follow the jar's rules, including cookies the redirect itself set; other
+// headers go everywhere.
+func TestConnDialRedirectCredentials(t *testing.T) {
+	echo := newEcho(t)
+	_, echoPort, _ := net.SplitHostPort(echo.Addr())
+	for _, tc := range []struct {
+		name     string
+		userinfo string
+		target   string // host name the redirect points to
+		auth     string // Authorization the server must see
+		cookie   string // Cookie the server must see
+		host     string // Host the server must see
+	}{
+		{"other host", "", "second.test", "", "b=2", "second.test:" + echoPort},
+		{"same host, other port", "", "first.test", "Bearer token", "h=0; a=1; c=3", "virtual.example"},
+		{"same host, upper case", "", "FIRST.test", "Bearer token", "h=0; a=1; c=3", "virtual.example"},
+		{"userinfo, other host", "user:pw@", "second.test", "", "b=2", "second.test:" + echoPort},
+		{"userinfo, same host", "user:pw@", "first.test", "Basic dXNlcjpwdw==", "h=0; a=1; c=3", "virtual.example"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rd := newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+				http.SetCookie(w, &http.Cookie{Name: "c", Value: "3"})
+				http.Redirect(w, r, "ws://"+tc.target+":"+echoPort+"/final", http.StatusFound)
+			})
+			jar, err := cookiejar.New(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jar.SetCookies(&url.URL{Scheme: "http", Host: "first.test"}, []*http.Cookie{{Name: "a", Value: "1"}})
+			jar.SetCookies(&url.URL{Scheme: "http", Host: "second.test"}, []*http.Cookie{{Name: "b", Value: "2"}})
+			hdr := http.Header{"Cookie": {"h=0"}, "X-Trace": {"t1"}, "Host": {"virtual.example"}}
+			if tc.userinfo == "" {
+				hdr.Set("Authorization", "Bearer token")
+			}
+			d := &Dialer{FollowRedirects: true, Header: hdr, Jar: jar, NetDialContext: anyHostToLoopback}
+			before := len(echo.Conns())
+			dialT(t, "ws://"+tc.userinfo+"first.test:"+rd.port()+"/start", d).CloseNow()
+
+			first := rd.requests()[0]
+			if first.Header.Get("Authorization") == "" || first.Host != "virtual.example" {
+				t.Fatalf("first hop lacks its credentials: %v", first.Header)
+			}
+			conns := echo.Conns()
+			if len(conns) != before+1 {
+				t.Fatalf("echo server saw %d new connections", len(conns)-before)
+			}
+			r := conns[len(conns)-1].Request()
+			if got := r.Header.Get("Authorization"); got != tc.auth {
+				t.Errorf("Authorization %q, want %q", got, tc.auth)
+			}
+			if got := strings.Join(r.Header.Values("Cookie"), "; "); got != tc.cookie {
+				t.Errorf("Cookie %q, want %q", got, tc.cookie)
+			}
+			if r.Host != tc.host {
+				t.Errorf("Host %q, want %q", r.Host, tc.host)
+			}
+			if r.Header.Get("X-Trace") != "t1" {
+				t.Errorf("X-Trace %q, want t1", r.Header.Get("X-Trace"))
+			}
+		})
 	}
 }
