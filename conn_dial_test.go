@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -448,4 +449,199 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// connectProxy is an https:// CONNECT proxy (TLS with httptest's
+// certificate) that tunnels to any address and counts the tunnels.
+type connectProxy struct {
+	*httptest.Server
+	mu      sync.Mutex
+	tunnels int
+	conns   []net.Conn
+	wg      sync.WaitGroup
+}
+
+func newConnectProxy(t *testing.T) *connectProxy {
+	t.Helper()
+	p := &connectProxy{}
+	p.Server = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	p.StartTLS()
+	t.Cleanup(func() {
+		p.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodConnect {
+		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+		return
+	}
+	p.wg.Add(1)
+	defer p.wg.Done()
+	backend, err := net.Dial("tcp", r.Host)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	client, brw, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		backend.Close()
+		return
+	}
+	p.mu.Lock()
+	p.tunnels++
+	p.conns = append(p.conns, client, backend)
+	p.mu.Unlock()
+	defer client.Close()
+	defer backend.Close()
+	if _, err := io.WriteString(client, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		io.Copy(backend, brw.Reader)
+		backend.Close()
+		close(done)
+	}()
+	io.Copy(client, backend)
+	client.Close()
+	<-done
+}
+
+func (p *connectProxy) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tunnels
+}
+
+// The proxy hop of an https:// proxy has its own TLS settings: verified
+// against the system roots by default, whatever TLSConfig says for the
+// server (InsecureSkipVerify, RootCAs); ProxyTLSConfig configures it, and
+// turning its verification off is logged as a warning.
+func TestConnDialHTTPSProxyTLS(t *testing.T) {
+	px := newConnectProxy(t)
+	proxyPool := x509.NewCertPool()
+	proxyPool.AddCert(px.Certificate())
+	proxyURL, _ := url.Parse(px.URL) // https://127.0.0.1:PORT
+	plain := newEcho(t)
+	secure := newEcho(t, wstest.WithTLS())
+	logged := func() (*slog.Logger, func() string) {
+		var buf bytes.Buffer
+		var mu sync.Mutex
+		return slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, nil)), func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			return buf.String()
+		}
+	}
+	refused := func(t *testing.T, err error) {
+		t.Helper()
+		var de *DialError
+		var cve *tls.CertificateVerificationError
+		if !errors.As(err, &de) || de.Op != "proxy" || !errors.As(err, &cve) {
+			t.Fatalf("Dial: %v, want a proxy DialError with a certificate verification error", err)
+		}
+		if strings.Contains(err.Error(), "tls: tls:") || !strings.Contains(err.Error(), px.Listener.Addr().String()) {
+			t.Fatalf("error %q: want the proxy address, and tls once", err)
+		}
+	}
+
+	t.Run("server InsecureSkipVerify does not reach the proxy", func(t *testing.T) {
+		logger, logs := logged()
+		_, err := dialE(t, secure.URL, &Dialer{Proxy: http.ProxyURL(proxyURL), TLSConfig: &tls.Config{InsecureSkipVerify: true}, Logger: logger})
+		refused(t, err)
+		if strings.Contains(logs(), "proxy connection") {
+			t.Fatalf("proxy warning logged though its verification was on: %s", logs())
+		}
+	})
+	t.Run("server InsecureSkipVerifyDangerously does not reach the proxy", func(t *testing.T) {
+		logger, _ := logged()
+		_, err := dialE(t, secure.URL, &Dialer{Proxy: http.ProxyURL(proxyURL), InsecureSkipVerifyDangerously: true, Logger: logger})
+		refused(t, err)
+	})
+	t.Run("server RootCAs do not replace the proxy's roots", func(t *testing.T) {
+		_, err := dialE(t, plain.URL, &Dialer{Proxy: http.ProxyURL(proxyURL), TLSConfig: &tls.Config{RootCAs: proxyPool}})
+		refused(t, err)
+	})
+	if n := px.count(); n != 0 {
+		t.Fatalf("%d tunnels through an unverified proxy", n)
+	}
+	t.Run("ProxyTLSConfig", func(t *testing.T) {
+		pcfg := &tls.Config{RootCAs: proxyPool}
+		logger, logs := logged()
+		for i, tc := range []struct {
+			url string
+			cfg *tls.Config
+		}{
+			{plain.URL, nil},
+			{secure.URL, &tls.Config{RootCAs: secure.CertPool()}},
+		} {
+			conn := dialT(t, tc.url+"/via-proxy", &Dialer{Proxy: http.ProxyURL(proxyURL), ProxyTLSConfig: pcfg, TLSConfig: tc.cfg, Logger: logger})
+			ctx := testCtx(t)
+			if err := conn.WriteMessage(ctx, TextMessage, []byte("tunnelled")); err != nil {
+				t.Fatal(err)
+			}
+			if _, msg, err := conn.ReadMessage(ctx); err != nil || string(msg) != "tunnelled" {
+				t.Fatalf("%q, %v", msg, err)
+			}
+			if n := px.count(); n != i+1 {
+				t.Fatalf("%d tunnels, want %d", n, i+1)
+			}
+		}
+		if pcfg.ServerName != "" || pcfg.NextProtos != nil {
+			t.Fatalf("Dial modified the caller's ProxyTLSConfig: %q %v", pcfg.ServerName, pcfg.NextProtos)
+		}
+		if l := logs(); strings.Contains(l, "WARN") {
+			t.Fatalf("warning logged with verification on: %s", l)
+		}
+	})
+	t.Run("ProxyTLSConfig InsecureSkipVerify warns", func(t *testing.T) {
+		logger, logs := logged()
+		before := px.count()
+		dialT(t, plain.URL, &Dialer{Proxy: http.ProxyURL(proxyURL), ProxyTLSConfig: &tls.Config{InsecureSkipVerify: true}, Logger: logger}).CloseNow()
+		if px.count() != before+1 {
+			t.Fatal("no tunnel")
+		}
+		if l := logs(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "verification is OFF for the proxy connection") {
+			t.Fatalf("no warning logged: %q", l)
+		}
+	})
+}
+
+// DialError says each layer's part once: no "dial: dial tcp" or "tls: tls:".
+func TestDialErrorMessage(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = dialE(t, "ws://"+addr, nil)
+	if msg := err.Error(); !strings.HasPrefix(msg, "wsclient: dial tcp ") || strings.Contains(msg, "dial: dial") {
+		t.Fatalf("refused: %q", msg)
+	}
+	srv := newEcho(t, wstest.WithTLS())
+	_, err = dialE(t, srv.URL, nil)
+	if msg := err.Error(); !strings.HasPrefix(msg, "wsclient: tls: failed to verify certificate") || strings.Contains(msg, "tls: tls:") {
+		t.Fatalf("TLS: %q", msg)
+	}
+	for _, tc := range []struct {
+		err  *DialError
+		want string
+	}{
+		{&DialError{Op: "proxy", Err: errors.New("CONNECT refused: 403 Forbidden")}, "wsclient: proxy: CONNECT refused: 403 Forbidden"},
+		{&DialError{Op: "handshake", Err: context.DeadlineExceeded}, "wsclient: handshake: context deadline exceeded"},
+		{&DialError{Op: "tls"}, "wsclient: tls failed"},
+	} {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("%q, want %q", got, tc.want)
+		}
+	}
 }
