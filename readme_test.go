@@ -1,0 +1,170 @@
+package wsclient
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// readmeSnippet is one ```go block of README.md.
+type readmeSnippet struct {
+	line int    // README line of the block's first code line
+	code string // the block's text
+}
+
+// readmeSnippets returns the ```go blocks of a Markdown document.
+func readmeSnippets(md string) []readmeSnippet {
+	var out []readmeSnippet
+	var cur *readmeSnippet
+	var body strings.Builder
+	for i, l := range strings.Split(md, "\n") {
+		switch {
+		case cur == nil && strings.TrimSpace(l) == "```go":
+			cur = &readmeSnippet{line: i + 2}
+			body.Reset()
+		case cur != nil && strings.TrimSpace(l) == "```":
+			cur.code = body.String()
+			out = append(out, *cur)
+			cur = nil
+		case cur != nil:
+			body.WriteString(l + "\n")
+		}
+	}
+	return out
+}
+
+// snippetImports maps the package names README snippets may use to their
+// import paths; a snippet gets the imports of the names it uses.
+var snippetImports = map[string]string{
+	"bytes":     "bytes",
+	"context":   "context",
+	"cookiejar": "net/http/cookiejar",
+	"errors":    "errors",
+	"fmt":       "fmt",
+	"http":      "net/http",
+	"io":        "io",
+	"log":       "log",
+	"os":        "os",
+	"signal":    "os/signal",
+	"slog":      "log/slog",
+	"strings":   "strings",
+	"time":      "time",
+	"tls":       "crypto/tls",
+	"url":       "net/url",
+	"wsclient":  "github.com/wsclient/wsclient",
+	"wstest":    "github.com/wsclient/wsclient/wstest",
+	"x509":      "crypto/x509",
+}
+
+var selectorBase = regexp.MustCompile(`\b([a-z][a-z0-9]*)\.[A-Za-z_]`)
+
+// snippetFile turns a snippet into a Go file of package pkg: declarations
+// as they are, statements as the body of a function. Line directives make
+// the compiler report README.md lines. It fails for a snippet that is
+// neither.
+func snippetFile(pkg, readme string, s readmeSnippet) (string, error) {
+	var imports []string
+	seen := map[string]bool{}
+	for _, m := range selectorBase.FindAllStringSubmatch(s.code, -1) {
+		if p, ok := snippetImports[m[1]]; ok && !seen[p] {
+			seen[p] = true
+			imports = append(imports, p)
+		}
+	}
+	sort.Strings(imports)
+	var head strings.Builder
+	fmt.Fprintf(&head, "package %s\n\n", pkg)
+	for _, p := range imports {
+		fmt.Fprintf(&head, "import %q\n", p)
+	}
+	directive := fmt.Sprintf("//line %s:%d\n", readme, s.line)
+	fset := token.NewFileSet()
+	// Declarations (types, functions) first; then statements in a function.
+	decl := head.String() + directive + s.code
+	if _, err := parser.ParseFile(fset, "", decl, parser.SkipObjectResolution); err == nil {
+		return decl, nil
+	}
+	stmts := head.String() + "\nfunc _() {\n" + directive + s.code + "}\n"
+	if _, err := parser.ParseFile(fset, "", stmts, parser.SkipObjectResolution); err != nil {
+		return "", fmt.Errorf("neither declarations nor statements: %v", err)
+	}
+	return stmts, nil
+}
+
+// Every ```go block of README.md compiles against this checkout, passes go
+// vet and is gofmt-clean. Blocks are either package-level declarations or
+// statements (wrapped in a function); package names are imported as used.
+// All blocks build in one temporary module (one go build, one go vet).
+func TestReadmeSnippets(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go tool is not in PATH: cannot compile the README snippets")
+	}
+	readme, err := filepath.Abs("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snippets := readmeSnippets(string(md))
+	if len(snippets) < 2 {
+		t.Fatalf("README.md has %d go blocks; the Conn and Client examples are missing", len(snippets))
+	}
+	checkout := filepath.Dir(readme)
+	dir := t.TempDir()
+	gomod := fmt.Sprintf("module readmecheck\n\ngo 1.26\n\nrequire github.com/wsclient/wsclient v0.0.0\n\nreplace github.com/wsclient/wsclient => %s\n", checkout)
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(checkout, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range snippets {
+		if got, err := format.Source([]byte(s.code)); err != nil {
+			t.Errorf("README.md:%d: gofmt: %v", s.line, err)
+		} else if !bytes.Equal(got, []byte(s.code)) {
+			t.Errorf("README.md:%d: block is not gofmt-clean; gofmt makes it:\n%s", s.line, got)
+		}
+		pkg := fmt.Sprintf("snippet%d", i+1)
+		src, err := snippetFile(pkg, readme, s)
+		if err != nil {
+			t.Errorf("README.md:%d: %v", s.line, err)
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(dir, pkg), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, pkg, "snippet.go"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	// Offline: the checkout's dependencies are in the module cache (this
+	// test was built with them).
+	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off", "GOTOOLCHAIN=local")
+	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+		cmd := exec.Command(goTool, args...)
+		cmd.Dir = dir
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s of the README snippets: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
