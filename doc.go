@@ -12,6 +12,51 @@
 //     reconnects by policy, keeps the connection alive with pings, and ends
 //     with a termination reason that Wait and Serve return.
 //
+// A Conn: dial, write, read, close.
+//
+//	func hello(ctx context.Context) error {
+//		c, err := wsclient.Dial(ctx, "wss://example.com/feed")
+//		if err != nil {
+//			return err // a *HandshakeError, a *DialError, ...
+//		}
+//		defer c.CloseNow()
+//		if err := c.WriteMessage(ctx, wsclient.TextMessage, []byte("hello")); err != nil {
+//			return err
+//		}
+//		_, msg, err := c.ReadMessage(ctx)
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Printf("%s\n", msg)
+//		return c.Close(wsclient.CloseNormalClosure, "bye")
+//	}
+//
+// A Client: a handler with the callbacks it needs (BaseHandler supplies the
+// others), started with options; it reconnects and pings on its own.
+//
+//	type printer struct{ wsclient.BaseHandler }
+//
+//	func (printer) Init(*wsclient.Client) (wsclient.InitMode, error) {
+//		return wsclient.KeepReconnecting, nil
+//	}
+//
+//	func (printer) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
+//		fmt.Printf("%s\n", f.Data)
+//		return wsclient.Action{}
+//	}
+//
+//	func feed(ctx context.Context) error {
+//		c, err := wsclient.Start(ctx, "wss://example.com/feed", printer{},
+//			wsclient.WithKeepalive(10*time.Second, 3))
+//		if err != nil {
+//			return err
+//		}
+//		if err := c.Cast(wsclient.TextFrame("subscribe")); err != nil {
+//			return err
+//		}
+//		return c.Wait() // until ctx ends or the client stops
+//	}
+//
 // # Protocol
 //
 // Every frame the client sends is masked with a fresh key drawn from a
@@ -27,18 +72,30 @@
 //
 // # Errors
 //
-// A refused or malformed upgrade returns a *HandshakeError with the status
-// code, status text, headers and a bounded body. Failing to reach the server
-// or to complete TLS returns a *DialError. A close frame from the server
-// returns a *CloseError with its code and reason; a connection that ends
-// without one returns an error matching ErrConnectionLost.
+// Every message starts with "wsclient:"; every condition a caller may act
+// on has a sentinel (errors.Is) or a type (errors.As). A refused or
+// malformed upgrade returns a *HandshakeError with the status code, status
+// text, headers, a bounded body and, for a redirect, its Location. Failing
+// to reach the server or to complete TLS returns a *DialError. A close frame
+// from the server returns a *CloseError with its code and reason
+// (CloseStatus extracts the code); a connection that ends without one
+// returns an error matching ErrConnectionLost; a close the server never
+// answers, ErrCloseTimeout. Misuse has its sentinels: ErrClosed,
+// ErrInvalidCloseCode, ErrBadFrameType, ErrControlTooLong.
 //
 // # TLS
 //
 // wss:// URLs verify the server's certificate chain and host name against
 // the system roots by default. Dialer.TLSConfig adjusts that;
 // Dialer.InsecureSkipVerifyDangerously turns verification off and says so in
-// the logs.
+// the logs. An https:// proxy is a separate TLS hop with its own settings,
+// Dialer.ProxyTLSConfig, verified by default in the same way.
+//
+// # Redirects
+//
+// A redirect in answer to the upgrade is a *HandshakeError with Location;
+// Dialer.FollowRedirects follows it (off by default; see there why), never
+// from wss:// to ws:// and without credentials on a change of host.
 //
 // # Delivery
 //

@@ -42,6 +42,39 @@ func readmeSnippets(md string) []readmeSnippet {
 	return out
 }
 
+// docSnippets returns the code blocks (tab-indented comment lines) of a Go
+// file's comments, such as the package documentation.
+func docSnippets(src string) []readmeSnippet {
+	var out []readmeSnippet
+	var cur *readmeSnippet
+	var lines []string
+	flush := func() {
+		for len(lines) > 0 && lines[len(lines)-1] == "" {
+			lines = lines[:len(lines)-1]
+		}
+		if cur != nil && len(lines) > 0 {
+			cur.code = strings.Join(lines, "\n") + "\n"
+			out = append(out, *cur)
+		}
+		cur, lines = nil, nil
+	}
+	for i, l := range strings.Split(src, "\n") {
+		switch {
+		case strings.HasPrefix(l, "//\t"):
+			if cur == nil {
+				cur = &readmeSnippet{line: i + 1}
+			}
+			lines = append(lines, l[3:])
+		case l == "//" && cur != nil:
+			lines = append(lines, "")
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
 // snippetImports maps the package names README snippets may use to their
 // import paths; a snippet gets the imports of the names it uses.
 var snippetImports = map[string]string{
@@ -100,10 +133,12 @@ func snippetFile(pkg, readme string, s readmeSnippet) (string, error) {
 	return stmts, nil
 }
 
-// Every ```go block of README.md compiles against this checkout, passes go
-// vet and is gofmt-clean. Blocks are either package-level declarations or
+// Every ```go block of README.md, and every code block of the package
+// documentation (doc.go), compiles against this checkout, passes go vet and
+// is gofmt-clean. Blocks are either package-level declarations or
 // statements (wrapped in a function); package names are imported as used.
-// All blocks build in one temporary module (one go build, one go vet).
+// Each README block is its own package; doc.go's blocks share one. All
+// build in one temporary module (one go build, one go vet).
 func TestReadmeSnippets(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -121,6 +156,18 @@ func TestReadmeSnippets(t *testing.T) {
 	if len(snippets) < 2 {
 		t.Fatalf("README.md has %d go blocks; the Conn and Client examples are missing", len(snippets))
 	}
+	docFile, err := filepath.Abs("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(docFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := docSnippets(string(doc))
+	if len(docs) < 2 {
+		t.Fatalf("doc.go has %d code blocks; the Conn and Client examples are missing", len(docs))
+	}
 	checkout := filepath.Dir(readme)
 	dir := t.TempDir()
 	gomod := fmt.Sprintf("module readmecheck\n\ngo 1.26\n\nrequire github.com/wsclient/wsclient v0.0.0\n\nreplace github.com/wsclient/wsclient => %s\n", checkout)
@@ -134,22 +181,33 @@ func TestReadmeSnippets(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	type job struct {
+		file, pkg string
+		s         readmeSnippet
+	}
+	var jobs []job
 	for i, s := range snippets {
-		if got, err := format.Source([]byte(s.code)); err != nil {
-			t.Errorf("README.md:%d: gofmt: %v", s.line, err)
-		} else if !bytes.Equal(got, []byte(s.code)) {
-			t.Errorf("README.md:%d: block is not gofmt-clean; gofmt makes it:\n%s", s.line, got)
+		jobs = append(jobs, job{readme, fmt.Sprintf("readme%d", i+1), s})
+	}
+	for _, s := range docs {
+		jobs = append(jobs, job{docFile, "docgo", s})
+	}
+	for i, j := range jobs {
+		name := filepath.Base(j.file)
+		if got, err := format.Source([]byte(j.s.code)); err != nil {
+			t.Errorf("%s:%d: gofmt: %v", name, j.s.line, err)
+		} else if !bytes.Equal(got, []byte(j.s.code)) {
+			t.Errorf("%s:%d: block is not gofmt-clean; gofmt makes it:\n%s", name, j.s.line, got)
 		}
-		pkg := fmt.Sprintf("snippet%d", i+1)
-		src, err := snippetFile(pkg, readme, s)
+		src, err := snippetFile(j.pkg, j.file, j.s)
 		if err != nil {
-			t.Errorf("README.md:%d: %v", s.line, err)
+			t.Errorf("%s:%d: %v", name, j.s.line, err)
 			continue
 		}
-		if err := os.MkdirAll(filepath.Join(dir, pkg), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(dir, j.pkg), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, pkg, "snippet.go"), []byte(src), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, j.pkg, fmt.Sprintf("snippet%d.go", i+1)), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
