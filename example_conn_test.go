@@ -7,6 +7,8 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/wsclient/wsclient"
@@ -183,4 +185,76 @@ func ExampleHandshakeError() {
 	}
 	// Output:
 	// 403 "403 Forbidden" "no entry\n"
+}
+
+// CloseStatus tells a close by the server, with its code, from every other
+// way a connection ends.
+func ExampleCloseStatus() {
+	srv := wstest.NewServer(func(c *wstest.Conn) error {
+		if err := c.WriteMessage(wstest.OpText, []byte("last news")); err != nil {
+			return err
+		}
+		if err := c.Close(4000, "maintenance"); err != nil {
+			return err
+		}
+		_, _, err := c.ExpectClose()
+		return err
+	})
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := wsclient.Dial(ctx, srv.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.CloseNow()
+	for {
+		_, msg, err := conn.ReadMessage(ctx)
+		if err != nil {
+			fmt.Println("close status:", wsclient.CloseStatus(err))
+			var ce *wsclient.CloseError
+			if errors.As(err, &ce) {
+				fmt.Printf("reason: %q\n", ce.Reason)
+			}
+			break
+		}
+		fmt.Printf("%s\n", msg)
+	}
+	fmt.Println("status of another error:", wsclient.CloseStatus(wsclient.ErrConnectionLost))
+	// Output:
+	// last news
+	// close status: 4000
+	// reason: "maintenance"
+	// status of another error: -1
+}
+
+// A redirect answer to the upgrade shows its target in Location; with
+// FollowRedirects the Dialer follows it (here from a plain HTTP server to a
+// WebSocket server).
+func ExampleDialer_FollowRedirects() {
+	echo := wstest.NewEchoServer()
+	defer echo.Close()
+	moved := httptest.NewServer(http.RedirectHandler(echo.URL+"/new", http.StatusMovedPermanently))
+	defer moved.Close()
+	old := "ws" + strings.TrimPrefix(moved.URL, "http") + "/old"
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := wsclient.Dial(ctx, old)
+	var he *wsclient.HandshakeError
+	if errors.As(err, &he) {
+		fmt.Println(he.StatusCode, he.Location == echo.URL+"/new")
+	}
+
+	d := &wsclient.Dialer{FollowRedirects: true}
+	conn, err := d.Dial(ctx, old)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.CloseNow()
+	fmt.Println("connected")
+	// Output:
+	// 301 true
+	// connected
 }
