@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -465,6 +466,7 @@ func newConnectProxy(t *testing.T) *connectProxy {
 	t.Helper()
 	p := &connectProxy{}
 	p.Server = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	p.Config.ErrorLog = log.New(io.Discard, "", 0) // refused TLS handshakes are expected
 	p.StartTLS()
 	t.Cleanup(func() {
 		p.Close()

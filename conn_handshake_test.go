@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -290,6 +292,7 @@ func newRedirector(t *testing.T, useTLS bool, route http.HandlerFunc) *redirecto
 		rd.mu.Unlock()
 		route(w, r)
 	}))
+	rd.Config.ErrorLog = log.New(io.Discard, "", 0) // refused TLS handshakes are expected
 	if useTLS {
 		rd.StartTLS()
 	} else {
