@@ -99,7 +99,10 @@ type Dialer struct {
 	MaxRedirects int
 
 	// HandshakeTimeout bounds dialing, the TLS handshake and the HTTP upgrade
-	// together. Zero means 30 seconds.
+	// together (every hop of a followed redirect included). It is also what
+	// bounds a response that trickles in: MaxResponseHeaderBytes limits its
+	// size, HandshakeTimeout its duration, so a 101 whose headers never end
+	// fails when it expires. Zero means 30 seconds.
 	HandshakeTimeout time.Duration
 
 	// MaxResponseHeaderBytes bounds the handshake response header. Zero
