@@ -456,6 +456,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // certificate) that tunnels to any address and counts the tunnels.
 type connectProxy struct {
 	*httptest.Server
+	auth    string // when set, the Proxy-Authorization CONNECT needs
 	mu      sync.Mutex
 	tunnels int
 	conns   []net.Conn
@@ -483,6 +484,11 @@ func newConnectProxy(t *testing.T) *connectProxy {
 func (p *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodConnect {
 		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+		return
+	}
+	if p.auth != "" && r.Header.Get("Proxy-Authorization") != p.auth {
+		w.Header().Set("Proxy-Authenticate", `Basic realm="test"`)
+		http.Error(w, "who are you?", http.StatusProxyAuthRequired)
 		return
 	}
 	p.wg.Add(1)
@@ -617,6 +623,49 @@ func TestConnDialHTTPSProxyTLS(t *testing.T) {
 	})
 }
 
+// A CONNECT refusal is a *ProxyError (status and headers) inside a
+// *DialError; credentials from the proxy URL go in Proxy-Authorization,
+// also to an https:// proxy.
+func TestConnDialProxyRefused(t *testing.T) {
+	px := newConnectProxy(t)
+	px.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte("puser:ppass"))
+	pool := x509.NewCertPool()
+	pool.AddCert(px.Certificate())
+	echo := newEcho(t)
+	dial := func(proxyURL string) error {
+		u, err := url.Parse(proxyURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := dialE(t, echo.URL, &Dialer{Proxy: http.ProxyURL(u), ProxyTLSConfig: &tls.Config{RootCAs: pool}})
+		if err == nil {
+			conn.CloseNow()
+		}
+		return err
+	}
+	hostPort := strings.TrimPrefix(px.URL, "https://")
+	for _, bad := range []string{"https://" + hostPort, "https://puser:wrong@" + hostPort} {
+		err := dial(bad)
+		var de *DialError
+		var pe *ProxyError
+		if !errors.As(err, &de) || de.Op != "proxy" || !errors.As(err, &pe) {
+			t.Fatalf("%s: %v, want a *ProxyError in a proxy DialError", bad, err)
+		}
+		if pe.StatusCode != http.StatusProxyAuthRequired || pe.Status != "407 Proxy Authentication Required" || pe.Header.Get("Proxy-Authenticate") == "" {
+			t.Fatalf("ProxyError %d %q %v", pe.StatusCode, pe.Status, pe.Header)
+		}
+		if msg := err.Error(); msg != "wsclient: proxy refused CONNECT: 407 Proxy Authentication Required" {
+			t.Fatalf("message %q", msg)
+		}
+	}
+	if err := dial("https://puser:ppass@" + hostPort); err != nil {
+		t.Fatalf("with credentials: %v", err)
+	}
+	if px.count() != 1 {
+		t.Fatalf("%d tunnels, want 1", px.count())
+	}
+}
+
 // DialError says each layer's part once: no "dial: dial tcp" or "tls: tls:".
 func TestDialErrorMessage(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -638,7 +687,8 @@ func TestDialErrorMessage(t *testing.T) {
 		err  *DialError
 		want string
 	}{
-		{&DialError{Op: "proxy", Err: errors.New("CONNECT refused: 403 Forbidden")}, "wsclient: proxy: CONNECT refused: 403 Forbidden"},
+		{&DialError{Op: "proxy", Err: &ProxyError{Status: "403 Forbidden"}}, "wsclient: proxy refused CONNECT: 403 Forbidden"},
+		{&DialError{Op: "proxy", Err: errors.New("unsupported scheme \"ftp\"")}, "wsclient: proxy: unsupported scheme \"ftp\""},
 		{&DialError{Op: "handshake", Err: context.DeadlineExceeded}, "wsclient: handshake: context deadline exceeded"},
 		{&DialError{Op: "tls"}, "wsclient: tls failed"},
 	} {

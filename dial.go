@@ -168,11 +168,27 @@ func (e *DialError) Error() string {
 		return "wsclient: " + e.Op + " failed"
 	}
 	msg := e.Err.Error()
+	if strings.HasPrefix(msg, "wsclient: ") {
+		return msg
+	}
 	if strings.HasPrefix(msg, e.Op+" ") || strings.HasPrefix(msg, e.Op+": ") {
 		return "wsclient: " + msg
 	}
 	return "wsclient: " + e.Op + ": " + msg
 }
+
+// ProxyError is an HTTP proxy's refusal of the CONNECT request, such as
+// 407 Proxy Authentication Required (wrong or missing user:password in the
+// proxy URL), 403 Forbidden or 502 Bad Gateway. Dial returns it wrapped in
+// a *DialError with Op "proxy"; use errors.As.
+type ProxyError struct {
+	StatusCode int
+	Status     string      // such as "407 Proxy Authentication Required"
+	Header     http.Header // the proxy's response header (Proxy-Authenticate, ...)
+}
+
+// Error describes the ProxyError.
+func (e *ProxyError) Error() string { return "wsclient: proxy refused CONNECT: " + e.Status }
 
 // Unwrap returns the underlying error.
 func (e *DialError) Unwrap() error { return e.Err }
@@ -460,7 +476,7 @@ func (d *Dialer) dialProxy(ctx context.Context, pu *url.URL, addr string, netDia
 	}
 	if resp.StatusCode != http.StatusOK {
 		nc.Close()
-		return nil, fmt.Errorf("CONNECT refused: %s", resp.Status)
+		return nil, &ProxyError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header}
 	}
 	nc.SetDeadline(time.Time{})
 	return nc, nil

@@ -76,7 +76,8 @@
 // on has a sentinel (errors.Is) or a type (errors.As). A refused or
 // malformed upgrade returns a *HandshakeError with the status code, status
 // text, headers, a bounded body and, for a redirect, its Location. Failing
-// to reach the server or to complete TLS returns a *DialError. A close frame
+// to reach the server or to complete TLS returns a *DialError (wrapping a
+// *ProxyError when a proxy refused the CONNECT). A close frame
 // from the server returns a *CloseError with its code and reason
 // (CloseStatus extracts the code); a connection that ends without one
 // returns an error matching ErrConnectionLost; a close the server never
