@@ -79,14 +79,6 @@ func (p *pinger) onMessage(b []byte) {
 	}
 }
 
-// perMsg divides a syscall count by n; a count of -1 (unavailable) gives -1.
-func perMsg(count int64, n int) float64 {
-	if count < 0 {
-		return -1
-	}
-	return float64(count) / float64(n)
-}
-
 func newPinger(f *failer, size, k int) *pinger {
 	return &pinger{payload: bytes.Repeat([]byte{'p'}, size), f: f, lat: make([]time.Duration, 0, k)}
 }
@@ -111,14 +103,11 @@ func sequential(ctx context.Context, env Env, size, n int) (Result, error) {
 		return nil, err
 	}
 	m.stop()
-	return Result{
-		"rt_per_s":         float64(n) / m.Elapsed.Seconds(),
-		"p50_us":           micros(percentile(p.lat, 0.50)),
-		"p99_us":           micros(percentile(p.lat, 0.99)),
-		"cpu_us_per_msg":   micros(m.CPU) / float64(n),
-		"allocs_per_msg":   float64(m.Allocs) / float64(n),
-		"syscalls_per_msg": perMsg(m.Syscalls, n),
-	}, nil
+	res := m.costs(n)
+	res["rt_per_s"] = float64(n) / m.Elapsed.Seconds()
+	res["p50_us"] = micros(percentile(p.lat, 0.50))
+	res["p99_us"] = micros(percentile(p.lat, 0.99))
+	return res, nil
 }
 
 // sink checks and counts echoes of a pipelined run on the reading goroutine.
@@ -196,12 +185,9 @@ func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm i
 		return nil, err
 	}
 	m.stop()
-	return Result{
-		"msg_per_s":        float64(n) / m.Elapsed.Seconds(),
-		"cpu_us_per_msg":   micros(m.CPU) / float64(n),
-		"allocs_per_msg":   float64(m.Allocs) / float64(n),
-		"syscalls_per_msg": perMsg(m.Syscalls, n),
-	}, nil
+	res := m.costs(n)
+	res["msg_per_s"] = float64(n) / m.Elapsed.Seconds()
+	return res, nil
 }
 
 func pipeline(ctx context.Context, env Env, size, n int) (Result, error) {
@@ -210,7 +196,7 @@ func pipeline(ctx context.Context, env Env, size, n int) (Result, error) {
 	if size >= 1<<20 {
 		warm = 2
 	}
-	return pipelineRun(ctx, env, contenders.Options{MaxMessageSize: maxMessage}, n, warm,
+	return pipelineRun(ctx, env, contenders.Options{MaxMessageSize: maxMessage, MessageSize: size}, n, warm,
 		func(seq uint64) []byte {
 			binary.LittleEndian.PutUint64(buf, seq)
 			return buf
@@ -226,7 +212,7 @@ var jsonSet = JSONMessages(16, 4096)
 
 func compressed(ctx context.Context, env Env, n int) (Result, error) {
 	k := uint64(len(jsonSet))
-	return pipelineRun(ctx, env, contenders.Options{Text: true, Compression: true, MaxMessageSize: maxMessage},
+	return pipelineRun(ctx, env, contenders.Options{Text: true, Compression: true, MaxMessageSize: maxMessage, MessageSize: 4096},
 		n, min(n/10+1, 500),
 		func(seq uint64) []byte { return jsonSet[seq%k] },
 		func(seq uint64, b []byte) bool { return bytes.Equal(b, jsonSet[seq%k]) })
@@ -274,13 +260,12 @@ func concurrent(ctx context.Context, env Env, conns, k int) (Result, error) {
 	for _, p := range ps {
 		lat = append(lat, p.lat...)
 	}
-	total := float64(conns * k)
-	return Result{
-		"rt_per_s":       total / m.Elapsed.Seconds(),
-		"p50_us":         micros(percentile(lat, 0.50)),
-		"p99_us":         micros(percentile(lat, 0.99)),
-		"cpu_us_per_msg": micros(m.CPU) / total,
-	}, nil
+	total := conns * k
+	res := m.costs(total)
+	res["rt_per_s"] = float64(total) / m.Elapsed.Seconds()
+	res["p50_us"] = micros(percentile(lat, 0.50))
+	res["p99_us"] = micros(percentile(lat, 0.99))
+	return res, nil
 }
 
 // memNow returns heap-in-use and stack-in-use bytes after two collections,
@@ -378,10 +363,7 @@ func handshakes(ctx context.Context, env Env, n int) (Result, error) {
 		}
 	}
 	m.stop()
-	return Result{
-		"hs_per_s":         float64(n) / m.Elapsed.Seconds(),
-		"cpu_us_per_msg":   micros(m.CPU) / float64(n),
-		"allocs_per_msg":   float64(m.Allocs) / float64(n),
-		"syscalls_per_msg": perMsg(m.Syscalls, n),
-	}, nil
+	res := m.costs(n)
+	res["hs_per_s"] = float64(n) / m.Elapsed.Seconds()
+	return res, nil
 }
