@@ -14,6 +14,7 @@ import (
 	"github.com/wsclient/wsclient/bench/internal/rlimit"
 	"github.com/wsclient/wsclient/bench/internal/serverproc"
 	"github.com/wsclient/wsclient/bench/workload"
+	"go.uber.org/goleak"
 )
 
 // serverURL is the echo server that TestMain builds and starts.
@@ -33,6 +34,14 @@ func TestMain(m *testing.M) {
 	serverURL = srv.URL
 	code := m.Run()
 	stop()
+	if code == 0 {
+		// Every adapter's Close must end its goroutines, and no workload
+		// may leave one behind.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 

@@ -102,6 +102,9 @@ type Summary struct {
 	ToBest map[string]Spread `json:"to_best"`
 	// OursToBestPeer is wsclient's Conn ÷ the best peer of the same round.
 	OursToBestPeer *Spread `json:"wsclient_to_best_peer,omitempty"`
+	// ClientToBestPeer is wsclient's Client ÷ the best peer of the same
+	// round.
+	ClientToBestPeer *Spread `json:"client_to_best_peer,omitempty"`
 	// ClientToConn is wsclient's Client ÷ its Conn in the same round.
 	ClientToConn *Spread `json:"client_to_conn,omitempty"`
 }
@@ -272,6 +275,11 @@ func (r *Results) Summarize() {
 					s.OursToBestPeer = &sp
 				}
 			}
+			if hasClient && len(peers) > 0 {
+				if sp := w.ToBestPeer(m, OursClient, peers); sp.N > 0 {
+					s.ClientToBestPeer = &sp
+				}
+			}
 			if hasClient {
 				if sp := w.ToOther(m, OursClient, Ours); sp.N > 0 {
 					s.ClientToConn = &sp
@@ -383,7 +391,8 @@ func Header(m Meta) string {
 // contender with "median (ratio to best)", the best median in bold, and,
 // when wsclient ran, a column with wsclient's ratio to the best peer
 // (contenders whose names start with "wsclient" are not peers), and when
-// wsclient's Client ran too, a last column with Client ÷ Conn. Ratios are
+// wsclient's Client ran too, columns with Client ÷ best peer and Client ÷
+// Conn. Ratios are
 // taken within each round; the two ratio columns show their median and, in
 // parentheses, their range over the rounds.
 func WriteMarkdown(w io.Writer, r *Results) error {
@@ -395,8 +404,12 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	for _, n := range names {
 		b.WriteString(" " + n + " |")
 	}
+	clientPeer := hasClient && len(peers) > 0
 	if hasOurs {
 		b.WriteString(" wsclient ÷ best peer |")
+	}
+	if clientPeer {
+		b.WriteString(" Client ÷ best peer |")
 	}
 	if hasClient {
 		b.WriteString(" Client ÷ Conn |")
@@ -405,11 +418,10 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	for range names {
 		b.WriteString("---:|")
 	}
-	if hasOurs {
-		b.WriteString("---:|")
-	}
-	if hasClient {
-		b.WriteString("---:|")
+	for _, on := range []bool{hasOurs, clientPeer, hasClient} {
+		if on {
+			b.WriteString("---:|")
+		}
 	}
 	b.WriteString("\n")
 	for _, wl := range r.Workloads {
@@ -437,6 +449,9 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 			}
 			if hasOurs {
 				b.WriteString(" " + spreadCell(wl.ToBestPeer(m, Ours, peers)) + " |")
+			}
+			if clientPeer {
+				b.WriteString(" " + spreadCell(wl.ToBestPeer(m, OursClient, peers)) + " |")
 			}
 			if hasClient {
 				b.WriteString(" " + spreadCell(wl.ToOther(m, OursClient, Ours)) + " |")

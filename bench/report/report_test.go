@@ -117,11 +117,12 @@ func TestWriteMarkdownClientColumn(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"| wsclient ÷ best peer | Client ÷ Conn |",
+		"| wsclient ÷ best peer | Client ÷ best peer | Client ÷ Conn |",
 		// The Client is not a peer: wsclient ÷ best peer stays as above.
+		// Client ÷ best peer per round: 180/150, 90/150, 180/150;
 		// Client ÷ Conn per round: 180/300, 90/100, 180/200.
-		"| pipe64 | msg/s ↑ | **200 (1.00)** | 150 (0.75) | 90.0 (0.40) | 180 (0.60) | 1.33 (0.67–2.00) | 0.90 (0.60–0.90) |",
-		"| pipe64 | µs CPU/msg ↓ | 2.00 (2.00) | 4.00 (4.00) | **1.00 (1.00)** | 3.00 (3.00) | 2.00 | 1.50 |",
+		"| pipe64 | msg/s ↑ | **200 (1.00)** | 150 (0.75) | 90.0 (0.40) | 180 (0.60) | 1.33 (0.67–2.00) | 1.20 (0.60–1.20) | 0.90 (0.60–0.90) |",
+		"| pipe64 | µs CPU/msg ↓ | 2.00 (2.00) | 4.00 (4.00) | **1.00 (1.00)** | 3.00 (3.00) | 2.00 | 3.00 | 1.50 |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
