@@ -362,23 +362,22 @@ const OursClient = "wsclient-client"
 // method above the table.
 func Header(m Meta) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, %d cores, %s/%s, Linux %s, %s", m.CPU, m.Cores, m.OS, m.Arch, m.Kernel, m.GoVersion)
+	fmt.Fprintf(&b, "Machine: %s, %d cores, %s/%s, Linux %s, %s.", m.CPU, m.Cores, m.OS, m.Arch, m.Kernel, m.GoVersion)
 	if m.Commit != "" {
-		fmt.Fprintf(&b, ", wsclient %s", m.Commit)
+		fmt.Fprintf(&b, " wsclient %s.", m.Commit)
 	}
-	fmt.Fprintf(&b, "; %s; %d rounds", m.Date, m.Rounds)
+	fmt.Fprintf(&b, " Run %s, %d rounds", m.Date, m.Rounds)
 	if m.Quick {
 		b.WriteString(", QUICK mode (small counts, not for publication)")
 	} else if m.Scale != 0 && m.Scale != 1 {
 		fmt.Fprintf(&b, ", counts × %g", m.Scale)
 	}
-	fmt.Fprintf(&b, "; load average (1/5/15 min) before %s, after %s", m.LoadBefore, m.LoadAfter)
 	if m.Duration != "" {
-		fmt.Fprintf(&b, "; took %s", m.Duration)
+		fmt.Fprintf(&b, ", took %s", m.Duration)
 	}
-	b.WriteString(".\n\n")
-	b.WriteString("Each cell: median over the rounds (median of the within-round ratios to the round's best contender). ")
-	b.WriteString("The ratio columns are taken within each round, then summarised as median (min–max over the rounds). ")
+	fmt.Fprintf(&b, ".\nLoad average (1/5/15 min): before %s, after %s.\n\n", m.LoadBefore, m.LoadAfter)
+	b.WriteString("Each cell: the median over the rounds and, in parentheses, the median of the contender's ratio to the best value of its round. ")
+	b.WriteString("The ÷ columns are ratios taken within each round: median (min–max over the rounds). ")
 	fmt.Fprintf(&b, "Order: %s. ", m.Interleave)
 	if m.Syscalls != "" {
 		fmt.Fprintf(&b, "System calls: %s.", m.Syscalls)

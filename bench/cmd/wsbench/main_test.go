@@ -51,7 +51,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 	table := string(out)
 	for _, want := range []string{"| workload | metric | gorilla | gobwas |", "| seq64 | round trips/s ↑ |",
 		"| seq64 | read syscalls/round trip ↓ |", "| seq64 | blocking waits/round trip ↓ |",
-		"| idle10k | heap+stack B/conn ↓ |", "2 rounds", "load average", "QUICK"} {
+		"| idle10k | heap+stack B/conn ↓ |", "2 rounds", "Load average", "QUICK"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("output lacks %q:\n%s", want, table)
 		}
