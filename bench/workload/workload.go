@@ -151,10 +151,10 @@ func All() []Workload {
 			Name:    "deflate4k",
 			Metrics: metrics([]Metric{{"msg_per_s", "msg/s", true}}, "msg"),
 			Describe: func(s Scale) string {
-				return fmt.Sprintf("one connection, %d pipelined 4 KiB JSON text messages, permessage-deflate (no context takeover) both ways", s.n(40000, 3000))
+				return fmt.Sprintf("one connection, %d pipelined 4 KiB JSON text messages, permessage-deflate (no context takeover) both ways", s.n(20000, 3000))
 			},
 			Run: func(ctx context.Context, env Env, s Scale, n int) (Result, error) {
-				return compressed(ctx, env, pick(n, s.n(40000, 3000)))
+				return compressed(ctx, env, pick(n, s.n(20000, 3000)))
 			},
 		},
 	}
