@@ -498,17 +498,48 @@ func commit() string {
 	return strings.TrimSpace(string(out))
 }
 
+// cpuModel names the CPU from the first processor of /proc/cpuinfo: the
+// model name plus family, model, stepping and clock, because virtual
+// machines often report only a generic name ("AMD EPYC").
 func cpuModel() string {
 	fh, err := os.Open("/proc/cpuinfo")
 	if err != nil {
 		return "unknown CPU"
 	}
 	defer fh.Close()
-	sc := bufio.NewScanner(io.LimitReader(fh, 1<<20))
+	return parseCPUInfo(io.LimitReader(fh, 1<<20))
+}
+
+func parseCPUInfo(r io.Reader) string {
+	fields := map[string]string{}
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" && len(fields) > 0 {
+			break // end of the first processor
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			fields[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
 	}
-	return "unknown CPU"
+	name := fields["model name"]
+	if name == "" {
+		return "unknown CPU"
+	}
+	var extra []string
+	for _, k := range []string{"cpu family", "model", "stepping"} {
+		if v := fields[k]; v != "" {
+			extra = append(extra, strings.TrimPrefix(k, "cpu ")+" "+v)
+		}
+	}
+	if mhz := fields["cpu MHz"]; mhz != "" {
+		if i := strings.IndexByte(mhz, '.'); i > 0 {
+			mhz = mhz[:i]
+		}
+		extra = append(extra, mhz+" MHz")
+	}
+	if len(extra) == 0 {
+		return name
+	}
+	return name + " (" + strings.Join(extra, ", ") + ")"
 }

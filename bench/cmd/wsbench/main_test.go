@@ -28,6 +28,16 @@ func TestRotation(t *testing.T) {
 	}
 }
 
+func TestParseCPUInfo(t *testing.T) {
+	in := "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD EPYC\nstepping\t: 1\ncpu MHz\t\t: 2445.406\n\nprocessor\t: 1\nmodel name\t: other\n"
+	if got, want := parseCPUInfo(strings.NewReader(in)), "AMD EPYC (family 25, model 1, stepping 1, 2445 MHz)"; got != want {
+		t.Errorf("parseCPUInfo = %q, want %q", got, want)
+	}
+	if got := parseCPUInfo(strings.NewReader("processor\t: 0\n")); got != "unknown CPU" {
+		t.Errorf("no model name: %q", got)
+	}
+}
+
 // TestRunnerEndToEnd builds wsbench and runs it the way the README says,
 // at a tiny scale: it must build and start the echo server, run each
 // measurement in a child process, and write the table, the JSON, the chart
