@@ -63,6 +63,7 @@ type flags struct {
 	child      bool
 	heapProf   string
 	cpuProf    string
+	render     string
 }
 
 // syscallMethod is written into the results so that readers know what the
@@ -89,6 +90,7 @@ func main() {
 	flag.DurationVar(&f.timeout, "timeout", 3*time.Minute, "limit for one measurement (one child process)")
 	flag.BoolVar(&f.list, "list", false, "list workloads and contenders and exit")
 	flag.StringVar(&f.heapProf, "heapprofile", "", "idle10k writes a heap profile per contender to this file name prefix (PREFIX.CONTENDER.pprof) while its connections are open")
+	flag.StringVar(&f.render, "render", "", "measure nothing: re-render the table (and chart) from this results JSON of an earlier run into -md/-chart (or -out)")
 	flag.BoolVar(&f.child, "child", false, "internal: run one workload for one contender and print its result as JSON")
 	flag.StringVar(&f.cpuProf, "cpuprofile", "", "internal, with -child: write a CPU profile of the measured section to this file")
 	flag.Parse()
@@ -138,10 +140,18 @@ func main() {
 				*p = filepath.Join(f.out, name)
 			}
 		}
-		set(&f.jsonOut, "results.json")
 		set(&f.mdOut, "results.md")
 		set(&f.chartOut, "chart.svg")
-		set(&f.profOut, "profiles.txt")
+		if f.render == "" {
+			set(&f.jsonOut, "results.json")
+			set(&f.profOut, "profiles.txt")
+		}
+	}
+	if f.render != "" {
+		if err := render(f); err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 	if err := run(f, scale, ws, cs); err != nil {
 		log.Fatal(err)
@@ -272,6 +282,33 @@ func run(f flags, scale workload.Scale, ws []workload.Workload, cs []contenders.
 	}
 	log.Printf("done in %s", time.Since(start).Round(time.Second))
 
+	if err := writeOutputs(f, res); err != nil {
+		return err
+	}
+	if f.profOut != "" {
+		return os.WriteFile(f.profOut, profiles.Bytes(), 0o644)
+	}
+	return nil
+}
+
+// render re-renders the table and chart of an earlier run's JSON.
+func render(f flags) error {
+	b, err := os.ReadFile(f.render)
+	if err != nil {
+		return err
+	}
+	var res report.Results
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("%s: %v", f.render, err)
+	}
+	res.Summarize()
+	f.jsonOut = ""
+	return writeOutputs(f, &res)
+}
+
+// writeOutputs prints the table and writes it, the JSON and the chart to
+// the files the flags name.
+func writeOutputs(f flags, res *report.Results) error {
 	var md bytes.Buffer
 	md.WriteString(report.Header(res.Meta))
 	md.WriteString("\n")
@@ -302,11 +339,9 @@ func run(f flags, scale workload.Scale, ws []workload.Workload, cs []contenders.
 		if err := report.Chart(&svg, res, strings.Split(report.DefaultChartMetrics, ",")); err != nil {
 			return err
 		}
-		if err := write(f.chartOut, svg.Bytes()); err != nil {
-			return err
-		}
+		return write(f.chartOut, svg.Bytes())
 	}
-	return write(f.profOut, profiles.Bytes())
+	return nil
 }
 
 // profileAll runs each workload once more per profiled contender with a

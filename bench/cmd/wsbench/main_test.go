@@ -98,6 +98,14 @@ func TestRunnerEndToEnd(t *testing.T) {
 			t.Errorf("%s: summaries %+v", w.Name, w.Summaries)
 		}
 	}
+	// -render redraws the same table from the JSON alone.
+	again := filepath.Join(dir, "again.md")
+	if out, err := exec.CommandContext(t.Context(), bin, "-render", filepath.Join(outDir, "results.json"), "-md", again).CombinedOutput(); err != nil {
+		t.Fatalf("wsbench -render: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(again); err != nil || string(b) != table {
+		t.Errorf("-render gave a different table (%v):\n%s", err, b)
+	}
 	svg, err := os.ReadFile(filepath.Join(outDir, "chart.svg"))
 	if err != nil || !strings.HasPrefix(string(svg), "<svg") {
 		t.Errorf("chart.svg: %v", err)
