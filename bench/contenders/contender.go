@@ -39,6 +39,10 @@ type Options struct {
 	// so a library that offers a memory-saving mode for that case (gorilla's
 	// WriteBufferPool) should use it.
 	ManyConns bool
+	// ConcurrentWrites says that Write will be called from several
+	// goroutines at once; adapters of libraries that do not allow that
+	// (gorilla) serialise writes with a mutex, as their users must.
+	ConcurrentWrites bool
 	// MessageSize is the size of the largest message the workload sends, so
 	// that a library whose docs say to size its buffers by the expected
 	// message size (gorilla) can be configured that way. 0 means small.
@@ -57,8 +61,8 @@ type Handler struct {
 
 // Conn is one benchmark connection.
 type Conn interface {
-	// Write sends one data message. Callers never call Write concurrently
-	// with itself.
+	// Write sends one data message. Callers call Write from one goroutine
+	// at a time unless the connection was dialled with ConcurrentWrites.
 	Write(p []byte) error
 	// Compressed reports whether permessage-deflate was negotiated.
 	Compressed() bool

@@ -24,6 +24,7 @@ func init() {
 
 type gorillaConn struct {
 	c    *websocket.Conn
+	wmu  *sync.Mutex // serialises concurrent writers; nil without ConcurrentWrites
 	typ  int
 	comp bool
 	done *readerDone
@@ -54,6 +55,9 @@ func dialGorilla(ctx context.Context, url string, opt Options, h Handler) (Conn,
 		c.SetCompressionLevel(1) // flate.BestSpeed, gorilla's default, stated
 	}
 	g := &gorillaConn{c: c, typ: websocket.BinaryMessage, done: newReaderDone()}
+	if opt.ConcurrentWrites {
+		g.wmu = new(sync.Mutex) // gorilla supports one concurrent writer
+	}
 	if opt.Text {
 		g.typ = websocket.TextMessage
 	}
@@ -79,7 +83,13 @@ func (g *gorillaConn) readLoop(h Handler) {
 	}
 }
 
-func (g *gorillaConn) Write(p []byte) error { return g.c.WriteMessage(g.typ, p) }
+func (g *gorillaConn) Write(p []byte) error {
+	if g.wmu != nil {
+		g.wmu.Lock()
+		defer g.wmu.Unlock()
+	}
+	return g.c.WriteMessage(g.typ, p)
+}
 
 func (g *gorillaConn) Compressed() bool { return g.comp }
 

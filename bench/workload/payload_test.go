@@ -2,6 +2,7 @@ package workload
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"testing"
@@ -110,5 +111,33 @@ func TestSelectDefaultAndExtra(t *testing.T) {
 	}
 	if ws, err := Select("msg1m"); err != nil || len(ws) != 1 {
 		t.Errorf("an extra workload cannot be named: %v", err)
+	}
+}
+
+// TestMultiSinkOrder checks the concurrent-writer check: writers may
+// interleave, but one writer's messages must come back in order.
+func TestMultiSinkOrder(t *testing.T) {
+	msg := func(w, seq uint64) []byte {
+		b := make([]byte, 64)
+		binary.LittleEndian.PutUint64(b, w<<56|seq)
+		return b
+	}
+	f := newFailer()
+	s := &multiSink{f: f, size: 64, next: make([]uint64, 2)}
+	done := s.until(3)
+	s.onMessage(msg(1, 0))
+	s.onMessage(msg(0, 0))
+	s.onMessage(msg(1, 1))
+	select {
+	case <-done:
+	default:
+		t.Fatal("not done after 3 interleaved in-order echoes")
+	}
+	if f.err != nil {
+		t.Fatal(f.err)
+	}
+	s.onMessage(msg(0, 2)) // writer 0's message 1 is missing
+	if f.err == nil {
+		t.Error("out-of-order echo not detected")
 	}
 }

@@ -112,6 +112,17 @@ func All() []Workload {
 		},
 		pipelined("pipe64", 64, 400000, 20000, "msg_per_s", "msg/s"),
 		pipelined("pipe4k", 4096, 150000, 8000, "msg_per_s", "msg/s"),
+		{
+			Name:    "pipe64x4",
+			Metrics: metrics([]Metric{{"msg_per_s", "msg/s", true}}, "msg"),
+			Describe: func(s Scale) string {
+				return fmt.Sprintf("one connection, four writer goroutines sending %d binary 64 B messages in all, concurrently, while the reader takes the echoes", s.n(400000, 20000))
+			},
+			Run: func(ctx context.Context, env Env, s Scale, n int) (Result, error) {
+				return pipelineConcurrent(ctx, env, 64, 4, pick(n, s.n(400000, 20000)))
+			},
+			Extra: true,
+		},
 		extra(pipelined("msg1m", 1<<20, 300, 20, "mb_per_s", "MB/s")),
 		pipelined("msg16m", 16<<20, 20, 3, "mb_per_s", "MB/s"),
 		{
