@@ -185,6 +185,10 @@ func BenchmarkPipe64(b *testing.B) { benchWorkload(b, "pipe64", 0) }
 // BenchmarkPipe4K is pipelined 4 KiB messages.
 func BenchmarkPipe4K(b *testing.B) { benchWorkload(b, "pipe4k", 0) }
 
+// BenchmarkPipe64x4 is pipelined 64 B messages from four concurrent
+// writers on one connection; one op is one echoed message.
+func BenchmarkPipe64x4(b *testing.B) { benchWorkload(b, "pipe64x4", 0) }
+
 // BenchmarkMsg16M is pipelined 16 MiB messages.
 func BenchmarkMsg16M(b *testing.B) { benchWorkload(b, "msg16m", 0) }
 
