@@ -9,6 +9,7 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/lxzan/gws v1.8.9
 	github.com/wsclient/wsclient v0.0.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

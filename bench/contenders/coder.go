@@ -3,6 +3,7 @@ package contenders
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/coder/websocket"
 )
@@ -10,10 +11,13 @@ import (
 func init() {
 	register(Contender{
 		Name: "coder",
-		Desc: "github.com/coder/websocket: Dial, Conn.Reader into a reused buffer, Conn.Write (one frame per message)",
+		Desc: "github.com/coder/websocket: Dial with one reused DialOptions, Conn.Reader into a reused buffer, Conn.Write (one frame per message), read limit raised",
 		Dial: dialCoder,
 	})
 }
+
+// coderOptions holds one DialOptions per Options.
+var coderOptions sync.Map
 
 type coderConn struct {
 	c    *websocket.Conn
@@ -23,10 +27,13 @@ type coderConn struct {
 }
 
 func dialCoder(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
-	dopt := &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled}
-	if opt.Compression {
-		dopt.CompressionMode = websocket.CompressionNoContextTakeover
-	}
+	dopt := cached(&coderOptions, opt, func() *websocket.DialOptions {
+		d := &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled}
+		if opt.Compression {
+			d.CompressionMode = websocket.CompressionNoContextTakeover
+		}
+		return d
+	})
 	c, resp, err := websocket.Dial(ctx, url, dopt)
 	if err != nil {
 		return nil, err

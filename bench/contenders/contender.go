@@ -2,10 +2,13 @@
 // small callback interface, so that every workload drives all of them the same
 // way.
 //
-// Each adapter uses its library the way that library's documentation says is
-// fastest: reused read buffers and the library's own streaming reader where it
-// has one, one frame per message, and no extra copies or goroutine hand-offs
-// beyond what the library itself requires. Pull-style libraries (gorilla,
+// Each adapter uses its library the way an expert user of that library
+// would: the library's own streaming reader (or low-level frame reader) into
+// a buffer reused across messages, one frame and as few writes as the
+// library allows per message, one dialer reused for every dial, buffers
+// sized as the library's docs advise, and no extra copies or goroutine
+// hand-offs beyond what the library itself requires. bench/README.md says
+// what each adapter does. Pull-style libraries (gorilla,
 // coder, gobwas, wsclient's Conn) get one reader goroutine per connection, run
 // by the adapter; that goroutine is what an application must run anyway to see
 // incoming messages, pings and closes, so it is counted in the idle-connection
@@ -36,6 +39,14 @@ type Options struct {
 	// so a library that offers a memory-saving mode for that case (gorilla's
 	// WriteBufferPool) should use it.
 	ManyConns bool
+	// ConcurrentWrites says that Write will be called from several
+	// goroutines at once; adapters of libraries that do not allow that
+	// (gorilla) serialise writes with a mutex, as their users must.
+	ConcurrentWrites bool
+	// MessageSize is the size of the largest message the workload sends, so
+	// that a library whose docs say to size its buffers by the expected
+	// message size (gorilla) can be configured that way. 0 means small.
+	MessageSize int
 }
 
 // Handler receives what a connection reads. Both functions run on the
@@ -50,8 +61,8 @@ type Handler struct {
 
 // Conn is one benchmark connection.
 type Conn interface {
-	// Write sends one data message. Callers never call Write concurrently
-	// with itself.
+	// Write sends one data message. Callers call Write from one goroutine
+	// at a time unless the connection was dialled with ConcurrentWrites.
 	Write(p []byte) error
 	// Compressed reports whether permessage-deflate was negotiated.
 	Compressed() bool
@@ -167,4 +178,15 @@ func grow(buf []byte, n int) []byte {
 	nb := make([]byte, n, max(n, 2*cap(buf)))
 	copy(nb, buf)
 	return nb
+}
+
+// cached returns the value stored in m for opt, making it with mk on first
+// use: each adapter keeps one dialer (or dial options value) per Options and
+// reuses it, as an application would, instead of building one per dial.
+func cached[T any](m *sync.Map, opt Options, mk func() T) T {
+	if v, ok := m.Load(opt); ok {
+		return v.(T)
+	}
+	v, _ := m.LoadOrStore(opt, mk())
+	return v.(T)
 }

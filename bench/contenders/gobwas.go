@@ -18,33 +18,38 @@ import (
 func init() {
 	register(Contender{
 		Name: "gobwas",
-		Desc: "github.com/gobwas/ws low level: ws.Dialer, ReadHeaderBuffer/WriteHeaderBuffer over a 4 KiB bufio.Reader with reused buffers, ws.Cipher; wsflate with compress/flate (best speed) for compression",
+		Desc: "github.com/gobwas/ws low level: ws.Dialer; ReadHeaderBuffer over a 4 KiB bufio.Reader, payload into a reused buffer; " +
+			"header + masked payload (ws.Cipher) built in one reused buffer and sent with one Write per message; " +
+			"wsflate with compress/flate (best speed) only on compressed connections",
 		Dial: dialGobwas,
 	})
 }
 
-// gobwasChunk bounds the write buffer: larger payloads are masked and sent
-// in chunks of this size, as wsutil.Writer does.
-const gobwasChunk = 64 << 10
+// gobwasDialers holds one ws.Dialer per Options, reused as an application
+// would.
+var gobwasDialers sync.Map
 
+// gobwasConn is the plain connection: no compression state at all.
 type gobwasConn struct {
 	nc      net.Conn
 	op      ws.OpCode
-	comp    bool
 	maxSize int64
 	done    *readerDone
 
-	wmu  sync.Mutex   // guards everything below: data writes and pongs
-	aw   appendWriter // the reused write buffer, as an io.Writer for WriteHeaderBuffer
-	hbuf [ws.MaxHeaderSize]byte
-	cbuf bytes.Buffer    // compressed payload
-	fw   *wsflate.Writer // nil without compression
+	wmu sync.Mutex // guards wbuf: data writes and pongs
+	// wbuf is reused for every frame: header and masked payload, sent with
+	// one Write. It grows to the largest frame written.
+	wbuf []byte
+	hbuf [ws.MaxHeaderSize]byte // scratch for WriteHeaderBuffer; guarded by wmu
 }
 
-// appendWriter lets WriteHeaderBuffer append to a byte slice.
-type appendWriter struct{ b []byte }
-
-func (w *appendWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+// gobwasDeflate adds permessage-deflate (no context takeover) to a
+// gobwasConn.
+type gobwasDeflate struct {
+	*gobwasConn
+	cbuf bytes.Buffer    // compressed payload, reused; guarded by wmu
+	fw   *wsflate.Writer // reused; guarded by wmu
+}
 
 // flateReader adapts compress/flate's reader to wsflate.ReadResetter so it
 // is reused across messages instead of rebuilt. (gobwas's docs use
@@ -55,11 +60,14 @@ type flateReader struct{ io.ReadCloser }
 func (f flateReader) Reset(r io.Reader) { _ = f.ReadCloser.(flate.Resetter).Reset(r, nil) }
 
 func dialGobwas(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
-	d := ws.Dialer{}
-	if opt.Compression {
-		p := wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
-		d.Extensions = []httphead.Option{p.Option()}
-	}
+	d := cached(&gobwasDialers, opt, func() *ws.Dialer {
+		d := &ws.Dialer{}
+		if opt.Compression {
+			p := wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+			d.Extensions = []httphead.Option{p.Option()}
+		}
+		return d
+	})
 	nc, br, hs, err := d.Dial(ctx, url)
 	if err != nil {
 		return nil, err
@@ -68,103 +76,137 @@ func dialGobwas(ctx context.Context, url string, opt Options, h Handler) (Conn, 
 	if opt.Text {
 		g.op = ws.OpText
 	}
+	comp := false
 	for _, e := range hs.Extensions {
 		if bytes.Equal(e.Name, wsflate.ExtensionNameBytes) {
-			g.comp = true
+			comp = true
 		}
 	}
-	if g.comp {
-		g.fw = wsflate.NewWriter(nil, func(w io.Writer) wsflate.Compressor {
-			f, _ := flate.NewWriter(w, flate.BestSpeed)
-			return f
-		})
-	}
-	var r *bufio.Reader
-	if br != nil {
-		r = br // holds bytes the server sent right after the handshake
-	} else {
+	r := br // holds bytes the server sent right after the handshake
+	if r == nil {
 		r = bufio.NewReaderSize(nc, 4096)
 	}
-	go g.readLoop(r, h)
-	return g, nil
+	if !comp {
+		go func() { g.done.finish(h, g.read(r, h)) }()
+		return g, nil
+	}
+	gd := &gobwasDeflate{gobwasConn: g}
+	gd.fw = wsflate.NewWriter(nil, func(w io.Writer) wsflate.Compressor {
+		f, _ := flate.NewWriter(w, flate.BestSpeed)
+		return f
+	})
+	go func() { g.done.finish(h, gd.read(r, h)) }()
+	return gd, nil
 }
 
-func (g *gobwasConn) readLoop(r *bufio.Reader, h Handler) {
-	g.done.finish(h, g.read(r, h))
+// control handles a control frame whose header has been read; it returns
+// io.EOF after a close.
+func (g *gobwasConn) control(r io.Reader, hdr ws.Header, ctl []byte) error {
+	if hdr.Length > 125 {
+		return ws.ErrProtocolControlPayloadOverflow
+	}
+	p := ctl[:hdr.Length]
+	if _, err := io.ReadFull(r, p); err != nil {
+		return err
+	}
+	if hdr.Masked {
+		ws.Cipher(p, hdr.Mask, 0)
+	}
+	switch hdr.OpCode {
+	case ws.OpPing:
+		return g.writeFrame(ws.OpPong, 0, p)
+	case ws.OpClose:
+		_ = g.writeFrame(ws.OpClose, 0, p)
+		return io.EOF
+	}
+	return nil
 }
 
-func (g *gobwasConn) read(r *bufio.Reader, h Handler) error {
-	var (
-		hb         = make([]byte, ws.MaxHeaderSize)
-		msg        []byte // allocated on the first message
-		ctl        = make([]byte, 125)
-		out        []byte
-		compressed bool
-		inMessage  bool
-		fr         *wsflate.Reader
-		src        bytes.Reader
-	)
+// readMessage reads the data frames of one message into msg[:0]; a
+// control frame met on the way is handled.
+func (g *gobwasConn) readMessage(r *bufio.Reader, hb, ctl, msg []byte) (data []byte, compressed bool, err error) {
+	inMessage := false
+	msg = msg[:0]
 	for {
 		hdr, err := ws.ReadHeaderBuffer(r, hb)
 		if err != nil {
-			return err
+			return msg, false, err
 		}
 		if hdr.OpCode.IsControl() {
-			if hdr.Length > 125 {
-				return ws.ErrProtocolControlPayloadOverflow
-			}
-			p := ctl[:hdr.Length]
-			if _, err := io.ReadFull(r, p); err != nil {
-				return err
-			}
-			if hdr.Masked {
-				ws.Cipher(p, hdr.Mask, 0)
-			}
-			switch hdr.OpCode {
-			case ws.OpPing:
-				if err := g.writeFrame(ws.OpPong, 0, p); err != nil {
-					return err
-				}
-			case ws.OpClose:
-				_ = g.writeFrame(ws.OpClose, 0, p)
-				return io.EOF
+			if err := g.control(r, hdr, ctl); err != nil {
+				return msg, false, err
 			}
 			continue
 		}
 		if hdr.OpCode == ws.OpContinuation {
 			if !inMessage {
-				return ws.ErrProtocolContinuationUnexpected
+				return msg, false, ws.ErrProtocolContinuationUnexpected
 			}
 		} else {
 			if inMessage {
-				return ws.ErrProtocolContinuationExpected
+				return msg, false, ws.ErrProtocolContinuationExpected
 			}
-			msg = msg[:0]
 			compressed = hdr.Rsv1()
 			inMessage = true
 		}
 		n := int64(len(msg)) + hdr.Length
 		if g.maxSize > 0 && n > g.maxSize {
-			return errTooBig
+			return msg, false, errTooBig
 		}
 		old := len(msg)
 		msg = grow(msg, int(n))
 		if _, err := io.ReadFull(r, msg[old:]); err != nil {
-			return err
+			return msg, false, err
 		}
 		if hdr.Masked {
 			ws.Cipher(msg[old:], hdr.Mask, 0)
 		}
-		if !hdr.Fin {
-			continue
+		if hdr.Fin {
+			return msg, compressed, nil
 		}
-		inMessage = false
+	}
+}
+
+func (g *gobwasConn) read(r *bufio.Reader, h Handler) error {
+	hb := make([]byte, ws.MaxHeaderSize)
+	ctl := make([]byte, 125)
+	var msg []byte // allocated on the first message
+	for {
+		var (
+			compressed bool
+			err        error
+		)
+		msg, compressed, err = g.readMessage(r, hb, ctl, msg)
+		if err != nil {
+			return err
+		}
+		if compressed {
+			return errors.New("gobwas: compressed frame without negotiation")
+		}
+		h.Message(msg)
+	}
+}
+
+func (gd *gobwasDeflate) read(r *bufio.Reader, h Handler) error {
+	hb := make([]byte, ws.MaxHeaderSize)
+	ctl := make([]byte, 125)
+	var (
+		msg, out []byte
+		src      bytes.Reader
+		fr       *wsflate.Reader
+	)
+	for {
+		var (
+			compressed bool
+			err        error
+		)
+		msg, compressed, err = gd.readMessage(r, hb, ctl, msg)
+		if err != nil {
+			return err
+		}
 		if !compressed {
 			h.Message(msg)
 			continue
-		}
-		if !g.comp {
-			return errors.New("gobwas: compressed frame without negotiation")
 		}
 		src.Reset(msg)
 		if fr == nil {
@@ -181,23 +223,20 @@ func (g *gobwasConn) read(r *bufio.Reader, h Handler) error {
 	}
 }
 
-func (g *gobwasConn) Write(p []byte) error {
-	g.wmu.Lock()
-	defer g.wmu.Unlock()
-	var rsv byte
-	if g.fw != nil {
-		g.cbuf.Reset()
-		g.fw.Reset(&g.cbuf)
-		if _, err := g.fw.Write(p); err != nil {
-			return err
-		}
-		if err := g.fw.Flush(); err != nil {
-			return err
-		}
-		p = g.cbuf.Bytes()
-		rsv = ws.Rsv(true, false, false)
+func (g *gobwasConn) Write(p []byte) error { return g.writeFrame(g.op, 0, p) }
+
+func (gd *gobwasDeflate) Write(p []byte) error {
+	gd.wmu.Lock()
+	defer gd.wmu.Unlock()
+	gd.cbuf.Reset()
+	gd.fw.Reset(&gd.cbuf)
+	if _, err := gd.fw.Write(p); err != nil {
+		return err
 	}
-	return g.writeFrameLocked(g.op, rsv, p)
+	if err := gd.fw.Flush(); err != nil {
+		return err
+	}
+	return gd.writeFrameLocked(gd.op, ws.Rsv(true, false, false), gd.cbuf.Bytes())
 }
 
 func (g *gobwasConn) writeFrame(op ws.OpCode, rsv byte, p []byte) error {
@@ -206,34 +245,28 @@ func (g *gobwasConn) writeFrame(op ws.OpCode, rsv byte, p []byte) error {
 	return g.writeFrameLocked(op, rsv, p)
 }
 
-// writeFrameLocked masks p into the reused write buffer behind the header
-// and sends it with as few writes as the chunk size allows.
+// appendWriter lets WriteHeaderBuffer append to a byte slice.
+type appendWriter struct{ b *[]byte }
+
+func (w appendWriter) Write(p []byte) (int, error) { *w.b = append(*w.b, p...); return len(p), nil }
+
+// writeFrameLocked builds header and masked payload in the reused write
+// buffer and sends the frame with one Write, whatever its size.
 func (g *gobwasConn) writeFrameLocked(op ws.OpCode, rsv byte, p []byte) error {
 	hdr := ws.Header{Fin: true, Rsv: rsv, OpCode: op, Masked: true, Mask: ws.NewMask(), Length: int64(len(p))}
-	w := &g.aw
-	w.b = w.b[:0]
-	if err := ws.WriteHeaderBuffer(w, hdr, g.hbuf[:]); err != nil {
+	g.wbuf = g.wbuf[:0]
+	if err := ws.WriteHeaderBuffer(appendWriter{&g.wbuf}, hdr, g.hbuf[:]); err != nil {
 		return err
 	}
-	pos := 0
-	for {
-		n := min(len(p), gobwasChunk)
-		start := len(w.b)
-		w.b = append(w.b, p[:n]...)
-		ws.Cipher(w.b[start:], hdr.Mask, pos)
-		pos += n
-		p = p[n:]
-		if _, err := g.nc.Write(w.b); err != nil {
-			return err
-		}
-		w.b = w.b[:0]
-		if len(p) == 0 {
-			return nil
-		}
-	}
+	start := len(g.wbuf)
+	g.wbuf = append(g.wbuf, p...)
+	ws.Cipher(g.wbuf[start:], hdr.Mask, 0)
+	_, err := g.nc.Write(g.wbuf)
+	return err
 }
 
-func (g *gobwasConn) Compressed() bool { return g.comp }
+func (g *gobwasConn) Compressed() bool     { return false }
+func (gd *gobwasDeflate) Compressed() bool { return true }
 
 func (g *gobwasConn) Close() error {
 	err := g.nc.Close()

@@ -11,30 +11,39 @@ import (
 // workload, as gorilla's docs recommend for many mostly idle connections.
 var gorillaWritePool sync.Pool
 
+// gorillaDialers holds one Dialer per Options.
+var gorillaDialers sync.Map
+
 func init() {
 	register(Contender{
 		Name: "gorilla",
-		Desc: "github.com/gorilla/websocket: Dialer, NextReader into a reused buffer, NextWriter per message, WriteBufferPool for many connections",
+		Desc: "github.com/gorilla/websocket: one Dialer (4 KiB read buffer, write buffer sized to the largest message as its docs advise, WriteBufferPool for many connections), NextReader into a reused buffer, WriteMessage",
 		Dial: dialGorilla,
 	})
 }
 
 type gorillaConn struct {
 	c    *websocket.Conn
+	wmu  *sync.Mutex // serialises concurrent writers; nil without ConcurrentWrites
 	typ  int
 	comp bool
 	done *readerDone
 }
 
 func dialGorilla(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
-	d := websocket.Dialer{
-		ReadBufferSize:    4096,
-		WriteBufferSize:   4096,
-		EnableCompression: opt.Compression,
-	}
-	if opt.ManyConns {
-		d.WriteBufferPool = &gorillaWritePool
-	}
+	d := cached(&gorillaDialers, opt, func() *websocket.Dialer {
+		d := &websocket.Dialer{
+			ReadBufferSize: 4096,
+			// gorilla fragments a message at its write buffer: its docs say
+			// to size the buffer by the largest expected message.
+			WriteBufferSize:   max(4096, opt.MessageSize),
+			EnableCompression: opt.Compression,
+		}
+		if opt.ManyConns {
+			d.WriteBufferPool = &gorillaWritePool
+		}
+		return d
+	})
 	c, resp, err := d.DialContext(ctx, url, nil)
 	if err != nil {
 		return nil, err
@@ -46,6 +55,9 @@ func dialGorilla(ctx context.Context, url string, opt Options, h Handler) (Conn,
 		c.SetCompressionLevel(1) // flate.BestSpeed, gorilla's default, stated
 	}
 	g := &gorillaConn{c: c, typ: websocket.BinaryMessage, done: newReaderDone()}
+	if opt.ConcurrentWrites {
+		g.wmu = new(sync.Mutex) // gorilla supports one concurrent writer
+	}
 	if opt.Text {
 		g.typ = websocket.TextMessage
 	}
@@ -72,15 +84,11 @@ func (g *gorillaConn) readLoop(h Handler) {
 }
 
 func (g *gorillaConn) Write(p []byte) error {
-	w, err := g.c.NextWriter(g.typ)
-	if err != nil {
-		return err
+	if g.wmu != nil {
+		g.wmu.Lock()
+		defer g.wmu.Unlock()
 	}
-	if _, err := w.Write(p); err != nil {
-		_ = w.Close()
-		return err
-	}
-	return w.Close()
+	return g.c.WriteMessage(g.typ, p)
 }
 
 func (g *gorillaConn) Compressed() bool { return g.comp }

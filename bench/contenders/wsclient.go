@@ -3,6 +3,7 @@ package contenders
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/wsclient/wsclient"
 )
@@ -10,8 +11,22 @@ import (
 func init() {
 	register(Contender{
 		Name: "wsclient",
-		Desc: "github.com/wsclient/wsclient Conn: Dialer.Dial, AppendMessage into a reused buffer, WriteMessage, context.Background()",
+		Desc: "github.com/wsclient/wsclient Conn: one reused Dialer, AppendMessage into a reused buffer, WriteMessage, context.Background()",
 		Dial: dialWsclient,
+	})
+}
+
+// wsclientDialers holds one Dialer per Options.
+var wsclientDialers sync.Map
+
+// wsclientDialer returns the shared Dialer for opt.
+func wsclientDialer(opt Options) *wsclient.Dialer {
+	return cached(&wsclientDialers, opt, func() *wsclient.Dialer {
+		d := &wsclient.Dialer{MaxMessageSize: opt.MaxMessageSize}
+		if opt.Compression {
+			d.Compression = &wsclient.CompressionOptions{ClientNoContextTakeover: true, ServerNoContextTakeover: true, Level: 1}
+		}
+		return d
 	})
 }
 
@@ -23,11 +38,7 @@ type wsclientConn struct {
 }
 
 func dialWsclient(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
-	d := &wsclient.Dialer{MaxMessageSize: opt.MaxMessageSize}
-	if opt.Compression {
-		d.Compression = &wsclient.CompressionOptions{ClientNoContextTakeover: true, ServerNoContextTakeover: true, Level: 1}
-	}
-	c, err := d.Dial(ctx, url)
+	c, err := wsclientDialer(opt).Dial(ctx, url)
 	if err != nil {
 		return nil, err
 	}

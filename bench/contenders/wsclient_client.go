@@ -12,7 +12,7 @@ import (
 func init() {
 	register(Contender{
 		Name: "wsclient-client",
-		Desc: "github.com/wsclient/wsclient callback Client: Start with a Handler (HandleFrame per message), Cast to write (Send when the outbox is full), default options",
+		Desc: "github.com/wsclient/wsclient callback Client: Start with a Handler (HandleFrame per message) and the shared Dialer, Cast to write (Send when the outbox is full), default options",
 		Dial: dialWsclientClient,
 	})
 }
@@ -54,10 +54,7 @@ func (ch *clientHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wscli
 func (ch *clientHandler) Terminate(_ *wsclient.Client, reason error) { ch.done.finish(ch.h, reason) }
 
 func dialWsclientClient(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
-	d := &wsclient.Dialer{MaxMessageSize: opt.MaxMessageSize}
-	if opt.Compression {
-		d.Compression = &wsclient.CompressionOptions{ClientNoContextTakeover: true, ServerNoContextTakeover: true, Level: 1}
-	}
+	d := wsclientDialer(opt)
 	ch := &clientHandler{h: h, done: newReaderDone(), connected: make(chan struct{})}
 	c, err := wsclient.Start(context.Background(), url, ch, wsclient.WithDialer(d))
 	if err != nil {

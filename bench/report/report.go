@@ -10,21 +10,31 @@ import (
 	"strings"
 )
 
-// Meta describes the run.
+// Meta describes the run and the machine it ran on.
 type Meta struct {
-	Date       string  `json:"date"`
-	GoVersion  string  `json:"go"`
-	OS         string  `json:"os"`
-	Arch       string  `json:"arch"`
-	CPU        string  `json:"cpu"`
-	Cores      int     `json:"cores"`
-	Rounds     int     `json:"rounds"`
-	Quick      bool    `json:"quick"`
-	Scale      float64 `json:"scale"`
-	Server     string  `json:"server"`
-	Command    string  `json:"command"`
-	Interleave string  `json:"interleave"`
-	LoadAvg    string  `json:"loadavg"` // /proc/loadavg at start and end: other work on the machine
+	Date      string  `json:"date"`
+	GoVersion string  `json:"go"`
+	OS        string  `json:"os"`
+	Arch      string  `json:"arch"`
+	Kernel    string  `json:"kernel"`
+	CPU       string  `json:"cpu"`
+	Cores     int     `json:"cores"`
+	Rounds    int     `json:"rounds"`
+	Quick     bool    `json:"quick"`
+	Scale     float64 `json:"scale"`
+	Server    string  `json:"server"`
+	Command   string  `json:"command"`
+	// Commit is the wsclient commit measured ("git describe"), when known.
+	Commit     string `json:"commit,omitempty"`
+	Interleave string `json:"interleave"`
+	// Syscalls says how system calls and context switches are counted.
+	Syscalls string `json:"syscalls"`
+	// LoadBefore and LoadAfter are /proc/loadavg (1, 5, 15 minutes) when
+	// the run started and ended: other work on the machine.
+	LoadBefore string `json:"load_before"`
+	LoadAfter  string `json:"load_after"`
+	// Duration is the wall time of the whole run.
+	Duration string `json:"duration,omitempty"`
 }
 
 // Contender names and describes one contender.
@@ -40,10 +50,63 @@ type Metric struct {
 	HigherIsBetter bool   `json:"higher_is_better"`
 }
 
-// Value is the median of a metric's samples over the rounds.
+// Value holds one contender's samples of one metric, one per round.
 type Value struct {
 	Median  float64   `json:"median"`
+	Min     float64   `json:"min"`
+	Max     float64   `json:"max"`
 	Samples []float64 `json:"samples"`
+	// Rounds is the round (from 1) each sample was taken in, so that
+	// ratios can be taken between samples of the same round.
+	Rounds []int `json:"rounds"`
+}
+
+// at returns the sample taken in round r.
+func (v Value) at(r int) (float64, bool) {
+	for i, x := range v.Rounds {
+		if x == r && i < len(v.Samples) {
+			return v.Samples[i], true
+		}
+	}
+	return 0, false
+}
+
+// Spread summarises ratios taken within each round: their median, minimum
+// and maximum over the rounds where both sides had a value. N is 0 when no
+// round had both.
+type Spread struct {
+	Median   float64   `json:"median"`
+	Min      float64   `json:"min"`
+	Max      float64   `json:"max"`
+	N        int       `json:"n"`
+	PerRound []float64 `json:"per_round"`
+}
+
+func spreadOf(xs []float64) Spread {
+	if len(xs) == 0 {
+		return Spread{}
+	}
+	s := Spread{Median: Median(xs), Min: xs[0], Max: xs[0], N: len(xs), PerRound: xs}
+	for _, x := range xs {
+		s.Min = min(s.Min, x)
+		s.Max = max(s.Max, x)
+	}
+	return s
+}
+
+// Summary is one table row's ratios, as written to the JSON.
+type Summary struct {
+	Metric string `json:"metric"`
+	// ToBest is each contender's value ÷ the best value of the same round
+	// (among all contenders), over the rounds.
+	ToBest map[string]Spread `json:"to_best"`
+	// OursToBestPeer is wsclient's Conn ÷ the best peer of the same round.
+	OursToBestPeer *Spread `json:"wsclient_to_best_peer,omitempty"`
+	// ClientToBestPeer is wsclient's Client ÷ the best peer of the same
+	// round.
+	ClientToBestPeer *Spread `json:"client_to_best_peer,omitempty"`
+	// ClientToConn is wsclient's Client ÷ its Conn in the same round.
+	ClientToConn *Spread `json:"client_to_conn,omitempty"`
 }
 
 // Workload holds one workload's results per contender and metric.
@@ -53,6 +116,10 @@ type Workload struct {
 	Metrics []Metric                    `json:"metrics"`
 	Results map[string]map[string]Value `json:"results"` // contender → metric key → value
 	Errors  map[string]string           `json:"errors,omitempty"`
+	// LoadAvg is /proc/loadavg when the workload started.
+	LoadAvg string `json:"loadavg,omitempty"`
+	// Summaries are the ratios of each metric, filled by Results.Summarize.
+	Summaries []Summary `json:"summaries,omitempty"`
 }
 
 // Results is the whole JSON document written by wsbench.
@@ -77,8 +144,8 @@ func Median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// Add records one sample and refreshes the median.
-func (w *Workload) Add(contender string, r map[string]float64) {
+// Add records the samples of one round (from 1) and refreshes the medians.
+func (w *Workload) Add(contender string, round int, r map[string]float64) {
 	if w.Results == nil {
 		w.Results = map[string]map[string]Value{}
 	}
@@ -90,8 +157,136 @@ func (w *Workload) Add(contender string, r map[string]float64) {
 	for k, x := range r {
 		v := m[k]
 		v.Samples = append(v.Samples, x)
+		v.Rounds = append(v.Rounds, round)
 		v.Median = Median(v.Samples)
+		v.Min, v.Max = x, x
+		for _, s := range v.Samples {
+			v.Min = min(v.Min, s)
+			v.Max = max(v.Max, s)
+		}
 		m[k] = v
+	}
+}
+
+// rounds returns every round any contender has a sample of m in, in order.
+func (w *Workload) rounds(m Metric) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, byMetric := range w.Results {
+		for _, r := range byMetric[m.Key].Rounds {
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// bestIn returns the best value of m among the contenders in round r.
+func (w *Workload) bestIn(m Metric, among []string, r int) (float64, bool) {
+	var best float64
+	ok := false
+	for _, c := range among {
+		x, has := w.Results[c][m.Key].at(r)
+		if !has {
+			continue
+		}
+		if !ok || better(m, x, best) {
+			best, ok = x, true
+		}
+	}
+	return best, ok
+}
+
+// RoundRatios returns, for every round where both exist, the value of
+// contender num ÷ den(round), both rounded as the table shows them. Rounds
+// whose ratio is undefined (a cost of 0 as denominator with a non-zero
+// numerator) are left out.
+func (w *Workload) RoundRatios(m Metric, num string, den func(round int) (float64, bool)) Spread {
+	var xs []float64
+	for _, r := range w.rounds(m) {
+		x, ok := w.Results[num][m.Key].at(r)
+		if !ok {
+			continue
+		}
+		d, ok := den(r)
+		if !ok {
+			continue
+		}
+		q := Ratio(Displayed(x), Displayed(d))
+		if math.IsInf(q, 0) || math.IsNaN(q) {
+			continue
+		}
+		xs = append(xs, q)
+	}
+	return spreadOf(xs)
+}
+
+// ToBest is contender c's value ÷ the best value of the same round among
+// all contenders, over the rounds.
+func (w *Workload) ToBest(m Metric, c string, all []string) Spread {
+	return w.RoundRatios(m, c, func(r int) (float64, bool) { return w.bestIn(m, all, r) })
+}
+
+// ToBestPeer is contender c's value ÷ the best of peers in the same round.
+func (w *Workload) ToBestPeer(m Metric, c string, peers []string) Spread {
+	return w.RoundRatios(m, c, func(r int) (float64, bool) { return w.bestIn(m, peers, r) })
+}
+
+// ToOther is contender c's value ÷ contender d's in the same round.
+func (w *Workload) ToOther(m Metric, c, d string) Spread {
+	return w.RoundRatios(m, c, func(r int) (float64, bool) { return w.Results[d][m.Key].at(r) })
+}
+
+// roles splits the contender names into wsclient's Conn, its Client and
+// the peers.
+func (r *Results) roles() (hasOurs, hasClient bool, peers []string) {
+	for _, n := range r.Names() {
+		switch {
+		case n == Ours:
+			hasOurs = true
+		case n == OursClient:
+			hasClient = true
+		case !strings.HasPrefix(n, Ours):
+			peers = append(peers, n)
+		}
+	}
+	return hasOurs, hasClient && hasOurs, peers
+}
+
+// Summarize fills every workload's Summaries from its samples.
+func (r *Results) Summarize() {
+	names := r.Names()
+	hasOurs, hasClient, peers := r.roles()
+	for i := range r.Workloads {
+		w := &r.Workloads[i]
+		w.Summaries = nil
+		for _, m := range w.Metrics {
+			s := Summary{Metric: m.Key, ToBest: map[string]Spread{}}
+			for _, n := range names {
+				if sp := w.ToBest(m, n, names); sp.N > 0 {
+					s.ToBest[n] = sp
+				}
+			}
+			if hasOurs && len(peers) > 0 {
+				if sp := w.ToBestPeer(m, Ours, peers); sp.N > 0 {
+					s.OursToBestPeer = &sp
+				}
+			}
+			if hasClient && len(peers) > 0 {
+				if sp := w.ToBestPeer(m, OursClient, peers); sp.N > 0 {
+					s.ClientToBestPeer = &sp
+				}
+			}
+			if hasClient {
+				if sp := w.ToOther(m, OursClient, Ours); sp.N > 0 {
+					s.ClientToConn = &sp
+				}
+			}
+			w.Summaries = append(w.Summaries, s)
+		}
 	}
 }
 
@@ -155,41 +350,65 @@ func (r *Results) Names() []string {
 	return s
 }
 
-// Ours is the name of the contender the last column compares with the best
-// peer.
+// Ours is the name of the contender the "÷ best peer" column compares with
+// the best peer.
 const Ours = "wsclient"
 
 // OursClient is wsclient's callback Client, compared with Ours in its own
 // column.
 const OursClient = "wsclient-client"
 
+// Header returns the Markdown lines that name the machine, the load and the
+// method above the table.
+func Header(m Meta) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Machine: %s, %d cores, %s/%s, Linux %s, %s.", m.CPU, m.Cores, m.OS, m.Arch, m.Kernel, m.GoVersion)
+	if m.Commit != "" {
+		fmt.Fprintf(&b, " wsclient %s.", m.Commit)
+	}
+	fmt.Fprintf(&b, " Run %s, %d rounds", m.Date, m.Rounds)
+	if m.Quick {
+		b.WriteString(", QUICK mode (small counts, not for publication)")
+	} else if m.Scale != 0 && m.Scale != 1 {
+		fmt.Fprintf(&b, ", counts × %g", m.Scale)
+	}
+	if m.Duration != "" {
+		fmt.Fprintf(&b, ", took %s", m.Duration)
+	}
+	fmt.Fprintf(&b, ".\nLoad average (1/5/15 min): before %s, after %s.\n\n", m.LoadBefore, m.LoadAfter)
+	b.WriteString("Each cell: the median over the rounds and, in parentheses, the median of the contender's ratio to the best value of its round. ")
+	b.WriteString("The ÷ columns are ratios taken within each round: median (min–max over the rounds). ")
+	fmt.Fprintf(&b, "Order: %s. ", m.Interleave)
+	if m.Syscalls != "" {
+		fmt.Fprintf(&b, "System calls: %s.", m.Syscalls)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
 // WriteMarkdown renders one table: a row per workload metric, a column per
-// contender with "median (ratio to best)", the best in bold, and, when
-// wsclient ran, a column with wsclient's ratio to the best peer (contenders
-// whose names start with "wsclient" are not peers), and when wsclient's
-// Client ran too, a last column with Client ÷ Conn.
+// contender with "median (ratio to best)", the best median in bold, and,
+// when wsclient ran, a column with wsclient's ratio to the best peer
+// (contenders whose names start with "wsclient" are not peers), and when
+// wsclient's Client ran too, columns with Client ÷ best peer and Client ÷
+// Conn. Ratios are
+// taken within each round; the two ratio columns show their median and, in
+// parentheses, their range over the rounds.
 func WriteMarkdown(w io.Writer, r *Results) error {
 	names := r.Names()
-	var peers []string
-	hasOurs, hasClient := false, false
-	for _, n := range names {
-		switch {
-		case n == Ours:
-			hasOurs = true
-		case n == OursClient:
-			hasClient = true
-		case !strings.HasPrefix(n, Ours):
-			peers = append(peers, n)
-		}
-	}
-	hasClient = hasClient && hasOurs
+	hasOurs, hasClient, peers := r.roles()
+	hasOurs = hasOurs && len(peers) > 0
 	var b strings.Builder
 	b.WriteString("| workload | metric |")
 	for _, n := range names {
 		b.WriteString(" " + n + " |")
 	}
+	clientPeer := hasClient && len(peers) > 0
 	if hasOurs {
 		b.WriteString(" wsclient ÷ best peer |")
+	}
+	if clientPeer {
+		b.WriteString(" Client ÷ best peer |")
 	}
 	if hasClient {
 		b.WriteString(" Client ÷ Conn |")
@@ -198,11 +417,10 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	for range names {
 		b.WriteString("---:|")
 	}
-	if hasOurs {
-		b.WriteString("---:|")
-	}
-	if hasClient {
-		b.WriteString("---:|")
+	for _, on := range []bool{hasOurs, clientPeer, hasClient} {
+		if on {
+			b.WriteString("---:|")
+		}
 	}
 	b.WriteString("\n")
 	for _, wl := range r.Workloads {
@@ -221,7 +439,7 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 				case !has || !ok:
 					b.WriteString(" – |")
 				default:
-					cell := fmt.Sprintf("%s (%s)", Format(v.Median), ratioCell(v.Median, best))
+					cell := fmt.Sprintf("%s (%s)", Format(v.Median), spreadMedian(wl.ToBest(m, n, names)))
 					if n == who || Displayed(v.Median) == Displayed(best) {
 						cell = "**" + cell + "**"
 					}
@@ -229,22 +447,13 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 				}
 			}
 			if hasOurs {
-				ov, has := wl.Results[Ours][m.Key]
-				pb, _, pok := wl.Best(m, peers)
-				if has && pok {
-					fmt.Fprintf(&b, " %s |", ratioCell(ov.Median, pb))
-				} else {
-					b.WriteString(" – |")
-				}
+				b.WriteString(" " + spreadCell(wl.ToBestPeer(m, Ours, peers)) + " |")
+			}
+			if clientPeer {
+				b.WriteString(" " + spreadCell(wl.ToBestPeer(m, OursClient, peers)) + " |")
 			}
 			if hasClient {
-				cv, hasC := wl.Results[OursClient][m.Key]
-				ov, hasO := wl.Results[Ours][m.Key]
-				if hasC && hasO {
-					fmt.Fprintf(&b, " %s |", ratioCell(cv.Median, ov.Median))
-				} else {
-					b.WriteString(" – |")
-				}
+				b.WriteString(" " + spreadCell(wl.ToOther(m, OursClient, Ours)) + " |")
 			}
 			b.WriteString("\n")
 		}
@@ -253,16 +462,23 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	return err
 }
 
-// ratioCell formats value ÷ best as shown: both are first rounded to the
-// table's precision, so that 0.001 allocations per message count as 0 and do
-// not make 2 allocations look 2,000 times worse. A ratio to a best of 0 is
-// shown as "–".
-func ratioCell(value, best float64) string {
-	v, b := Displayed(value), Displayed(best)
-	if b == 0 && v != 0 {
+// spreadMedian shows a spread's median ratio, or "–" when undefined.
+func spreadMedian(s Spread) string {
+	if s.N == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%.2f", Ratio(v, b))
+	return fmt.Sprintf("%.2f", s.Median)
+}
+
+// spreadCell shows "median (min–max)", or just the median for one round.
+func spreadCell(s Spread) string {
+	switch {
+	case s.N == 0:
+		return "–"
+	case s.N == 1 || s.Min == s.Max:
+		return fmt.Sprintf("%.2f", s.Median)
+	}
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", s.Median, s.Min, s.Max)
 }
 
 // Displayed returns x rounded as Format prints it.

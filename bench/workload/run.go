@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,14 +80,6 @@ func (p *pinger) onMessage(b []byte) {
 	}
 }
 
-// perMsg divides a syscall count by n; a count of -1 (unavailable) gives -1.
-func perMsg(count int64, n int) float64 {
-	if count < 0 {
-		return -1
-	}
-	return float64(count) / float64(n)
-}
-
 func newPinger(f *failer, size, k int) *pinger {
 	return &pinger{payload: bytes.Repeat([]byte{'p'}, size), f: f, lat: make([]time.Duration, 0, k)}
 }
@@ -111,14 +104,11 @@ func sequential(ctx context.Context, env Env, size, n int) (Result, error) {
 		return nil, err
 	}
 	m.stop()
-	return Result{
-		"rt_per_s":         float64(n) / m.Elapsed.Seconds(),
-		"p50_us":           micros(percentile(p.lat, 0.50)),
-		"p99_us":           micros(percentile(p.lat, 0.99)),
-		"cpu_us_per_msg":   micros(m.CPU) / float64(n),
-		"allocs_per_msg":   float64(m.Allocs) / float64(n),
-		"syscalls_per_msg": perMsg(m.Syscalls, n),
-	}, nil
+	res := m.costs(n)
+	res["rt_per_s"] = float64(n) / m.Elapsed.Seconds()
+	res["p50_us"] = micros(percentile(p.lat, 0.50))
+	res["p99_us"] = micros(percentile(p.lat, 0.99))
+	return res, nil
 }
 
 // sink checks and counts echoes of a pipelined run on the reading goroutine.
@@ -196,12 +186,9 @@ func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm i
 		return nil, err
 	}
 	m.stop()
-	return Result{
-		"msg_per_s":        float64(n) / m.Elapsed.Seconds(),
-		"cpu_us_per_msg":   micros(m.CPU) / float64(n),
-		"allocs_per_msg":   float64(m.Allocs) / float64(n),
-		"syscalls_per_msg": perMsg(m.Syscalls, n),
-	}, nil
+	res := m.costs(n)
+	res["msg_per_s"] = float64(n) / m.Elapsed.Seconds()
+	return res, nil
 }
 
 func pipeline(ctx context.Context, env Env, size, n int) (Result, error) {
@@ -210,7 +197,7 @@ func pipeline(ctx context.Context, env Env, size, n int) (Result, error) {
 	if size >= 1<<20 {
 		warm = 2
 	}
-	return pipelineRun(ctx, env, contenders.Options{MaxMessageSize: maxMessage}, n, warm,
+	return pipelineRun(ctx, env, contenders.Options{MaxMessageSize: maxMessage, MessageSize: size}, n, warm,
 		func(seq uint64) []byte {
 			binary.LittleEndian.PutUint64(buf, seq)
 			return buf
@@ -226,7 +213,7 @@ var jsonSet = JSONMessages(16, 4096)
 
 func compressed(ctx context.Context, env Env, n int) (Result, error) {
 	k := uint64(len(jsonSet))
-	return pipelineRun(ctx, env, contenders.Options{Text: true, Compression: true, MaxMessageSize: maxMessage},
+	return pipelineRun(ctx, env, contenders.Options{Text: true, Compression: true, MaxMessageSize: maxMessage, MessageSize: 4096},
 		n, min(n/10+1, 500),
 		func(seq uint64) []byte { return jsonSet[seq%k] },
 		func(seq uint64, b []byte) bool { return bytes.Equal(b, jsonSet[seq%k]) })
@@ -274,13 +261,12 @@ func concurrent(ctx context.Context, env Env, conns, k int) (Result, error) {
 	for _, p := range ps {
 		lat = append(lat, p.lat...)
 	}
-	total := float64(conns * k)
-	return Result{
-		"rt_per_s":       total / m.Elapsed.Seconds(),
-		"p50_us":         micros(percentile(lat, 0.50)),
-		"p99_us":         micros(percentile(lat, 0.99)),
-		"cpu_us_per_msg": micros(m.CPU) / total,
-	}, nil
+	total := conns * k
+	res := m.costs(total)
+	res["rt_per_s"] = float64(total) / m.Elapsed.Seconds()
+	res["p50_us"] = micros(percentile(lat, 0.50))
+	res["p99_us"] = micros(percentile(lat, 0.99))
+	return res, nil
 }
 
 // memNow returns heap-in-use and stack-in-use bytes after two collections,
@@ -378,10 +364,112 @@ func handshakes(ctx context.Context, env Env, n int) (Result, error) {
 		}
 	}
 	m.stop()
-	return Result{
-		"hs_per_s":         float64(n) / m.Elapsed.Seconds(),
-		"cpu_us_per_msg":   micros(m.CPU) / float64(n),
-		"allocs_per_msg":   float64(m.Allocs) / float64(n),
-		"syscalls_per_msg": perMsg(m.Syscalls, n),
-	}, nil
+	res := m.costs(n)
+	res["hs_per_s"] = float64(n) / m.Elapsed.Seconds()
+	return res, nil
+}
+
+// multiSink checks the echoes of several concurrent writers: each message
+// carries its writer in the top byte of its first eight bytes and that
+// writer's sequence number below, and each writer's echoes must arrive in
+// order (WebSocket keeps the order of one writer's messages; writers
+// interleave freely).
+type multiSink struct {
+	f      *failer
+	size   int
+	next   []uint64
+	gen    atomic.Int64 // publishes target and done, as in pinger
+	got    uint64
+	target uint64
+	done   chan struct{}
+}
+
+func (s *multiSink) until(target uint64) <-chan struct{} {
+	s.target = target
+	s.done = make(chan struct{})
+	done := s.done
+	s.gen.Add(1)
+	return done
+}
+
+func (s *multiSink) onMessage(b []byte) {
+	s.gen.Load()
+	if len(b) != s.size {
+		s.f.fail(fmt.Errorf("echo %d: %d bytes, want %d", s.got, len(b), s.size))
+		return
+	}
+	tag := binary.LittleEndian.Uint64(b)
+	w, seq := int(tag>>56), tag&(1<<56-1)
+	if w >= len(s.next) || seq != s.next[w] {
+		s.f.fail(fmt.Errorf("echo %d: writer %d message %d out of order", s.got, w, seq))
+		return
+	}
+	s.next[w]++
+	s.got++
+	if s.got == s.target {
+		close(s.done)
+	}
+}
+
+// pipelineConcurrent is pipelined size-byte messages from several writer
+// goroutines sharing one connection: n messages in all, n/writers each,
+// after a warm-up. A library that lets a writer hand its frame to the one
+// holding the write lock, so that one write carries several frames, shows
+// it here in write syscalls per message.
+func pipelineConcurrent(ctx context.Context, env Env, size, writers, n int) (Result, error) {
+	f := newFailer()
+	var ending atomic.Bool
+	s := &multiSink{f: f, size: size, next: make([]uint64, writers)}
+	opt := contenders.Options{MaxMessageSize: maxMessage, MessageSize: size, ConcurrentWrites: true}
+	c, err := env.Contender.Dial(ctx, env.URL, opt, contenders.Handler{Message: s.onMessage, Closed: closedHandler(f, &ending)})
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	defer func() { ending.Store(true); _ = c.Close() }()
+	bufs := make([][]byte, writers)
+	sent := make([]uint64, writers)
+	for w := range bufs {
+		bufs[w] = bytes.Repeat([]byte{'c'}, size)
+	}
+	var total uint64
+	// send has every writer send k messages concurrently and returns when
+	// all echoes are in (or the run failed).
+	send := func(k int) error {
+		total += uint64(k * writers)
+		done := s.until(total)
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range k {
+					binary.LittleEndian.PutUint64(bufs[w], uint64(w)<<56|sent[w])
+					sent[w]++
+					if err := c.Write(bufs[w]); err != nil {
+						f.fail(fmt.Errorf("writer %d: %w", w, err))
+						return
+					}
+				}
+			}()
+		}
+		err := wait(ctx, f, done)
+		if err != nil {
+			ending.Store(true)
+			_ = c.Close() // unblocks writers stuck on a connection that is failing
+		}
+		wg.Wait()
+		return err
+	}
+	per := max(1, n/writers)
+	if err := send(min(per/10+1, 250)); err != nil {
+		return nil, err
+	}
+	m := startMeter(env.Hooks)
+	if err := send(per); err != nil {
+		return nil, err
+	}
+	m.stop()
+	res := m.costs(per * writers)
+	res["msg_per_s"] = float64(per*writers) / m.Elapsed.Seconds()
+	return res, nil
 }

@@ -1,120 +1,53 @@
 package main
 
 import (
-	"encoding/xml"
-	"io"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wsclient/wsclient/bench/report"
 )
 
-func sample() *report.Results {
+// TestRun reads a results file and writes the chart, as the README's
+// command does.
+func TestRun(t *testing.T) {
 	r := &report.Results{
-		Meta:       report.Meta{CPU: "test cpu", Cores: 2, Rounds: 3},
-		Contenders: []report.Contender{{Name: "wsclient"}, {Name: "gorilla"}, {Name: "gws"}},
+		Meta:       report.Meta{CPU: "test cpu", Cores: 2, Rounds: 2},
+		Contenders: []report.Contender{{Name: "wsclient"}, {Name: "gorilla"}},
 	}
-	w := report.Workload{Name: "pipe64", Metrics: []report.Metric{
-		{Key: "msg_per_s", Unit: "msg/s", HigherIsBetter: true},
-		{Key: "cpu_us_per_msg", Unit: "µs CPU/msg"},
-		{Key: "allocs_per_msg", Unit: "allocs/msg"},
-	}}
-	w.Add("wsclient", map[string]float64{"msg_per_s": 200, "cpu_us_per_msg": 2, "allocs_per_msg": 0})
-	w.Add("gorilla", map[string]float64{"msg_per_s": 100, "cpu_us_per_msg": 4, "allocs_per_msg": 2})
+	w := report.Workload{Name: "pipe64", Metrics: []report.Metric{{Key: "msg_per_s", Unit: "msg/s", HigherIsBetter: true}}}
+	for round := 1; round <= 2; round++ {
+		w.Add("wsclient", round, map[string]float64{"msg_per_s": 200})
+		w.Add("gorilla", round, map[string]float64{"msg_per_s": 100})
+	}
 	r.Workloads = append(r.Workloads, w)
-	return r
-}
-
-// parse checks the SVG is well-formed XML and returns the rect widths by
-// their <title>, plus all text content.
-func parse(t *testing.T, svg string) (map[string]string, string) {
-	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(svg))
-	bars := map[string]string{}
-	var text strings.Builder
-	var width string
-	inTitle := false
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("not well-formed XML: %v\n%s", err, svg)
-		}
-		switch el := tok.(type) {
-		case xml.StartElement:
-			switch el.Name.Local {
-			case "rect":
-				width = ""
-				for _, a := range el.Attr {
-					if a.Name.Local == "width" {
-						width = a.Value
-					}
-				}
-			case "title":
-				inTitle = true
-			}
-		case xml.EndElement:
-			if el.Name.Local == "title" {
-				inTitle = false
-			}
-		case xml.CharData:
-			if inTitle {
-				bars[string(el)] = width
-			}
-			text.Write(el)
-		}
-	}
-	return bars, text.String()
-}
-
-func TestRenderDrawsRelativeBars(t *testing.T) {
-	var b strings.Builder
-	if err := Render(&b, sample(), []string{"headline", "cpu_us_per_msg"}); err != nil {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "r.json")
+	b, err := json.Marshal(r)
+	if err != nil {
 		t.Fatal(err)
 	}
-	bars, text := parse(t, b.String())
-	full, half := "600", "300" // barW and barW/2
-	want := map[string]string{
-		"wsclient: 200  (1.00)":  full,
-		"gorilla: 100  (0.50)":   half,
-		"wsclient: 2.00  (1.00)": full,
-		"gorilla: 4.00  (0.50)":  half, // a cost twice the best scores 0.5
-	}
-	for title, w := range want {
-		if bars[title] != w {
-			t.Errorf("bar %q width = %q, want %q (bars: %v)", title, bars[title], w, bars)
-		}
-	}
-	if len(bars) != 4 {
-		t.Errorf("%d bars, want 4 (allocs row not selected; gws has no result)", len(bars))
-	}
-	for _, s := range []string{"pipe64: msg/s (higher is better)", "pipe64: µs CPU/msg (lower is better)", "no result", "gws"} {
-		if !strings.Contains(text, s) {
-			t.Errorf("chart text lacks %q", s)
-		}
-	}
-	if strings.Contains(text, "allocs/msg") {
-		t.Error("allocs row drawn though not selected")
-	}
-}
-
-func TestRenderEscapes(t *testing.T) {
-	r := sample()
-	r.Meta.CPU = `A<B & "C"`
-	var b strings.Builder
-	if err := Render(&b, r, []string{"all"}); err != nil {
+	if err := os.WriteFile(in, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, text := parse(t, b.String())
-	if !strings.Contains(text, `A<B & "C"`) {
-		t.Error("CPU name not escaped and restored")
+	out := filepath.Join(dir, "c.svg")
+	if err := run(in, out, "headline", nil); err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestRenderNothing(t *testing.T) {
-	if err := Render(io.Discard, &report.Results{}, []string{"headline"}); err == nil {
-		t.Error("no error for empty results")
+	svg, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(svg), "<svg") || !strings.Contains(string(svg), "gorilla: 100  (0.50)") {
+		t.Errorf("unexpected chart:\n%s", svg)
+	}
+	var stdout strings.Builder
+	if err := run(in, "-", "headline", &stdout); err != nil || !strings.HasPrefix(stdout.String(), "<svg") {
+		t.Errorf("-out - wrote %q, %v", stdout.String(), err)
+	}
+	if err := run(filepath.Join(dir, "missing.json"), out, "headline", nil); err == nil {
+		t.Error("no error for a missing input")
 	}
 }

@@ -25,9 +25,9 @@ type Server struct {
 	exit  chan error
 }
 
-// moduleDir finds the bench module's directory from this file's path at
+// ModuleDir finds the bench module's directory from this file's path at
 // build time, falling back to the working directory.
-func moduleDir() string {
+func ModuleDir() string {
 	if _, file, _, ok := runtime.Caller(0); ok {
 		dir := filepath.Join(filepath.Dir(file), "..", "..")
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -41,7 +41,7 @@ func moduleDir() string {
 func Build(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "echoserver")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/wsclient/wsclient/bench/cmd/echoserver")
-	cmd.Dir = moduleDir()
+	cmd.Dir = ModuleDir()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build echoserver: %v\n%s", err, out)
 	}
