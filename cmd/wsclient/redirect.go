@@ -42,6 +42,8 @@ func redirectTarget(cur string, he *wsclient.HandshakeError) (next string, other
 	if !sameHost(base, u) {
 		otherHost = true
 		u.User = nil
+	} else if u.User == nil {
+		u.User = base.User
 	}
 	return u.String(), otherHost, nil
 }
