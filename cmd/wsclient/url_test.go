@@ -216,9 +216,8 @@ func TestFollowRedirectsRefusals(t *testing.T) {
 
 	// A loop ends after 10 redirects.
 	var n atomic.Int32
-	var loop *httptest.Server
-	loop, _ = redirector(t, http.StatusTemporaryRedirect, func(*http.Request) string {
-		return fmt.Sprintf("%s/%d", strings.Replace(loop.URL, "http://", "ws://", 1), n.Add(1))
+	loop, _ := redirector(t, http.StatusTemporaryRedirect, func(r *http.Request) string {
+		return fmt.Sprintf("ws://%s/%d", r.Host, n.Add(1))
 	}, false)
 	r = runBin(t, "", "-L", "-q", loop.URL)
 	r.wantCode(t, exitHandshake)
