@@ -67,6 +67,7 @@ type abEvent struct {
 	code   int           // abClose
 	reason string        // abClose
 	err    error         // abClose with an invalid payload, abViolation
+	at     time.Time     // abClose: when the reading goroutine read it
 }
 
 func (e abEvent) String() string {
@@ -125,7 +126,8 @@ type abPeer struct {
 	closeEv   *abEvent  // the client's close frame
 	eofErr    error
 	eofSeen   bool
-	sentClose bool // the server sent a close frame
+	eofAt     time.Time // when the reading goroutine saw the end (set before it sends on eof)
+	sentClose bool      // the server sent a close frame
 	// clientFirst: the client's close frame came before any close frame
 	// of the server.
 	clientFirst bool
@@ -145,6 +147,7 @@ func (p *abPeer) readLoop(inflate func([]byte) ([]byte, error)) {
 	for {
 		f, err := p.c.ReadFrame()
 		if err != nil && f.Opcode == 0 && f.Payload == nil {
+			p.eofAt = time.Now()
 			p.eof <- err
 			return
 		}
@@ -158,7 +161,7 @@ func (p *abPeer) readLoop(inflate func([]byte) ([]byte, error)) {
 		switch {
 		case f.Opcode == wstest.OpClose:
 			code, reason, perr := frame.ParseClose(f.Payload)
-			p.ev <- abEvent{kind: abClose, code: code, reason: reason, err: perr}
+			p.ev <- abEvent{kind: abClose, code: code, reason: reason, err: perr, at: time.Now()}
 		case f.Opcode == wstest.OpPing:
 			p.ev <- abEvent{kind: abPing, data: f.Payload}
 		case f.Opcode == wstest.OpPong:
@@ -446,8 +449,11 @@ func runAB(t *testing.T, tc abCase) {
 	clientClosedTCPEarly := false
 	if p.closeEv != nil && want.clean {
 		// The client must leave the TCP connection for the server to
-		// close (RFC 6455 section 7.1.1).
-		clientClosedTCPEarly = p.wait(abCleanWait, func() bool { return p.eofSeen })
+		// close (RFC 6455 section 7.1.1). Both times are taken by the
+		// reading goroutine as it reads the close frame and the end, so a
+		// late test goroutine cannot shrink the window.
+		p.wait(time.Until(p.closeEv.at.Add(abCleanWait)), func() bool { return p.eofSeen })
+		clientClosedTCPEarly = p.eofSeen && p.eofAt.Sub(p.closeEv.at) < abCleanWait
 	}
 	if p.closeEv != nil && p.clientFirst && !p.sentClose {
 		// Autobahn answers the client's close, then drops TCP.

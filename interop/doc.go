@@ -23,6 +23,13 @@
 // negotiated with the expected parameters, that messages echo correctly,
 // and, by counting the bytes on the wire, that both sides really compress.
 //
+// The callback Client is driven through its public API only
+// (client_test.go): Cast and Send keep their order, deflate is negotiated
+// and compresses, keepalive pings are answered and a dead path ends in
+// ErrKeepaliveTimeout, and a KeepReconnecting client reconnects across a
+// real server restart (behind a small TCP relay that keeps the address),
+// delivering the frames cast while the server was down.
+//
 // The package has no code of its own, only tests. They skip when a peer is
 // not installed, unless WSCLIENT_REQUIRE_PEERS=1 is set (as in CI), which
 // turns a missing peer into a failure. Run them with

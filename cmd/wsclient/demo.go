@@ -37,6 +37,16 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if *delay < 0 {
 		return usageError(stderr, errors.New("--delay must not be negative"))
 	}
+	if *url != "" {
+		u, note, err := normalizeURL(*url)
+		if err != nil {
+			return usageError(stderr, fmt.Errorf("--url: %w", err))
+		}
+		if note != "" {
+			fmt.Fprintf(stderr, "wsclient: demo: %s\n", note)
+		}
+		*url = u
+	}
 	if *url == "" {
 		srv, err := startEcho([]wstest.Option{wstest.WithRecordLimit(0)})
 		if err != nil {
@@ -47,26 +57,28 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		*url = srv.URL
 		fmt.Fprintf(stdout, "Started a local echo server at %s\n", srv.URL)
 	}
-	fmt.Fprintf(stdout, "Running the sample handler against %s\n", *url)
+	fmt.Fprintf(stdout, "Running the sample handler against %s\n", redact(*url))
 
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigCtx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(sigCtx, time.Minute)
 	defer cancelTimeout()
 	h := &handler.Handler{Out: stdout, Delay: *delay}
-	c, err := wsclient.Start(ctx, *url, h)
-	if err != nil {
-		code, msg := classify(err)
-		fmt.Fprintf(stderr, "wsclient: demo: %s\n", msg)
-		return code
+	c, err := wsclient.Start(ctx, *url, h, wsclient.WithLogger(discardLogger))
+	if err == nil {
+		err = c.Wait()
 	}
-	if err := c.Wait(); err != nil {
-		code, msg := classify(err)
-		if code == exitOK {
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "wsclient: demo: %s\n", msg)
-		return code
+	if err == nil {
+		return exitOK
 	}
-	return exitOK
+	if sigCtx.Err() != nil {
+		// Ctrl-C: the client closed the connection and stopped.
+		fmt.Fprintln(stderr, "wsclient: demo: interrupted")
+		return exitOK
+	}
+	code, msg := classify(err, 0)
+	if code != exitOK {
+		fmt.Fprintf(stderr, "wsclient: demo: %s\n", redact(msg))
+	}
+	return code
 }

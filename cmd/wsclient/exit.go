@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
+	"time"
 
 	"github.com/wsclient/wsclient"
 )
@@ -18,32 +20,50 @@ func normalClose(code int) bool {
 }
 
 // classify maps the error that ended a session (or a dial) to an exit code
-// and a message for stderr. A nil error is a normal close.
-func classify(err error) (int, string) {
+// and a message for stderr. A nil error is a normal close. timeout is the
+// --timeout in force (0: not known), named in timeout messages.
+func classify(err error, timeout time.Duration) (int, string) {
 	if err == nil {
 		return exitOK, ""
 	}
 	var he *wsclient.HandshakeError
 	var de *wsclient.DialError
 	var ce *wsclient.CloseError
+	var pe *wsclient.ProtocolError
 	var alert tls.AlertError
+	var rhe tls.RecordHeaderError
+	within := ""
+	if timeout > 0 {
+		within = fmt.Sprintf(" within %v (--timeout)", timeout)
+	}
 	switch {
 	case errors.As(err, &alert):
 		// The server rejected TLS, possibly only after the handshake (TLS
 		// 1.3 checks client certificates then), when the library may
 		// report it as a handshake error wrapping the alert.
-		return exitTLS, "TLS failure: " + err.Error()
+		return exitTLS, "TLS failure: " + errText(err)
 	case errors.As(err, &he):
 		if he.StatusCode != 0 && he.StatusCode != 101 {
 			msg := "handshake refused: " + he.Status
-			if body := firstLine(he.Body); body != "" {
+			if loc := he.Header.Get("Location"); loc != "" && he.StatusCode/100 == 3 {
+				msg += " (Location: " + redact(loc) + "; -L follows redirects)"
+			}
+			if body := bodySummary(he.Body); body != "" {
 				msg += ": " + body
+			}
+			if he.StatusCode == 400 && bytes.Contains(bytes.ToLower(he.Body), []byte("https")) {
+				msg += "\n  (is this a TLS port? try wss://)"
 			}
 			return exitHandshake, msg
 		}
 		return exitHandshake, "handshake failed: " + he.Reason
+	case errors.As(err, &de) && de.Op == "handshake" && errors.Is(err, context.DeadlineExceeded):
+		return exitConnect, "no answer to the WebSocket upgrade request" + within +
+			": the server accepted the TCP connection but never answered the handshake"
+	case errors.As(err, &de) && de.Op == "tls" && errors.Is(err, context.DeadlineExceeded):
+		return exitTLS, "TLS failure: no answer to the TLS handshake" + within
 	case errors.As(err, &de) && de.Op == "tls":
-		msg := "TLS failure: " + de.Err.Error()
+		msg := "TLS failure: " + errText(de.Err)
 		var uae x509.UnknownAuthorityError
 		var hne x509.HostnameError
 		var cve *tls.CertificateVerificationError
@@ -52,23 +72,31 @@ func classify(err error) (int, string) {
 			msg += "\n  (the server's certificate is not signed by a trusted CA: pass its CA with --cacert FILE, or --insecure for a throwaway test server)"
 		case errors.As(err, &hne):
 			msg += "\n  (the certificate is not valid for this host name)"
+		case errors.As(err, &rhe) && bytes.HasPrefix(rhe.RecordHeader[:], []byte("HTTP")):
+			msg += "\n  (the server answered in plain HTTP: is this a ws:// port?)"
 		}
 		return exitTLS, msg
+	case errors.As(err, &de) && errors.Is(err, context.DeadlineExceeded):
+		return exitConnect, "cannot connect" + within + ": " + de.Op + " timed out"
 	case errors.As(err, &de):
-		return exitConnect, "cannot connect: " + de.Err.Error()
+		return exitConnect, "cannot connect: " + errText(de.Err)
 	case errors.Is(err, wsclient.ErrKeepaliveTimeout):
 		return exitLost, "connection lost: keepalive pings unanswered"
 	case errors.Is(err, wsclient.ErrConnectionLost):
-		return exitLost, "connection lost: " + err.Error()
-	case errors.Is(err, wsclient.ErrMessageTooBig):
-		return exitError, "message too big (closed with 1009; see --max-message-size): " + err.Error()
+		msg := errText(err)
+		if !strings.HasPrefix(msg, "connection lost") {
+			msg = "connection lost: " + msg
+		}
+		return exitLost, msg
+	case errors.Is(err, wsclient.ErrMessageTooBig) && errors.As(err, &pe):
+		return exitError, fmt.Sprintf("message too big: %s (closed with %d; see --max-message-size)", pe.Msg, pe.Code)
 	case errors.As(err, &ce):
 		if normalClose(ce.Code) {
 			return exitOK, ""
 		}
 		return exitAbnormalClose, fmt.Sprintf("closed by server with code %d (%s)%s", ce.Code, wsclient.CloseCodeText(ce.Code), reasonSuffix(ce.Reason))
 	}
-	return exitError, err.Error()
+	return exitError, errText(err)
 }
 
 func reasonSuffix(r string) string {
@@ -76,23 +104,4 @@ func reasonSuffix(r string) string {
 		return ""
 	}
 	return ": " + r
-}
-
-// firstLine returns the first line of a response body, trimmed and cut to a
-// readable length, or "" if it does not look like text.
-func firstLine(b []byte) string {
-	s := string(b)
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	s = strings.TrimSpace(s)
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	for _, r := range s {
-		if r == unicode.ReplacementChar || (!unicode.IsPrint(r) && r != '\t') {
-			return ""
-		}
-	}
-	return s
 }

@@ -5,9 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // headerFlag collects repeated -H "Name: value" flags.
@@ -17,14 +20,25 @@ func (f *headerFlag) String() string { return "" }
 
 func (f *headerFlag) Set(s string) error {
 	name, value, ok := strings.Cut(s, ":")
-	name = strings.TrimSpace(name)
-	if !ok || name == "" || strings.ContainsAny(name, " \t") {
-		return fmt.Errorf("header %q is not of the form \"Name: value\"", s)
+	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	if !ok || name == "" || !httpguts.ValidHeaderFieldName(name) {
+		return errors.New(`want "Name: value"`)
+	}
+	if !httpguts.ValidHeaderFieldValue(value) {
+		return errors.New("the value has control characters")
+	}
+	switch c := http.CanonicalHeaderKey(name); c {
+	case "Sec-Websocket-Protocol":
+		return errors.New("offer subprotocols with --subprotocol")
+	case "Sec-Websocket-Extensions":
+		return errors.New("offer compression with --compress")
+	case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Accept":
+		return fmt.Errorf("the opening handshake sets %s itself", name)
 	}
 	if f.h == nil {
 		f.h = http.Header{}
 	}
-	f.h.Add(name, strings.TrimSpace(value))
+	f.h.Add(name, value)
 	return nil
 }
 
@@ -84,7 +98,7 @@ func parseSize(s string) (int64, error) {
 }
 
 // durationFlag is a time.Duration that also accepts a plain number of
-// seconds ("2", "0.5", "-1").
+// seconds ("2", "0.5", "-1"), like --wait, --keepalive and --timeout all do.
 type durationFlag time.Duration
 
 func (f *durationFlag) String() string { return time.Duration(*f).String() }
@@ -96,7 +110,7 @@ func (f *durationFlag) Set(s string) error {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("duration %q: want e.g. 500ms, 2s, 1m or a number of seconds", s)
+		return errors.New("want a duration such as 20 (seconds), 500ms, 20s or 1m")
 	}
 	*f = durationFlag(d)
 	return nil
@@ -107,9 +121,10 @@ func (f *durationFlag) Set(s string) error {
 // after "--" is positional.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
+	all := args
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return nil, asTyped(err, all)
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -128,3 +143,43 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 var errHelp = flag.ErrHelp
 
 func isHelp(err error) bool { return errors.Is(err, errHelp) }
+
+// flagInError finds the flag name in the flag package's error messages
+// ("flag provided but not defined: -x", "invalid value "v" for flag -x: e",
+// "invalid boolean value "v" for -x: e", "flag needs an argument: -x").
+var flagInError = regexp.MustCompile(`^(?:flag provided but not defined|flag needs an argument): -(\S+)$|^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-([^:\s]+): (.*)$`)
+
+// asTyped rewrites a flag package error so that it names the flag as the
+// user typed it (--keepalive, not -keepalive) and reads "--flag "value":
+// problem".
+func asTyped(err error, args []string) error {
+	if isHelp(err) {
+		return err
+	}
+	m := flagInError.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	name := m[1] + m[3]
+	typed := "-" + name
+	if len(name) > 1 {
+		typed = "--" + name
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		n, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && n == name {
+			typed, _, _ = strings.Cut(a, "=")
+			break
+		}
+	}
+	switch {
+	case m[1] != "" && strings.HasPrefix(err.Error(), "flag provided"):
+		return fmt.Errorf("unknown flag %s", typed)
+	case m[1] != "":
+		return fmt.Errorf("%s needs a value", typed)
+	}
+	return fmt.Errorf("%s %s: %s", typed, m[2], m[4])
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -25,44 +26,71 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return usageError(stderr, err)
 	}
+	if o.version {
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
+	}
 	d, err := o.dialer()
 	if err != nil {
 		return usageError(stderr, err)
 	}
 	p := newPrinter(stdout, stderr)
 	p.json, p.base64, p.showPingPong, p.quiet = o.json, o.base64, o.showPingPong, o.quiet
+	p.marks = !o.json && isTerminal(stdout)
+	p.prompt = p.marks && isTerminal(stdin)
+	if o.urlNote != "" {
+		p.status("%s", o.urlNote)
+	}
 	if o.insecure {
-		p.errorf("WARNING: --insecure: TLS certificate verification is OFF. Anyone on the network path can read and alter this connection. Use it only with throwaway test servers.")
+		p.status("WARNING: --insecure: TLS certificate verification is OFF. Anyone on the network path can read and alter this connection. Use it only with throwaway test servers.")
 	}
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	code, msg := session(o, d, p, readLines(stdin), sigs)
+	s := &session{o: o, p: p, lines: readLines(stdin), drainInput: !isTerminal(stdin)}
+	code, msg := s.run(d, sigs)
 	if msg != "" {
 		p.errorf("%s", msg)
+	}
+	switch s.unsent {
+	case 0:
+	case 1:
+		p.errorf("1 line from stdin was not sent")
+	default:
+		p.errorf("%d lines from stdin were not sent", s.unsent)
 	}
 	return code
 }
 
 // cliHandler is the wsclient.Handler behind the interactive client: it
-// prints what arrives and decides about reconnecting.
+// prints what arrives and decides about reconnecting. With -L one handler
+// serves the successive clients of a redirect chain, one after the other.
 type cliHandler struct {
 	wsclient.BaseHandler
 	o       *clientOptions
 	p       *printer
 	backoff wsclient.Backoff
+	url     string // the URL being connected to; set before each client starts
 
 	// closeCode, when not 0, is the close code the user asked for (end of
 	// input, Ctrl-C): the session ends after that close, and a connection
 	// that comes up meanwhile is closed at once.
 	closeCode atomic.Int32
 
+	// ready receives the client once it has connected for the first time:
+	// stdin lines wait for it, so that none is lost to a failed first
+	// connection or a redirect.
+	ready     chan *wsclient.Client
+	readyOnce sync.Once
+
 	// Set on the client's goroutine, read after Wait.
 	mu        sync.Mutex
-	connected bool  // a connection was established at least once
-	localEnd  error // how our own close ended (nil: handshake completed)
+	connected bool      // a connection was established at least once
+	localEnd  error     // how our own close ended (nil: handshake completed)
+	closeAt   time.Time // when our close frame was asked for
+	redirect  *wsclient.HandshakeError
 }
 
 func (h *cliHandler) Init(*wsclient.Client) (wsclient.InitMode, error) {
@@ -76,11 +104,21 @@ func (h *cliHandler) OnConnect(c *wsclient.Client, info wsclient.ConnInfo) wscli
 	h.mu.Lock()
 	h.connected = true
 	h.mu.Unlock()
-	h.p.connected(c.URL(), info.Subprotocol, info.Extensions)
+	h.readyOnce.Do(func() { h.ready <- c })
+	h.p.connected(h.url, info.Subprotocol, info.Extensions)
 	if code := h.closeCode.Load(); code != 0 {
-		return wsclient.CloseConn(int(code), "")
+		return h.closeConn(code)
 	}
 	return wsclient.Action{}
+}
+
+// closeConn returns the action that closes the connection with code and
+// notes when the close began.
+func (h *cliHandler) closeConn(code int32) wsclient.Action {
+	h.mu.Lock()
+	h.closeAt = time.Now()
+	h.mu.Unlock()
+	return wsclient.CloseConn(int(code), "")
 }
 
 func (h *cliHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
@@ -113,7 +151,11 @@ func (h *cliHandler) HandleInfo(c *wsclient.Client, msg any) wsclient.Action {
 	h.mu.Unlock()
 	switch st := c.State(); {
 	case st == wsclient.Connected:
-		return wsclient.CloseConn(int(h.closeCode.Load()), "")
+		code := h.closeCode.Load()
+		if req.urgent {
+			h.p.status("closing with %d: waiting up to %v for the server's close frame (Ctrl-C again to quit at once)", code, closeTimeout)
+		}
+		return h.closeConn(code)
 	case st == wsclient.Closing:
 		// Closing already; OnDisconnect ends the session.
 	case everConnected || req.urgent:
@@ -127,9 +169,25 @@ func (h *cliHandler) HandleInfo(c *wsclient.Client, msg any) wsclient.Action {
 	return wsclient.Action{}
 }
 
+func isRedirect(status int) bool {
+	switch status {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
+}
+
 func (h *cliHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 	var lc *wsclient.LocalCloseError
 	var ce *wsclient.CloseError
+	var he *wsclient.HandshakeError
+	h.mu.Lock()
+	everConnected := h.connected
+	h.mu.Unlock()
+	// Reconnect only with --reconnect, only after a first successful
+	// connection (a wrong URL or a refused handshake fails at once), and
+	// not once the user has asked to end.
+	reconnect := h.o.reconnect && everConnected && h.closeCode.Load() == 0
 	switch {
 	case errors.As(d.Reason, &lc):
 		// Our own close: the session is over.
@@ -137,23 +195,25 @@ func (h *cliHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsc
 		h.localEnd = lc.Err
 		h.mu.Unlock()
 		if lc.Err == nil {
-			h.p.closed(lc.Code, lc.Reason, "client")
+			h.p.closed(lc.Code, lc.Reason, "client", true)
 		} else {
 			h.p.disconnected(d.Reason, false)
 		}
 		return wsclient.StopWith(lc.Err)
 	case errors.As(d.Reason, &ce):
-		h.p.closed(ce.Code, ce.Reason, "server")
+		// An abnormal close that ends the session is said once, by the
+		// final error message.
+		h.p.closed(ce.Code, ce.Reason, "server", reconnect || normalClose(ce.Code))
+	case h.o.follow && !everConnected && errors.As(d.Reason, &he) && isRedirect(he.StatusCode) && he.Header.Get("Location") != "":
+		h.mu.Lock()
+		h.redirect = he
+		h.mu.Unlock()
+		return wsclient.StopWith(d.Reason)
 	default:
-		h.p.disconnected(d.Reason, h.o.reconnect)
+		// Said once: by the reconnect status, or by the final error.
+		h.p.disconnected(d.Reason, reconnect)
 	}
-	h.mu.Lock()
-	everConnected := h.connected
-	h.mu.Unlock()
-	// Reconnect only with --reconnect, only after a first successful
-	// connection (a wrong URL or a refused handshake fails at once), and
-	// not once the user has asked to end.
-	if !h.o.reconnect || !everConnected || h.closeCode.Load() != 0 {
+	if !reconnect {
 		return wsclient.StopWith(d.Reason)
 	}
 	delay := h.backoff.Next(d.Attempt)
@@ -161,23 +221,55 @@ func (h *cliHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsc
 	return wsclient.ReconnectAfter(delay)
 }
 
-// session runs the client until the connection ends (or, with --reconnect,
+// maxRedirects bounds a redirect chain (as python-websockets does).
+const maxRedirects = 10
+
+// session is one run of the interactive client: a client (one per hop of a
+// redirect chain), the stdin lines, and how it all ended.
+type session struct {
+	o          *clientOptions
+	p          *printer
+	lines      <-chan inputLine
+	drainInput bool // count the stdin lines left unsent at the end (not a terminal)
+	unsent     int  // stdin lines never sent, known after run
+}
+
+// run runs the client until the connection ends (or, with --reconnect,
 // until the user ends it) and returns the exit code and a final message.
-func session(o *clientOptions, d *wsclient.Dialer, p *printer, lines <-chan inputLine, sigs <-chan os.Signal) (int, string) {
-	h := &cliHandler{o: o, p: p, backoff: wsclient.DefaultBackoff}
+func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
+	o, p := s.o, s.p
+	h := &cliHandler{o: o, p: p, backoff: wsclient.DefaultBackoff, ready: make(chan *wsclient.Client, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, err := wsclient.Start(ctx, o.url, h,
-		wsclient.WithDialer(d),
-		wsclient.WithKeepalive(o.keepalive, maxUnansweredPings),
-		wsclient.WithBackoff(h.backoff),
-	)
-	if err != nil {
-		return exitError, err.Error()
+	snd := startSender(ctx, h.ready, o.binary, s.lines, p)
+	inputEnded := false
+	// finish stops the sender and counts what it could not send.
+	finish := func(code int, msg string) (int, string) {
+		cancel()
+		<-snd.done
+		s.unsent = snd.unsent
+		if !inputEnded && !snd.ended && s.drainInput {
+			s.unsent += drain(s.lines, 200*time.Millisecond)
+		}
+		return code, msg
 	}
-	done := c.Done()
-	inputEnd, sending := sendLines(ctx, c, o.binary, lines, p)
 
+	target := o.url
+	var c *wsclient.Client
+	start := func() error {
+		h.url = target
+		var err error
+		c, err = wsclient.Start(ctx, target, h,
+			wsclient.WithDialer(d),
+			wsclient.WithKeepalive(time.Duration(o.keepalive), maxUnansweredPings),
+			wsclient.WithBackoff(h.backoff),
+			wsclient.WithLogger(discardLogger),
+		)
+		return err
+	}
+	if err := start(); err != nil {
+		return finish(exitError, errText(err))
+	}
 	// endSession asks the client's goroutine to close the connection with
 	// code (see HandleInfo); the client then ends.
 	endSession := func(code int, urgent bool) {
@@ -188,10 +280,12 @@ func session(o *clientOptions, d *wsclient.Dialer, p *printer, lines <-chan inpu
 	var (
 		waitC       <-chan time.Time
 		interrupted bool
+		hops        int
 	)
 	for {
 		select {
-		case err := <-inputEnd:
+		case err := <-snd.end:
+			inputEnded = true
 			if err != io.EOF {
 				p.errorf("reading stdin: %v", err)
 			}
@@ -208,69 +302,137 @@ func session(o *clientOptions, d *wsclient.Dialer, p *printer, lines <-chan inpu
 				sctx, scancel := context.WithCancel(context.Background())
 				scancel()
 				c.Stop(sctx) // drops the connection at once
-				return 130, "interrupted again: connection dropped without waiting for the close handshake"
+				return finish(exitInterrupted, "interrupted again: connection dropped without waiting for the close handshake")
 			}
 			interrupted = true
 			endSession(wsclient.CloseGoingAway, true)
-		case <-done:
-			// A line being sent when the client ended is reported before
-			// the exit (Send returns at once now).
-			sending.Lock()
-			sending.Unlock()
+		case <-c.Done():
 			err := c.Wait()
 			h.mu.Lock()
-			localEnd, connected := h.localEnd, h.connected
+			localEnd, connected, closeAt, redirect := h.localEnd, h.connected, h.closeAt, h.redirect
+			h.redirect = nil
 			h.mu.Unlock()
+			if redirect != nil && !interrupted {
+				next, dropped, rerr := redirectTarget(target, redirect)
+				if rerr != nil {
+					return finish(exitHandshake, rerr.Error())
+				}
+				if hops++; hops > maxRedirects {
+					return finish(exitHandshake, fmt.Sprintf("stopped after %d redirects (the last one to %s)", maxRedirects, next))
+				}
+				p.redirected(redirect.StatusCode, next, dropped)
+				if dropped {
+					d = withoutCredentials(d)
+				}
+				target = next
+				if err := start(); err != nil {
+					return finish(exitError, errText(err))
+				}
+				continue
+			}
 			if h.closeCode.Load() != 0 && err == nil {
 				if interrupted && !connected {
-					return 130, "interrupted before the connection was established"
+					return finish(exitInterrupted, "interrupted before the connection was established")
 				}
-				return exitOK, ""
+				return finish(exitOK, "")
 			}
 			if localEnd != nil && errors.Is(err, localEnd) {
-				return exitError, "close handshake: " + localEnd.Error()
+				if !closeAt.IsZero() && time.Since(closeAt) >= closeTimeout-closeTimeout/10 {
+					return finish(exitError, fmt.Sprintf("the server never answered our close frame within %v; connection dropped", closeTimeout))
+				}
+				return finish(exitError, "close handshake failed: "+errText(localEnd))
 			}
-			return classify(err)
+			return finish(classify(err, time.Duration(o.timeout)))
 		}
 	}
 }
 
-// sendLines sends the lines from stdin, in order, each once the previous one
-// has been written (while reconnecting, they wait for the next connection):
-// stdin is read no faster than the server takes it. The returned channel
-// receives the error that ended the input (io.EOF at its normal end); the
-// mutex is held while a line is being sent.
-func sendLines(ctx context.Context, c *wsclient.Client, binary bool, lines <-chan inputLine, p *printer) (<-chan error, *sync.Mutex) {
+// sender sends stdin lines to the client.
+type sender struct {
+	end  chan error    // the error that ended the input (io.EOF at its normal end), after every line was sent
+	done chan struct{} // closed when the sending goroutine has returned
+	// Read after done:
+	unsent int  // lines read but never sent
+	ended  bool // the input ended
+}
+
+// startSender sends the lines from stdin, in order, each once the previous
+// one has been written (while reconnecting, they wait for the next
+// connection): stdin is read no faster than the server takes it. The first
+// line waits for the first connection (ready). Lines that could not be
+// sent because the session ended are counted, not reported one by one.
+func startSender(ctx context.Context, ready <-chan *wsclient.Client, binary bool, lines <-chan inputLine, p *printer) *sender {
 	typ := wsclient.TextMessage
 	if binary {
 		typ = wsclient.BinaryMessage
 	}
-	end := make(chan error, 1)
-	var sending sync.Mutex
+	s := &sender{end: make(chan error, 1), done: make(chan struct{})}
 	go func() {
+		defer close(s.done)
+		var c *wsclient.Client
 		lineNo := 0
-		for in := range lines {
+		for {
+			var in inputLine
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					return
+				}
+				in = l
+			case <-ctx.Done():
+				return
+			}
 			if in.err != nil {
-				end <- in.err
+				s.ended = true
+				s.end <- in.err
 				return
 			}
 			lineNo++
+			p.typed()
 			if typ == wsclient.TextMessage && !utf8.Valid(in.data) {
 				p.errorf("line %d is not valid UTF-8 and was not sent (use --binary to send raw bytes)", lineNo)
+				p.showPrompt()
 				continue
 			}
-			sending.Lock()
-			err := c.Send(ctx, wsclient.Frame{Type: typ, Data: in.data})
-			if err != nil && ctx.Err() == nil {
-				p.errorf("line %d was not sent: %v", lineNo, err)
+			if c == nil {
+				select {
+				case c = <-ready:
+				case <-ctx.Done():
+					s.unsent++
+					return
+				}
 			}
-			sending.Unlock()
+			err := c.Send(ctx, wsclient.Frame{Type: typ, Data: in.data})
 			if err != nil && (ctx.Err() != nil || errors.Is(err, wsclient.ErrTerminated)) {
+				s.unsent++
 				return // the session is over
 			}
+			if err != nil {
+				p.errorf("line %d was not sent: %s", lineNo, errText(err))
+			}
+			p.showPrompt()
 		}
 	}()
-	return end, &sending
+	return s
+}
+
+// drain counts the lines still coming from stdin, for up to d or until it
+// ends.
+func drain(lines <-chan inputLine, d time.Duration) int {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	n := 0
+	for {
+		select {
+		case in, ok := <-lines:
+			if !ok || in.err != nil {
+				return n
+			}
+			n++
+		case <-t.C:
+			return n
+		}
+	}
 }
 
 // maxUnansweredPings is the number of keepalive pings that may go without

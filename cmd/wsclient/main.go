@@ -5,6 +5,7 @@
 //	wsclient [flags] URL          talk to a server: stdin lines out, messages in
 //	wsclient serve [flags]        run a local echo server
 //	wsclient help                 show the full help
+//	wsclient version              show the version (also --version, -V)
 //
 // Run "wsclient --help" for the flags, examples and exit codes.
 package main
@@ -19,14 +20,15 @@ import (
 // Exit codes. They are part of the command's interface: keep them stable and
 // in step with the help text and README.
 const (
-	exitOK            = 0 // the connection ended with a normal close
-	exitError         = 1 // any other error
-	exitUsage         = 2 // bad command line
-	exitHandshake     = 3 // the server refused or botched the opening handshake
-	exitTLS           = 4 // TLS handshake or certificate verification failed
-	exitLost          = 5 // connection lost without a close frame, or keepalive timeout
-	exitConnect       = 6 // could not reach the server (DNS, TCP, proxy, timeout)
-	exitAbnormalClose = 7 // the server closed with a code other than 1000, 1001 or 1005
+	exitOK            = 0   // the connection ended with a normal close
+	exitError         = 1   // any other error
+	exitUsage         = 2   // bad command line
+	exitHandshake     = 3   // the server refused or botched the opening handshake
+	exitTLS           = 4   // TLS handshake or certificate verification failed
+	exitLost          = 5   // connection lost without a close frame, or keepalive timeout
+	exitConnect       = 6   // could not reach the server (DNS, TCP, proxy, timeout)
+	exitAbnormalClose = 7   // the server closed with a code other than 1000, 1001 or 1005
+	exitInterrupted   = 130 // Ctrl-C before the connection was established, or a second Ctrl-C
 )
 
 func main() {
@@ -44,6 +46,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runServe(args[1:], stdout, stderr)
 		case "help":
 			return runHelp(args[1:], stdout, stderr)
+		case "version":
+			fmt.Fprintln(stdout, versionString())
+			return exitOK
 		}
 	}
 	return runClient(args, stdin, stdout, stderr)
@@ -69,6 +74,6 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 
 // usageError reports a command-line problem and returns exitUsage.
 func usageError(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "wsclient: %v\nRun 'wsclient --help' for usage.\n", err)
+	fmt.Fprintf(stderr, "wsclient: %s\nRun 'wsclient --help' for usage.\n", redact(err.Error()))
 	return exitUsage
 }

@@ -142,7 +142,14 @@ func TestUsageErrors(t *testing.T) {
 		{},
 		{"--no-such-flag", "ws://127.0.0.1:1"},
 		{"ftp://127.0.0.1:1"},
-		{"127.0.0.1:1"},
+		{"frobnicate"},
+		{"-H", "Sec-WebSocket-Key: x", "ws://127.0.0.1:1"},
+		{"-H", "Sec-WebSocket-Protocol: chat", "ws://127.0.0.1:1"},
+		{"--keepalive", "soon", "ws://127.0.0.1:1"},
+		{"--timeout", "0", "ws://127.0.0.1:1"},
+		{"--proxy", "ftp://127.0.0.1:1", "ws://127.0.0.1:1"},
+		{"demo", "--url", "ftp://127.0.0.1:1"},
+		{"demo", "--url", "ws://"},
 		{"ws://127.0.0.1:1", "ws://127.0.0.1:2"},
 		{"--cert", "c.pem", "ws://127.0.0.1:1"},
 		{"--cacert", "/does/not/exist.pem", "wss://127.0.0.1:1"},
@@ -930,7 +937,7 @@ func TestInterruptWhileReconnecting(t *testing.T) {
 		t.Errorf("Ctrl-C while reconnecting took %v", d)
 	}
 	// The line that never went out is reported, not dropped in silence.
-	if !strings.Contains(r.stderr.String(), "line 1 was not sent") {
+	if !strings.Contains(r.stderr.String(), "1 line from stdin was not sent") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 	if !strings.Contains(r.stderr.String(), "reconnecting in") {

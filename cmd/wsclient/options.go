@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -17,16 +19,19 @@ import (
 
 // clientOptions are the interactive client's flags.
 type clientOptions struct {
-	url            string
+	url            string // normalized: ws:// or wss://
+	urlNote        string // how a URL without a scheme was read, for stderr
 	headers        headerFlag
 	origin         string
 	subprotocols   listFlag
-	keepalive      time.Duration
+	keepalive      durationFlag
 	reconnect      bool
 	compress       bool
 	cacert         string
 	cert, key      string
 	insecure       bool
+	proxy          string
+	follow         bool
 	maxMessageSize sizeFlag
 	wait           durationFlag
 	binary         bool
@@ -34,7 +39,8 @@ type clientOptions struct {
 	json           bool
 	showPingPong   bool
 	quiet          bool
-	timeout        time.Duration
+	timeout        durationFlag
+	version        bool
 }
 
 func clientFlagSet(o *clientOptions) *flag.FlagSet {
@@ -44,13 +50,16 @@ func clientFlagSet(o *clientOptions) *flag.FlagSet {
 	fs.Var(&o.headers, "header", "")
 	fs.StringVar(&o.origin, "origin", "", "")
 	fs.Var(&o.subprotocols, "subprotocol", "")
-	fs.DurationVar(&o.keepalive, "keepalive", 0, "")
+	fs.Var(&o.keepalive, "keepalive", "")
 	fs.BoolVar(&o.reconnect, "reconnect", false, "")
 	fs.BoolVar(&o.compress, "compress", false, "")
 	fs.StringVar(&o.cacert, "cacert", "", "")
 	fs.StringVar(&o.cert, "cert", "", "")
 	fs.StringVar(&o.key, "key", "", "")
 	fs.BoolVar(&o.insecure, "insecure", false, "")
+	fs.StringVar(&o.proxy, "proxy", "", "")
+	fs.BoolVar(&o.follow, "L", false, "")
+	fs.BoolVar(&o.follow, "follow-redirects", false, "")
 	fs.Var(&o.maxMessageSize, "max-message-size", "")
 	o.wait = durationFlag(time.Second)
 	fs.Var(&o.wait, "wait", "")
@@ -60,7 +69,10 @@ func clientFlagSet(o *clientOptions) *flag.FlagSet {
 	fs.BoolVar(&o.showPingPong, "show-ping-pong", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "")
+	o.timeout = durationFlag(30 * time.Second)
+	fs.Var(&o.timeout, "timeout", "")
+	fs.BoolVar(&o.version, "V", false, "")
+	fs.BoolVar(&o.version, "version", false, "")
 	return fs
 }
 
@@ -72,6 +84,9 @@ func parseClientArgs(args []string) (*clientOptions, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.version {
+		return o, nil
+	}
 	switch {
 	case len(pos) == 0:
 		return nil, errors.New("no URL given")
@@ -81,21 +96,9 @@ func parseClientArgs(args []string) (*clientOptions, error) {
 		}
 		return nil, fmt.Errorf("one URL expected, got %d arguments: %q", len(pos), pos)
 	}
-	u, err := url.Parse(pos[0])
-	if err != nil {
-		return nil, fmt.Errorf("bad URL: %v", err)
+	if o.url, o.urlNote, err = normalizeURL(pos[0]); err != nil {
+		return nil, err
 	}
-	switch u.Scheme {
-	case "ws", "wss", "http", "https":
-	case "":
-		return nil, fmt.Errorf("URL %q has no scheme: did you mean ws://%s ?", pos[0], pos[0])
-	default:
-		return nil, fmt.Errorf("URL %q: scheme must be ws or wss", pos[0])
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("URL %q has no host", pos[0])
-	}
-	o.url = pos[0]
 	if (o.cert == "") != (o.key == "") {
 		return nil, errors.New("--cert and --key go together")
 	}
@@ -105,8 +108,73 @@ func parseClientArgs(args []string) (*clientOptions, error) {
 	if o.timeout <= 0 {
 		return nil, errors.New("--timeout must be positive")
 	}
+	if o.proxy != "" {
+		if _, err := parseProxy(o.proxy); err != nil {
+			return nil, err
+		}
+	}
 	return o, nil
 }
+
+// normalizeURL checks a URL from the command line and returns it as ws:// or
+// wss://. Like wscat, it takes a URL without a scheme ("127.0.0.1:9001",
+// "localhost:9001", "example.com/feed") as ws://; note then says so. A bare
+// word that cannot be a host name is reported as an unknown command.
+func normalizeURL(raw string) (u, note string, err error) {
+	if raw == "" {
+		return "", "", errors.New("empty URL")
+	}
+	if !strings.Contains(raw, "://") {
+		if !strings.ContainsAny(raw, ".:/[") && !strings.EqualFold(raw, "localhost") {
+			return "", "", fmt.Errorf("unknown command %q (for a host of that name, say ws://%s)", raw, raw)
+		}
+		raw = "ws://" + raw
+		note = "no scheme given: connecting to " + redact(raw)
+	}
+	pu, err := url.Parse(raw)
+	if err != nil {
+		// url.Error repeats the URL, credentials included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", "", fmt.Errorf("bad URL %q: %v", redact(raw), err)
+	}
+	switch strings.ToLower(pu.Scheme) {
+	case "ws", "http":
+		pu.Scheme = "ws"
+	case "wss", "https":
+		pu.Scheme = "wss"
+	default:
+		return "", "", fmt.Errorf("URL %q: scheme must be ws or wss", redact(raw))
+	}
+	if pu.Hostname() == "" {
+		return "", "", fmt.Errorf("URL %q has no host", redact(raw))
+	}
+	return pu.String(), note, nil
+}
+
+// parseProxy checks a --proxy URL.
+func parseProxy(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("--proxy %q: want a URL such as http://host:3128, https://host:3129 or socks5://host:1080", redact(s))
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h":
+	default:
+		return nil, fmt.Errorf("--proxy %q: scheme must be http, https or socks5", redact(s))
+	}
+	return u, nil
+}
+
+// closeTimeout bounds the wait for the server's answer to our close frame
+// (the library's default, set explicitly so that messages can name it).
+const closeTimeout = 5 * time.Second
+
+// discardLogger silences the library's own logs: the command reports
+// everything itself (the --insecure warning once, and not with -q).
+var discardLogger = slog.New(slog.DiscardHandler)
 
 // dialer builds the library Dialer from the options. File problems are
 // reported as errors (a usage error for the caller).
@@ -115,9 +183,18 @@ func (o *clientOptions) dialer() (*wsclient.Dialer, error) {
 		Header:                        o.headers.h,
 		Origin:                        o.origin,
 		Subprotocols:                  o.subprotocols,
-		HandshakeTimeout:              o.timeout,
+		HandshakeTimeout:              time.Duration(o.timeout),
 		MaxMessageSize:                int64(o.maxMessageSize),
 		InsecureSkipVerifyDangerously: o.insecure,
+		CloseTimeout:                  closeTimeout,
+		Logger:                        discardLogger,
+	}
+	if o.proxy != "" {
+		u, err := parseProxy(o.proxy)
+		if err != nil {
+			return nil, err
+		}
+		d.Proxy = http.ProxyURL(u)
 	}
 	if o.compress {
 		d.Compression = &wsclient.CompressionOptions{}

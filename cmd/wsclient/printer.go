@@ -23,6 +23,12 @@ type printer struct {
 	showPingPong bool
 	quiet        bool
 	now          func() time.Time
+
+	// marks: stdout is a terminal; received messages are printed after
+	// "< " and, with prompt (stdin is a terminal too), typed lines after a
+	// "> " prompt, as wscat does. promptShown: the prompt is the last thing
+	// on the screen.
+	marks, prompt, promptShown bool
 }
 
 // event is the JSON form of everything that happens on a connection. The
@@ -41,6 +47,7 @@ type event struct {
 	Reason      *string `json:"reason,omitempty"`
 	By          string  `json:"by,omitempty"`
 	Error       string  `json:"error,omitempty"`
+	Location    string  `json:"location,omitempty"`
 	Attempt     int     `json:"attempt,omitempty"`
 	DelayMS     *int64  `json:"delay_ms,omitempty"`
 }
@@ -58,6 +65,7 @@ func (p *printer) encodeBinary(b []byte) (string, string) {
 
 // emit writes a JSON event; the caller holds p.mu.
 func (p *printer) emit(e event) {
+	e.URL, e.Error, e.Location = redact(e.URL), redact(e.Error), redact(e.Location)
 	e.Time = p.now().UTC().Format(time.RFC3339Nano)
 	b, err := json.Marshal(e)
 	if err != nil { // cannot happen for this struct
@@ -73,7 +81,41 @@ func (p *printer) statusLocked(format string, a ...any) {
 	if p.quiet {
 		return
 	}
-	fmt.Fprintf(p.errw, "wsclient: "+format+"\n", a...)
+	p.clearPromptLocked()
+	fmt.Fprint(p.errw, redact(fmt.Sprintf("wsclient: "+format+"\n", a...)))
+}
+
+// clearPromptLocked erases a "> " prompt before other output.
+func (p *printer) clearPromptLocked() {
+	if p.promptShown {
+		p.out.WriteString("\r\x1b[K")
+		p.out.Flush()
+		p.promptShown = false
+	}
+}
+
+// showPrompt shows the "> " prompt for the next typed line, when stdin and
+// stdout are terminals.
+func (p *printer) showPrompt() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.showPromptLocked()
+}
+
+func (p *printer) showPromptLocked() {
+	if p.prompt && !p.json && !p.promptShown {
+		p.out.WriteString("> ")
+		p.out.Flush()
+		p.promptShown = true
+	}
+}
+
+// typed notes that the user ended a line: the prompt it was typed after
+// scrolled up with it.
+func (p *printer) typed() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.promptShown = false
 }
 
 // message prints a received text or binary message.
@@ -93,6 +135,11 @@ func (p *printer) message(binary bool, data []byte) {
 		p.emit(e)
 		return
 	}
+	reprompt := p.promptShown
+	p.clearPromptLocked()
+	if p.marks {
+		p.out.WriteString("< ")
+	}
 	if binary {
 		s, _ := p.encodeBinary(data)
 		p.out.WriteString(s)
@@ -100,6 +147,9 @@ func (p *printer) message(binary bool, data []byte) {
 		p.out.Write(data)
 	}
 	p.out.WriteByte('\n')
+	if reprompt {
+		p.showPromptLocked()
+	}
 	p.out.Flush()
 }
 
@@ -115,6 +165,7 @@ func (p *printer) control(kind string, payload []byte) {
 		p.emit(event{Event: kind, Data: &s, Encoding: enc, Size: ptr(len(payload))})
 		return
 	}
+	p.clearPromptLocked()
 	if len(payload) == 0 {
 		fmt.Fprintf(p.errw, "wsclient: < %s\n", kind)
 	} else {
@@ -138,14 +189,20 @@ func (p *printer) connected(url, subprotocol, extensions string) {
 		msg += " (extensions " + extensions + ")"
 	}
 	p.statusLocked("%s", msg)
+	p.showPromptLocked()
 }
 
 // closed reports a completed or received close: by is "server" or "client".
-func (p *printer) closed(code int, reason, by string) {
+// In text mode it prints only when status is set (the final error message
+// says it otherwise).
+func (p *printer) closed(code int, reason, by string, status bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.json {
 		p.emit(event{Event: "close", Code: code, Reason: &reason, By: by})
+		return
+	}
+	if !status {
 		return
 	}
 	if reason != "" {
@@ -164,7 +221,7 @@ func (p *printer) disconnected(err error, status bool) {
 	if p.json {
 		e := event{Event: "disconnect"}
 		if err != nil {
-			e.Error = err.Error()
+			e.Error = errText(err)
 		}
 		p.emit(e)
 		return
@@ -173,10 +230,25 @@ func (p *printer) disconnected(err error, status bool) {
 		return
 	}
 	if err != nil {
-		p.statusLocked("disconnected: %v", err)
+		p.statusLocked("disconnected: %s", errText(err))
 	} else {
 		p.statusLocked("disconnected")
 	}
+}
+
+// redirected reports a redirect being followed (-L).
+func (p *printer) redirected(status int, location string, dropped bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		p.emit(event{Event: "redirect", Code: status, Location: location})
+		return
+	}
+	msg := fmt.Sprintf("redirected (%d) to %s", status, location)
+	if dropped {
+		msg += " (another host: credentials and Authorization/Cookie headers not sent there)"
+	}
+	p.statusLocked("%s", msg)
 }
 
 // reconnecting reports a reconnect attempt scheduled after delay.
@@ -194,7 +266,15 @@ func (p *printer) reconnecting(attempt int, delay time.Duration) {
 func (p *printer) errorf(format string, a ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.errw, "wsclient: "+format+"\n", a...)
+	p.clearPromptLocked()
+	fmt.Fprint(p.errw, redact(fmt.Sprintf("wsclient: "+format+"\n", a...)))
+}
+
+// status writes a status line on stderr unless quiet.
+func (p *printer) status(format string, a ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.statusLocked(format, a...)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -10,6 +10,7 @@ Usage:
   wsclient [flags] URL           connect to URL: stdin lines are sent, messages printed
   wsclient serve [flags]         run a local echo server until Ctrl-C
   wsclient help [demo|serve]     show this help, or a subcommand's
+  wsclient version               show the version (also --version, -V)
 
 Examples:
   wsclient demo
@@ -17,11 +18,16 @@ Examples:
   wsclient ws://127.0.0.1:PORT                    # type lines; Ctrl-D or Ctrl-C to end
   printf 'a\nb\n' | wsclient ws://127.0.0.1:PORT  # prints a and b, exits 0
   wsclient --json --wait -1 -H 'Authorization: Bearer T' wss://example.com/feed </dev/null
-  wsclient --keepalive 20s --reconnect --subprotocol chat.v1,chat.v0 wss://example.com/ws
+  wsclient --keepalive 20 --reconnect --subprotocol chat.v1,chat.v0 wss://example.com/ws
+  wsclient localhost:8080/ws                      # no scheme: taken as ws://
 
 Flags may come before or after the URL. The URL is ws:// or wss:// (http:// and
-https:// are taken as ws:// and wss://); user:password@ in it is sent as Basic
-authorization. Proxies come from HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
+https:// are taken as ws:// and wss://; a URL without a scheme, such as
+127.0.0.1:9001 or example.com/feed, as ws://, which is said on stderr).
+user:password@ in it is sent as Basic authorization, and shown as ***@ in
+everything wsclient prints. Without --proxy, proxies come from HTTPS_PROXY,
+HTTP_PROXY and NO_PROXY. DURATION is a number of seconds (20, 0.5) or a Go
+duration (500ms, 20s, 1m).
 
 Connecting:
   -H, --header 'Name: value'  add a request header (repeatable)
@@ -29,6 +35,13 @@ Connecting:
   --subprotocol NAME[,NAME]   offer subprotocols, in order of preference (repeatable)
   --compress                  offer permessage-deflate compression
   --timeout DURATION          limit for connecting and the opening handshake (default 30s)
+  --proxy URL                 connect through this proxy: http://, https:// (CONNECT) or
+                              socks5://, with optional user:password@ (instead of the
+                              environment's; also for localhost)
+  -L, --follow-redirects      follow the server's redirects (301, 302, 303, 307, 308) to
+                              a new URL, at most 10; never from wss:// to ws://; on a
+                              change of host, user:password@ and the Authorization and
+                              Cookie headers are not sent there
   --keepalive DURATION        send a ping every DURATION; after 3 unanswered pings the
                               connection counts as lost (default 0: off)
   --reconnect                 when an established connection ends other than by our own
@@ -55,13 +68,18 @@ Input and output:
   --json                      print one JSON object per line for each event, for scripts
   --base64                    show binary payloads in base64 (default: hex)
   --show-ping-pong            also show pings and pongs received from the server
-  -q, --quiet                 no status lines on stderr (errors are still shown)
+  -q, --quiet                 no status lines or warnings on stderr (errors are still
+                              shown)
+  -V, --version               show the version and exit
   -h, --help                  show this help
 
 Output:
   Received text messages are printed to stdout as they are, one per line; binary
-  messages as one line of hex (or base64). Status lines (connected, closed, pings)
-  go to stderr, prefixed with "wsclient:".
+  messages as one line of hex (or base64). When stdout is a terminal they are
+  marked "< ", and when stdin is one too, lines are typed after a "> " prompt (as
+  in wscat). Status lines (connected, closed, pings) go to stderr, prefixed with
+  "wsclient:". Lines from stdin wait for the connection; lines that could not be
+  sent because the session ended are counted in one line on stderr.
 
   With --json, stdout carries one JSON object per line, with "event" and "time"
   (RFC 3339) and, per event:
@@ -73,24 +91,30 @@ Output:
     disconnect  error: the connection ended without a close handshake, or a
                 connection attempt failed
     reconnect   attempt, delay_ms               (with --reconnect)
+    redirect    code, location                  (with -L)
   Errors are still written to stderr as text.
 
 Ending a session:
   Ctrl-D (end of stdin) waits --wait for replies, then closes with 1000.
-  Ctrl-C or SIGTERM sends a close frame (1001, going away) and waits for the
-  server's answer; a second Ctrl-C exits at once (exit code 130).
+  Ctrl-C or SIGTERM sends a close frame (1001, going away) and waits up to 5s
+  for the server's answer (it says so); a second Ctrl-C exits at once (exit
+  code 130).
 
 Exit codes:
   0  the connection ended with a close handshake: closed by us, or by the server
      with 1000 (normal), 1001 (going away) or no code
-  1  any other error (protocol violation by the server, message too big, I/O)
-  2  bad usage: unknown flag, missing or bad URL, unreadable --cacert/--cert file
+  1  any other error (protocol violation by the server, message too big, a close
+     frame the server never answered, I/O)
+  2  bad usage: unknown flag, missing or bad URL, bad -H header (such as one the
+     handshake sets itself), unreadable --cacert/--cert file
   3  handshake refused or invalid: the server answered e.g. 403 or 404, not 101
   4  TLS failure: the handshake failed or the certificate was not trusted
   5  connection lost: closed without a close frame, or keepalive pings unanswered
   6  cannot connect: DNS, TCP connection refused, proxy, or --timeout expired
+     (also when the server accepts TCP but never answers the upgrade)
   7  the server closed with another code (e.g. 1008 policy violation, 1011)
-  130  a second Ctrl-C ended the program during the close handshake
+  130  Ctrl-C before the connection was established, or a second Ctrl-C during
+       the close handshake
 `
 
 const demoHelp = `Usage: wsclient demo [flags]
@@ -100,7 +124,8 @@ handler against it with the callback Client (the Go version of the Erlang
 websocket_client sample): on connect it sends "message 1", answers each echo
 with "hello, this is message #N" (N from 2), and closes after the echo of
 message #4. It prints the four messages it receives, then the state and the
-reason the client terminated with. Exit code 0 on success.
+reason the client terminated with. Exit code 0 on success, and after Ctrl-C
+(which closes the connection and stops the client); 2 for a bad --url.
 
 Flags:
   --delay DURATION   pause before each reply (default 250ms; the Erlang sample waits 1s)
