@@ -92,6 +92,11 @@ type Dialer struct {
 	// Compression, if set, offers permessage-deflate (RFC 7692).
 	Compression *CompressionOptions
 
+	// HTTP2 chooses whether WebSockets are opened over HTTP/2 (RFC 8441),
+	// as streams sharing one connection per origin: HTTP2Off (the
+	// default), HTTP2Auto or HTTP2Only.
+	HTTP2 HTTP2Mode
+
 	// Logger receives debug and warning logs. Nil means silent.
 	Logger *slog.Logger
 }
@@ -177,6 +182,11 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	u, addr, auth, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
+	}
+	if d.HTTP2 != HTTP2Off {
+		if c, err := d.dialHTTP2(ctx, u, addr, auth); !errors.Is(err, errUseHTTP1) {
+			return c, err
+		}
 	}
 	timeout := d.HandshakeTimeout
 	if timeout == 0 {
