@@ -40,8 +40,9 @@ const (
 	// origin straight away. ws:// URLs use HTTP/1.1: without TLS there is
 	// no way to learn whether the server speaks HTTP/2 (see HTTP2Only).
 	HTTP2Auto
-	// HTTP2Only requires HTTP/2: for wss:// URLs TLS offers ALPN h2 alone,
-	// and for ws:// URLs the Dialer speaks HTTP/2 without TLS from the first
+	// HTTP2Only requires HTTP/2: for wss:// URLs the server must pick ALPN
+	// h2 (http/1.1 is offered too, so that a server without h2 answers
+	// rather than aborting TLS), and for ws:// URLs the Dialer speaks HTTP/2 without TLS from the first
 	// byte ("prior knowledge" h2c). A server that does not enable extended
 	// CONNECT fails the dial with an error matching ErrHTTP2Unsupported.
 	HTTP2Only

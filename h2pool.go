@@ -180,11 +180,11 @@ func (d *Dialer) dialH2Conn(ctx context.Context, key h2Key, u *url.URL, proxyURL
 		return nil, &DialError{Op: "proxy", Err: err}
 	}
 	if key.scheme == "https" {
-		protos := []string{"h2"}
-		if d.HTTP2 == HTTP2Auto {
-			protos = append(protos, "http/1.1")
-		}
-		tc := tls.Client(nc, d.h2TLSConfig(u, protos))
+		// HTTP2Only offers http/1.1 too: a server without h2 then
+		// picks it and the dial fails with ErrHTTP2Unsupported, where
+		// offering h2 alone gets a bare TLS alert from strict servers
+		// (nginx: no_application_protocol).
+		tc := tls.Client(nc, d.h2TLSConfig(u, []string{"h2", "http/1.1"}))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			return nil, &DialError{Op: "tls", Err: err}
