@@ -35,6 +35,7 @@ type clientOptions struct {
 	showPingPong   bool
 	quiet          bool
 	timeout        time.Duration
+	http2          wsclient.HTTP2Mode // --http2 off|auto|only
 }
 
 func clientFlagSet(o *clientOptions) *flag.FlagSet {
@@ -61,6 +62,7 @@ func clientFlagSet(o *clientOptions) *flag.FlagSet {
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "")
+	fs.TextVar(&o.http2, "http2", wsclient.HTTP2Off, "")
 	return fs
 }
 
@@ -118,6 +120,7 @@ func (o *clientOptions) dialer() (*wsclient.Dialer, error) {
 		HandshakeTimeout:              o.timeout,
 		MaxMessageSize:                int64(o.maxMessageSize),
 		InsecureSkipVerifyDangerously: o.insecure,
+		HTTP2:                         o.http2,
 	}
 	if o.compress {
 		d.Compression = &wsclient.CompressionOptions{}

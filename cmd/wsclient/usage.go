@@ -29,6 +29,7 @@ Connecting:
   --subprotocol NAME[,NAME]   offer subprotocols, in order of preference (repeatable)
   --compress                  offer permessage-deflate compression
   --timeout DURATION          limit for connecting and the opening handshake (default 30s)
+  --http2 off|auto|only       WebSocket over HTTP/2 (RFC 8441): auto when the server offers it, only = required (default off)
   --keepalive DURATION        send a ping every DURATION; after 3 unanswered pings the
                               connection counts as lost (default 0: off)
   --reconnect                 when an established connection ends other than by our own
