@@ -15,7 +15,6 @@ package h2xconnect
 import (
 	"os"
 	"strings"
-	"syscall"
 )
 
 const setting = "http2xconnect=1"
@@ -44,7 +43,7 @@ func init() {
 	env = append(env, "GODEBUG="+godebug, reexecEnv+"=1")
 	// On success Exec does not return; on failure the tests that need
 	// extended CONNECT skip (see Enabled).
-	_ = syscall.Exec(exe, os.Args, env)
+	_ = reexec(exe, os.Args, env)
 }
 
 // Enabled reports whether Go's HTTP/2 server in this process offers
