@@ -37,6 +37,12 @@ func TestH2FirstSettings(t *testing.T) {
 	if !done || !f.valid || !f.enableConnect || !f.hasMaxStreams || f.maxStreams != 7 {
 		t.Fatalf("decoded %+v", f)
 	}
+	// Go's server allows 1 MiB frames; the transport is told 16 KiB.
+	var big firstSettings
+	big.feed(settingsFrame(t, http2.Setting{ID: http2.SettingMaxFrameSize, Val: 1 << 20}, http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1}))
+	if v, _ := decodeSettings(t, big.buf).Value(http2.SettingMaxFrameSize); v != maxSendFrame || !big.enableConnect {
+		t.Fatalf("MAX_FRAME_SIZE shown as %d, want %d", v, maxSendFrame)
+	}
 	for _, tc := range []struct {
 		name string
 		in   []byte
@@ -64,6 +70,7 @@ func FuzzH2FirstSettings(f *testing.F) {
 	f.Add(settingsFrame(f, http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1}), uint8(3))
 	f.Add(settingsFrame(f, http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: 100}), uint8(1))
 	f.Add([]byte("HTTP/1.1 200 OK\r\n"), uint8(5))
+	f.Add(settingsFrame(f, http2.Setting{ID: http2.SettingMaxFrameSize, Val: 1 << 20}), uint8(2))
 	f.Fuzz(func(t *testing.T, in []byte, step uint8) {
 		var whole firstSettings
 		wholeDone := whole.feed(in)
@@ -82,5 +89,30 @@ func FuzzH2FirstSettings(f *testing.F) {
 		if wholeDone != partsDone || whole.valid != parts.valid || whole.enableConnect != parts.enableConnect || whole.maxStreams != parts.maxStreams {
 			t.Fatalf("whole %+v (%v) != in pieces of %d %+v (%v)", whole, wholeDone, n, parts, partsDone)
 		}
+		// Nothing is lost or added; only a large MAX_FRAME_SIZE changes.
+		if len(whole.buf) != len(in) || !bytes.Equal(parts.buf, whole.buf[:len(parts.buf)]) {
+			t.Fatalf("bytes changed: %x -> %x / %x", in, whole.buf, parts.buf)
+		}
+		if whole.valid {
+			sf := decodeSettings(t, whole.buf)
+			if v, ok := sf.Value(http2.SettingMaxFrameSize); ok && v > maxSendFrame {
+				t.Fatalf("MAX_FRAME_SIZE %d passed through", v)
+			}
+			orig := decodeSettings(t, in)
+			orig.ForeachSetting(func(s http2.Setting) error {
+				if got, _ := sf.Value(s.ID); s.ID != http2.SettingMaxFrameSize && got != s.Val {
+					t.Fatalf("setting %v changed to %d", s, got)
+				}
+				return nil
+			})
+		}
 	})
+}
+
+func decodeSettings(t *testing.T, b []byte) *http2.SettingsFrame {
+	f, err := http2.NewFramer(nil, bytes.NewReader(b)).ReadFrame()
+	if err != nil {
+		t.Fatalf("re-decoding: %v", err)
+	}
+	return f.(*http2.SettingsFrame)
 }
