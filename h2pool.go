@@ -116,7 +116,13 @@ func (d *Dialer) acquireH2(ctx context.Context, key h2Key, u *url.URL, proxyURL 
 		if err == nil {
 			h2pool.conns[key] = append(h2pool.conns[key], c)
 		} else if errors.Is(err, errUseHTTP1) {
-			h2pool.useH1[key] = time.Now().Add(h1Memory)
+			now := time.Now()
+			for k, until := range h2pool.useH1 {
+				if now.After(until) {
+					delete(h2pool.useH1, k) // also forgets Dialers no longer used
+				}
+			}
+			h2pool.useH1[key] = now.Add(h1Memory)
 		}
 		w.err = err
 		close(w.done)
