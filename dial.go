@@ -92,9 +92,11 @@ type Dialer struct {
 	// Compression, if set, offers permessage-deflate (RFC 7692).
 	Compression *CompressionOptions
 
-	// HTTP2 chooses whether WebSockets are opened over HTTP/2 (RFC 8441),
-	// as streams sharing one connection per origin: HTTP2Off (the
-	// default), HTTP2Auto or HTTP2Only.
+	// HTTP2 chooses whether WebSockets are opened over HTTP/2 (RFC 8441):
+	// HTTP2Off (the default), HTTP2Auto or HTTP2Only. Over HTTP/2 the
+	// WebSockets this Dialer opens to one origin are streams of one shared
+	// connection (more once the server's stream limit is reached), closed
+	// when the last of them ends.
 	HTTP2 HTTP2Mode
 
 	// Logger receives debug and warning logs. Nil means silent.
