@@ -11,6 +11,11 @@ import (
 // awaitTCPClose gives the server a short time to close the TCP connection
 // first, as RFC 6455 section 7.1.1 asks, then closes it.
 func (c *Conn) awaitTCPClose() {
+	// Over an HTTP/2 stream our side ends now, with END_STREAM (RFC 8441
+	// section 5).
+	if hc, ok := c.nc.(interface{ closeHandshakeDone() }); ok {
+		hc.closeHandshakeDone()
+	}
 	wait := min(c.cfg.closeTimeout, time.Second)
 	c.nc.SetReadDeadline(time.Now().Add(wait))
 	var scratch [256]byte

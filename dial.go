@@ -129,6 +129,13 @@ type Dialer struct {
 	// Compression, if set, offers permessage-deflate (RFC 7692).
 	Compression *CompressionOptions
 
+	// HTTP2 chooses whether WebSockets are opened over HTTP/2 (RFC 8441):
+	// HTTP2Off (the default), HTTP2Auto or HTTP2Only. Over HTTP/2 the
+	// WebSockets this Dialer opens to one origin are streams of one shared
+	// connection (more once the server's stream limit is reached), closed
+	// when the last of them ends.
+	HTTP2 HTTP2Mode
+
 	// Logger receives debug and warning logs. Nil means silent.
 	Logger *slog.Logger
 }
@@ -243,6 +250,11 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	u, addr, auth, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
+	}
+	if d.HTTP2 != HTTP2Off {
+		if c, err := d.dialHTTP2(ctx, u, addr, auth); !errors.Is(err, errUseHTTP1) {
+			return c, err
+		}
 	}
 	timeout := d.HandshakeTimeout
 	if timeout == 0 {

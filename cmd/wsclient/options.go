@@ -41,6 +41,7 @@ type clientOptions struct {
 	quiet          bool
 	timeout        durationFlag
 	version        bool
+	http2          wsclient.HTTP2Mode // --http2 off|auto|only
 }
 
 func clientFlagSet(o *clientOptions) *flag.FlagSet {
@@ -73,6 +74,7 @@ func clientFlagSet(o *clientOptions) *flag.FlagSet {
 	fs.Var(&o.timeout, "timeout", "")
 	fs.BoolVar(&o.version, "V", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
+	fs.TextVar(&o.http2, "http2", wsclient.HTTP2Off, "")
 	return fs
 }
 
@@ -188,6 +190,7 @@ func (o *clientOptions) dialer() (*wsclient.Dialer, error) {
 		InsecureSkipVerifyDangerously: o.insecure,
 		CloseTimeout:                  closeTimeout,
 		Logger:                        discardLogger,
+		HTTP2:                         o.http2,
 	}
 	if o.proxy != "" {
 		u, err := parseProxy(o.proxy)

@@ -42,6 +42,7 @@ Connecting:
                               a new URL, at most 10; never from wss:// to ws://; on a
                               change of host, user:password@ and the Authorization and
                               Cookie headers are not sent there
+  --http2 off|auto|only       WebSocket over HTTP/2 (RFC 8441): auto when the server offers it, only = required (default off)
   --keepalive DURATION        send a ping every DURATION; after 3 unanswered pings the
                               connection counts as lost (default 0: off)
   --reconnect                 when an established connection ends other than by our own

@@ -1,0 +1,281 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/wsclient/wsclient/internal/handshake"
+)
+
+// WebSockets over HTTP/2 (RFC 8441) use golang.org/x/net/http2's client
+// connection: ClientConn.RoundTrip sends a CONNECT request whose ":protocol"
+// header is sent as the :protocol pseudo-header, after waiting for the
+// server's SETTINGS_ENABLE_CONNECT_PROTOCOL. net/http cannot be used for
+// this: both Transport.RoundTrip and the http.ClientConn of Go 1.26 reject
+// ":protocol" as an invalid header name. The Dialer dials (proxy, TLS with
+// ALPN) itself, hands the connection to the transport, and keeps its own
+// pool so that WebSockets to one origin share a connection.
+
+// HTTP2Mode chooses whether a Dialer opens WebSockets over HTTP/2 (RFC 8441:
+// an extended CONNECT request with :protocol websocket, one HTTP/2 stream
+// per WebSocket) or with the HTTP/1.1 Upgrade (one TCP connection per
+// WebSocket).
+type HTTP2Mode uint8
+
+const (
+	// HTTP2Off uses the HTTP/1.1 Upgrade only. It is the default.
+	HTTP2Off HTTP2Mode = iota
+	// HTTP2Auto uses HTTP/2 where the server offers it and HTTP/1.1
+	// otherwise. For wss:// URLs TLS offers ALPN h2 and http/1.1; when the
+	// server picks h2 and its first SETTINGS frame enables extended CONNECT
+	// (SETTINGS_ENABLE_CONNECT_PROTOCOL), the WebSocket is a stream on a
+	// shared HTTP/2 connection. Otherwise the Dialer connects again with
+	// HTTP/1.1 and remembers, for a few minutes, to use HTTP/1.1 for that
+	// origin straight away. ws:// URLs use HTTP/1.1: without TLS there is
+	// no way to learn whether the server speaks HTTP/2 (see HTTP2Only).
+	HTTP2Auto
+	// HTTP2Only requires HTTP/2: for wss:// URLs the server must pick ALPN
+	// h2 (http/1.1 is offered too, so that a server without h2 answers
+	// rather than aborting TLS), and for ws:// URLs the Dialer speaks HTTP/2 without TLS from the first
+	// byte ("prior knowledge" h2c). A server that does not enable extended
+	// CONNECT fails the dial with an error matching ErrHTTP2Unsupported.
+	HTTP2Only
+)
+
+// ErrHTTP2Unsupported reports a server that does not offer WebSockets over
+// HTTP/2 to a Dialer with HTTP2Only: TLS did not negotiate h2, or the
+// server's SETTINGS did not enable extended CONNECT (RFC 8441 section 3).
+var ErrHTTP2Unsupported = errors.New("wsclient: server does not offer WebSockets over HTTP/2 (RFC 8441)")
+
+// String returns "off", "auto" or "only".
+func (m HTTP2Mode) String() string {
+	switch m {
+	case HTTP2Off:
+		return "off"
+	case HTTP2Auto:
+		return "auto"
+	case HTTP2Only:
+		return "only"
+	}
+	return fmt.Sprintf("HTTP2Mode(%d)", uint8(m))
+}
+
+// MarshalText returns the mode's name, as String.
+func (m HTTP2Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText parses "off", "auto" or "only" (flag.TextVar uses it).
+func (m *HTTP2Mode) UnmarshalText(b []byte) error {
+	switch strings.ToLower(string(b)) {
+	case "off", "":
+		*m = HTTP2Off
+	case "auto":
+		*m = HTTP2Auto
+	case "only":
+		*m = HTTP2Only
+	default:
+		return fmt.Errorf("wsclient: HTTP/2 mode %q: want off, auto or only", b)
+	}
+	return nil
+}
+
+// dialHTTP2 opens the WebSocket as an HTTP/2 stream. It returns errUseHTTP1
+// when Dial should go on with HTTP/1.1 instead (HTTP2Auto).
+func (d *Dialer) dialHTTP2(ctx context.Context, u *url.URL, addr, auth string) (*Conn, error) {
+	scheme := "https"
+	if u.Scheme == "ws" {
+		if d.HTTP2 != HTTP2Only {
+			return nil, errUseHTTP1
+		}
+		scheme = "http"
+	}
+	proxyURL, err := d.h2ProxyFor(u)
+	if err != nil {
+		return nil, &DialError{Op: "proxy", Err: err}
+	}
+	key := h2Key{d: d, scheme: scheme, addr: addr}
+	if proxyURL != nil {
+		key.proxy = proxyURL.String()
+	}
+	if d.HTTP2 == HTTP2Auto && rememberedH1(key) {
+		return nil, errUseHTTP1
+	}
+	timeout := d.HandshakeTimeout
+	if timeout == 0 {
+		timeout = defaultHandshakeTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	req, offer, err := d.h2Request(u, scheme, auth)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := d.acquireH2(ctx, key, u, proxyURL)
+	if err != nil {
+		return nil, err
+	}
+	s := newStreamConn(hc.nc.LocalAddr(), hc.nc.RemoteAddr())
+	s.release = hc.release
+	streamCtx, reset := context.WithCancel(context.Background())
+	s.reset = reset
+	req.Body = bodyReader{s}
+	req = req.WithContext(streamCtx)
+
+	stop := context.AfterFunc(ctx, reset)
+	resp, err := hc.cc.RoundTrip(req)
+	if !stop() {
+		err = &DialError{Op: "handshake", Err: ctx.Err()}
+		if resp != nil {
+			resp.Body.Close()
+		}
+	} else if err != nil {
+		err = &DialError{Op: "handshake", Err: err}
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.start(resp.Body)
+	c, err := d.h2Accept(u, s, resp, offer)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// h2Request builds the extended CONNECT request (RFC 8441 section 4): the
+// handshake headers of RFC 6455 without Upgrade, Connection and the key.
+func (d *Dialer) h2Request(u *url.URL, scheme, auth string) (*http.Request, string, error) {
+	hdr := d.Header.Clone()
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	if auth != "" && hdr.Get("Authorization") == "" {
+		hdr.Set("Authorization", auth)
+	}
+	if d.Jar != nil {
+		var cks []string
+		if old := hdr.Get("Cookie"); old != "" {
+			cks = append(cks, old)
+		}
+		for _, ck := range d.Jar.Cookies(httpURL(u)) {
+			cks = append(cks, ck.String())
+		}
+		if len(cks) > 0 {
+			hdr.Set("Cookie", strings.Join(cks, "; "))
+		}
+	}
+	var offer string
+	if d.Compression != nil {
+		var err error
+		if offer, err = d.Compression.offer(); err != nil {
+			return nil, "", err
+		}
+	}
+	// The HTTP/1.1 request's checks apply: no reserved or invalid headers.
+	hr := handshake.Request{URL: u, Key: "x", Origin: d.Origin, Subprotocols: d.Subprotocols, Extensions: offer, Header: hdr}
+	if _, err := hr.Append(nil); err != nil {
+		return nil, "", err
+	}
+	host := hdr.Get("Host")
+	if host == "" {
+		host = handshake.HostHeader(u)
+	}
+	hdr.Del("Host")
+	hdr[":protocol"] = []string{"websocket"}
+	hdr.Set("Sec-WebSocket-Version", "13")
+	if d.Origin != "" {
+		hdr.Set("Origin", d.Origin)
+	}
+	if len(d.Subprotocols) > 0 {
+		hdr.Set("Sec-WebSocket-Protocol", strings.Join(d.Subprotocols, ", "))
+	}
+	if offer != "" {
+		hdr.Set("Sec-WebSocket-Extensions", offer)
+	}
+	ru := &url.URL{Scheme: scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}
+	if ru.Path == "" {
+		ru.Path = "/"
+	}
+	req := &http.Request{
+		Method:        http.MethodConnect,
+		URL:           ru,
+		Host:          host,
+		Header:        hdr,
+		Proto:         "HTTP/2.0",
+		ProtoMajor:    2,
+		ContentLength: -1,
+	}
+	return req, offer, nil
+}
+
+// httpURL returns u with an http or https scheme, for cookie jars.
+func httpURL(u *url.URL) *url.URL {
+	hu := *u
+	hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+	return &hu
+}
+
+// h2Accept checks the response to the extended CONNECT (any 2xx accepts
+// it, RFC 8441 section 5) and builds the Conn over the stream.
+func (d *Dialer) h2Accept(u *url.URL, s *streamConn, resp *http.Response, offer string) (*Conn, error) {
+	if d.Jar != nil {
+		if cks := resp.Cookies(); len(cks) > 0 {
+			d.Jar.SetCookies(httpURL(u), cks)
+		}
+	}
+	res, err := handshake.CheckExtendedConnect(resp, d.Subprotocols, offer != "")
+	if err != nil {
+		he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.(*handshake.Failure).Reason}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			s.SetReadDeadline(time.Now().Add(time.Second))
+			he.Body, _ = io.ReadAll(io.LimitReader(s, MaxHandshakeErrorBody))
+		}
+		return nil, he
+	}
+	var neg *negotiated
+	if len(res.Extensions) > 0 {
+		if neg, err = d.Compression.accept(res.Extensions); err != nil {
+			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.Error(), Err: err}
+		}
+	}
+	cfg := connConfig{
+		maxMessage:   d.MaxMessageSize,
+		fragmentSize: d.FragmentSize,
+		closeTimeout: d.CloseTimeout,
+		writeBufSize: d.WriteBufferSize,
+	}
+	if cfg.maxMessage == 0 {
+		cfg.maxMessage = defaultMaxMessage
+	}
+	if cfg.fragmentSize <= 0 {
+		cfg.fragmentSize = 4096
+	}
+	if cfg.closeTimeout <= 0 {
+		cfg.closeTimeout = defaultCloseTimeout
+	}
+	if cfg.writeBufSize <= 0 {
+		cfg.writeBufSize = defaultWriteBuf
+	}
+	rbs := d.ReadBufferSize
+	if rbs <= 0 {
+		rbs = defaultBufSize
+	}
+	c := newConn(s, nil, cfg, rbs)
+	c.subprotocol = res.Subprotocol
+	c.extensions = strings.Join(res.Extensions, ", ")
+	resp.Body = http.NoBody
+	resp.Request = nil
+	c.resp = resp
+	if neg != nil {
+		c.setCompression(neg)
+	}
+	return c, nil
+}

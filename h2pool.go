@@ -1,0 +1,279 @@
+//lint:file-ignore SA1019 golang.org/x/net/http2's client is deprecated in favour of net/http, whose Transport and ClientConn refuse the :protocol pseudo-header that RFC 8441 needs (see dial_h2.go).
+
+package wsclient
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// HTTP/2 connections are shared by the WebSockets one Dialer opens to one
+// origin (scheme, host, port) through one proxy. A connection takes new
+// WebSockets while the server's SETTINGS_MAX_CONCURRENT_STREAMS allows;
+// past it another connection is opened. A connection is closed (GOAWAY)
+// when its last WebSocket ends, so nothing lingers after the last Close.
+//
+// Concurrent dials to an origin with no room wait for one connection to
+// be set up rather than each opening its own.
+
+// h2Key identifies the connections that may be shared.
+type h2Key struct {
+	d      *Dialer
+	scheme string // "https" or "http" (prior-knowledge h2c)
+	addr   string // host:port dialed
+	proxy  string // proxy URL, "" for none
+}
+
+// h2Conn is one pooled HTTP/2 connection.
+type h2Conn struct {
+	key    h2Key
+	cc     *http2.ClientConn
+	nc     net.Conn
+	users  int // WebSockets open or being opened on it; guarded by h2pool.mu
+	closed bool
+}
+
+// h2Dialing is a connection being set up; others wait on done.
+type h2Dialing struct {
+	done chan struct{}
+	err  error
+}
+
+var h2pool = struct {
+	mu      sync.Mutex
+	conns   map[h2Key][]*h2Conn
+	dialing map[h2Key]*h2Dialing
+	useH1   map[h2Key]time.Time // origins found without RFC 8441, until when
+}{
+	conns:   map[h2Key][]*h2Conn{},
+	dialing: map[h2Key]*h2Dialing{},
+	useH1:   map[h2Key]time.Time{},
+}
+
+// h1Memory is how long an origin that does not offer WebSockets over
+// HTTP/2 is dialed with HTTP/1.1 directly (HTTP2Auto).
+const h1Memory = 5 * time.Minute
+
+// errUseHTTP1 tells Dial to go on with HTTP/1.1 (HTTP2Auto, when the server
+// does not offer WebSockets over HTTP/2).
+var errUseHTTP1 = errors.New("wsclient: use HTTP/1.1")
+
+// rememberedH1 reports whether key was recently found without RFC 8441.
+func rememberedH1(key h2Key) bool {
+	h2pool.mu.Lock()
+	defer h2pool.mu.Unlock()
+	until, ok := h2pool.useH1[key]
+	if ok && time.Now().After(until) {
+		delete(h2pool.useH1, key)
+		return false
+	}
+	return ok
+}
+
+// acquireH2 returns a connection for key with a stream reserved on it,
+// dialing one if none has room. The caller must call release once the
+// stream is over (or was never opened).
+func (d *Dialer) acquireH2(ctx context.Context, key h2Key, u *url.URL, proxyURL *url.URL) (*h2Conn, error) {
+	for {
+		h2pool.mu.Lock()
+		list := h2pool.conns[key]
+		for _, c := range list {
+			if !c.closed && c.cc.ReserveNewRequest() {
+				c.users++
+				h2pool.mu.Unlock()
+				return c, nil
+			}
+		}
+		if w := h2pool.dialing[key]; w != nil {
+			h2pool.mu.Unlock()
+			select {
+			case <-w.done:
+			case <-ctx.Done():
+				return nil, &DialError{Op: "dial", Err: ctx.Err()}
+			}
+			if w.err != nil && !isCtxErr(w.err) {
+				return nil, w.err
+			}
+			continue
+		}
+		w := &h2Dialing{done: make(chan struct{})}
+		h2pool.dialing[key] = w
+		h2pool.mu.Unlock()
+
+		c, err := d.dialH2Conn(ctx, key, u, proxyURL)
+		h2pool.mu.Lock()
+		delete(h2pool.dialing, key)
+		if err == nil {
+			h2pool.conns[key] = append(h2pool.conns[key], c)
+		} else if errors.Is(err, errUseHTTP1) {
+			now := time.Now()
+			for k, until := range h2pool.useH1 {
+				if now.After(until) {
+					delete(h2pool.useH1, k) // also forgets Dialers no longer used
+				}
+			}
+			h2pool.useH1[key] = now.Add(h1Memory)
+		}
+		w.err = err
+		close(w.done)
+		h2pool.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func isCtxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// release ends one user of c; the last one closes the connection.
+func (c *h2Conn) release() {
+	h2pool.mu.Lock()
+	c.users--
+	last := c.users == 0 && !c.closed
+	if last {
+		c.closed = true
+		list := h2pool.conns[c.key]
+		for i, x := range list {
+			if x == c {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(h2pool.conns, c.key)
+		} else {
+			h2pool.conns[c.key] = list
+		}
+	}
+	h2pool.mu.Unlock()
+	if last {
+		ctx, cancel := context.WithTimeout(context.Background(), streamCloseWait)
+		c.cc.Shutdown(ctx) // GOAWAY, then close
+		cancel()
+		c.cc.Close()
+	}
+}
+
+// dialH2Conn opens a new HTTP/2 connection: TCP (through the proxy, if
+// any), TLS with ALPN h2 for https or prior knowledge for http, the HTTP/2
+// preface, and the server's first SETTINGS, which must enable extended
+// CONNECT.
+func (d *Dialer) dialH2Conn(ctx context.Context, key h2Key, u *url.URL, proxyURL *url.URL) (*h2Conn, error) {
+	netDial := d.NetDialContext
+	if netDial == nil {
+		var nd net.Dialer
+		netDial = nd.DialContext
+	}
+	var nc net.Conn
+	var err error
+	if proxyURL == nil {
+		if nc, err = netDial(ctx, "tcp", key.addr); err != nil {
+			return nil, &DialError{Op: "dial", Err: err}
+		}
+	} else if nc, err = d.dialProxy(ctx, proxyURL, key.addr, netDial); err != nil {
+		return nil, &DialError{Op: "proxy", Err: err}
+	}
+	if key.scheme == "https" {
+		// HTTP2Only offers http/1.1 too: a server without h2 then
+		// picks it and the dial fails with ErrHTTP2Unsupported, where
+		// offering h2 alone gets a bare TLS alert from strict servers
+		// (nginx: no_application_protocol).
+		tc := tls.Client(nc, d.h2TLSConfig(u, []string{"h2", "http/1.1"}))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, &DialError{Op: "tls", Err: err}
+		}
+		if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
+			tc.Close()
+			if d.HTTP2 == HTTP2Auto {
+				return nil, errUseHTTP1
+			}
+			return nil, &DialError{Op: "tls", Err: fmt.Errorf("%w: ALPN chose %q, not h2", ErrHTTP2Unsupported, p)}
+		}
+		nc = tc
+	}
+	maxHdr := d.MaxResponseHeaderBytes
+	if maxHdr <= 0 {
+		maxHdr = defaultMaxHeader
+	}
+	tr := &http2.Transport{
+		DisableCompression: true, // no Accept-Encoding on the CONNECT
+		MaxHeaderListSize:  uint32(maxHdr),
+	}
+	sn := newSettingsSniffer(nc)
+	cc, err := tr.NewClientConn(sn)
+	if err != nil {
+		nc.Close()
+		return nil, &DialError{Op: "handshake", Err: err}
+	}
+	select {
+	case <-sn.done:
+	case <-ctx.Done():
+		cc.Close()
+		return nil, &DialError{Op: "handshake", Err: ctx.Err()}
+	}
+	if !sn.first.valid {
+		cc.Close()
+		if ctx.Err() != nil {
+			return nil, &DialError{Op: "handshake", Err: ctx.Err()}
+		}
+		return nil, &DialError{Op: "handshake", Err: fmt.Errorf("%w: no HTTP/2 SETTINGS from the server", ErrHTTP2Unsupported)}
+	}
+	if !sn.first.enableConnect {
+		cc.Close()
+		if d.HTTP2 == HTTP2Auto {
+			return nil, errUseHTTP1
+		}
+		return nil, &DialError{Op: "handshake", Err: fmt.Errorf("%w: the server does not send SETTINGS_ENABLE_CONNECT_PROTOCOL", ErrHTTP2Unsupported)}
+	}
+	if d.Logger != nil {
+		d.Logger.Debug("wsclient: new HTTP/2 connection", "addr", key.addr, "maxStreams", sn.first.maxStreams)
+	}
+	return &h2Conn{key: key, cc: cc, nc: nc}, nil
+}
+
+// h2TLSConfig is the TLS configuration for an HTTP/2 connection.
+func (d *Dialer) h2TLSConfig(u *url.URL, protos []string) *tls.Config {
+	cfg := d.TLSConfig.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = u.Hostname()
+	}
+	cfg.NextProtos = protos
+	if d.InsecureSkipVerifyDangerously {
+		cfg.InsecureSkipVerify = true
+	}
+	if cfg.InsecureSkipVerify {
+		l := d.Logger
+		if l == nil {
+			l = slog.Default()
+		}
+		l.Warn("wsclient: TLS certificate verification is OFF for this connection", "url", u.String())
+	}
+	return cfg
+}
+
+// h2ProxyFor returns the proxy for u, as Dial would choose it.
+func (d *Dialer) h2ProxyFor(u *url.URL) (*url.URL, error) {
+	proxyFn := d.Proxy
+	if proxyFn == nil {
+		proxyFn = http.ProxyFromEnvironment
+	}
+	pu := *u
+	pu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+	return proxyFn(&http.Request{URL: &pu, Header: http.Header{}})
+}
