@@ -742,12 +742,62 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 	st := c.Stats()
 	stop()
 
-	res := faultResult{row: row, frames: n, size: size, detect: -1, took: time.Since(begin)}
+	res := rec.tally(faultStart)
+	res.row, res.frames, res.size, res.took = row, n, size, time.Since(begin)
 	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	for s := range rec.fates {
-		for seq := range rec.fates[s] {
-			f := &rec.fates[s][seq]
+	dataWrites := rec.dataWrites
+	rec.mu.Unlock()
+
+	// Assertions that hold for the client today.
+	if sum := res.echoed + res.unconfirmed + res.undelivered + res.window + res.unaccounted; sum != n {
+		t.Errorf("fates add up to %d of %d frames", sum, n)
+	}
+	if res.unaccounted != 0 {
+		t.Errorf("%d frames vanished: never written in full, never echoed, never reported", res.unaccounted)
+	}
+	if res.duplicates != 0 || res.reorders != 0 {
+		t.Errorf("%d duplicated, %d reordered frames (no redelivery is configured)", res.duplicates, res.reorders)
+	}
+	if res.falseReports != 0 {
+		t.Errorf("%d frames reported undelivered were echoed", res.falseReports)
+	}
+	if res.reportedWritten != 0 {
+		t.Errorf("%d frames reported undelivered had been written in full: they may have arrived", res.reportedWritten)
+	}
+	if uint64(dataWrites) != st.MessagesOut {
+		t.Errorf("Stats.MessagesOut = %d, the socket took %d messages", st.MessagesOut, dataWrites)
+	}
+	if row.mustDetect {
+		switch {
+		case res.detect < 0:
+			t.Errorf("the fault ended no connection")
+		case res.detect > faultBound+faultSlack:
+			t.Errorf("detected after %v (%s), bound %v (+%v slack)", res.detect, res.detectReason, faultBound, faultSlack)
+		}
+	}
+	if res.window != 0 && (confirmationBuilt || res.disconnects == 0) {
+		// Without a lost connection every written frame must come back;
+		// with confirmation, every written frame not confirmed must be
+		// reported.
+		t.Errorf("%d frames written but neither echoed nor reported", res.window)
+	}
+	t.Logf("%s: %d echoed, %d undelivered, %d unconfirmed, %d in the window (%d Cast, %d Send), %d unaccounted; "+
+		"%d connects, %d disconnects, %d failed dials; detection %v (%s); %v",
+		row.name, res.echoed, res.undelivered, res.unconfirmed, res.window, res.windowCast, res.windowSend, res.unaccounted,
+		res.connects, res.disconnects, res.dialFailures, res.detect, res.detectReason, res.took.Round(time.Millisecond))
+	return res
+}
+
+// tally gives each frame its one fate and counts the anomalies and the
+// connection events; detection is the first end of an established
+// connection after faultStart.
+func (r *fateRecorder) tally(faultStart time.Time) faultResult {
+	res := faultResult{detect: -1}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for s := range r.fates {
+		for seq := range r.fates[s] {
+			f := &r.fates[s][seq]
 			if f.echoes > 1 || f.written > 1 {
 				res.duplicates++
 			}
@@ -776,9 +826,9 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 			}
 		}
 	}
-	res.reorders = rec.reorders
-	res.connects = len(rec.connects)
-	for _, dc := range rec.disconnects {
+	res.reorders = r.reorders
+	res.connects = len(r.connects)
+	for _, dc := range r.disconnects {
 		if dc.was {
 			res.disconnects++
 		} else {
@@ -789,44 +839,6 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 			res.detectReason = reasonName(dc.reason)
 		}
 	}
-
-	// Assertions that hold for the client today.
-	if sum := res.echoed + res.unconfirmed + res.undelivered + res.window + res.unaccounted; sum != n {
-		t.Errorf("fates add up to %d of %d frames", sum, n)
-	}
-	if res.unaccounted != 0 {
-		t.Errorf("%d frames vanished: never written in full, never echoed, never reported", res.unaccounted)
-	}
-	if res.duplicates != 0 || res.reorders != 0 {
-		t.Errorf("%d duplicated, %d reordered frames (no redelivery is configured)", res.duplicates, res.reorders)
-	}
-	if res.falseReports != 0 {
-		t.Errorf("%d frames reported undelivered were echoed", res.falseReports)
-	}
-	if res.reportedWritten != 0 {
-		t.Errorf("%d frames reported undelivered had been written in full: they may have arrived", res.reportedWritten)
-	}
-	if uint64(rec.dataWrites) != st.MessagesOut {
-		t.Errorf("Stats.MessagesOut = %d, the socket took %d messages", st.MessagesOut, rec.dataWrites)
-	}
-	if row.mustDetect {
-		switch {
-		case res.detect < 0:
-			t.Errorf("the fault ended no connection")
-		case res.detect > faultBound+faultSlack:
-			t.Errorf("detected after %v (%s), bound %v (+%v slack)", res.detect, res.detectReason, faultBound, faultSlack)
-		}
-	}
-	if res.window != 0 && (confirmationBuilt || res.disconnects == 0) {
-		// Without a lost connection every written frame must come back;
-		// with confirmation, every written frame not confirmed must be
-		// reported.
-		t.Errorf("%d frames written but neither echoed nor reported", res.window)
-	}
-	t.Logf("%s: %d echoed, %d undelivered, %d unconfirmed, %d in the window (%d Cast, %d Send), %d unaccounted; "+
-		"%d connects, %d disconnects, %d failed dials; detection %v (%s); %v",
-		row.name, res.echoed, res.undelivered, res.unconfirmed, res.window, res.windowCast, res.windowSend, res.unaccounted,
-		res.connects, res.disconnects, res.dialFailures, res.detect, res.detectReason, res.took.Round(time.Millisecond))
 	return res
 }
 
@@ -934,5 +946,49 @@ func TestFaultTap(t *testing.T) {
 		if want := []int{1, 1, 1, 0}; !slices.Equal(got, want) || rec.markerWrite != 1 || rec.dataWrites != 4 {
 			t.Fatalf("chunks of %d: written %v (want %v), markers %d, messages %d", chunk, got, want, rec.markerWrite, rec.dataWrites)
 		}
+	}
+}
+
+// Every frame gets exactly one fate, and the anomalies are counted: a frame
+// that vanished, a false report, a report of a frame written in full, a
+// duplicate and a reordering.
+func TestFaultTally(t *testing.T) {
+	r := newFateRecorder(4)
+	id := func(stream byte, seq int) []byte { return faultID(stream, seq) }
+	// Cast 0: written, echoed. Cast 1: written, never echoed (the window).
+	// Cast 2: reported (Cast's error). Cast 3: nothing at all (vanished).
+	r.written(id('C', 0))
+	r.echoed(id('C', 0))
+	r.written(id('C', 1))
+	r.reported(id('C', 2), wsclient.ErrOutboxFull)
+	// Send 2 echoed before Send 1 (reordered), Send 2 twice (duplicate);
+	// Send 0 reported undelivered yet echoed (false report) and written;
+	// Send 3 reported after a full write.
+	for _, seq := range []int{0, 2, 1, 2} {
+		r.written(id('S', seq))
+		r.echoed(id('S', seq))
+	}
+	r.reported(id('S', 0), wsclient.ErrTerminated)
+	r.written(id('S', 3))
+	r.reported(id('S', 3), wsclient.ErrConnectionLost)
+	r.written(id('Z', 0)) // markers are not frames of the table
+	r.echoed(id('Z', 0))
+	faultStart := time.Now()
+	r.onDisconnect(wsclient.Disconnect{Reason: wsclient.ErrKeepaliveTimeout, WasConnected: true})
+	r.onDisconnect(wsclient.Disconnect{Reason: wsclient.ErrConnectionLost})
+
+	res := r.tally(faultStart)
+	got := []int{res.echoed, res.undelivered, res.unconfirmed, res.window, res.unaccounted,
+		res.duplicates, res.reorders, res.falseReports, res.reportedWritten, res.disconnects, res.dialFailures}
+	want := []int{4, 2, 0, 1, 1, 1, 1, 1, 2, 1, 1}
+	if !slices.Equal(got, want) {
+		t.Fatalf("tally %v, want %v (echoed, undelivered, unconfirmed, window, unaccounted, dup, reordered, "+
+			"false, reported-written, disconnects, failed dials)", got, want)
+	}
+	if res.detect < 0 || res.detectReason != "keepalive" {
+		t.Fatalf("detection %v (%s)", res.detect, res.detectReason)
+	}
+	if m := <-r.markers; m != 0 {
+		t.Fatalf("marker %d", m)
 	}
 }
