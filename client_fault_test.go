@@ -88,7 +88,7 @@ const (
 	faultBound = faultKeepalive * (faultMissed + 1)
 	// faultSlack is added to faultBound for timers and scheduling on a
 	// loaded machine (2 cores shared, -race).
-	faultSlack = 300 * time.Millisecond
+	faultSlack = 400 * time.Millisecond
 
 	faultSmallFrames = 3000
 	faultSmallSize   = 64
@@ -445,10 +445,17 @@ func (e *faultEnv) addToxics(toxics ...peertest.Toxic) (undo func()) {
 	}
 }
 
-// restartServer starts a new echo server and points the proxy at it.
-func (e *faultEnv) restartServer() {
+// startServer starts a new echo server for the row (the proxy still points
+// at the old one).
+func (e *faultEnv) startServer() {
 	e.t.Helper()
 	e.server = peertest.NodeWS(e.t, peertest.NodeOptions{})
+}
+
+// pointProxy points the proxy at the row's current echo server (toxiproxy
+// restarts the proxy, closing its connections).
+func (e *faultEnv) pointProxy() {
+	e.t.Helper()
 	if err := e.proxy.SetUpstream(e.t.Context(), e.server.Addr); err != nil {
 		e.t.Fatal(err)
 	}
@@ -506,7 +513,8 @@ var faultRows = []faultRow{
 		inject: func(e *faultEnv) func() {
 			undo := e.addToxics(peertest.SlowClose(peertest.Downstream, 3*time.Second))
 			e.server.Kill()
-			return func() { undo(); e.restartServer() }
+			e.startServer()
+			return func() { undo(); e.pointProxy() }
 		},
 	},
 	{
@@ -517,7 +525,8 @@ var faultRows = []faultRow{
 		name: "server killed and restarted", ownServer: true, mustDetect: true,
 		inject: func(e *faultEnv) func() {
 			e.server.Kill()
-			e.restartServer()
+			e.startServer()
+			e.pointProxy()
 			return func() {}
 		},
 	},
