@@ -139,47 +139,47 @@ func toxiproxyModuleVersion(bin string) (string, bool) {
 // ~/go/bin), which is only taken when its build information says it is
 // toxiproxy.
 func findToxiproxy() (path, version, problem string) {
-	toxiOnce.Do(func() {
-		var tried []string
-		if env := os.Getenv(ToxiproxyEnv); env != "" {
-			if st, err := os.Stat(env); err == nil && !st.IsDir() {
-				toxiPath = env
-				toxiVersion, _ = toxiproxyModuleVersion(env)
-				return
-			}
-			tried = append(tried, ToxiproxyEnv+"="+env+": not found")
-		}
-		if p, ok := lookTool("toxiproxy-server"); ok {
-			toxiPath = p
-			toxiVersion, _ = toxiproxyModuleVersion(p)
-			return
-		}
-		tried = append(tried, "toxiproxy-server: not in PATH")
-		gobin, gopath := goBinDirs()
-		var dirs []string
-		if gobin != "" {
-			dirs = append(dirs, gobin)
-		}
-		for _, d := range filepath.SplitList(gopath) {
-			if d != "" {
-				dirs = append(dirs, filepath.Join(d, "bin"))
-			}
-		}
-		for _, d := range dirs {
-			p := filepath.Join(d, "server")
-			if _, err := os.Stat(p); err != nil {
-				tried = append(tried, p+": not found")
-				continue
-			}
-			if v, ok := toxiproxyModuleVersion(p); ok {
-				toxiPath, toxiVersion = p, v
-				return
-			}
-			tried = append(tried, p+": not built from "+ToxiproxyModule)
-		}
-		toxiProblem = strings.Join(tried, "; ")
-	})
+	toxiOnce.Do(func() { toxiPath, toxiVersion, toxiProblem = locateToxiproxy() })
 	return toxiPath, toxiVersion, toxiProblem
+}
+
+// locateToxiproxy does findToxiproxy's search, afresh.
+func locateToxiproxy() (path, version, problem string) {
+	var tried []string
+	if env := os.Getenv(ToxiproxyEnv); env != "" {
+		if st, err := os.Stat(env); err == nil && !st.IsDir() {
+			version, _ = toxiproxyModuleVersion(env)
+			return env, version, ""
+		}
+		tried = append(tried, ToxiproxyEnv+"="+env+": not found")
+	}
+	if p, ok := lookTool("toxiproxy-server"); ok {
+		version, _ = toxiproxyModuleVersion(p)
+		return p, version, ""
+	}
+	tried = append(tried, "toxiproxy-server: not in PATH")
+	gobin, gopath := goBinDirs()
+	var dirs []string
+	if gobin != "" {
+		dirs = append(dirs, gobin)
+	}
+	for _, d := range filepath.SplitList(gopath) {
+		if d != "" {
+			dirs = append(dirs, filepath.Join(d, "bin"))
+		}
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, "server")
+		if _, err := os.Stat(p); err != nil {
+			tried = append(tried, p+": not found")
+			continue
+		}
+		if v, ok := toxiproxyModuleVersion(p); ok {
+			return p, v, ""
+		}
+		tried = append(tried, p+": not built from "+ToxiproxyModule)
+	}
+	return "", "", strings.Join(tried, "; ")
 }
 
 // goBinDirs returns GOBIN and GOPATH as the go command sees them (which

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,40 @@ func TestToxiproxyModuleVersion(t *testing.T) {
 	}
 	if _, ok := toxiproxyModuleVersion("/bin/sh"); ok && !strings.Contains(os.Getenv("SHELL"), "toxiproxy") {
 		t.Fatal("/bin/sh taken for toxiproxy")
+	}
+}
+
+// The search takes $WSCLIENT_TOXIPROXY first, and from the go install
+// directories only a binary built from the toxiproxy module; it says where
+// it looked when it finds nothing.
+func TestToxiproxyLocate(t *testing.T) {
+	real, _, _ := findToxiproxy()
+	if _, ok := lookTool("toxiproxy-server"); ok {
+		t.Skip("toxiproxy-server is in PATH: the search stops there")
+	}
+	gopath := t.TempDir()
+	t.Setenv("GOPATH", gopath)
+	t.Setenv("GOBIN", "")
+	t.Setenv(ToxiproxyEnv, filepath.Join(gopath, "absent"))
+	bin, _, problem := locateToxiproxy()
+	if bin != "" || !strings.Contains(problem, ToxiproxyEnv) || !strings.Contains(problem, filepath.Join(gopath, "bin", "server")+": not found") {
+		t.Fatalf("nothing installed: found %q, problem %q", bin, problem)
+	}
+	// Another program called server is not taken for toxiproxy.
+	if err := os.MkdirAll(filepath.Join(gopath, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(gopath, "bin", "server"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if bin, _, problem := locateToxiproxy(); bin != "" || !strings.Contains(problem, "not built from "+ToxiproxyModule) {
+		t.Fatalf("another server: found %q, problem %q", bin, problem)
+	}
+	if real == "" {
+		return
+	}
+	t.Setenv(ToxiproxyEnv, real)
+	if bin, _, _ := locateToxiproxy(); bin != real {
+		t.Fatalf("with %s=%s: found %q", ToxiproxyEnv, real, bin)
 	}
 }
