@@ -54,6 +54,7 @@ import (
 
 	"github.com/wsclient/wsclient"
 	"github.com/wsclient/wsclient/internal/test/peertest"
+	"go.uber.org/goleak"
 )
 
 // classifyUnconfirmed is the one hook for delivery confirmation (issue 10
@@ -589,6 +590,15 @@ func TestFaultMatrix(t *testing.T) {
 
 func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Peer, name string, row faultRow) faultResult {
 	begin := time.Now()
+	// Registered first, so it runs after every other cleanup of the row:
+	// nothing the row started (client, producers, tap, server) may be left.
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() {
+		goleak.VerifyNone(t, before,
+			// The toxiproxy API client's idle keep-alive connection.
+			goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
+			goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"))
+	})
 	ctx := t.Context()
 	env := &faultEnv{t: t}
 	upstream := shared
