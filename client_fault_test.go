@@ -69,7 +69,10 @@ import (
 //	return errors.Is(err, wsclient.ErrUnconfirmed) // or the chosen name
 //
 // and set confirmationBuilt: every row must then have an empty window (the
-// client reports every written frame it cannot confirm).
+// client reports every written frame it cannot confirm). Confirmed frames
+// need no column of their own: the echo server handles frames in order, so
+// a frame's echo reaches the client before the pong that confirms it — a
+// confirmed frame is an echoed one.
 func classifyUnconfirmed(err error) bool {
 	_ = err
 	return false

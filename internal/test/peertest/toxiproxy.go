@@ -83,7 +83,8 @@ func ResetPeer(stream string, timeout time.Duration) Toxic {
 
 // Blackhole drops all data on stream (toxiproxy's timeout toxic). With
 // closeAfter > 0 the connection is closed after that long; with 0 it stays
-// open, silent, until the toxic is removed.
+// open, silent, until the toxic is removed, which closes it (toxiproxy
+// v2.5.0); connections opened after the removal pass data again.
 func Blackhole(stream string, closeAfter time.Duration) Toxic {
 	return Toxic{Type: "timeout", Stream: stream, Attributes: map[string]any{"timeout": ms(closeAfter)}}
 }
