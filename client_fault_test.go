@@ -470,6 +470,12 @@ type faultRow struct {
 	big  bool // 600 × 16 KiB instead of 3000 × 64 B
 	// ownServer gives the row its own echo server (it kills it).
 	ownServer bool
+	// writeBuffer, when not 0, sets the client socket's send buffer
+	// (SO_SNDBUF; Linux doubles it). Loopback buffers of megabytes would
+	// take a throttled link's backlog whole; a small one makes the writer
+	// wait as on a slow network, so that a connection dropped during a
+	// write fails that write part-way.
+	writeBuffer int
 	// hold is how long the fault lasts before undo.
 	hold time.Duration
 	// mustDetect: the peer goes dark or away, and the client must notice
@@ -497,7 +503,7 @@ var faultRows = []faultRow{
 		},
 	},
 	{
-		name: "bandwidth 16 KB/s upstream (2 s, 16 KiB frames)", big: true, hold: 2 * time.Second,
+		name: "bandwidth 16 KB/s upstream (2 s, 16 KiB frames, 32 KiB SO_SNDBUF)", big: true, writeBuffer: 32 << 10, hold: 2 * time.Second,
 		inject: func(e *faultEnv) func() { return e.addToxics(peertest.Bandwidth(peertest.Upstream, 16)) },
 	},
 	{
@@ -629,6 +635,12 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 			c, err := nd.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
+			}
+			if row.writeBuffer > 0 {
+				if err := c.(*net.TCPConn).SetWriteBuffer(row.writeBuffer); err != nil {
+					c.Close()
+					return nil, err
+				}
 			}
 			return &tapConn{Conn: c, rec: rec}, nil
 		},
