@@ -104,6 +104,10 @@ const (
 	faultHandshake  = time.Second            // Dialer.HandshakeTimeout
 	faultSendWait   = 5 * time.Second        // Send's context
 	faultDrainWait  = 15 * time.Second       // bound on the wait for the final echo
+	// faultMarkerWait bounds the wait for one marker's echo: its connection
+	// may die with it (a dead peer is noticed within faultBound), and then
+	// the next marker goes out on the next connection.
+	faultMarkerWait = 2*faultBound + time.Second
 )
 
 // A frame's payload starts with its id: a stream letter ('C' for Cast,
@@ -755,7 +759,7 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 		if err != nil {
 			continue
 		}
-		wait := time.NewTimer(time.Until(deadline))
+		wait := time.NewTimer(min(faultMarkerWait, time.Until(deadline)))
 	markers:
 		for {
 			select {
