@@ -45,7 +45,8 @@ type event struct {
 // clientConn is one established connection.
 type clientConn struct {
 	cn    *Conn
-	now   *nowWriter // nil when the socket allows no write attempt that does not wait
+	now   *nowWriter // made at the first write attempt; guarded by the writer token
+	noNow bool       // the socket allows no write attempt that does not wait
 	info  ConnInfo
 	rbuf  []byte     // the reader's buffer, reused
 	items []*outItem // the token holder's batch, reused
@@ -586,9 +587,11 @@ func (c *Client) runInit(ctx context.Context) (failed bool) {
 	_ = err
 	c.m.mode = mode.mode
 	c.m.active = true
-	c.m.ctxStop = context.AfterFunc(ctx, func() {
-		_ = c.mail.put(c, mail{kind: mailStop, err: context.Cause(ctx)})
-	})
+	if ctx.Done() != nil {
+		c.m.ctxStop = context.AfterFunc(ctx, func() {
+			_ = c.mail.put(c, mail{kind: mailStop, err: context.Cause(ctx)})
+		})
+	}
 	if c.m.mode != StartDisconnected {
 		c.dial()
 	}
@@ -601,7 +604,7 @@ type initResult struct {
 	err  error
 }
 
-// connLoop dials; on success it becomes the connection's reader.
+// connLoop dials; on success it runs OnConnect and starts the reader.
 func (c *Client) connLoop(ctx context.Context, gen uint64) {
 	cn, err := c.cfg.dialer.Dial(ctx, c.url)
 	var cc *clientConn
@@ -620,11 +623,13 @@ func (c *Client) connLoop(ctx context.Context, gen uint64) {
 		return
 	}
 	c.kick()
-	c.readLoop(cc, g)
+	// A fresh goroutine reads: its stack stays small while the connection
+	// is idle, where the dialling goroutine's has grown.
+	go c.readLoop(cc)
 }
 
 func newClientConn(cn *Conn, url string) *clientConn {
-	cc := &clientConn{cn: cn, now: newNowWriter(cn.NetConn())}
+	cc := &clientConn{cn: cn}
 	cc.info = ConnInfo{
 		URL:         url,
 		Subprotocol: cn.Subprotocol(),
@@ -641,37 +646,67 @@ func newClientConn(cn *Conn, url string) *clientConn {
 // readLoop reads cc's messages and runs HandleFrame for each on this
 // goroutine (g), with no hand-off; replies are written at once when the
 // socket takes them.
-func (c *Client) readLoop(cc *clientConn, g uint64) {
-	cn := cc.cn
-	cn.SetControlHandler(func(t MessageType, p []byte) {
-		c.lock(g)
-		if t == CloseMessage {
-			c.dispatch(&event{kind: evRemoteClose, cc: cc})
-		} else {
-			c.dispatch(&event{kind: evFrame, cc: cc, f: Frame{Type: t, Data: p}})
-		}
-		c.unlock()
-		c.kick()
-	})
+func (c *Client) readLoop(cc *clientConn) {
+	r := &reader{c: c, cc: cc}
+	cc.cn.SetControlHandler(r.control)
 	ctx := context.Background()
 	for {
-		typ, b, err := cn.AppendMessage(ctx, cc.rbuf[:0])
+		typ, b, err := cc.cn.AppendMessage(ctx, cc.rbuf[:0])
 		if err != nil {
 			cc.rbuf = nil
-			c.lock(g)
-			c.dispatch(&event{kind: evConnEnd, cc: cc, err: err})
-			c.unlock()
+			r.end(err)
 			return
 		}
-		c.msgsIn.Add(1)
-		c.bytesIn.Add(uint64(len(b)))
-		c.lock(g)
-		c.dispatch(&event{kind: evFrame, cc: cc, f: Frame{Type: typ, Data: b}})
-		c.unlock()
-		if r := c.cfg.maxRetainBuf; r > 0 && cap(b) > r {
+		r.frame(typ, b)
+		if rt := c.cfg.maxRetainBuf; rt > 0 && cap(b) > rt {
 			b = nil
 		}
 		cc.rbuf = b
 		c.kick()
 	}
+}
+
+// reader runs the events of a connection's reading goroutine.
+type reader struct {
+	c  *Client
+	cc *clientConn
+	g  uint64 // the goroutine's ID, learnt at its first event
+}
+
+// frame runs HandleFrame for a message. Not inlined: the reading loop's
+// frame stays small, and so does an idle reader's stack.
+//
+//go:noinline
+func (r *reader) frame(typ MessageType, b []byte) {
+	r.c.msgsIn.Add(1)
+	r.c.bytesIn.Add(uint64(len(b)))
+	r.event(&event{kind: evFrame, cc: r.cc, f: Frame{Type: typ, Data: b}})
+}
+
+// end reports the end of the connection.
+//
+//go:noinline
+func (r *reader) end(err error) {
+	r.event(&event{kind: evConnEnd, cc: r.cc, err: err})
+}
+
+// event runs e under the callback lock.
+func (r *reader) event(e *event) {
+	if r.g == 0 {
+		r.g = curGoid()
+	}
+	r.c.lock(r.g)
+	r.c.dispatch(e)
+	r.c.unlock()
+}
+
+// control runs HandleFrame for pings and pongs, and reports the server's
+// close, as the Conn reads them.
+func (r *reader) control(t MessageType, p []byte) {
+	if t == CloseMessage {
+		r.event(&event{kind: evRemoteClose, cc: r.cc})
+		return
+	}
+	r.event(&event{kind: evFrame, cc: r.cc, f: Frame{Type: t, Data: p}})
+	r.c.kick()
 }

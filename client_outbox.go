@@ -73,7 +73,7 @@ const (
 	batchItems = 256
 )
 
-var batchBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+var batchBufPool = sync.Pool{New: func() any { b := make([]byte, 0, batchBytes+bigFrame+batchItems*frame.MaxHeaderLen); return &b }}
 
 type outbox struct {
 	mu     sync.Mutex
@@ -86,9 +86,8 @@ type outbox struct {
 	busy   bool // the writer token is taken
 	limit  int
 
-	ping    bool // a ping goes ahead of the queue
-	pingLen int
-	pingBuf [frame.MaxControlPayload]byte
+	ping     bool   // a ping goes ahead of the queue
+	pingData []byte // its payload (Client.Ping's copy; nil for keepalive)
 }
 
 func (ob *outbox) open() {
@@ -164,7 +163,7 @@ func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
 		return false
 	}
 	ob.ping = true
-	ob.pingLen = copy(ob.pingBuf[:], p)
+	ob.pingData = append(ob.pingData[:0], p...)
 	return true
 }
 
@@ -298,8 +297,8 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	if ob.ping {
 		b.ping = true
 		ob.ping = false
-		b.pingLen = copy(b.pingBuf[:], ob.pingBuf[:ob.pingLen])
-		size += frame.MaxHeaderLen + ob.pingLen
+		b.pingLen = copy(b.pingBuf[:], ob.pingData)
+		size += frame.MaxHeaderLen + b.pingLen
 	}
 	for len(b.items) < batchItems && size < batchBytes {
 		it := ob.peekLocked()
@@ -342,6 +341,10 @@ func (c *Client) kick() {
 	cc := c.ob.takeToken()
 	if cc == nil {
 		return
+	}
+	if cc.now == nil && !cc.noNow {
+		cc.now = newNowWriter(cc.cn.NetConn()) // the token guards it
+		cc.noNow = cc.now == nil
 	}
 	for {
 		if cc.now == nil || !cc.cn.tryLockWrites() {
@@ -465,7 +468,7 @@ func (c *Client) mask(cc *clientConn, b *batch) error {
 	buf := (*b.bufp)[:0]
 	var err error
 	if b.ping {
-		buf, err = cc.cn.appendFrameLocked(buf, PingMessage, b.pingBuf[:b.pingLen])
+		buf = appendMasked(buf, 0, frame.OpPing, b.pingBuf[:b.pingLen])
 	}
 	for _, it := range b.items {
 		if err != nil {
@@ -498,7 +501,7 @@ func (c *Client) writeBig(cc *clientConn, it *outItem) error {
 // token released, and finishBatch returns false.
 func (c *Client) finishBatch(cc *clientConn, b *batch, err error) bool {
 	if b.bufp != nil {
-		if cap(b.buf) <= batchBytes+bigFrame {
+		if cap(b.buf) <= batchBytes+bigFrame+batchItems*frame.MaxHeaderLen {
 			*b.bufp = b.buf[:0]
 		}
 		batchBufPool.Put(b.bufp)

@@ -79,6 +79,11 @@ func (c *Conn) appendFrameLocked(dst []byte, typ MessageType, p []byte) ([]byte,
 		}
 		p, rsv = out, frame.RSV1
 	}
+	return appendMasked(dst, rsv, op, p), nil
+}
+
+// appendMasked appends one masked frame carrying p to dst.
+func appendMasked(dst []byte, rsv byte, op frame.Opcode, p []byte) []byte {
 	h := frame.Header{Fin: true, RSV: rsv, Opcode: op, Masked: true, Length: int64(len(p))}
 	binary.LittleEndian.PutUint32(h.Mask[:], maskKey())
 	n := len(dst)
@@ -91,7 +96,7 @@ func (c *Conn) appendFrameLocked(dst []byte, typ MessageType, p []byte) ([]byte,
 	dst = dst[:need]
 	hl := frame.Put(dst[n:], h)
 	frame.MaskCopy(dst[n+hl:n+hl+len(p)], p, h.Mask, 0)
-	return dst[:n+hl+len(p)], nil
+	return dst[:n+hl+len(p)]
 }
 
 // writeFrameBigLocked writes one frame carrying p (compressed when worth
