@@ -279,7 +279,7 @@ func (c *Client) State() State { return State(c.pub.Load()) }
 // connected.
 func (c *Client) ConnInfo() (ConnInfo, bool) {
 	if cc := c.cur.Load(); cc != nil {
-		return cc.info, true
+		return cc.connInfo(c.url), true
 	}
 	return ConnInfo{}, false
 }
@@ -452,7 +452,8 @@ func (c *Client) CloseConn(code int, reason string) error {
 // reason. The stop timeout (WithStopTimeout) bounds the writing and the
 // handshake: when it has passed, the connection is dropped. If ctx ends
 // first, the connection is dropped at once and ctx's error is returned
-// without waiting further. Stop on a client that is not running returns
+// without waiting further; a ctx that has already ended skips the close
+// handshake. Stop on a client that is not running returns
 // nil.
 //
 // Called from a callback, Stop requests the stop and returns nil at once:
@@ -465,7 +466,8 @@ func (c *Client) Stop(ctx context.Context) error {
 	if !running {
 		return nil
 	}
-	if err := c.mail.put(c, mail{kind: mailStop}); err != nil {
+	// A context that has ended already asks for no close handshake.
+	if err := c.mail.put(c, mail{kind: mailStop, drop: ctx.Err() != nil}); err != nil {
 		return nil // ended already
 	}
 	if c.inCallback() {

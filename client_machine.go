@@ -33,6 +33,7 @@ const (
 type event struct {
 	kind   evKind
 	urgent bool // evStop: close at once, ahead of the outbox
+	drop   bool // evStop: drop the connection without a close handshake
 	gen    uint64
 	cc     *clientConn
 	err    error
@@ -47,7 +48,6 @@ type clientConn struct {
 	cn    *Conn
 	now   *nowWriter // made at the first write attempt; guarded by the writer token
 	noNow bool       // the socket allows no write attempt that does not wait
-	info  ConnInfo
 	rbuf  []byte     // the reader's buffer, reused
 	items []*outItem // the token holder's batch, reused
 }
@@ -241,6 +241,10 @@ func (c *Client) inStopping(e *event) {
 		if c.m.reason == nil {
 			c.m.reason = e.err
 		}
+		if e.drop && c.m.conn != nil {
+			c.ob.detach(c.m.conn)
+			c.m.conn.cn.CloseNow()
+		}
 	}
 }
 
@@ -330,7 +334,8 @@ func (c *Client) connected(cc *clientConn) {
 		c.setKeepalive(c.cfg.keepalive)
 	}
 	c.m.inOnConnect = true
-	a, ok := call(c, "OnConnect", func() Action { return c.h.OnConnect(c, cc.info) })
+	info := cc.connInfo(c.url)
+	a, ok := call(c, "OnConnect", func() Action { return c.h.OnConnect(c, info) })
 	c.m.inOnConnect = false
 	if ok {
 		c.apply(a, true)
@@ -417,7 +422,10 @@ func (c *Client) closeConn(code int, reason string) {
 // queued (ahead of everything if urgent) unless a close is under way.
 func (c *Client) stopConn(e *event) {
 	c.m.reason = e.err
-	if c.m.st == Connected {
+	if e.drop {
+		c.ob.detach(c.m.conn)
+		c.m.conn.cn.CloseNow()
+	} else if c.m.st == Connected {
 		code := e.code
 		if !frame.ValidCloseCode(code) {
 			code = CloseNormalClosure
@@ -628,9 +636,12 @@ func (c *Client) connLoop(ctx context.Context, gen uint64) {
 	go c.readLoop(cc)
 }
 
-func newClientConn(cn *Conn, url string) *clientConn {
-	cc := &clientConn{cn: cn}
-	cc.info = ConnInfo{
+func newClientConn(cn *Conn, _ string) *clientConn { return &clientConn{cn: cn} }
+
+// connInfo describes cc's connection to url.
+func (cc *clientConn) connInfo(url string) ConnInfo {
+	cn := cc.cn
+	info := ConnInfo{
 		URL:         url,
 		Subprotocol: cn.Subprotocol(),
 		Extensions:  cn.Extensions(),
@@ -638,9 +649,9 @@ func newClientConn(cn *Conn, url string) *clientConn {
 		RemoteAddr:  cn.RemoteAddr(),
 	}
 	if resp := cn.Response(); resp != nil {
-		cc.info.Header = resp.Header
+		info.Header = resp.Header
 	}
-	return cc
+	return info
 }
 
 // readLoop reads cc's messages and runs HandleFrame for each on this

@@ -22,6 +22,7 @@ const (
 
 type mail struct {
 	kind   mailKind
+	drop   bool // mailStop: without a close handshake
 	msg    any
 	code   int
 	reason string
@@ -134,7 +135,7 @@ func (c *Client) onMail(x *mail) {
 	case mailClose:
 		c.dispatch(&event{kind: evCloseConn, code: x.code, reason: x.reason})
 	case mailStop:
-		c.dispatch(&event{kind: evStop, err: x.err, code: CloseNormalClosure})
+		c.dispatch(&event{kind: evStop, err: x.err, code: CloseNormalClosure, drop: x.drop})
 	case mailForce:
 		c.dispatch(&event{kind: evForce})
 	case mailUndelivered:
