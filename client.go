@@ -85,9 +85,10 @@ type Client struct {
 
 	// mu is the callback lock: it serialises every callback and every
 	// state transition. cbG is the goroutine holding it (0 when none).
-	mu  sync.Mutex
-	cbG atomic.Uint64
-	m   machine // guarded by mu
+	mu     sync.Mutex
+	cbG    atomic.Uint64
+	inInit atomic.Bool
+	m      machine // guarded by mu
 
 	ob   outbox
 	mail mailbox
@@ -369,7 +370,7 @@ func (c *Client) Send(ctx context.Context, f Frame) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if c.inCallback() && !c.sendableFromCallback() {
+	if c.inInit.Load() || c.inCallback() && !c.sendableFromCallback() {
 		return ErrSendInCallback
 	}
 	it := sendPool.Get().(*outItem)
@@ -458,7 +459,8 @@ func (c *Client) CloseConn(code int, reason string) error {
 //
 // Called from a callback, Stop requests the stop and returns nil at once:
 // the client cannot end while its callback runs. It ends after the
-// callback returns.
+// callback returns. While Init runs, Stop does not wait either (from any
+// goroutine), and Send fails with ErrSendInCallback.
 func (c *Client) Stop(ctx context.Context) error {
 	c.runMu.Lock()
 	r, running := c.run, c.running
@@ -470,7 +472,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	if err := c.mail.put(c, mail{kind: mailStop, drop: ctx.Err() != nil}); err != nil {
 		return nil // ended already
 	}
-	if c.inCallback() {
+	if c.inInit.Load() || c.inCallback() {
 		return nil
 	}
 	t := time.NewTimer(c.cfg.stopTimeout)

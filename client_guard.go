@@ -11,20 +11,34 @@ import (
 
 // The callback lock, the recover guard around callbacks, and logging.
 
-// lock takes the callback lock on goroutine g.
-func (c *Client) lock(g uint64) {
+// lock takes the callback lock. gid caches the calling goroutine's ID,
+// 0 until a callback first runs on it (finding it costs a stack read).
+func (c *Client) lock(gid *uint64) {
 	c.mu.Lock()
-	c.cbG.Store(g)
+	c.m.gid = gid
 }
 
 func (c *Client) unlock() {
-	c.cbG.Store(0)
+	c.m.gid = nil
 	c.mu.Unlock()
 }
 
-// inCallback reports whether the calling goroutine holds the callback lock,
-// that is, runs a callback (or a transition) of this client. It costs a
-// stack read only while some goroutine holds the lock.
+// enterCallback marks the lock holder's goroutine as running a callback
+// (for Stop and Send from callbacks); leaveCallback clears the mark.
+func (c *Client) enterCallback() {
+	if gid := c.m.gid; gid != nil {
+		if *gid == 0 {
+			*gid = curGoid()
+		}
+		c.cbG.Store(*gid)
+	}
+}
+
+func (c *Client) leaveCallback() { c.cbG.Store(0) }
+
+// inCallback reports whether the calling goroutine runs a callback of this
+// client (Init aside: see inInit). It costs a stack read only while a
+// callback runs.
 func (c *Client) inCallback() bool {
 	g := c.cbG.Load()
 	return g != 0 && g == curGoid()
@@ -38,8 +52,8 @@ func (c *Client) sendableFromCallback() bool {
 
 // curGoid returns the calling goroutine's ID, from the first line of its
 // stack ("goroutine 42 [running]:"). It is used only to recognise the
-// goroutine holding the callback lock, once per goroutine that takes it and
-// in Stop and Send while a callback runs.
+// goroutine running a callback: once per goroutine that runs one, and in
+// Stop and Send while a callback runs.
 func curGoid() uint64 {
 	var buf [64]byte
 	b := buf[:runtime.Stack(buf[:], false)]
@@ -70,6 +84,8 @@ func call[R any](c *Client, name string, fn func() R) (R, bool) {
 		var zero R
 		return zero, false
 	}
+	c.enterCallback()
+	defer c.leaveCallback()
 	return protect(fn, func(v any, stack []byte) { c.crash(name, v, stack) })
 }
 

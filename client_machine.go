@@ -55,7 +55,8 @@ type clientConn struct {
 // machine is the state the callback lock guards.
 type machine struct {
 	st          State
-	active      bool // Init has returned and the run has not ended
+	gid         *uint64 // the lock holder's goroutine ID cache
+	active      bool    // Init has returned and the run has not ended
 	mode        InitMode
 	ctx         context.Context
 	ctxStop     func() bool
@@ -280,7 +281,8 @@ func (c *Client) disarm() {
 // onTimer runs on the timer's goroutine. A firing left from an earlier
 // arming finds the timer disarmed or due later, and does nothing.
 func (c *Client) onTimer() {
-	c.lock(curGoid())
+	var gid uint64
+	c.lock(&gid)
 	defer c.unlock()
 	if !c.m.timerOn || time.Now().Before(c.m.timerAt) {
 		return
@@ -573,12 +575,15 @@ func (c *Client) finish() {
 // runInit runs Init on the calling goroutine and starts the run; it
 // returns true when Init failed and the run has ended.
 func (c *Client) runInit(ctx context.Context) (failed bool) {
-	c.lock(curGoid())
+	var gid uint64
+	c.lock(&gid)
 	defer c.unlock()
 	timer := c.m.timer
 	c.m = machine{st: Disconnected, ctx: ctx, timer: timer}
 	c.ob.limit = c.cfg.outboxSize
+	c.inInit.Store(true)
 	mode, err := protect(func() initResult {
+		defer c.inInit.Store(false)
 		m, err := c.h.Init(c)
 		return initResult{m, err}
 	}, func(v any, stack []byte) {
@@ -619,8 +624,8 @@ func (c *Client) connLoop(ctx context.Context, gen uint64) {
 	if err == nil {
 		cc = newClientConn(cn, c.url)
 	}
-	g := curGoid()
-	c.lock(g)
+	var gid uint64
+	c.lock(&gid)
 	c.dispatch(&event{kind: evDialed, gen: gen, cc: cc, err: err})
 	ok := cc != nil && c.m.conn == cc
 	c.unlock()
@@ -681,7 +686,7 @@ func (c *Client) readLoop(cc *clientConn) {
 type reader struct {
 	c  *Client
 	cc *clientConn
-	g  uint64 // the goroutine's ID, learnt at its first event
+	g  uint64 // the goroutine's ID, learnt at its first callback
 }
 
 // frame runs HandleFrame for a message. Not inlined: the reading loop's
@@ -703,10 +708,7 @@ func (r *reader) end(err error) {
 
 // event runs e under the callback lock.
 func (r *reader) event(e *event) {
-	if r.g == 0 {
-		r.g = curGoid()
-	}
-	r.c.lock(r.g)
+	r.c.lock(&r.g)
 	r.c.dispatch(e)
 	r.c.unlock()
 }

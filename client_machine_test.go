@@ -46,7 +46,7 @@ func machineIn(t *testing.T, st State) (*Client, *clientConn) {
 	}
 	if st == Terminated {
 		c.setState(Disconnected)
-		c.lock(1)
+		c.lock(new(uint64))
 		c.dispatch(&event{kind: evStop})
 		c.unlock()
 	}
@@ -99,7 +99,7 @@ func TestClientStateEvents(t *testing.T) {
 				case "undelivered":
 					e.err = ErrTerminated
 				}
-				c.lock(1)
+				c.lock(new(uint64))
 				c.dispatch(e)
 				got := c.m.st
 				c.unlock()
@@ -118,7 +118,7 @@ func TestClientStateEvents(t *testing.T) {
 
 // endMachine brings a hand-driven client to its end.
 func endMachine(t *testing.T, c *Client) {
-	c.lock(1)
+	c.lock(new(uint64))
 	c.dispatch(&event{kind: evStop})
 	if cc := c.m.conn; cc != nil {
 		c.dispatch(&event{kind: evConnEnd, cc: cc, err: ErrConnectionLost})

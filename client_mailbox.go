@@ -112,9 +112,9 @@ func (m *mailbox) close() []mail {
 // runMail is the mail goroutine: it hands each mail to the state machine
 // under the callback lock, one at a time.
 func (c *Client) runMail() {
-	g := curGoid()
+	var gid uint64
 	for {
-		c.lock(g)
+		c.lock(&gid)
 		x, ok := c.mail.next(c.m.active)
 		if !ok {
 			c.unlock()
