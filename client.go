@@ -469,8 +469,11 @@ func (c *Client) Stop(ctx context.Context) error {
 		return nil
 	}
 	// A context that has ended already asks for no close handshake.
-	if err := c.mail.put(c, mail{kind: mailStop, drop: ctx.Err() != nil}); err != nil {
-		return nil // ended already
+	stop := mail{kind: mailStop, drop: ctx.Err() != nil}
+	if !c.runNow(&stop) {
+		if err := c.mail.put(c, stop); err != nil {
+			return nil // ended already
+		}
 	}
 	if c.inInit.Load() || c.inCallback() {
 		return nil

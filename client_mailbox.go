@@ -125,6 +125,24 @@ func (c *Client) runMail() {
 	}
 }
 
+// runNow handles x on the calling goroutine, without a mail goroutine, when
+// nothing else holds the callback lock and no mail waits before it.
+func (c *Client) runNow(x *mail) bool {
+	if !c.mu.TryLock() {
+		return false
+	}
+	var gid uint64
+	c.m.gid = &gid
+	c.mail.mu.Lock()
+	idle := c.m.active && !c.mail.running && c.mail.head == len(c.mail.q) && !c.mail.closed
+	c.mail.mu.Unlock()
+	if idle {
+		c.onMail(x)
+	}
+	c.unlock()
+	return idle
+}
+
 // onMail turns a mail into an event of the state machine.
 func (c *Client) onMail(x *mail) {
 	switch x.kind {
