@@ -498,9 +498,6 @@ func (c *Client) disconnected(d Disconnect) {
 			}
 		}
 	}
-	if _, bad := d.Reason.(*urlError); bad && da.kind != daStay {
-		da = DisconnectAction{kind: daStop, reason: d.Reason} // it can never work
-	}
 	switch da.kind {
 	case daStay:
 	case daNow:
@@ -622,7 +619,7 @@ func (c *Client) connLoop(ctx context.Context, gen uint64) {
 	cn, err := c.cfg.dialer.Dial(ctx, c.url)
 	var cc *clientConn
 	if err == nil {
-		cc = newClientConn(cn, c.url)
+		cc = newClientConn(cn)
 	}
 	var gid uint64
 	c.lock(&gid)
@@ -641,7 +638,7 @@ func (c *Client) connLoop(ctx context.Context, gen uint64) {
 	go c.readLoop(cc)
 }
 
-func newClientConn(cn *Conn, _ string) *clientConn { return &clientConn{cn: cn} }
+func newClientConn(cn *Conn) *clientConn { return &clientConn{cn: cn} }
 
 // connInfo describes cc's connection to url.
 func (cc *clientConn) connInfo(url string) ConnInfo {
