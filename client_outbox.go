@@ -73,7 +73,18 @@ const (
 	batchItems = 256
 )
 
-var batchBufPool = sync.Pool{New: func() any { b := make([]byte, 0, batchBytes+bigFrame+batchItems*frame.MaxHeaderLen); return &b }}
+// Batch buffers come from two pools: small ones for the usual few small
+// frames, so that many connections writing at once do not each take a
+// large buffer, and large ones for full batches.
+const (
+	smallBatchBuf = 4<<10 + 8*frame.MaxHeaderLen
+	largeBatchBuf = batchBytes + bigFrame + batchItems*frame.MaxHeaderLen
+)
+
+var (
+	smallBatchPool = sync.Pool{New: func() any { b := make([]byte, 0, smallBatchBuf); return &b }}
+	largeBatchPool = sync.Pool{New: func() any { b := make([]byte, 0, largeBatchBuf); return &b }}
+)
 
 type outbox struct {
 	mu     sync.Mutex
@@ -464,7 +475,18 @@ func (c *Client) writeOwn(ctx context.Context, it *outItem) error {
 // mask builds b's buffer: the ping, then the frames. The caller holds cc's
 // write locks.
 func (c *Client) mask(cc *clientConn, b *batch) error {
-	b.bufp = batchBufPool.Get().(*[]byte)
+	need := 0
+	if b.ping {
+		need += frame.MaxHeaderLen + b.pingLen
+	}
+	for _, it := range b.items {
+		need += frame.MaxHeaderLen + len(it.f.Data)
+	}
+	if need <= smallBatchBuf {
+		b.bufp = smallBatchPool.Get().(*[]byte)
+	} else {
+		b.bufp = largeBatchPool.Get().(*[]byte)
+	}
 	buf := (*b.bufp)[:0]
 	var err error
 	if b.ping {
@@ -501,10 +523,15 @@ func (c *Client) writeBig(cc *clientConn, it *outItem) error {
 // token released, and finishBatch returns false.
 func (c *Client) finishBatch(cc *clientConn, b *batch, err error) bool {
 	if b.bufp != nil {
-		if cap(b.buf) <= batchBytes+bigFrame+batchItems*frame.MaxHeaderLen {
+		// A buffer that grew (compression can) goes where its size fits.
+		switch n := cap(b.buf); {
+		case n <= smallBatchBuf:
 			*b.bufp = b.buf[:0]
+			smallBatchPool.Put(b.bufp)
+		case n <= largeBatchBuf:
+			*b.bufp = b.buf[:0]
+			largeBatchPool.Put(b.bufp)
 		}
-		batchBufPool.Put(b.bufp)
 		b.bufp, b.buf = nil, nil
 	}
 	settle := func(it *outItem) {
