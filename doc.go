@@ -5,12 +5,14 @@
 //     own goroutines. Writes are safe for concurrent use; reads come from one
 //     goroutine at a time.
 //   - Client, a long-lived, callback-driven client modelled on the Erlang
-//     library websocket_client: one goroutine (the one running Serve) owns
-//     the connection and the handler and runs every callback, in turn, so
-//     handler state needs no locks; helper goroutines only read and write
-//     the socket, so Cast and callbacks never wait for the network. It
-//     reconnects by policy, keeps the connection alive with pings, and ends
-//     with a termination reason that Wait and Serve return.
+//     library websocket_client: an explicit state machine whose callbacks
+//     never overlap, each happening-before the next, so handler state needs
+//     no locks; HandleFrame runs on the connection's reading goroutine and
+//     frames are written without a hand-off when the socket takes them, so
+//     Cast and callbacks never wait for the network and an idle client has
+//     one goroutine. It reconnects by policy, keeps the connection alive
+//     with pings, and ends with a termination reason that Wait and Serve
+//     return.
 //
 // A Conn: dial, write, read, close.
 //

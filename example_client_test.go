@@ -142,3 +142,44 @@ func ExampleBackoff() {
 	// 4 1.6s
 	// 5 2s
 }
+
+// stopper ends the client from HandleFrame, like {close, Payload} from the
+// Erlang websocket_handle: no OnDisconnect, no reconnect.
+type stopper struct {
+	wsclient.BaseHandler
+}
+
+func (stopper) Init(*wsclient.Client) (wsclient.InitMode, error) {
+	return wsclient.KeepReconnecting, nil
+}
+
+func (stopper) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
+	return wsclient.Reply(wsclient.TextFrame("ping me back"))
+}
+
+func (stopper) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	fmt.Printf("received %s\n", f)
+	return wsclient.CloseAndStop(wsclient.CloseNormalClosure, "done", nil)
+}
+
+func (stopper) Terminate(c *wsclient.Client, reason error) {
+	fmt.Println("terminated:", reason)
+}
+
+// CloseAndStop from a callback closes the connection and ends the client,
+// even one that keeps reconnecting.
+func ExampleCloseAndStop() {
+	srv := wstest.NewEchoServer()
+	defer srv.Close()
+
+	c, err := wsclient.Start(context.Background(), srv.URL, stopper{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("Wait:", c.Wait(), "connects:", c.Stats().Connects)
+	// Output:
+	// received text "ping me back"
+	// terminated: <nil>
+	// Wait: <nil> connects: 1
+}

@@ -1,0 +1,279 @@
+package wsclient_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/wstest"
+)
+
+// The Erlang semantics of issue 9, each as a user porting a handler would
+// try it.
+
+// {close, Payload} from websocket_handle or websocket_info ends the client:
+// a close handshake with the code and reason, no OnDisconnect, no
+// reconnect (even with KeepReconnecting), Terminate and Wait get the
+// reason.
+func TestClientCloseAndStop(t *testing.T) {
+	for _, from := range []string{"HandleFrame", "HandleInfo"} {
+		t.Run(from, func(t *testing.T) {
+			closed := make(chan [2]any, 1)
+			srv := wstest.NewServer(func(sc *wstest.Conn) error {
+				sc.WriteMessage(wstest.OpText, []byte("hi"))
+				code, reason, err := sc.ExpectClose()
+				closed <- [2]any{code, reason}
+				return err
+			}, wstest.WithT(t))
+			done := errors.New("done")
+			h := newTH()
+			h.mode = wsclient.KeepReconnecting
+			stop := func() wsclient.Action {
+				return wsclient.Reply(wsclient.TextFrame("bye")).CloseAndStop(4001, "enough", done)
+			}
+			h.frame = func(*wsclient.Client, wsclient.Frame) wsclient.Action {
+				if from == "HandleFrame" {
+					return stop()
+				}
+				return wsclient.Action{}
+			}
+			h.info = func(*wsclient.Client, any) wsclient.Action { return stop() }
+			c := start(t, srv.URL, h)
+			h.expect(t, "init")
+			h.expect(t, "connect")
+			h.expect(t, "frame")
+			if from == "HandleInfo" {
+				c.Post("stop")
+				h.expect(t, "info")
+			}
+			e := h.expect(t, "terminate") // no disconnect, no reconnect
+			if e.err != done {
+				t.Fatalf("Terminate reason %v", e.err)
+			}
+			if err := waitDone(t, c); err != done {
+				t.Fatalf("Wait = %v", err)
+			}
+			if got := <-closed; got[0] != 4001 || got[1] != "enough" {
+				t.Fatalf("server saw close %v", got)
+			}
+			if st := c.Stats(); st.Connects != 1 || st.MessagesOut != 1 {
+				t.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// Stop called from a callback requests the stop and returns at once.
+func TestClientStopInCallback(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t))
+	h := newTH()
+	stopped := make(chan error, 1)
+	h.info = func(c *wsclient.Client, _ any) wsclient.Action {
+		stopped <- c.Stop(context.Background())
+		return wsclient.Action{}
+	}
+	c := start(t, srv.URL, h)
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	c.Post("stop")
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatalf("Stop in callback = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop in a callback deadlocked")
+	}
+	if err := waitDone(t, c); err != nil {
+		t.Fatalf("Wait = %v", err)
+	}
+	h.until(t, "terminate")
+}
+
+// With keepalive configured, a server that accepts TCP but never answers
+// the upgrade ends the attempt within interval × (maxMissed+1) with
+// ErrKeepaliveTimeout (not after the 30 s handshake timeout).
+func TestClientKeepaliveCoversHandshake(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithHandshakeDelay(time.Minute))
+	const interval, missed = 100 * time.Millisecond, 2
+	h := newTH()
+	t0 := time.Now()
+	c := start(t, srv.URL, h, wsclient.WithKeepalive(interval, missed))
+	h.expect(t, "init")
+	e := h.expect(t, "disconnect")
+	if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) || e.d.WasConnected || e.d.Attempt != 1 {
+		t.Fatalf("disconnect %+v", e.d)
+	}
+	// interval × (missed+1), plus slack for a loaded machine.
+	if el := e.at.Sub(t0); el < interval*missed || el > interval*(missed+1)+time.Second {
+		t.Fatalf("attempt ended after %v", el)
+	}
+	if err := waitDone(t, c); !errors.Is(err, wsclient.ErrKeepaliveTimeout) {
+		t.Fatalf("Wait = %v", err)
+	}
+}
+
+// Send from OnConnect fails at once (its frame could only be written after
+// OnConnect returns); Send from HandleFrame while connected completes.
+func TestClientSendInCallback(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t))
+	h := newTH()
+	results := make(chan error, 2)
+	h.connect = func(c *wsclient.Client, _ wsclient.ConnInfo) wsclient.Action {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		results <- c.Send(ctx, wsclient.TextFrame("from OnConnect"))
+		return wsclient.Reply(wsclient.TextFrame("first"))
+	}
+	h.frame = func(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
+		if string(f.Data) == "first" {
+			results <- c.Send(context.Background(), wsclient.TextFrame("from HandleFrame"))
+		}
+		return wsclient.Action{}
+	}
+	c := start(t, srv.URL, h)
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	if err := recvT(t, results); !errors.Is(err, wsclient.ErrSendInCallback) {
+		t.Fatalf("Send in OnConnect = %v", err)
+	}
+	if e := h.expect(t, "frame"); string(e.f.Data) != "first" {
+		t.Fatalf("frame %v", e.f)
+	}
+	if err := recvT(t, results); err != nil {
+		t.Fatalf("Send in HandleFrame = %v", err)
+	}
+	if e := h.expect(t, "frame"); string(e.f.Data) != "from HandleFrame" {
+		t.Fatalf("frame %v", e.f)
+	}
+	c.Stop(t.Context())
+}
+
+func recvT[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out")
+		var zero T
+		return zero
+	}
+}
+
+// Ping never waits for the network, even behind a writer stuck on a server
+// that does not read.
+func TestClientPingDoesNotBlock(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		<-sc.Context().Done()
+		return nil
+	}, wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, wsclient.WithStopTimeout(200*time.Millisecond))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	if err := c.Cast(wsclient.BinaryFrame(make([]byte, 32<<20))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the writer is stuck now
+	t0 := time.Now()
+	for range 10 {
+		if err := c.Ping([]byte("p")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if el := time.Since(t0); el > time.Second {
+		t.Fatalf("Ping blocked for %v", el)
+	}
+	if err := c.Ping(make([]byte, 126)); !errors.Is(err, wsclient.ErrControlTooLong) {
+		t.Fatalf("Ping of 126 bytes = %v", err)
+	}
+}
+
+// A server that sends close 1000 and keeps the TCP connection open is
+// reported with its close code and reason, not as a keepalive timeout,
+// however short the keepalive.
+func TestClientRemoteCloseNotKeepalive(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		sc.Close(1000, "server done")
+		<-sc.Context().Done() // keep TCP open, read nothing
+		return nil
+	}, wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, wsclient.WithKeepalive(20*time.Millisecond, 1))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	e := h.expect(t, "disconnect")
+	var ce *wsclient.CloseError
+	if !errors.As(e.err, &ce) || ce.Code != 1000 || ce.Reason != "server done" {
+		t.Fatalf("disconnect reason %v", e.err)
+	}
+	waitDone(t, c)
+}
+
+// A reply HandleFrame returned for a message received just before a
+// protocol error is written before the connection is failed (as an echo
+// over the Conn would).
+func TestClientReplyBeforeProtocolError(t *testing.T) {
+	got := make(chan []wstest.Opcode, 1)
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		msg := wstest.Frame{Fin: true, Opcode: wstest.OpText, Payload: []byte("echo me")}.Bytes()
+		bad := wstest.Frame{Fin: true, Opcode: 3}.Bytes() // reserved opcode
+		sc.WriteRaw(append(msg, bad...))
+		var ops []wstest.Opcode
+		defer func() { got <- ops }()
+		for {
+			f, err := sc.ReadFrame()
+			if err != nil {
+				return nil
+			}
+			ops = append(ops, f.Opcode)
+			if f.Opcode == wstest.OpClose {
+				return nil
+			}
+		}
+	}, wstest.WithT(t))
+	h := newTH()
+	h.frame = func(_ *wsclient.Client, f wsclient.Frame) wsclient.Action { return wsclient.Reply(f) }
+	c := start(t, srv.URL, h)
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	h.expect(t, "frame")
+	e := h.expect(t, "disconnect")
+	var pe *wsclient.ProtocolError
+	if !errors.As(e.err, &pe) {
+		t.Fatalf("disconnect reason %v", e.err)
+	}
+	if ops := <-got; len(ops) != 2 || ops[0] != wstest.OpText || ops[1] != wstest.OpClose {
+		t.Fatalf("server got %v, want the echo then the close", ops)
+	}
+	waitDone(t, c)
+}
+
+// A nil handler or a URL that can never work is reported at once.
+func TestClientBadArguments(t *testing.T) {
+	if _, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1/", nil); !errors.Is(err, wsclient.ErrNilHandler) {
+		t.Fatalf("Start(nil handler) = %v", err)
+	}
+	if err := wsclient.New("ws://127.0.0.1:1/", nil).Serve(t.Context()); !errors.Is(err, wsclient.ErrNilHandler) {
+		t.Fatalf("Serve(nil handler) = %v", err)
+	}
+	for _, u := range []string{"ftp://example.com/", "://", "ws://"} {
+		h := newTH()
+		h.mode = wsclient.KeepReconnecting
+		t0 := time.Now()
+		if _, err := wsclient.Start(t.Context(), u, h); !errors.Is(err, wsclient.ErrBadURL) {
+			t.Fatalf("Start(%q) = %v", u, err)
+		}
+		if el := time.Since(t0); el > time.Second {
+			t.Fatalf("Start(%q) took %v", u, el)
+		}
+		select {
+		case e := <-h.ev:
+			t.Fatalf("callback %s for a bad URL", e.kind)
+		default:
+		}
+	}
+}

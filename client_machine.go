@@ -1,0 +1,720 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/wsclient/wsclient/internal/frame"
+)
+
+// The state machine (see the table at Client). Every event is handled under
+// the callback lock by the function of the current state; a state's timer
+// is armed by enter and disarmed by the next enter.
+
+type evKind uint8
+
+const (
+	evConnect     evKind = iota // Client.Connect
+	evDialed                    // a connection attempt ended: cc or err
+	evFrame                     // a message or control frame was read on cc
+	evInfo                      // a posted value
+	evCloseConn                 // Client.CloseConn
+	evRemoteClose               // the server's close frame arrived on cc
+	evCloseSent                 // our close frame went out on cc
+	evConnEnd                   // cc ended with err
+	evTimer                     // the state's timer fired
+	evStop                      // stop with err (Stop, ctx, StopWith, CloseAndStop, panic)
+	evForce                     // Stop's context ended: drop everything now
+	evUndelivered               // the writer could not write f
+)
+
+type event struct {
+	kind   evKind
+	urgent bool // evStop: close at once, ahead of the outbox
+	drop   bool // evStop: drop the connection without a close handshake
+	gen    uint64
+	cc     *clientConn
+	err    error
+	f      Frame
+	msg    any
+	code   int
+	reason string
+}
+
+// clientConn is one established connection.
+type clientConn struct {
+	cn    *Conn
+	now   *nowWriter // made at the first write attempt; guarded by the writer token
+	noNow bool       // the socket allows no write attempt that does not wait
+	rbuf  []byte     // the reader's buffer, reused
+	items []*outItem // the token holder's batch, reused
+}
+
+// machine is the state the callback lock guards.
+type machine struct {
+	st          State
+	gid         *uint64 // the lock holder's goroutine ID cache
+	active      bool    // Init has returned and the run has not ended
+	mode        InitMode
+	ctx         context.Context
+	ctxStop     func() bool
+	conn        *clientConn
+	dialing     bool
+	dialGen     uint64
+	dialCancel  context.CancelFunc
+	attempt     int
+	localClose  *LocalCloseError
+	dropReason  error
+	remoteClose bool
+	inOnConnect bool
+	crashed     bool
+	pendingStop *event
+	reason      error
+	ka          keepalive
+
+	timer   *time.Timer
+	timerOn bool
+	timerAt time.Time
+}
+
+// dispatch hands e to the current state's function.
+func (c *Client) dispatch(e *event) {
+	switch e.kind {
+	case evUndelivered: // in every state
+		c.undelivered(e.f, e.err)
+	case evInfo: // in every state but terminated
+		if c.m.st != Terminated {
+			if a, ok := call(c, "HandleInfo", func() Action { return c.h.HandleInfo(c, e.msg) }); ok {
+				c.apply(a, false)
+			}
+		}
+	default:
+		switch c.m.st {
+		case Disconnected:
+			c.inDisconnected(e)
+		case Connecting:
+			c.inConnecting(e)
+		case Connected:
+			c.inConnected(e)
+		case Closing:
+			c.inClosing(e)
+		case Stopping:
+			c.inStopping(e)
+		case Terminated:
+			if e.kind == evDialed && e.cc != nil {
+				e.cc.cn.CloseNow()
+			}
+		}
+	}
+	if ps := c.m.pendingStop; ps != nil {
+		c.m.pendingStop = nil
+		c.dispatch(ps)
+	}
+}
+
+func (c *Client) inDisconnected(e *event) {
+	switch e.kind {
+	case evConnect, evTimer:
+		c.dial()
+	case evStop:
+		c.m.reason = e.err
+		c.finish()
+	case evDialed: // an abandoned attempt
+		if e.cc != nil {
+			e.cc.cn.CloseNow()
+		}
+	}
+}
+
+func (c *Client) inConnecting(e *event) {
+	switch e.kind {
+	case evDialed:
+		if e.gen != c.m.dialGen {
+			if e.cc != nil {
+				e.cc.cn.CloseNow()
+			}
+			return
+		}
+		c.endDial()
+		if e.err != nil {
+			c.dialFailed(e.err)
+			return
+		}
+		c.connected(e.cc)
+	case evTimer:
+		// Keepalive covers the handshake: the server did not answer within
+		// interval × maxMissed.
+		c.m.dialGen++
+		c.endDial()
+		c.dialFailed(ErrKeepaliveTimeout)
+	case evStop:
+		c.m.reason = e.err
+		if c.m.dialCancel != nil {
+			c.m.dialCancel()
+		}
+		c.enter(Stopping, c.cfg.stopTimeout)
+	}
+}
+
+func (c *Client) inConnected(e *event) {
+	switch e.kind {
+	case evFrame:
+		if e.cc == c.m.conn {
+			c.handleFrame(e.f)
+		}
+	case evTimer:
+		c.keepaliveTick()
+	case evCloseConn:
+		c.closeConn(e.code, e.reason)
+	case evRemoteClose:
+		if e.cc == c.m.conn {
+			c.m.remoteClose = true
+			c.ob.detach(e.cc)
+			c.enter(Closing, 0)
+		}
+	case evConnEnd:
+		c.connEnded(e.cc, e.err)
+	case evStop:
+		c.stopConn(e)
+	}
+}
+
+func (c *Client) inClosing(e *event) {
+	switch e.kind {
+	case evFrame:
+		if e.cc == c.m.conn {
+			c.handleFrame(e.f)
+		}
+	case evCloseSent:
+		if e.cc == c.m.conn && !c.m.remoteClose {
+			c.arm(e.cc.cn.closeWait())
+		}
+	case evTimer: // the server did not answer our close in time
+		if lc := c.m.localClose; lc != nil && lc.Err == nil {
+			lc.Err = ErrCloseTimeout
+		}
+		c.m.conn.cn.CloseNow()
+	case evRemoteClose:
+		if e.cc == c.m.conn {
+			c.m.remoteClose = true
+		}
+	case evConnEnd:
+		c.connEnded(e.cc, e.err)
+	case evStop:
+		c.stopConn(e)
+	}
+}
+
+func (c *Client) inStopping(e *event) {
+	switch e.kind {
+	case evFrame:
+		if e.cc == c.m.conn {
+			c.handleFrame(e.f)
+		}
+	case evDialed:
+		if e.cc != nil {
+			e.cc.cn.CloseNow()
+		}
+		if e.gen == c.m.dialGen {
+			c.endDial()
+			c.maybeTerminate()
+		}
+	case evConnEnd:
+		if e.cc == c.m.conn {
+			c.dropConn()
+			c.maybeTerminate()
+		}
+	case evRemoteClose:
+		if e.cc == c.m.conn {
+			c.ob.detach(e.cc)
+		}
+	case evTimer, evForce:
+		if c.m.conn != nil {
+			c.ob.detach(c.m.conn)
+			c.m.conn.cn.CloseNow()
+		}
+		if c.m.dialCancel != nil {
+			c.m.dialCancel()
+		}
+	case evStop:
+		if c.m.reason == nil {
+			c.m.reason = e.err
+		}
+		if e.drop && c.m.conn != nil {
+			c.ob.detach(c.m.conn)
+			c.m.conn.cn.CloseNow()
+		}
+	}
+}
+
+// enter moves to state s with its timer armed for d (none if d <= 0).
+func (c *Client) enter(s State, d time.Duration) {
+	c.disarm()
+	c.setState(s)
+	if d > 0 {
+		c.arm(d)
+	}
+}
+
+// arm (re)arms the state's timer.
+func (c *Client) arm(d time.Duration) {
+	c.m.timerOn = true
+	c.m.timerAt = time.Now().Add(d)
+	if c.m.timer == nil {
+		c.m.timer = time.AfterFunc(d, c.onTimer)
+		return
+	}
+	c.m.timer.Reset(d)
+}
+
+func (c *Client) disarm() {
+	if c.m.timerOn {
+		c.m.timerOn = false
+		c.m.timer.Stop()
+	}
+}
+
+// onTimer runs on the timer's goroutine. A firing left from an earlier
+// arming finds the timer disarmed or due later, and does nothing.
+func (c *Client) onTimer() {
+	var gid uint64
+	c.lock(&gid)
+	defer c.unlock()
+	if !c.m.timerOn || time.Now().Before(c.m.timerAt) {
+		return
+	}
+	c.m.timerOn = false
+	c.dispatch(&event{kind: evTimer})
+}
+
+// dial starts a connection attempt on a new goroutine, which becomes the
+// connection's reader if it succeeds.
+func (c *Client) dial() {
+	c.m.dialGen++
+	gen := c.m.dialGen
+	ctx, cancel := context.WithCancel(c.m.ctx)
+	c.m.dialing, c.m.dialCancel = true, cancel
+	var hs time.Duration
+	if c.cfg.keepalive > 0 {
+		hs = c.cfg.keepalive * time.Duration(c.cfg.keepMissed)
+	}
+	c.enter(Connecting, hs)
+	go c.connLoop(ctx, gen)
+}
+
+func (c *Client) endDial() {
+	c.m.dialing = false
+	if c.m.dialCancel != nil {
+		c.m.dialCancel()
+		c.m.dialCancel = nil
+	}
+}
+
+func (c *Client) dialFailed(err error) {
+	c.m.attempt++
+	c.dialFails.Add(1)
+	c.enter(Disconnected, 0)
+	c.log(slog.LevelDebug, "wsclient: connection attempt failed", "attempt", c.m.attempt, "err", err)
+	c.disconnected(Disconnect{Reason: err, Attempt: c.m.attempt})
+}
+
+// connected enters the connected state with cc: OnConnect runs, its
+// replies go first, then the outbox drains.
+func (c *Client) connected(cc *clientConn) {
+	c.m.attempt = 0
+	c.connects.Add(1)
+	c.m.conn = cc
+	c.m.localClose, c.m.dropReason, c.m.remoteClose = nil, nil, false
+	c.cur.Store(cc)
+	c.enter(Connected, 0)
+	c.log(slog.LevelDebug, "wsclient: connected")
+	if c.cfg.keepalive > 0 {
+		c.setKeepalive(c.cfg.keepalive)
+	}
+	c.m.inOnConnect = true
+	info := cc.connInfo(c.url)
+	a, ok := call(c, "OnConnect", func() Action { return c.h.OnConnect(c, info) })
+	c.m.inOnConnect = false
+	if ok {
+		c.apply(a, true)
+	}
+	if c.m.conn == cc && !c.m.remoteClose {
+		c.ob.attach(cc)
+	}
+}
+
+// handleFrame runs HandleFrame and carries out its action.
+func (c *Client) handleFrame(f Frame) {
+	if a, ok := call(c, "HandleFrame", func() Action { return c.h.HandleFrame(c, f) }); ok {
+		c.apply(a, false)
+	}
+}
+
+// apply carries out a callback's Action. OnConnect's replies (front) go
+// ahead of the frames waiting in the outbox.
+func (c *Client) apply(a Action, front bool) {
+	if a.nreply > 0 {
+		c.reply(a, front)
+	}
+	if a.setKA {
+		c.setKeepalive(a.ka)
+	}
+	switch {
+	case a.stop:
+		c.dispatch(&event{kind: evStop, err: a.err, code: a.code, reason: a.reason})
+	case a.close:
+		if c.m.st == Connected {
+			c.closeConn(a.code, a.reason)
+		}
+	}
+}
+
+// reply queues copies of a's replies.
+func (c *Client) reply(a Action, front bool) {
+	var items []*outItem
+	for i := range a.nreply {
+		f := a.first
+		if i > 0 {
+			f = a.more[i-1]
+		}
+		if err := f.check(); err != nil {
+			f.Data = append([]byte(nil), f.Data...)
+			c.undelivered(f, err)
+			continue
+		}
+		it := copyItem(f)
+		if front {
+			items = append(items, it)
+			continue
+		}
+		if err := c.ob.push(it, true); err != nil {
+			c.undelivered(it.f, err) // the copy is the handler's now
+		}
+	}
+	c.ob.pushFront(items...)
+	c.kick()
+}
+
+func (c *Client) undelivered(f Frame, err error) {
+	c.undeliv.Add(1)
+	if c.uh == nil {
+		c.log(slog.LevelWarn, "wsclient: frame undelivered", "type", f.Type, "len", len(f.Data), "err", err)
+		return
+	}
+	call(c, "OnUndelivered", func() struct{} { c.uh.OnUndelivered(c, f, err); return struct{}{} })
+}
+
+// closeConn starts closing the connection after the frames queued.
+func (c *Client) closeConn(code int, reason string) {
+	if !frame.ValidCloseCode(code) {
+		c.log(slog.LevelWarn, "wsclient: invalid close code replaced by 1000", "code", code)
+		code = CloseNormalClosure
+	}
+	c.m.localClose = &LocalCloseError{Code: code, Reason: reason}
+	c.ob.push(&outItem{closeOn: c.m.conn, code: code, reason: reason}, false)
+	c.enter(Closing, 0)
+	c.kick()
+}
+
+// stopConn moves a client with a connection to stopping: a close frame is
+// queued (ahead of everything if urgent) unless a close is under way.
+func (c *Client) stopConn(e *event) {
+	c.m.reason = e.err
+	if e.drop {
+		c.ob.detach(c.m.conn)
+		c.m.conn.cn.CloseNow()
+	} else if c.m.st == Connected {
+		code := e.code
+		if !frame.ValidCloseCode(code) {
+			code = CloseNormalClosure
+		}
+		c.m.localClose = &LocalCloseError{Code: code, Reason: e.reason}
+		it := &outItem{closeOn: c.m.conn, code: code, reason: e.reason}
+		if e.urgent {
+			c.ob.pushFront(it)
+		} else {
+			c.ob.push(it, false)
+		}
+	}
+	c.enter(Stopping, c.cfg.stopTimeout)
+	c.kick()
+}
+
+// connEnded handles the end of the current connection outside stopping.
+func (c *Client) connEnded(cc *clientConn, err error) {
+	if cc != c.m.conn {
+		return
+	}
+	reason := err
+	var ce *CloseError
+	switch {
+	case c.m.dropReason != nil && !(c.m.remoteClose && errors.As(err, &ce)):
+		reason = c.m.dropReason
+	case c.m.localClose != nil:
+		lc := c.m.localClose
+		if !errors.As(err, &ce) && lc.Err == nil {
+			lc.Err = err
+		}
+		reason = lc
+	}
+	c.dropConn()
+	c.enter(Disconnected, 0)
+	c.log(slog.LevelDebug, "wsclient: disconnected", "reason", reason)
+	c.disconnected(Disconnect{Reason: reason, WasConnected: true})
+}
+
+// dropConn forgets the current connection, closing it.
+func (c *Client) dropConn() {
+	cc := c.m.conn
+	c.ob.detach(cc)
+	cc.cn.CloseNow()
+	c.m.conn = nil
+	c.cur.Store(nil)
+	c.m.localClose, c.m.dropReason, c.m.remoteClose = nil, nil, false
+}
+
+// disconnected lets OnDisconnect decide what follows a connection's end or
+// a failed attempt.
+func (c *Client) disconnected(d Disconnect) {
+	da, ok := call(c, "OnDisconnect", func() DisconnectAction { return c.h.OnDisconnect(c, d) })
+	if !ok {
+		return
+	}
+	if da.kind == daDefault {
+		switch c.m.mode {
+		case KeepReconnecting:
+			da.kind = daBackoff
+		case StartDisconnected:
+			da.kind = daStay
+		default:
+			da.kind = daStop
+			da.reason = d.Reason
+			if lc, ok := d.Reason.(*LocalCloseError); ok && lc.Err == nil {
+				da.reason = nil
+			}
+		}
+	}
+	switch da.kind {
+	case daStay:
+	case daNow:
+		c.dial()
+	case daAfter:
+		c.reconnectAfter(da.delay)
+	case daBackoff:
+		c.reconnectAfter(c.cfg.backoff.Next(d.Attempt))
+	case daStop:
+		c.dispatch(&event{kind: evStop, err: da.reason, code: CloseNormalClosure})
+	}
+}
+
+func (c *Client) reconnectAfter(d time.Duration) {
+	if d <= 0 {
+		c.dial()
+		return
+	}
+	c.arm(d)
+}
+
+// maybeTerminate ends a stopping run once no connection and no attempt is
+// left.
+func (c *Client) maybeTerminate() {
+	if c.m.conn == nil && !c.m.dialing {
+		c.finish()
+	}
+}
+
+// finish ends the run: leftovers are handed back, Terminate runs last.
+func (c *Client) finish() {
+	c.disarm()
+	if c.m.dialCancel != nil {
+		c.m.dialCancel()
+	}
+	if c.m.ctxStop != nil {
+		c.m.ctxStop()
+	}
+	c.stopKeepalive()
+	for _, it := range c.ob.close() {
+		switch {
+		case it.closeOn != nil:
+		case it.done != nil:
+			it.taken = false
+			it.done <- ErrTerminated
+		default:
+			c.undelivered(it.f, ErrTerminated)
+		}
+	}
+	for _, x := range c.mail.close() {
+		if x.kind == mailUndelivered {
+			c.undelivered(x.f, x.err)
+		}
+	}
+	c.m.active = false
+	c.setState(Terminated)
+	reason := c.m.reason
+	protect(func() struct{} { c.h.Terminate(c, reason); return struct{}{} }, func(v any, stack []byte) {
+		c.log(slog.LevelError, "wsclient: panic in Terminate", "panic", v)
+		if c.m.reason == nil {
+			c.m.reason = &PanicError{Callback: "Terminate", Value: v, Stack: stack}
+		}
+	})
+	c.runMu.Lock()
+	r := c.run
+	r.err = c.m.reason
+	c.running = false
+	c.runMu.Unlock()
+	close(r.done)
+}
+
+// runInit runs Init on the calling goroutine and starts the run; it
+// returns true when Init failed and the run has ended.
+func (c *Client) runInit(ctx context.Context) (failed bool) {
+	var gid uint64
+	c.lock(&gid)
+	defer c.unlock()
+	timer := c.m.timer
+	c.m = machine{st: Disconnected, ctx: ctx, timer: timer}
+	c.ob.limit = c.cfg.outboxSize
+	c.inInit.Store(true)
+	mode, err := protect(func() initResult {
+		defer c.inInit.Store(false)
+		m, err := c.h.Init(c)
+		return initResult{m, err}
+	}, func(v any, stack []byte) {
+		c.m.crashed = true
+		c.m.reason = &PanicError{Callback: "Init", Value: v, Stack: stack}
+	})
+	if c.m.crashed || mode.err != nil {
+		if !c.m.crashed {
+			c.m.reason = mode.err
+		}
+		c.finish()
+		return true
+	}
+	_ = err
+	c.m.mode = mode.mode
+	c.m.active = true
+	if ctx.Done() != nil {
+		c.m.ctxStop = context.AfterFunc(ctx, func() {
+			_ = c.mail.put(c, mail{kind: mailStop, err: context.Cause(ctx)})
+		})
+	}
+	if c.m.mode != StartDisconnected {
+		c.dial()
+	}
+	c.mail.resume(c)
+	return false
+}
+
+type initResult struct {
+	mode InitMode
+	err  error
+}
+
+// connLoop dials; on success it runs OnConnect and starts the reader.
+func (c *Client) connLoop(ctx context.Context, gen uint64) {
+	cn, err := c.cfg.dialer.Dial(ctx, c.url)
+	var cc *clientConn
+	if err == nil {
+		cc = newClientConn(cn)
+	}
+	var gid uint64
+	c.lock(&gid)
+	c.dispatch(&event{kind: evDialed, gen: gen, cc: cc, err: err})
+	ok := cc != nil && c.m.conn == cc
+	c.unlock()
+	if !ok {
+		if cc != nil {
+			cn.CloseNow()
+		}
+		return
+	}
+	c.kick()
+	// A fresh goroutine reads: its stack stays small while the connection
+	// is idle, where the dialling goroutine's has grown.
+	go c.readLoop(cc)
+}
+
+func newClientConn(cn *Conn) *clientConn { return &clientConn{cn: cn} }
+
+// connInfo describes cc's connection to url.
+func (cc *clientConn) connInfo(url string) ConnInfo {
+	cn := cc.cn
+	info := ConnInfo{
+		URL:         url,
+		Subprotocol: cn.Subprotocol(),
+		Extensions:  cn.Extensions(),
+		LocalAddr:   cn.LocalAddr(),
+		RemoteAddr:  cn.RemoteAddr(),
+	}
+	if resp := cn.Response(); resp != nil {
+		info.Header = resp.Header
+	}
+	return info
+}
+
+// readLoop reads cc's messages and runs HandleFrame for each on this
+// goroutine (g), with no hand-off; replies are written at once when the
+// socket takes them.
+func (c *Client) readLoop(cc *clientConn) {
+	r := &reader{c: c, cc: cc}
+	cc.cn.SetControlHandler(r.control)
+	ctx := context.Background()
+	for {
+		typ, b, err := cc.cn.AppendMessage(ctx, cc.rbuf[:0])
+		if err != nil {
+			cc.rbuf = nil
+			r.end(err)
+			return
+		}
+		r.frame(typ, b)
+		if rt := c.cfg.maxRetainBuf; rt > 0 && cap(b) > rt {
+			b = nil
+		}
+		cc.rbuf = b
+		c.kick()
+	}
+}
+
+// reader runs the events of a connection's reading goroutine.
+type reader struct {
+	c  *Client
+	cc *clientConn
+	g  uint64 // the goroutine's ID, learnt at its first callback
+}
+
+// frame runs HandleFrame for a message. Not inlined: the reading loop's
+// frame stays small, and so does an idle reader's stack.
+//
+//go:noinline
+func (r *reader) frame(typ MessageType, b []byte) {
+	r.c.msgsIn.Add(1)
+	r.c.bytesIn.Add(uint64(len(b)))
+	r.event(&event{kind: evFrame, cc: r.cc, f: Frame{Type: typ, Data: b}})
+}
+
+// end reports the end of the connection.
+//
+//go:noinline
+func (r *reader) end(err error) {
+	r.event(&event{kind: evConnEnd, cc: r.cc, err: err})
+}
+
+// event runs e under the callback lock.
+func (r *reader) event(e *event) {
+	r.c.lock(&r.g)
+	r.c.dispatch(e)
+	r.c.unlock()
+}
+
+// control runs HandleFrame for pings and pongs, and reports the server's
+// close, as the Conn reads them.
+func (r *reader) control(t MessageType, p []byte) {
+	if t == CloseMessage {
+		r.event(&event{kind: evRemoteClose, cc: r.cc})
+		return
+	}
+	r.event(&event{kind: evFrame, cc: r.cc, f: Frame{Type: t, Data: p}})
+	r.c.kick()
+}
