@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
-	"github.com/wsclient/wsclient/internal/utf8v"
+	"github.com/wsclient/wsclient/internal/protocol"
 )
 
 // MessageType is the type of a message or control frame. Its values are the
@@ -57,24 +57,22 @@ type Conn struct {
 	rbufSize int
 	drained  bool // the last socket read returned less than it could hold
 	rr, rw   int
-	rerr     error        // sticky read error
-	fh       frame.Header // current data frame
-	fremain  int64        // unread payload bytes of the current data frame
-	inMsg    bool         // a message is being read
-	msgType  MessageType
-	msgSize  int64
-	msgDefl  bool // the message being read is compressed
-	utf8     utf8v.Validator
+	rerr     error       // sticky read error
+	msgType  MessageType // the message being read
 	reader   messageReader
 	ctlBuf   [frame.MaxControlPayload]byte
 	onCtl    atomic.Pointer[func(MessageType, []byte)]
 	inflater *inflater
 
+	// proto is the protocol engine: message, frame-rule and close state.
+	// Its receive side belongs to the reader (readMu); its send side
+	// (the close sent) is guarded by wmu.
+	proto protocol.Engine
+
 	// Write side.
 	msgMu      ctxLock // held for a whole message (WriteMessage, NextWriter … Close)
 	wmu        ctxLock // held for one frame
 	wbuf       []byte
-	closeSent  bool  // guarded by wmu
 	werr       error // sticky write error, guarded by wmu
 	deflater   *deflater
 	noCompress atomic.Bool
@@ -115,6 +113,7 @@ func newConn(nc net.Conn, leftover []byte, cfg connConfig, readBufSize int) *Con
 	}
 	c := &Conn{nc: nc, cfg: cfg, closeRecv: make(chan struct{}), msgMu: make(ctxLock, 1), wmu: make(ctxLock, 1)}
 	c.rbufSize = readBufSize
+	c.proto.Reset(protocol.Config{MaxMessage: cfg.maxMessage})
 	if len(leftover) > 0 {
 		c.acquireReadBuf()
 		c.rw = copy(c.rbuf, leftover)

@@ -6,46 +6,45 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/protocol"
 )
 
-// handleControl reads and acts on a control frame's payload.
-func (c *Conn) handleControl(h frame.Header) error {
-	n := int(h.Length)
+// handleControl reads the payload of the control frame ev announced, hands
+// it to the engine and acts on it: a ping is answered, a close ends the
+// read side after echoing it.
+func (c *Conn) handleControl(ev protocol.Event) error {
+	n := int(ev.Length)
 	if err := c.fill(n); err != nil {
 		return err
 	}
 	p := c.ctlBuf[:n]
 	copy(p, c.rbuf[c.rr:c.rr+n])
 	c.rr += n
-	typ := MessageType(h.Opcode)
-	switch h.Opcode {
-	case frame.OpPing:
-		// Answer first, then show the ping: the handler sees it ponged.
-		c.queuePong(p)
-		c.controlHandler(typ, p)
-		return nil
-	case frame.OpPong:
+	typ := MessageType(ev.Opcode)
+	if ev.Opcode != frame.OpClose {
+		if _, _, err := c.proto.Control(p); err != nil {
+			return c.failProto(err)
+		}
+		if ev.Opcode == frame.OpPing {
+			// Answer first, then show the ping: the handler sees it ponged.
+			c.queuePong(p)
+		}
 		c.controlHandler(typ, p)
 		return nil
 	}
 	c.controlHandler(typ, p)
-	// Close frame.
-	code, reason, err := frame.ParseClose(p)
+	code, reason, err := c.proto.Control(p)
 	if err != nil {
 		// A bad close payload, including a reason that is not UTF-8, is a
 		// protocol error (1002).
-		return c.fail(protoErr(CloseProtocolError, ErrProtocol, "bad close frame: %v", err))
+		return c.failProto(err)
 	}
 	ce := &CloseError{Code: code, Reason: reason}
 	// Echo the close, unless ours went out already. A writer stuck on a
 	// peer that does not read holds the lock: wait for it only so long
 	// (awaitTCPClose closes the socket, which unblocks it).
 	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
-		if !c.closeSent && c.werr == nil {
-			reply := code
-			if reply == CloseNoStatusReceived {
-				reply = CloseNormalClosure
-			}
+		if reply, ok := c.proto.CloseReply(); ok && c.werr == nil {
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
 			c.writeCloseLocked(reply, "")
 		}
@@ -103,7 +102,7 @@ func (c *Conn) sendPendingPongLocked() {
 	c.pongMu.Lock()
 	n := copy(p[:], c.pong[:c.pongLen])
 	c.pongMu.Unlock()
-	if !c.closeSent && c.werr == nil {
+	if !c.proto.CloseSent() && c.werr == nil {
 		c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
 	}
 }
