@@ -138,12 +138,12 @@ func (e *Engine) Receive(b []byte) (Event, int, error) {
 	if e.remain > 0 || e.ctlPending || (e.inMsg && e.fin) {
 		return Event{}, 0, errState
 	}
-	if e.recvClose {
-		return Event{}, 0, e.fail(protoErr("frame after the close frame"))
-	}
 	h, n, err := frame.Parse(b)
 	if err == frame.ErrShort {
 		return Event{Kind: NeedMore, Need: n}, 0, nil
+	}
+	if e.recvClose {
+		return Event{}, 0, e.fail(protoErr("frame after the close frame"))
 	}
 	if err != nil {
 		return Event{}, 0, e.fail(protoErr("%v", err))
