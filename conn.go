@@ -77,8 +77,10 @@ type Conn struct {
 	deflater   *deflater
 	noCompress atomic.Bool
 
-	dlMu     sync.Mutex
-	rdl, wdl time.Time // deadlines set by the user, restored after a context watch
+	dlMu        sync.Mutex
+	rdl, wdl    time.Time // deadlines set by the user, restored after a context watch
+	readCtxDone bool      // the context of the read in progress has ended
+	readerPong  bool      // the reader is writing a pong (see sendPendingPongLocked)
 
 	pongMu      sync.Mutex
 	pong        [frame.MaxControlPayload]byte // latest unanswered ping's payload
@@ -188,6 +190,15 @@ func (c *Conn) watchCtx(ctx context.Context, read bool) func() {
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		c.setDeadline(read, aLongTimeAgo)
+		if read {
+			// A pong the reader is writing ends with the read.
+			c.dlMu.Lock()
+			c.readCtxDone = true
+			if c.readerPong {
+				c.nc.SetWriteDeadline(aLongTimeAgo)
+			}
+			c.dlMu.Unlock()
+		}
 		close(fired)
 	})
 	return func() {
@@ -197,6 +208,7 @@ func (c *Conn) watchCtx(ctx context.Context, read bool) func() {
 			dl := c.wdl
 			if read {
 				dl = c.rdl
+				c.readCtxDone = false
 			}
 			c.dlMu.Unlock()
 			c.setDeadline(read, dl)

@@ -69,13 +69,16 @@ func (c *Conn) controlHandler(typ MessageType, p []byte) {
 // read, and that peer may wait for our pong): the pong goes out now if the
 // lock is free, otherwise the writer holding it sends it after its frame.
 // Only the latest ping is answered when several arrive meanwhile, as RFC
-// 6455 section 5.5.3 allows.
+// 6455 section 5.5.3 allows. A pong the reader writes itself is bounded by
+// the close timeout and by the read's context: a peer that floods pings and
+// never reads cannot hold the reader in a socket write.
 func (c *Conn) queuePong(p []byte) {
 	c.pongMu.Lock()
 	c.pongLen = copy(c.pong[:], p)
 	c.pongMu.Unlock()
 	c.pongPending.Store(true)
 	if c.wmu.tryLock() {
+		c.sendPendingPongLocked(true)
 		c.unlockWrite()
 	}
 }
@@ -85,7 +88,7 @@ func (c *Conn) queuePong(p []byte) {
 func (c *Conn) unlockWrite() {
 	for {
 		if c.pongPending.Load() {
-			c.sendPendingPongLocked()
+			c.sendPendingPongLocked(false)
 		}
 		c.wmu.unlock()
 		if !c.pongPending.Load() || !c.wmu.tryLock() {
@@ -94,7 +97,11 @@ func (c *Conn) unlockWrite() {
 	}
 }
 
-func (c *Conn) sendPendingPongLocked() {
+// sendPendingPongLocked writes the pending pong, if any, under wmu. The
+// write gets a deadline of its own (the close timeout, or the user's write
+// deadline if sooner), put back afterwards; byReader marks the reading
+// goroutine, whose context also cuts the write short (see watchCtx).
+func (c *Conn) sendPendingPongLocked(byReader bool) {
 	if !c.pongPending.Swap(false) {
 		return
 	}
@@ -102,9 +109,27 @@ func (c *Conn) sendPendingPongLocked() {
 	c.pongMu.Lock()
 	n := copy(p[:], c.pong[:c.pongLen])
 	c.pongMu.Unlock()
-	if !c.proto.CloseSent() && c.werr == nil {
-		c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
+	if c.proto.CloseSent() || c.werr != nil {
+		return
 	}
+	c.dlMu.Lock()
+	dl := time.Now().Add(c.cfg.closeTimeout)
+	if !c.wdl.IsZero() && c.wdl.Before(dl) {
+		dl = c.wdl
+	}
+	if byReader {
+		c.readerPong = true
+		if c.readCtxDone {
+			dl = aLongTimeAgo
+		}
+	}
+	c.nc.SetWriteDeadline(dl)
+	c.dlMu.Unlock()
+	c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
+	c.dlMu.Lock()
+	c.readerPong = false
+	c.nc.SetWriteDeadline(c.wdl)
+	c.dlMu.Unlock()
 }
 
 // Ping sends a ping with payload (at most 125 bytes).

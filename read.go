@@ -52,15 +52,27 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 		// Grow as bytes arrive, never by the length a header announces
 		// (a hostile server could claim 2^63 bytes). At the end of a frame
 		// an empty read moves on to the next frame or reports the end.
-		if len(dst) == cap(dst) {
-			if c.proto.Compressed() {
+		p, scratch := dst[len(dst):cap(dst)], false
+		if len(p) == 0 {
+			switch {
+			case !c.proto.Compressed():
+				if c.proto.Remaining() > 0 {
+					dst = grow(dst, c.proto.Remaining(), !c.proto.Fin())
+					p = dst[len(dst):cap(dst)]
+				}
+			case c.cfg.maxMessage > 0 && int64(len(dst)-start) >= c.cfg.maxMessage:
+				// At the limit: any further byte fails the message, so
+				// look for one in a scratch byte instead of growing.
+				p, scratch = c.ctlBuf[:1], true
+			default:
 				dst = c.growInflated(dst, start)
-			} else if c.proto.Remaining() > 0 {
-				dst = grow(dst, c.proto.Remaining(), !c.proto.Fin())
+				p = dst[len(dst):cap(dst)]
 			}
 		}
-		n, err := c.readPayload(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
+		n, err := c.readPayload(p)
+		if !scratch { // (a byte read into scratch fails the message)
+			dst = dst[:len(dst)+n]
+		}
 		if err == io.EOF {
 			return typ, dst, nil
 		}
@@ -89,20 +101,14 @@ func grow(dst []byte, remain int64, open bool) []byte {
 // hold much more than the size limit, and growing by copying holds the old
 // buffer and the new one at once: so the buffer doubles while it stays
 // within a sixteenth of the limit, then goes to the limit in one step (a
-// peak of 1.0625× the limit, and at most 1.125× allocated in all). Only at
-// the limit does it take one more byte, to tell a message of exactly the
-// limit from a bigger one.
+// peak of 1.0625× the limit, and at most 1.125× allocated in all). A
+// message that reaches the limit is not grown past it (see AppendMessage).
 func (c *Conn) growInflated(dst []byte, start int) []byte {
 	limit := c.cfg.maxMessage
 	have := int64(len(dst) - start)
 	add := int64(max(cap(dst), 512))
-	if limit > 0 {
-		switch {
-		case have >= limit:
-			add = 1
-		case have+add > limit/16:
-			add = limit - have
-		}
+	if limit > 0 && have+add > limit/16 {
+		add = limit - have
 	}
 	nd := make([]byte, len(dst), int64(len(dst))+add)
 	copy(nd, dst)
