@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
@@ -63,6 +64,10 @@ type Conn struct {
 	ctlBuf   [frame.MaxControlPayload]byte
 	onCtl    atomic.Pointer[func(MessageType, []byte)]
 	inflater *inflater
+	raw      syscall.RawConn       // set for plain sockets (see setupRawRead)
+	rawFn    func(fd uintptr) bool // c.rawRead, made once
+	rawN     int                   // result of the last raw read
+	rawErr   error
 
 	// proto is the protocol engine: message, frame-rule and close state.
 	// Its receive side belongs to the reader (readMu); its send side
@@ -119,8 +124,12 @@ func newConn(nc net.Conn, leftover []byte, cfg connConfig, readBufSize int) *Con
 	if len(leftover) > 0 {
 		c.acquireReadBuf()
 		c.rw = copy(c.rbuf, leftover)
+		// Treat the socket as drained, so that the buffer can go back to
+		// the pool once these bytes are read.
+		c.drained = true
 	}
 	c.reader.c = c
+	c.setupRawRead()
 	return c
 }
 

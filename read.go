@@ -144,12 +144,22 @@ func (c *Conn) beginMessage() (MessageType, error) {
 		}
 		discardPool.Put(scratch)
 	}
-	c.releaseReadBuf()
-	if c.rbuf == nil {
-		// Wait for the next message here, high on the stack, so that an
-		// idle reader's goroutine keeps a small stack.
-		if err := c.fill(1); err != nil {
-			return 0, err
+	// Wait for the next message here, high on the stack, so that an idle
+	// reader's goroutine keeps a small stack.
+	if c.raw != nil {
+		// A plain socket: keep the buffer while data flows; it goes back
+		// to the pool only when the reader parks.
+		if c.rr == c.rw {
+			if err := c.waitRaw(); err != nil {
+				return 0, err
+			}
+		}
+	} else {
+		c.releaseReadBuf()
+		if c.rbuf == nil {
+			if err := c.fill(1); err != nil {
+				return 0, err
+			}
 		}
 	}
 	ev, err := c.nextDataFrame()
