@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
 )
@@ -187,5 +188,46 @@ func readSyscalls() int64 {
 func reportReads(b *testing.B, start int64) {
 	if end := readSyscalls(); start >= 0 && end >= 0 {
 		b.ReportMetric(float64(end-start)/float64(b.N), "reads/op")
+	}
+}
+
+// memConn is a net.Conn whose reads replay a stream of frames forever and
+// whose writes vanish: the read path's CPU cost without the kernel.
+type memConn struct {
+	net.Conn // nil: only the methods below are used
+	stream   []byte
+	pos      int
+}
+
+func (m *memConn) Read(p []byte) (int, error) {
+	n := copy(p, m.stream[m.pos:])
+	m.pos = (m.pos + n) % len(m.stream)
+	return n, nil
+}
+
+func (m *memConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (m *memConn) Close() error                     { return nil }
+func (m *memConn) SetReadDeadline(time.Time) error  { return nil }
+func (m *memConn) SetWriteDeadline(time.Time) error { return nil }
+func (m *memConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (m *memConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+
+// BenchmarkConnReadMem reads 64-byte text messages (UTF-8 checked) from
+// memory: framing, protocol rules and buffering, no syscalls.
+func BenchmarkConnReadMem(b *testing.B) {
+	msg := frame.Append(nil, frame.Header{Fin: true, Opcode: frame.OpText, Length: 64})
+	msg = append(msg, bytes.Repeat([]byte("a"), 64)...)
+	stream := bytes.Repeat(msg, 4096/len(msg)) // a whole number of messages
+	cfg := connConfig{maxMessage: defaultMaxMessage, fragmentSize: 4096, closeTimeout: defaultCloseTimeout, writeBufSize: defaultWriteBuf}
+	conn := newConn(&memConn{stream: stream}, nil, cfg, defaultBufSize)
+	ctx := context.Background()
+	buf := make([]byte, 0, 64)
+	b.SetBytes(64)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, p, err := conn.AppendMessage(ctx, buf[:0])
+		if err != nil || len(p) != 64 {
+			b.Fatalf("read: %v (%d bytes)", err, len(p))
+		}
 	}
 }

@@ -162,14 +162,13 @@ func (c *Conn) beginMessage() (MessageType, error) {
 			}
 		}
 	}
-	ev, err := c.nextDataFrame()
-	if err != nil {
+	if err := c.nextDataFrame(); err != nil {
 		return 0, err
 	}
-	if ev.Compressed {
+	if c.proto.Compressed() {
 		c.inflater.begin(c.cfg.maxMessage)
 	}
-	c.msgType = MessageType(ev.Opcode)
+	c.msgType = MessageType(c.proto.Opcode())
 	return c.msgType, nil
 }
 
@@ -219,7 +218,7 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		if c.proto.FramesDone() {
 			return 0, io.EOF
 		}
-		if _, err := c.nextDataFrame(); err != nil {
+		if err := c.nextDataFrame(); err != nil {
 			return 0, err
 		}
 	}
@@ -343,26 +342,29 @@ func (c *Conn) readFailed(err error) error {
 }
 
 // nextDataFrame reads frame headers, handling control frames, until the
-// header of a data frame, which the engine has checked: the first frame of a
-// message at a message boundary, a continuation frame inside one.
-func (c *Conn) nextDataFrame() (protocol.Event, error) {
+// header of a data frame, which the engine has checked and made current: the
+// first frame of a message at a message boundary, a continuation frame
+// inside one.
+func (c *Conn) nextDataFrame() error {
 	for {
-		if err := c.fill(2); err != nil {
-			return protocol.Event{}, err
-		}
-		if err := c.fill(frame.HeaderLen(c.rbuf[c.rr], c.rbuf[c.rr+1])); err != nil {
-			return protocol.Event{}, err
+		if c.rw-c.rr < frame.MaxHeaderLen { // (else a whole header is there)
+			if err := c.fill(2); err != nil {
+				return err
+			}
+			if err := c.fill(frame.HeaderLen(c.rbuf[c.rr], c.rbuf[c.rr+1])); err != nil {
+				return err
+			}
 		}
 		ev, n, err := c.proto.Receive(c.rbuf[c.rr:c.rw])
 		if err != nil {
-			return ev, c.failProto(err)
+			return c.failProto(err)
 		}
 		c.rr += n
 		if ev.Kind != protocol.Control {
-			return ev, nil
+			return nil
 		}
 		if err := c.handleControl(ev); err != nil {
-			return ev, err
+			return err
 		}
 	}
 }

@@ -54,8 +54,8 @@ type Kind uint8
 
 // Event kinds.
 const (
-	// NeedMore: the bytes do not hold a whole frame header; Need says how
-	// many are needed from the same start.
+	// NeedMore: the bytes do not hold a whole frame header; Receive's n
+	// says how many are needed from the same start.
 	NeedMore Kind = iota
 	// MessageStart: the first frame of a data message; its Length payload
 	// bytes follow (see Payload).
@@ -68,14 +68,14 @@ const (
 	Control
 )
 
-// Event is what Receive found at the start of the bytes.
+// Event is what Receive found at the start of the bytes. It is two words,
+// cheap to return on the hot path.
 type Event struct {
 	Kind       Kind
 	Opcode     frame.Opcode // MessageStart: OpText or OpBinary; Control: the control opcode
 	Compressed bool         // MessageStart: RSV1 set, the message is compressed
 	Fin        bool         // data frames: the last frame of the message
 	Length     int64        // the frame's payload length
-	Need       int          // NeedMore: the header's length
 }
 
 // Engine is the protocol state of one client connection. The zero value is
@@ -129,8 +129,9 @@ var errState = &Error{Code: frame.CloseInternalError, Kind: ErrProtocol, Msg: "e
 // protocol's rules to it. It is called when no payload is awaited: at a
 // message boundary, or when the current data frame's payload has all been
 // accounted (Remaining is 0) and it was not the last. It returns the event
-// and the number of header bytes consumed (0 for NeedMore). After an error
-// the stream is dead: every later call returns the same error.
+// and the number of header bytes consumed, or for NeedMore the number of
+// bytes the header needs. After an error the stream is dead: every later
+// call returns the same error.
 func (e *Engine) Receive(b []byte) (Event, int, error) {
 	if e.err != nil {
 		return Event{}, 0, e.err
@@ -140,7 +141,7 @@ func (e *Engine) Receive(b []byte) (Event, int, error) {
 	}
 	h, n, err := frame.Parse(b)
 	if err == frame.ErrShort {
-		return Event{Kind: NeedMore, Need: n}, 0, nil
+		return Event{Kind: NeedMore}, n, nil
 	}
 	if e.recvClose {
 		return Event{}, 0, e.fail(protoErr("frame after the close frame"))

@@ -72,7 +72,7 @@ func (d *driver) feed(b []byte) {
 				return
 			}
 			if ev.Kind == NeedMore {
-				if ev.Need <= len(d.buf) {
+				if n <= len(d.buf) {
 					panic("NeedMore with enough bytes")
 				}
 				return
