@@ -56,18 +56,16 @@ type Conn struct {
 	rbuf     []byte  // nil while idle (see fill)
 	rbufp    *[]byte // rbuf's pool entry, if it came from readBufPool
 	rbufSize int
-	drained  bool // the last socket read returned less than it could hold
 	rr, rw   int
-	rerr     error       // sticky read error
-	msgType  MessageType // the message being read
+	rerr     error // sticky read error
 	reader   messageReader
 	ctlBuf   [frame.MaxControlPayload]byte
+	drained  bool // the last socket read returned less than it could hold
 	onCtl    atomic.Pointer[func(MessageType, []byte)]
 	inflater *inflater
 	raw      syscall.RawConn       // set for plain sockets (see setupRawRead)
 	rawFn    func(fd uintptr) bool // c.rawRead, made once
-	rawN     int                   // result of the last raw read
-	rawErr   error
+	rawErrno syscall.Errno         // error of the last raw read
 
 	// proto is the protocol engine: message, frame-rule and close state.
 	// Its receive side belongs to the reader (readMu); its send side
@@ -82,10 +80,12 @@ type Conn struct {
 	deflater   *deflater
 	noCompress atomic.Bool
 
-	dlMu        sync.Mutex
-	rdl, wdl    time.Time // deadlines set by the user, restored after a context watch
-	readCtxDone bool      // the context of the read in progress has ended
-	readerPong  bool      // the reader is writing a pong (see sendPendingPongLocked)
+	// Guarded by dlMu (placed here to pack the struct).
+	readCtxDone bool // the context of the read in progress has ended
+	readerPong  bool // the reader is writing a pong (see sendPendingPongLocked)
+
+	dlMu     sync.Mutex
+	rdl, wdl time.Time // deadlines set by the user, restored after a context watch
 
 	pongMu      sync.Mutex
 	pong        [frame.MaxControlPayload]byte // latest unanswered ping's payload

@@ -168,8 +168,7 @@ func (c *Conn) beginMessage() (MessageType, error) {
 	if c.proto.Compressed() {
 		c.inflater.begin(c.cfg.maxMessage)
 	}
-	c.msgType = MessageType(c.proto.Opcode())
-	return c.msgType, nil
+	return MessageType(c.proto.Opcode()), nil
 }
 
 // readPayload reads message payload into p; io.EOF marks the end of the

@@ -52,10 +52,15 @@ func (c *Conn) rawRead(fd uintptr) bool {
 			}
 			return false
 		}
+		c.rawErrno = 0
 		if err != nil {
 			n = 0
+			c.rawErrno, _ = err.(syscall.Errno)
+			if c.rawErrno == 0 {
+				c.rawErrno = syscall.EIO
+			}
 		}
-		c.rawN, c.rawErr = n, err
+		c.rw = n
 		return true
 	}
 }
@@ -65,18 +70,18 @@ func (c *Conn) rawRead(fd uintptr) bool {
 // with rr == rw.
 func (c *Conn) waitRaw() error {
 	c.rr, c.rw = 0, 0
-	c.rawN, c.rawErr = 0, nil
+	c.rawErrno = 0
 	err := c.raw.Read(c.rawFn)
-	if err == nil && c.rawErr != nil {
-		err = os.NewSyscallError("read", c.rawErr)
+	if err == nil && c.rawErrno != 0 {
+		err = os.NewSyscallError("read", c.rawErrno)
 	}
 	if err != nil {
+		c.rw = 0
 		return c.readFailed(&net.OpError{Op: "read", Net: c.nc.LocalAddr().Network(), Source: c.nc.LocalAddr(), Addr: c.nc.RemoteAddr(), Err: err})
 	}
-	if c.rawN == 0 {
+	if c.rw == 0 {
 		return c.readFailed(io.EOF)
 	}
-	c.rw = c.rawN
 	c.drained = c.rw < len(c.rbuf)
 	c.bytesIn.Add(uint64(c.rw))
 	return nil

@@ -23,7 +23,7 @@ func (s CloseState) Done() bool { return s.Received && s.Sent }
 // neither is in use concurrently (or from the reader holding the writer's
 // lock).
 func (e *Engine) State() CloseState {
-	return CloseState{Received: e.recvClose, RecvCode: e.recvCode, Sent: e.sentClose, SentCode: e.sentCode}
+	return CloseState{Received: e.recvClose, RecvCode: int(e.recvCode), Sent: e.sentClose, SentCode: int(e.sentCode)}
 }
 
 // Control takes the payload (unmasked) of the control frame announced by
@@ -47,7 +47,7 @@ func (e *Engine) Control(p []byte) (code int, reason string, err error) {
 	if perr != nil {
 		return 0, "", e.fail(protoErr("bad close frame: %v", perr))
 	}
-	e.recvClose, e.recvCode = true, code
+	e.recvClose, e.recvCode = true, uint16(code)
 	return code, reason, nil
 }
 
@@ -68,7 +68,7 @@ func (e *Engine) CloseReply() (code int, ok bool) {
 	if e.recvCode == frame.CloseNoStatus {
 		return frame.CloseNormal, true
 	}
-	return e.recvCode, true
+	return int(e.recvCode), true
 }
 
 // FailClose returns the close code to send after the receive side failed
@@ -98,7 +98,7 @@ func (e *Engine) ClosePayload(dst []byte, code int, reason string) ([]byte, erro
 	if code != frame.CloseNoStatus && !frame.ValidCloseCode(code) {
 		return dst, ErrCloseCode
 	}
-	e.sentClose, e.sentCode = true, code
+	e.sentClose, e.sentCode = true, uint16(code)
 	return frame.AppendClose(dst, code, reason), nil
 }
 

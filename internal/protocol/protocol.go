@@ -83,27 +83,27 @@ type Event struct {
 type Engine struct {
 	maxMessage  int64 // -1: none
 	maxOverhead int64 // -1: none
-	deflate     bool
 
 	// Receive side.
-	inMsg      bool // a data message is being received
-	op         frame.Opcode
-	compressed bool
-	fin        bool  // the current data frame is the message's last
-	remain     int64 // payload bytes of the current data frame not yet accounted
-	payload    int64 // payload bytes of the message's frames so far
-	overhead   int64 // header bytes of the message's frames so far
-	out        int64 // decompressed bytes of a compressed message so far
-	ctlPending bool  // a Control event's payload is awaited
-	ctlOp      frame.Opcode
-	utf8       utf8v.Validator
-	err        *Error // sticky receive failure
-	recvClose  bool
-	recvCode   int
+	remain   int64  // payload bytes of the current data frame not yet accounted
+	payload  int64  // payload bytes of the message's frames so far
+	overhead int64  // header bytes of the message's frames so far
+	out      int64  // decompressed bytes of a compressed message so far
+	err      *Error // sticky receive failure
+	utf8     utf8v.Validator
+	recvCode uint16
+	sentCode uint16 // (send side)
+	op       frame.Opcode
+	ctlOp    frame.Opcode
+	deflate  bool
+	inMsg    bool // a data message is being received
+	// compressed: the current message is; fin: its current data frame is
+	// the last; ctlPending: a Control event's payload is awaited.
+	compressed, fin, ctlPending bool
+	recvClose                   bool
 
 	// Send side.
 	sentClose bool
-	sentCode  int
 }
 
 // New returns an engine for a connection with cfg.
