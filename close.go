@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/protocol"
 )
 
 // awaitTCPClose gives the server a short time to close the TCP connection
@@ -36,7 +37,7 @@ func (c *Conn) fail(err *ProtocolError) error {
 	}
 	c.rerr = err
 	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
-		if !c.closeSent && c.werr == nil {
+		if !c.proto.CloseSent() && c.werr == nil {
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
 			c.writeCloseLocked(err.Code, "")
 		}
@@ -47,15 +48,35 @@ func (c *Conn) fail(err *ProtocolError) error {
 	return err
 }
 
+// failProto fails the connection with an error the protocol engine found,
+// classified by the root package's sentinels.
+func (c *Conn) failProto(err error) error {
+	pe, ok := err.(*protocol.Error)
+	if !ok {
+		return c.fail(protoErr(CloseInternalServerErr, ErrProtocol, "%v", err))
+	}
+	kind := ErrProtocol
+	switch {
+	case errors.Is(pe, protocol.ErrTooBig):
+		kind = ErrMessageTooBig
+	case errors.Is(pe, protocol.ErrInvalidUTF8):
+		kind = ErrInvalidUTF8
+	}
+	return c.fail(&ProtocolError{Code: pe.Code, Msg: pe.Msg, kind: kind})
+}
+
 func (c *Conn) endClose() {
 	c.closeOnce.Do(func() { close(c.closeRecv) })
 }
 
-// writeCloseLocked sends a close frame and marks the close as sent.
+// writeCloseLocked sends a close frame and marks the close as sent. The
+// caller holds wmu and has checked that no close was sent.
 func (c *Conn) writeCloseLocked(code int, reason string) error {
 	var p [frame.MaxControlPayload]byte
-	payload := frame.AppendClose(p[:0], code, reason)
-	c.closeSent = true
+	payload, err := c.proto.ClosePayload(p[:0], code, reason)
+	if err != nil {
+		return ErrClosed
+	}
 	return c.writeFrameLocked(true, 0, frame.OpClose, payload)
 }
 
@@ -74,7 +95,7 @@ func (c *Conn) SendClose(code int, reason string) error {
 		return errCloseBlocked
 	}
 	defer c.unlockWrite()
-	if c.werr != nil || c.closeSent {
+	if c.werr != nil || c.proto.CloseSent() {
 		return ErrClosed
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
@@ -103,7 +124,7 @@ func (c *Conn) Close(code int, reason string) error {
 		c.endClose()
 		return ErrClosed
 	}
-	if c.closeSent {
+	if c.proto.CloseSent() {
 		// A close is under way (ours or an answer to the server's): wait
 		// for it to finish, within the close timeout.
 		c.wmu.unlock()
@@ -170,7 +191,7 @@ func (c *Conn) CloseNow() error {
 	// does not read, which holds the write lock.
 	err := c.nc.Close()
 	c.wmu.lock()
-	c.closeSent = true
+	c.proto.MarkClosed()
 	if c.werr == nil {
 		c.werr = ErrClosed
 	}

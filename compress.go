@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/wsclient/wsclient/internal/deflate"
+	"github.com/wsclient/wsclient/internal/protocol"
 )
 
 // CompressionOptions configures permessage-deflate (RFC 7692). Set
@@ -74,6 +75,7 @@ func (o *CompressionOptions) accept(values []string) (*negotiated, error) {
 
 // setCompression turns permessage-deflate on for the connection.
 func (c *Conn) setCompression(n *negotiated) {
+	c.proto.Reset(protocol.Config{MaxMessage: c.cfg.maxMessage, Deflate: true})
 	c.deflater = &deflater{comp: deflate.NewCompressor(n.opts, n.params)}
 	c.inflater = &inflater{d: deflate.NewDecompressor(n.params)}
 	c.inflater.src.c = c

@@ -6,10 +6,11 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
-	"github.com/wsclient/wsclient/internal/utf8v"
+	"github.com/wsclient/wsclient/internal/protocol"
 )
 
 // MessageType is the type of a message or control frame. Its values are the
@@ -55,29 +56,33 @@ type Conn struct {
 	rbuf     []byte  // nil while idle (see fill)
 	rbufp    *[]byte // rbuf's pool entry, if it came from readBufPool
 	rbufSize int
-	drained  bool // the last socket read returned less than it could hold
 	rr, rw   int
-	rerr     error        // sticky read error
-	fh       frame.Header // current data frame
-	fremain  int64        // unread payload bytes of the current data frame
-	inMsg    bool         // a message is being read
-	msgType  MessageType
-	msgSize  int64
-	msgDefl  bool // the message being read is compressed
-	utf8     utf8v.Validator
+	rerr     error // sticky read error
 	reader   messageReader
 	ctlBuf   [frame.MaxControlPayload]byte
+	drained  bool // the last socket read returned less than it could hold
 	onCtl    atomic.Pointer[func(MessageType, []byte)]
 	inflater *inflater
+	raw      syscall.RawConn       // set for plain sockets (see setupRawRead)
+	rawFn    func(fd uintptr) bool // c.rawRead, made once
+	rawErrno syscall.Errno         // error of the last raw read
+
+	// proto is the protocol engine: message, frame-rule and close state.
+	// Its receive side belongs to the reader (readMu); its send side
+	// (the close sent) is guarded by wmu.
+	proto protocol.Engine
 
 	// Write side.
 	msgMu      ctxLock // held for a whole message (WriteMessage, NextWriter … Close)
 	wmu        ctxLock // held for one frame
 	wbuf       []byte
-	closeSent  bool  // guarded by wmu
 	werr       error // sticky write error, guarded by wmu
 	deflater   *deflater
 	noCompress atomic.Bool
+
+	// Guarded by dlMu (placed here to pack the struct).
+	readCtxDone bool // the context of the read in progress has ended
+	readerPong  bool // the reader is writing a pong (see sendPendingPongLocked)
 
 	dlMu     sync.Mutex
 	rdl, wdl time.Time // deadlines set by the user, restored after a context watch
@@ -115,11 +120,16 @@ func newConn(nc net.Conn, leftover []byte, cfg connConfig, readBufSize int) *Con
 	}
 	c := &Conn{nc: nc, cfg: cfg, closeRecv: make(chan struct{}), msgMu: make(ctxLock, 1), wmu: make(ctxLock, 1)}
 	c.rbufSize = readBufSize
+	c.proto.Reset(protocol.Config{MaxMessage: cfg.maxMessage})
 	if len(leftover) > 0 {
 		c.acquireReadBuf()
 		c.rw = copy(c.rbuf, leftover)
+		// Treat the socket as drained, so that the buffer can go back to
+		// the pool once these bytes are read.
+		c.drained = true
 	}
 	c.reader.c = c
+	c.setupRawRead()
 	return c
 }
 
@@ -189,6 +199,15 @@ func (c *Conn) watchCtx(ctx context.Context, read bool) func() {
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		c.setDeadline(read, aLongTimeAgo)
+		if read {
+			// A pong the reader is writing ends with the read.
+			c.dlMu.Lock()
+			c.readCtxDone = true
+			if c.readerPong {
+				c.nc.SetWriteDeadline(aLongTimeAgo)
+			}
+			c.dlMu.Unlock()
+		}
 		close(fired)
 	})
 	return func() {
@@ -198,6 +217,7 @@ func (c *Conn) watchCtx(ctx context.Context, read bool) func() {
 			dl := c.wdl
 			if read {
 				dl = c.rdl
+				c.readCtxDone = false
 			}
 			c.dlMu.Unlock()
 			c.setDeadline(read, dl)

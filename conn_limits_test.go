@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/protocol"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -155,5 +158,71 @@ func TestConnResponseHeaderLimit(t *testing.T) {
 				t.Fatalf("refusal took %v", time.Since(start))
 			}
 		})
+	}
+}
+
+// Empty continuation frames carry no payload, so a payload limit alone
+// would let a server keep a read going forever. Frame headers count too:
+// past protocol.OverheadLimit bytes of them (4 MiB at the default 32 MiB
+// limit) the message fails with 1009. The server sends exactly the frames
+// that cross the bound, then waits for the close.
+func TestConnEndlessEmptyContinuations(t *testing.T) {
+	frames := protocol.OverheadLimit(defaultMaxMessage)/2 + 1
+	raw := make([]byte, 2*frames) // 2-byte headers: FIN clear, opcode 0, length 0
+	raw[0] = byte(wstest.OpBinary)
+	runFailCase(t, failCase{
+		name:     "empty continuations",
+		write:    func(c *wstest.Conn) error { return c.WriteRaw(raw) },
+		code:     CloseMessageTooBig,
+		sentinel: ErrMessageTooBig,
+	})
+}
+
+// A deflate bomb is read into at most about the size limit: the reader
+// allocates no more than 1.25× MaxMessageSize in all (an upper bound of its
+// peak heap), where doubling the buffer used to reach 3×.
+func TestConnDeflateBombMemory(t *testing.T) {
+	const limit = 8 << 20
+	var bomb bytes.Buffer
+	fw := newTestFlate(&bomb)
+	zeros := make([]byte, 1<<20)
+	for range 64 {
+		fw.Write(zeros)
+	}
+	fw.Flush()
+	payload := bytes.TrimSuffix(bomb.Bytes(), []byte{0, 0, 0xff, 0xff})
+	raw := wstest.Frame{Fin: true, RSV: frame.RSV1, Opcode: wstest.OpBinary, Payload: payload}.Bytes()
+	warm := wstest.Frame{Fin: true, RSV: frame.RSV1, Opcode: wstest.OpBinary, Payload: []byte{0x02, 0x00}}.Bytes() // empty message
+	start := make(chan struct{})
+	closed := make(chan closeResult, 1)
+	srv := newServer(t, func(c *wstest.Conn) error {
+		if err := c.WriteRaw(warm); err != nil {
+			return err
+		}
+		<-start
+		if err := c.WriteRaw(raw); err != nil {
+			return err
+		}
+		expectClose(c, closed)
+		return nil
+	}, wstest.WithExtensions("permessage-deflate"))
+	conn := dialT(t, srv.URL, &Dialer{Compression: &CompressionOptions{}, MaxMessageSize: limit})
+	// A first compressed message warms the pooled decompressor up.
+	if _, _, err := conn.ReadMessage(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	close(start)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := conn.ReadMessage(testCtx(t))
+	runtime.ReadMemStats(&after)
+	checkProtocolError(t, err, CloseMessageTooBig, ErrMessageTooBig)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %.2f MiB reading a 64 MiB bomb with a %d MiB limit (%.3f×)", float64(alloc)/(1<<20), limit>>20, float64(alloc)/limit)
+	if alloc > limit*5/4 {
+		t.Errorf("allocated %d bytes, over 1.25× the %d-byte limit", alloc, limit)
+	}
+	if r := recv(t, closed); r.err != nil || r.code != CloseMessageTooBig {
+		t.Fatalf("server got close %d, %v; want 1009", r.code, r.err)
 	}
 }

@@ -2,8 +2,10 @@ package wsclient
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -261,5 +263,68 @@ func TestConnPingPongSend(t *testing.T) {
 	}
 	if p := recv(t, pong); p != "answer" {
 		t.Fatalf("pong %q", p)
+	}
+}
+
+// A server that floods pings and never reads fills the socket until the
+// automatic pong cannot be written. The read must still end with its
+// context, or within the close timeout when it has none, instead of staying
+// blocked in the pong's write.
+func TestConnPongWriteBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ctx     time.Duration // 0: context.Background
+		close   time.Duration // Dialer.CloseTimeout
+		wantErr error
+	}{
+		{"context", 500 * time.Millisecond, 0, context.DeadlineExceeded},
+		{"close timeout", 0, 500 * time.Millisecond, ErrConnectionLost},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ping := wstest.Frame{Fin: true, Opcode: wstest.OpPing, Payload: bytes.Repeat([]byte("p"), 125)}.Bytes()
+			batch := bytes.Repeat(ping, 500)
+			srv := newServer(t, func(c *wstest.Conn) error {
+				if tc, ok := c.NetConn().(*net.TCPConn); ok {
+					tc.SetReadBuffer(4096)
+				}
+				// Never read; stop when the client hangs up.
+				for range 2000 {
+					if err := c.WriteRaw(batch); err != nil {
+						return nil
+					}
+				}
+				return errors.New("the client kept reading 128 MB of pings")
+			})
+			conn := dialT(t, srv.URL, &Dialer{CloseTimeout: tc.close})
+			if tc, ok := conn.NetConn().(*net.TCPConn); ok {
+				tc.SetWriteBuffer(4096)
+			}
+			ctx := context.Background()
+			if tc.ctx > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.ctx)
+				defer cancel()
+			}
+			bound := tc.ctx + tc.close
+			done := make(chan error, 1)
+			start := time.Now()
+			go func() {
+				_, _, err := conn.ReadMessage(ctx)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if took := time.Since(start); took > bound+3*time.Second {
+					t.Errorf("read took %v, bound %v", took, bound)
+				}
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("read ended with %v, want %v", err, tc.wantErr)
+				}
+			case <-time.After(bound + 5*time.Second):
+				conn.CloseNow()
+				<-done
+				t.Fatalf("read still blocked %v after a bound of %v", time.Since(start), bound)
+			}
+		})
 	}
 }

@@ -6,46 +6,45 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/protocol"
 )
 
-// handleControl reads and acts on a control frame's payload.
-func (c *Conn) handleControl(h frame.Header) error {
-	n := int(h.Length)
+// handleControl reads the payload of the control frame ev announced, hands
+// it to the engine and acts on it: a ping is answered, a close ends the
+// read side after echoing it.
+func (c *Conn) handleControl(ev protocol.Event) error {
+	n := int(ev.Length)
 	if err := c.fill(n); err != nil {
 		return err
 	}
 	p := c.ctlBuf[:n]
 	copy(p, c.rbuf[c.rr:c.rr+n])
 	c.rr += n
-	typ := MessageType(h.Opcode)
-	switch h.Opcode {
-	case frame.OpPing:
-		// Answer first, then show the ping: the handler sees it ponged.
-		c.queuePong(p)
-		c.controlHandler(typ, p)
-		return nil
-	case frame.OpPong:
+	typ := MessageType(ev.Opcode)
+	if ev.Opcode != frame.OpClose {
+		if _, _, err := c.proto.Control(p); err != nil {
+			return c.failProto(err)
+		}
+		if ev.Opcode == frame.OpPing {
+			// Answer first, then show the ping: the handler sees it ponged.
+			c.queuePong(p)
+		}
 		c.controlHandler(typ, p)
 		return nil
 	}
 	c.controlHandler(typ, p)
-	// Close frame.
-	code, reason, err := frame.ParseClose(p)
+	code, reason, err := c.proto.Control(p)
 	if err != nil {
 		// A bad close payload, including a reason that is not UTF-8, is a
 		// protocol error (1002).
-		return c.fail(protoErr(CloseProtocolError, ErrProtocol, "bad close frame: %v", err))
+		return c.failProto(err)
 	}
 	ce := &CloseError{Code: code, Reason: reason}
 	// Echo the close, unless ours went out already. A writer stuck on a
 	// peer that does not read holds the lock: wait for it only so long
 	// (awaitTCPClose closes the socket, which unblocks it).
 	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
-		if !c.closeSent && c.werr == nil {
-			reply := code
-			if reply == CloseNoStatusReceived {
-				reply = CloseNormalClosure
-			}
+		if reply, ok := c.proto.CloseReply(); ok && c.werr == nil {
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
 			c.writeCloseLocked(reply, "")
 		}
@@ -70,13 +69,16 @@ func (c *Conn) controlHandler(typ MessageType, p []byte) {
 // read, and that peer may wait for our pong): the pong goes out now if the
 // lock is free, otherwise the writer holding it sends it after its frame.
 // Only the latest ping is answered when several arrive meanwhile, as RFC
-// 6455 section 5.5.3 allows.
+// 6455 section 5.5.3 allows. A pong the reader writes itself is bounded by
+// the close timeout and by the read's context: a peer that floods pings and
+// never reads cannot hold the reader in a socket write.
 func (c *Conn) queuePong(p []byte) {
 	c.pongMu.Lock()
 	c.pongLen = copy(c.pong[:], p)
 	c.pongMu.Unlock()
 	c.pongPending.Store(true)
 	if c.wmu.tryLock() {
+		c.sendPendingPongLocked(true)
 		c.unlockWrite()
 	}
 }
@@ -86,7 +88,7 @@ func (c *Conn) queuePong(p []byte) {
 func (c *Conn) unlockWrite() {
 	for {
 		if c.pongPending.Load() {
-			c.sendPendingPongLocked()
+			c.sendPendingPongLocked(false)
 		}
 		c.wmu.unlock()
 		if !c.pongPending.Load() || !c.wmu.tryLock() {
@@ -95,7 +97,11 @@ func (c *Conn) unlockWrite() {
 	}
 }
 
-func (c *Conn) sendPendingPongLocked() {
+// sendPendingPongLocked writes the pending pong, if any, under wmu. The
+// write gets a deadline of its own (the close timeout, or the user's write
+// deadline if sooner), put back afterwards; byReader marks the reading
+// goroutine, whose context also cuts the write short (see watchCtx).
+func (c *Conn) sendPendingPongLocked(byReader bool) {
 	if !c.pongPending.Swap(false) {
 		return
 	}
@@ -103,9 +109,27 @@ func (c *Conn) sendPendingPongLocked() {
 	c.pongMu.Lock()
 	n := copy(p[:], c.pong[:c.pongLen])
 	c.pongMu.Unlock()
-	if !c.closeSent && c.werr == nil {
-		c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
+	if c.proto.CloseSent() || c.werr != nil {
+		return
 	}
+	c.dlMu.Lock()
+	dl := time.Now().Add(c.cfg.closeTimeout)
+	if !c.wdl.IsZero() && c.wdl.Before(dl) {
+		dl = c.wdl
+	}
+	if byReader {
+		c.readerPong = true
+		if c.readCtxDone {
+			dl = aLongTimeAgo
+		}
+	}
+	c.nc.SetWriteDeadline(dl)
+	c.dlMu.Unlock()
+	c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
+	c.dlMu.Lock()
+	c.readerPong = false
+	c.nc.SetWriteDeadline(c.wdl)
+	c.dlMu.Unlock()
 }
 
 // Ping sends a ping with payload (at most 125 bytes).

@@ -106,12 +106,16 @@ type Dialer struct {
 	HandshakeTimeout time.Duration
 
 	// MaxResponseHeaderBytes bounds the handshake response header. Zero
-	// means 64 KiB.
+	// means 64 KiB. A header that trickles in and never ends within this
+	// size is bounded by HandshakeTimeout (or ctx) alone.
 	MaxResponseHeaderBytes int
 
 	// MaxMessageSize bounds the size of a received message (after
 	// decompression). A larger message closes the connection with 1009 and
-	// ErrMessageTooBig. Zero means 32 MiB; negative means no limit.
+	// ErrMessageTooBig. The frame headers of a message count too: more than
+	// an eighth of the limit (at least 1 KiB) of them, such as endless empty
+	// fragments, also closes with 1009. Zero means 32 MiB; negative means no
+	// limit.
 	MaxMessageSize int64
 
 	// ReadBufferSize and WriteBufferSize size the connection's buffers. Zero
@@ -122,8 +126,8 @@ type Dialer struct {
 	// NextWriter. Zero means 4 KiB.
 	FragmentSize int
 
-	// CloseTimeout bounds each wait in the close handshake. Zero means 5
-	// seconds.
+	// CloseTimeout bounds each wait in the close handshake, and the write
+	// of an automatic pong. Zero means 5 seconds.
 	CloseTimeout time.Duration
 
 	// Compression, if set, offers permessage-deflate (RFC 7692).

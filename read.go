@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/protocol"
 )
 
 // NextReader waits for the next data message and returns its type and a
@@ -46,15 +47,32 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 	if err != nil {
 		return 0, dst, c.ctxErr(ctx, err)
 	}
+	start := len(dst)
 	for {
 		// Grow as bytes arrive, never by the length a header announces
 		// (a hostile server could claim 2^63 bytes). At the end of a frame
 		// an empty read moves on to the next frame or reports the end.
-		if len(dst) == cap(dst) && (c.msgDefl || c.fremain > 0) {
-			dst = grow(dst, c.fremain, c.msgDefl || !c.fh.Fin)
+		p, scratch := dst[len(dst):cap(dst)], false
+		if len(p) == 0 {
+			switch {
+			case !c.proto.Compressed():
+				if c.proto.Remaining() > 0 {
+					dst = grow(dst, c.proto.Remaining(), !c.proto.Fin())
+					p = dst[len(dst):cap(dst)]
+				}
+			case c.cfg.maxMessage > 0 && int64(len(dst)-start) >= c.cfg.maxMessage:
+				// At the limit: any further byte fails the message, so
+				// look for one in a scratch byte instead of growing.
+				p, scratch = c.ctlBuf[:1], true
+			default:
+				dst = c.growInflated(dst, start)
+				p = dst[len(dst):cap(dst)]
+			}
 		}
-		n, err := c.readPayload(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
+		n, err := c.readPayload(p)
+		if !scratch { // (a byte read into scratch fails the message)
+			dst = dst[:len(dst)+n]
+		}
 		if err == io.EOF {
 			return typ, dst, nil
 		}
@@ -78,6 +96,25 @@ func grow(dst []byte, remain int64, open bool) []byte {
 	return nd
 }
 
+// growInflated returns dst, full with a compressed message's output from
+// start on, with spare capacity. A deflate bomb must not make the reader
+// hold much more than the size limit, and growing by copying holds the old
+// buffer and the new one at once: so the buffer doubles while it stays
+// within a sixteenth of the limit, then goes to the limit in one step (a
+// peak of 1.0625× the limit, and at most 1.125× allocated in all). A
+// message that reaches the limit is not grown past it (see AppendMessage).
+func (c *Conn) growInflated(dst []byte, start int) []byte {
+	limit := c.cfg.maxMessage
+	have := int64(len(dst) - start)
+	add := int64(max(cap(dst), 512))
+	if limit > 0 && have+add > limit/16 {
+		add = limit - have
+	}
+	nd := make([]byte, len(dst), int64(len(dst))+add)
+	copy(nd, dst)
+	return nd
+}
+
 var discardPool = sync.Pool{New: func() any { b := make([]byte, 2048); return &b }}
 
 // messageReader is the io.Reader NextReader returns; one per Conn, reused.
@@ -96,10 +133,10 @@ func (c *Conn) beginMessage() (MessageType, error) {
 	if c.rerr != nil {
 		return 0, c.rerr
 	}
-	if c.inMsg {
+	if c.proto.InMessage() {
 		// Discard the rest of the previous message (still validated).
 		scratch := discardPool.Get().(*[]byte)
-		for c.inMsg {
+		for c.proto.InMessage() {
 			if _, err := c.readPayload(*scratch); err != nil && err != io.EOF {
 				discardPool.Put(scratch)
 				return 0, err
@@ -107,69 +144,52 @@ func (c *Conn) beginMessage() (MessageType, error) {
 		}
 		discardPool.Put(scratch)
 	}
-	c.releaseReadBuf()
-	if c.rbuf == nil {
-		// Wait for the next message here, high on the stack, so that an
-		// idle reader's goroutine keeps a small stack.
-		if err := c.fill(1); err != nil {
-			return 0, err
+	// Wait for the next message here, high on the stack, so that an idle
+	// reader's goroutine keeps a small stack.
+	if c.raw != nil {
+		// A plain socket: keep the buffer while data flows; it goes back
+		// to the pool only when the reader parks.
+		if c.rr == c.rw {
+			if err := c.waitRaw(); err != nil {
+				return 0, err
+			}
+		}
+	} else {
+		c.releaseReadBuf()
+		if c.rbuf == nil {
+			if err := c.fill(1); err != nil {
+				return 0, err
+			}
 		}
 	}
-	h, err := c.nextDataFrame()
-	if err != nil {
+	if err := c.nextDataFrame(); err != nil {
 		return 0, err
 	}
-	if h.Opcode == frame.OpContinuation {
-		return 0, c.fail(protoErr(CloseProtocolError, ErrProtocol, "continuation frame with no message to continue"))
-	}
-	c.msgDefl = false
-	if h.RSV&frame.RSV1 != 0 {
-		if c.inflater == nil {
-			return 0, c.fail(protoErr(CloseProtocolError, ErrProtocol, "RSV1 set without a negotiated extension"))
-		}
-		c.msgDefl = true
+	if c.proto.Compressed() {
 		c.inflater.begin(c.cfg.maxMessage)
 	}
-	c.inMsg = true
-	c.msgType = MessageType(h.Opcode)
-	c.msgSize = 0
-	c.utf8.Reset()
-	if err := c.acceptDataFrame(h); err != nil {
-		return 0, err
-	}
-	return c.msgType, nil
-}
-
-// acceptDataFrame makes h the current frame after the size check.
-func (c *Conn) acceptDataFrame(h frame.Header) error {
-	c.fh = h
-	c.fremain = h.Length
-	// The limit applies to the frames' payload (compressed or not) here and
-	// to the decompressed bytes in the inflater.
-	if c.cfg.maxMessage > 0 {
-		c.msgSize += h.Length
-		if c.msgSize > c.cfg.maxMessage {
-			return c.fail(protoErr(CloseMessageTooBig, ErrMessageTooBig, "message of at least %d bytes is over the %d-byte limit", c.msgSize, c.cfg.maxMessage))
-		}
-	}
-	return nil
+	return MessageType(c.proto.Opcode()), nil
 }
 
 // readPayload reads message payload into p; io.EOF marks the end of the
-// message. It validates UTF-8 of text messages and enforces the size limit.
+// message. The engine validates UTF-8 of text messages and enforces the size
+// limit.
 func (c *Conn) readPayload(p []byte) (int, error) {
 	if c.rerr != nil {
 		return 0, c.rerr
 	}
-	if !c.inMsg {
+	if !c.proto.InMessage() {
 		return 0, io.EOF
 	}
 	var n int
 	var err error
-	if c.msgDefl {
+	if c.proto.Compressed() {
 		n, err = c.inflater.read(c, p)
 		if err != nil && err != io.EOF {
 			return 0, err
+		}
+		if perr := c.proto.Inflated(p[:n]); perr != nil {
+			return 0, c.failProto(perr)
 		}
 	} else {
 		n, err = c.readRaw(p)
@@ -177,13 +197,9 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	if c.msgType == TextMessage && n > 0 && !c.utf8.Write(p[:n]) {
-		return 0, c.fail(protoErr(CloseInvalidFramePayloadData, ErrInvalidUTF8, "text message is not valid UTF-8"))
-	}
 	if err == io.EOF {
-		c.inMsg = false
-		if c.msgType == TextMessage && !c.utf8.Done() {
-			return n, c.fail(protoErr(CloseInvalidFramePayloadData, ErrInvalidUTF8, "text message ends inside a UTF-8 sequence"))
+		if perr := c.proto.EndMessage(); perr != nil {
+			return n, c.failProto(perr)
 		}
 		if n > 0 {
 			// Deliver the bytes now; the next call reports io.EOF.
@@ -197,29 +213,19 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 // readRaw reads the (possibly compressed) payload of the current message's
 // frames, crossing frame boundaries, and returns io.EOF after the last frame.
 func (c *Conn) readRaw(p []byte) (int, error) {
-	for c.fremain == 0 {
-		if c.fh.Fin {
+	for c.proto.Remaining() == 0 {
+		if c.proto.FramesDone() {
 			return 0, io.EOF
 		}
-		h, err := c.nextDataFrame()
-		if err != nil {
-			return 0, err
-		}
-		if h.Opcode != frame.OpContinuation {
-			return 0, c.fail(protoErr(CloseProtocolError, ErrProtocol, "new %s message while a fragmented message is unfinished", h.Opcode))
-		}
-		if h.RSV != 0 {
-			return 0, c.fail(protoErr(CloseProtocolError, ErrProtocol, "RSV bits set on a continuation frame"))
-		}
-		if err := c.acceptDataFrame(h); err != nil {
+		if err := c.nextDataFrame(); err != nil {
 			return 0, err
 		}
 	}
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if int64(len(p)) > c.fremain {
-		p = p[:c.fremain]
+	if rem := c.proto.Remaining(); int64(len(p)) > rem {
+		p = p[:rem]
 	}
 	var n int
 	if c.rr < c.rw {
@@ -249,7 +255,9 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		n = copy(p, c.rbuf[:m])
 		c.rr = n
 	}
-	c.fremain -= int64(n)
+	if err := c.proto.Payload(p[:n]); err != nil {
+		return 0, c.failProto(err)
+	}
 	return n, nil
 }
 
@@ -333,41 +341,29 @@ func (c *Conn) readFailed(err error) error {
 }
 
 // nextDataFrame reads frame headers, handling control frames, until the
-// header of a data frame.
-func (c *Conn) nextDataFrame() (frame.Header, error) {
+// header of a data frame, which the engine has checked and made current: the
+// first frame of a message at a message boundary, a continuation frame
+// inside one.
+func (c *Conn) nextDataFrame() error {
 	for {
-		if err := c.fill(2); err != nil {
-			return frame.Header{}, err
+		if c.rw-c.rr < frame.MaxHeaderLen { // (else a whole header is there)
+			if err := c.fill(2); err != nil {
+				return err
+			}
+			if err := c.fill(frame.HeaderLen(c.rbuf[c.rr], c.rbuf[c.rr+1])); err != nil {
+				return err
+			}
 		}
-		if err := c.fill(frame.HeaderLen(c.rbuf[c.rr], c.rbuf[c.rr+1])); err != nil {
-			return frame.Header{}, err
-		}
-		h, n, err := frame.Parse(c.rbuf[c.rr:c.rw])
+		ev, n, err := c.proto.Receive(c.rbuf[c.rr:c.rw])
 		if err != nil {
-			return h, c.fail(protoErr(CloseProtocolError, ErrProtocol, "%v", err))
+			return c.failProto(err)
 		}
 		c.rr += n
-		if h.Masked {
-			return h, c.fail(protoErr(CloseProtocolError, ErrProtocol, "server sent a masked frame"))
+		if ev.Kind != protocol.Control {
+			return nil
 		}
-		if h.RSV&^c.allowedRSV(h) != 0 {
-			return h, c.fail(protoErr(CloseProtocolError, ErrProtocol, "reserved bits %#x set without a negotiated extension", h.RSV))
-		}
-		if !h.Opcode.IsControl() {
-			return h, nil
-		}
-		if err := c.handleControl(h); err != nil {
-			return h, err
+		if err := c.handleControl(ev); err != nil {
+			return err
 		}
 	}
-}
-
-// allowedRSV returns the RSV bits a frame may carry: RSV1 on the first frame
-// of a data message when permessage-deflate is on; checked again by callers
-// for continuation frames.
-func (c *Conn) allowedRSV(h frame.Header) byte {
-	if c.inflater != nil && (h.Opcode == frame.OpText || h.Opcode == frame.OpBinary) {
-		return frame.RSV1
-	}
-	return 0
 }

@@ -85,7 +85,7 @@ func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op frame.Opcod
 		return err
 	}
 	defer c.unlockWrite()
-	if c.closeSent {
+	if c.proto.CloseSent() {
 		return ErrClosed
 	}
 	if stop := c.watchCtx(ctx, false); stop != nil {
