@@ -59,7 +59,7 @@ func (c *Conn) writableLocked() error {
 	if c.werr != nil {
 		return c.werr
 	}
-	if c.closeSent {
+	if c.proto.CloseSent() {
 		return ErrClosed
 	}
 	return nil
