@@ -11,6 +11,7 @@ import (
 	"weak"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/handshake"
 	"github.com/wsclient/wsclient/internal/utf8v"
 )
 
@@ -50,7 +51,8 @@ type Conn struct {
 
 	subprotocol string
 	extensions  string
-	resp        *http.Response
+	respHead    string                        // the handshake response's head, as received
+	resp        atomic.Pointer[http.Response] // built from respHead by Response
 
 	// Read side, owned by the single reader (readMu).
 	readMu   sync.Mutex
@@ -134,8 +136,23 @@ func (c *Conn) Subprotocol() string { return c.subprotocol }
 // Extensions returns the negotiated Sec-WebSocket-Extensions, or "".
 func (c *Conn) Extensions() string { return c.extensions }
 
-// Response returns the server's handshake response. Its body is empty.
-func (c *Conn) Response() *http.Response { return c.resp }
+// Response returns the server's handshake response. Its body is empty. It
+// is built on the first call from what the connection keeps of the
+// response (its parsed head), so a connection that never asks holds less.
+func (c *Conn) Response() *http.Response {
+	if r := c.resp.Load(); r != nil {
+		return r
+	}
+	if c.respHead == "" {
+		return nil
+	}
+	r, err := handshake.ParseResponse(c.respHead)
+	if err != nil {
+		return nil // cannot happen: the head was parsed during the handshake
+	}
+	c.resp.CompareAndSwap(nil, r.HTTP())
+	return c.resp.Load()
+}
 
 // LocalAddr returns the local network address.
 func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
