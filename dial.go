@@ -374,14 +374,13 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth string) (*Conn, error) {
 	var err error
 	key := handshake.NewKey()
-	hdr := d.Header.Clone()
-	if hdr == nil {
-		hdr = http.Header{}
-	}
+	hdr := d.Header // copied before any change
 	if auth != "" && hdr.Get("Authorization") == "" {
+		hdr = cloneHeader(hdr)
 		hdr.Set("Authorization", auth)
 	}
 	if d.Jar != nil {
+		hdr = cloneHeader(hdr)
 		hu := *u
 		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
 		// One Cookie header for all of them (RFC 6265 section 5.4).
@@ -403,12 +402,16 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 		}
 	}
 	req := handshake.Request{URL: u, Key: key, Origin: d.Origin, Subprotocols: d.Subprotocols, Extensions: offer, Header: hdr}
-	b, err := req.Append(make([]byte, 0, 512))
+	bp := headBufPool.Get().(*[]byte)
+	b, err := req.Append((*bp)[:0])
+	if err == nil {
+		if _, werr := nc.Write(b); werr != nil {
+			err = &DialError{Op: "handshake", Err: werr}
+		}
+	}
+	headBufPool.Put(bp)
 	if err != nil {
 		return nil, err
-	}
-	if _, err := nc.Write(b); err != nil {
-		return nil, &DialError{Op: "handshake", Err: err}
 	}
 	maxHdr := d.MaxResponseHeaderBytes
 	if maxHdr <= 0 {
@@ -485,6 +488,14 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 		c.setCompression(neg)
 	}
 	return c, nil
+}
+
+// cloneHeader returns a copy of h that may be changed (never nil).
+func cloneHeader(h http.Header) http.Header {
+	if h == nil {
+		return http.Header{}
+	}
+	return h.Clone()
 }
 
 // headBufPool holds the buffers the handshake response is read into.
