@@ -375,3 +375,50 @@ func TestConnWriteContextAllocs(t *testing.T) {
 		t.Errorf("%v allocations per write with a fresh context (%v for the context), want at most 4 more", a, base)
 	}
 }
+
+// A context reused for writes stays registered between them; cancelling it
+// while no write is under way makes the next write with it fail at once,
+// without touching the socket, and leaves the connection usable with
+// another context.
+func TestConnWriteReusedContextCancelledBetweenWrites(t *testing.T) {
+	conn, _, r, _ := rawPair(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	for range 3 {
+		if err := conn.WriteMessage(ctx, TextMessage, []byte("a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if conn.wwatch == nil || conn.wwatch.ctx != ctx {
+		t.Fatal("the reused context is not kept registered")
+	}
+	cancel()
+	if err := conn.WriteMessage(ctx, TextMessage, []byte("never")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("write with the cancelled context: %v", err)
+	}
+	if err := conn.WriteMessage(testCtx(t), TextMessage, []byte("b")); err != nil {
+		t.Fatalf("connection unusable afterwards: %v", err)
+	}
+	for _, want := range []string{"a", "a", "a", "b"} {
+		if _, p, err := readFrame(r); err != nil || string(p) != want {
+			t.Fatalf("got %q, %v; want %q", p, err, want)
+		}
+	}
+}
+
+// A context used once is not left registered: cancelling it later costs
+// nothing and changes nothing.
+func TestConnWriteFreshContextNotKept(t *testing.T) {
+	conn, _, _, s := rawPair(t)
+	go io.Copy(io.Discard, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := conn.WriteMessage(ctx, TextMessage, []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	if conn.wwatch.stop != nil {
+		t.Fatal("a context used once stayed registered")
+	}
+	cancel()
+	if err := conn.WriteMessage(context.Background(), TextMessage, []byte("b")); err != nil {
+		t.Fatal(err)
+	}
+}
