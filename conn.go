@@ -4,12 +4,15 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"weak"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/handshake"
 	"github.com/wsclient/wsclient/internal/protocol"
 )
 
@@ -49,7 +52,8 @@ type Conn struct {
 
 	subprotocol string
 	extensions  string
-	resp        *http.Response
+	respHead    string                        // the handshake response's head, as received
+	resp        atomic.Pointer[http.Response] // built from respHead by Response
 
 	// Read side, owned by the single reader (readMu).
 	readMu   sync.Mutex
@@ -73,8 +77,8 @@ type Conn struct {
 	proto protocol.Engine
 
 	// Write side.
-	msgMu      ctxLock // held for a whole message (WriteMessage, NextWriter … Close)
-	wmu        ctxLock // held for one frame
+	msgMu      writeLock // held for a streamed or compressed message (NextWriter … Close)
+	wmu        writeLock // held while writing frames (see writeLock)
 	wbuf       []byte
 	werr       error // sticky write error, guarded by wmu
 	deflater   *deflater
@@ -86,6 +90,8 @@ type Conn struct {
 
 	dlMu     sync.Mutex
 	rdl, wdl time.Time // deadlines set by the user, restored after a context watch
+	rwatch   *ctxWatch // allocated on the first read with a cancellable context
+	wwatch   *ctxWatch // the same for writes (used by the write lock's holder)
 
 	pongMu      sync.Mutex
 	pong        [frame.MaxControlPayload]byte // latest unanswered ping's payload
@@ -118,9 +124,10 @@ func newConn(nc net.Conn, leftover []byte, cfg connConfig, readBufSize int) *Con
 	if len(leftover) > readBufSize {
 		readBufSize = len(leftover)
 	}
-	c := &Conn{nc: nc, cfg: cfg, closeRecv: make(chan struct{}), msgMu: make(ctxLock, 1), wmu: make(ctxLock, 1)}
+	c := &Conn{nc: nc, cfg: cfg, closeRecv: make(chan struct{})}
 	c.rbufSize = readBufSize
 	c.proto.Reset(protocol.Config{MaxMessage: cfg.maxMessage})
+	c.wmu.conn = c
 	if len(leftover) > 0 {
 		c.acquireReadBuf()
 		c.rw = copy(c.rbuf, leftover)
@@ -139,8 +146,23 @@ func (c *Conn) Subprotocol() string { return c.subprotocol }
 // Extensions returns the negotiated Sec-WebSocket-Extensions, or "".
 func (c *Conn) Extensions() string { return c.extensions }
 
-// Response returns the server's handshake response. Its body is empty.
-func (c *Conn) Response() *http.Response { return c.resp }
+// Response returns the server's handshake response. Its body is empty. It
+// is built on the first call from what the connection keeps of the
+// response (its parsed head), so a connection that never asks holds less.
+func (c *Conn) Response() *http.Response {
+	if r := c.resp.Load(); r != nil {
+		return r
+	}
+	if c.respHead == "" {
+		return nil
+	}
+	r, err := handshake.ParseResponse(c.respHead)
+	if err != nil {
+		return nil // cannot happen: the head was parsed during the handshake
+	}
+	c.resp.CompareAndSwap(nil, r.HTTP())
+	return c.resp.Load()
+}
 
 // LocalAddr returns the local network address.
 func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
@@ -189,18 +211,118 @@ func (c *Conn) SetCompression(on bool) { c.noCompress.Store(!on) }
 
 // watchCtx arranges for blocking I/O on the connection to be interrupted when
 // ctx is done, by moving the read or write deadline into the past. The
-// returned function ends the watch; if the context fired anyway (racing with
-// an operation that completed), it puts the deadline back. A context that is
-// never done costs nothing.
+// returned function ends the watch; if the context fired during it, it puts
+// the deadline back. A context that is never done costs nothing. One
+// operation at a time may watch each direction (reads hold readMu, writes
+// wmu).
+//
+// Each direction has one watcher, allocated on first use. A context used
+// for two operations in a row stays registered (context.AfterFunc) after
+// them, so that a caller reusing a context (one per connection or per
+// session) watches it without allocating; any other context is registered
+// for the operation only, which costs context.AfterFunc's two allocations
+// and leaves nothing behind when the caller cancels it.
 func (c *Conn) watchCtx(ctx context.Context, read bool) func() {
 	if ctx.Done() == nil {
 		return nil
 	}
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		c.setDeadline(read, aLongTimeAgo)
-		if read {
-			// A pong the reader is writing ends with the read.
+	p := &c.wwatch
+	if read {
+		p = &c.rwatch
+	}
+	w := *p
+	if w == nil {
+		w = newCtxWatch(c, read)
+		*p = w
+	}
+	w.start(ctx)
+	return w.endFn
+}
+
+// ctxWatch interrupts one direction's I/O when the watched context ends.
+// It refers to its Conn weakly: a context that outlives an abandoned Conn
+// keeps only the watcher, and a cleanup on the Conn unregisters it.
+type ctxWatch struct {
+	conn  weak.Pointer[Conn]
+	read  bool
+	fire  func() // w.onDone, allocated once
+	endFn func() // w.end, allocated once
+
+	mu     sync.Mutex
+	cond   sync.Cond       // signalled when fired becomes true
+	ctx    context.Context // the registered context
+	last   context.Context // the previous operation's context
+	stop   func() bool     // unregisters from ctx
+	sticky bool            // ctx stays registered after the operation
+	fired  bool            // ctx is done and onDone has run
+	active bool            // an operation is under way
+	moved  bool            // the deadline was moved for the active operation
+}
+
+func newCtxWatch(c *Conn, read bool) *ctxWatch {
+	w := &ctxWatch{conn: weak.Make(c), read: read}
+	w.cond.L = &w.mu
+	w.fire = w.onDone
+	w.endFn = w.end
+	runtime.AddCleanup(c, (*ctxWatch).release, w)
+	return w
+}
+
+// start begins an operation under ctx.
+func (w *ctxWatch) start(ctx context.Context) {
+	w.mu.Lock()
+	if w.ctx != ctx {
+		w.releaseLocked()
+		w.ctx = ctx
+		w.sticky = ctx == w.last
+		w.stop = context.AfterFunc(ctx, w.fire)
+	}
+	w.last = ctx
+	w.active = true
+	if w.fired {
+		w.moveLocked()
+	}
+	w.mu.Unlock()
+}
+
+// releaseLocked unregisters from the current context, waiting for its
+// callback if the context ended (so that it cannot act on a later one).
+func (w *ctxWatch) releaseLocked() {
+	if w.stop == nil {
+		return
+	}
+	if !w.stop() {
+		for !w.fired {
+			w.cond.Wait()
+		}
+	}
+	w.ctx, w.stop, w.fired, w.sticky = nil, nil, false, false
+}
+
+// release unregisters from the context (the Conn's cleanup).
+func (w *ctxWatch) release() {
+	w.mu.Lock()
+	w.releaseLocked()
+	w.last = nil
+	w.mu.Unlock()
+}
+
+func (w *ctxWatch) onDone() {
+	w.mu.Lock()
+	w.fired = true
+	if w.active {
+		w.moveLocked()
+	}
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// moveLocked moves the deadline into the past. For reads, a pong the
+// reader is writing (see sendPendingPongLocked) ends with the read too.
+func (w *ctxWatch) moveLocked() {
+	if c := w.conn.Value(); c != nil {
+		c.setDeadline(w.read, aLongTimeAgo)
+		if w.read {
 			c.dlMu.Lock()
 			c.readCtxDone = true
 			if c.readerPong {
@@ -208,21 +330,35 @@ func (c *Conn) watchCtx(ctx context.Context, read bool) func() {
 			}
 			c.dlMu.Unlock()
 		}
-		close(fired)
-	})
-	return func() {
-		if !stop() {
-			<-fired
-			c.dlMu.Lock()
-			dl := c.wdl
-			if read {
-				dl = c.rdl
-				c.readCtxDone = false
-			}
-			c.dlMu.Unlock()
-			c.setDeadline(read, dl)
-		}
 	}
+	w.moved = true
+}
+
+// end ends the operation, putting back the user's deadline if it was moved.
+func (w *ctxWatch) end() {
+	w.mu.Lock()
+	w.active = false
+	if !w.sticky {
+		w.releaseLocked()
+	}
+	moved := w.moved
+	w.moved = false
+	w.mu.Unlock()
+	if !moved {
+		return
+	}
+	c := w.conn.Value()
+	if c == nil {
+		return
+	}
+	c.dlMu.Lock()
+	dl := c.wdl
+	if w.read {
+		dl = c.rdl
+		c.readCtxDone = false
+	}
+	c.dlMu.Unlock()
+	c.setDeadline(w.read, dl)
 }
 
 func (c *Conn) setDeadline(read bool, t time.Time) {

@@ -2,7 +2,6 @@ package wsclient
 
 import (
 	"context"
-	"encoding/binary"
 	"net"
 	"time"
 
@@ -85,7 +84,7 @@ func (c *Conn) appendFrameLocked(dst []byte, typ MessageType, p []byte) ([]byte,
 // appendMasked appends one masked frame carrying p to dst.
 func appendMasked(dst []byte, rsv byte, op frame.Opcode, p []byte) []byte {
 	h := frame.Header{Fin: true, RSV: rsv, Opcode: op, Masked: true, Length: int64(len(p))}
-	binary.LittleEndian.PutUint32(h.Mask[:], maskKey())
+	h.Mask = maskKey()
 	n := len(dst)
 	need := n + frame.MaxHeaderLen + len(p)
 	if need > cap(dst) {

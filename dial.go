@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/proxy"
@@ -541,14 +542,13 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth string) (*Conn, error) {
 	var err error
 	key := handshake.NewKey()
-	hdr := d.Header.Clone()
-	if hdr == nil {
-		hdr = http.Header{}
-	}
+	hdr := d.Header // copied before any change
 	if auth != "" && hdr.Get("Authorization") == "" {
+		hdr = cloneHeader(hdr)
 		hdr.Set("Authorization", auth)
 	}
 	if d.Jar != nil {
+		hdr = cloneHeader(hdr)
 		hu := *u
 		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
 		// One Cookie header for all of them (RFC 6265 section 5.4).
@@ -570,20 +570,23 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 		}
 	}
 	req := handshake.Request{URL: u, Key: key, Origin: d.Origin, Subprotocols: d.Subprotocols, Extensions: offer, Header: hdr}
-	b, err := req.Append(make([]byte, 0, 512))
+	bp := headBufPool.Get().(*[]byte)
+	b, err := req.Append((*bp)[:0])
+	if err == nil {
+		if _, werr := nc.Write(b); werr != nil {
+			err = &DialError{Op: "handshake", Err: werr}
+		}
+	}
+	headBufPool.Put(bp)
 	if err != nil {
 		return nil, err
-	}
-	if _, err := nc.Write(b); err != nil {
-		return nil, &DialError{Op: "handshake", Err: err}
 	}
 	maxHdr := d.MaxResponseHeaderBytes
 	if maxHdr <= 0 {
 		maxHdr = defaultMaxHeader
 	}
-	lr := &limitedReader{r: nc, n: maxHdr}
-	br := bufio.NewReaderSize(lr, 4096)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
+	buf, head, err := readHead(nc, maxHdr)
+	defer putHeadBuf(buf)
 	if err != nil {
 		if errors.Is(err, errHeaderTooLarge) {
 			return nil, &HandshakeError{Reason: fmt.Sprintf("response header over %d bytes", maxHdr)}
@@ -593,23 +596,25 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 		}
 		return nil, &HandshakeError{Reason: "reading the response: " + err.Error(), Err: err}
 	}
+	rawHead := string(buf[:head]) // kept by the Conn
+	resp, err := handshake.ParseResponse(rawHead)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		// Not an upgrade: let net/http read the whole response, body
+		// included, for the HandshakeError.
+		return nil, d.refusal(ctx, nc, u, io.MultiReader(bytes.NewReader(buf), nc))
+	}
 	if d.Jar != nil {
 		hu := *u
 		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
-		if cks := resp.Cookies(); len(cks) > 0 {
+		if cks := resp.HTTP().Cookies(); len(cks) > 0 {
 			d.Jar.SetCookies(&hu, cks)
 		}
 	}
 	res, err := handshake.Check(resp, key, d.Subprotocols, d.Compression != nil)
 	if err != nil {
-		he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.Error(), Err: err}
+		he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header(), Reason: err.Error(), Err: err}
 		if f := (*handshake.Failure)(nil); errors.As(err, &f) {
 			he.Reason, he.Err = f.Reason, nil // the Failure says no more than the HandshakeError
-		}
-		if resp.StatusCode != http.StatusSwitchingProtocols {
-			lr.n = 1 << 62
-			nc.SetReadDeadline(time.Now().Add(time.Second))
-			he.Body, _ = io.ReadAll(io.LimitReader(resp.Body, MaxHandshakeErrorBody))
 		}
 		return nil, he
 	}
@@ -617,12 +622,12 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	if len(res.Extensions) > 0 {
 		neg, err = d.Compression.accept(res.Extensions)
 		if err != nil {
-			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.Error(), Err: err}
+			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header(), Reason: err.Error(), Err: err}
 		}
 	}
 	// Bytes the server sent right after the response (a first frame in the
-	// same packet) stay in br; hand them to the frame reader.
-	leftover, _ := br.Peek(br.Buffered())
+	// same packet) are in buf; hand them to the frame reader.
+	leftover := buf[head:]
 	cfg := connConfig{
 		maxMessage:   d.MaxMessageSize,
 		fragmentSize: d.FragmentSize,
@@ -645,14 +650,90 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	if rbs <= 0 {
 		rbs = defaultBufSize
 	}
-	c := newConn(nc, bytes.Clone(leftover), cfg, rbs)
+	c := newConn(nc, leftover, cfg, rbs)
 	c.subprotocol = res.Subprotocol
 	c.extensions = strings.Join(res.Extensions, ", ")
-	resp.Body = http.NoBody
-	resp.Request = nil // keep no more of the handshake than the response
-	c.resp = resp
+	// Keep the raw head only: Conn.Response builds the *http.Response on
+	// demand.
+	c.respHead = rawHead
 	if neg != nil {
 		c.setCompression(neg)
 	}
 	return c, nil
+}
+
+// cloneHeader returns a copy of h that may be changed (never nil).
+func cloneHeader(h http.Header) http.Header {
+	if h == nil {
+		return http.Header{}
+	}
+	return h.Clone()
+}
+
+// headBufPool holds the buffers the handshake response is read into.
+var headBufPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
+// readHead reads from nc until buf holds a whole response head (head is its
+// length; bytes after it are the server's first frames), reading no more
+// than maxHdr bytes for it. buf comes from headBufPool when it is 4 KiB.
+func readHead(nc net.Conn, maxHdr int) (buf []byte, head int, err error) {
+	bp := headBufPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for {
+		if head = handshake.HeadEnd(b); head >= 0 {
+			return b, head, nil
+		}
+		if len(b) >= maxHdr {
+			return b, 0, errHeaderTooLarge
+		}
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), min(2*cap(b), maxHdr))
+			copy(nb, b)
+			b = nb
+		}
+		n, err := nc.Read(b[len(b):min(cap(b), maxHdr)])
+		b = b[:len(b)+n]
+		if err != nil && handshake.HeadEnd(b) < 0 {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return b, 0, err
+		}
+	}
+}
+
+// putHeadBuf returns a buffer from readHead to its pool.
+func putHeadBuf(b []byte) {
+	if cap(b) == 4096 {
+		b = b[:cap(b)]
+		headBufPool.Put(&b)
+	}
+}
+
+// refusal reads a response that is not an upgrade with net/http (body
+// included, bounded) and returns it as a *HandshakeError.
+func (d *Dialer) refusal(ctx context.Context, nc net.Conn, u *url.URL, r io.Reader) error {
+	resp, err := http.ReadResponse(bufio.NewReader(r), &http.Request{Method: http.MethodGet, URL: u})
+	if err != nil {
+		if ctx.Err() != nil {
+			return &DialError{Op: "handshake", Err: ctx.Err()}
+		}
+		return &HandshakeError{Reason: "reading the response: " + err.Error(), Err: err}
+	}
+	if d.Jar != nil {
+		hu := *u
+		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+		if cks := resp.Cookies(); len(cks) > 0 {
+			d.Jar.SetCookies(&hu, cks)
+		}
+	}
+	he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: "server refused the upgrade: " + resp.Status}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// net/http took a 101 head that the strict parser refused.
+		he.Reason = "malformed 101 response"
+		he.Err = handshake.ErrMalformed
+	}
+	nc.SetReadDeadline(time.Now().Add(time.Second))
+	he.Body, _ = io.ReadAll(io.LimitReader(resp.Body, MaxHandshakeErrorBody))
+	return he
 }

@@ -273,7 +273,7 @@ func (d *Dialer) h2Accept(u *url.URL, s *streamConn, resp *http.Response, offer 
 	c.extensions = strings.Join(res.Extensions, ", ")
 	resp.Body = http.NoBody
 	resp.Request = nil
-	c.resp = resp
+	c.resp.Store(resp)
 	if neg != nil {
 		c.setCompression(neg)
 	}

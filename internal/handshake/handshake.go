@@ -152,8 +152,9 @@ func (f *Failure) Error() string {
 
 // Check validates the server's response to a request with the given key and
 // offered subprotocols. allowExtensions says whether the client offered any
-// extension; the caller validates the extension parameters themselves.
-func Check(resp *http.Response, key string, subprotocols []string, allowExtensions bool) (Result, error) {
+// extension; the caller validates the extension parameters themselves. It
+// allocates only for the error and the extensions it returns.
+func Check(resp *Response, key string, subprotocols []string, allowExtensions bool) (Result, error) {
 	var res Result
 	fail := func(format string, a ...any) (Result, error) {
 		return res, &Failure{StatusCode: resp.StatusCode, Reason: fmt.Sprintf(format, a...)}
@@ -161,21 +162,19 @@ func Check(resp *http.Response, key string, subprotocols []string, allowExtensio
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return fail("server refused the upgrade: %s", resp.Status)
 	}
-	if !headerHasToken(resp.Header, "Upgrade", "websocket") {
-		return fail("response Upgrade header is %q, want websocket", resp.Header.Get("Upgrade"))
+	if !resp.hasToken("Upgrade", "websocket") {
+		return fail("response Upgrade header is %q, want websocket", resp.Get("Upgrade"))
 	}
-	if !headerHasToken(resp.Header, "Connection", "upgrade") {
-		return fail("response Connection header %q lacks the upgrade token", resp.Header.Get("Connection"))
+	if !resp.hasToken("Connection", "upgrade") {
+		return fail("response Connection header %q lacks the upgrade token", resp.Get("Connection"))
 	}
-	if got := resp.Header.Values("Sec-Websocket-Accept"); len(got) != 1 || got[0] != Accept(key) {
-		return fail("Sec-WebSocket-Accept %q does not match the key", strings.Join(got, ", "))
+	if resp.count("Sec-Websocket-Accept") != 1 || !acceptMatches(resp.Get("Sec-Websocket-Accept"), key) {
+		return fail("Sec-WebSocket-Accept %q does not match the key", strings.Join(resp.Values("Sec-Websocket-Accept"), ", "))
 	}
-	protos := resp.Header.Values("Sec-Websocket-Protocol")
-	switch {
-	case len(protos) > 1:
-		return fail("more than one Sec-WebSocket-Protocol in the response")
-	case len(protos) == 1:
-		p := strings.TrimSpace(protos[0])
+	switch resp.count("Sec-Websocket-Protocol") {
+	case 0:
+	case 1:
+		p := strings.TrimSpace(resp.Get("Sec-Websocket-Protocol"))
 		ok := false
 		for _, o := range subprotocols {
 			if o == p {
@@ -186,25 +185,15 @@ func Check(resp *http.Response, key string, subprotocols []string, allowExtensio
 			return fail("server chose subprotocol %q, which was not offered", p)
 		}
 		res.Subprotocol = p
+	default:
+		return fail("more than one Sec-WebSocket-Protocol in the response")
 	}
-	if exts := resp.Header.Values("Sec-Websocket-Extensions"); len(exts) > 0 {
+	if resp.count("Sec-Websocket-Extensions") > 0 {
+		exts := resp.Values("Sec-Websocket-Extensions")
 		if !allowExtensions {
 			return fail("server answered extensions %q, none were offered", strings.Join(exts, ", "))
 		}
 		res.Extensions = exts
 	}
 	return res, nil
-}
-
-// headerHasToken reports whether a comma-separated header contains token,
-// compared case-insensitively.
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -72,13 +72,13 @@ func TestRequestBytes(t *testing.T) {
 	}
 }
 
-func response(status string, hdr ...string) *http.Response {
+func response(status string, hdr ...string) *Response {
 	raw := "HTTP/1.1 " + status + "\r\n" + strings.Join(hdr, "\r\n")
 	if len(hdr) > 0 {
 		raw += "\r\n"
 	}
 	raw += "\r\n"
-	resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(raw)), nil)
+	resp, err := ParseResponse(raw)
 	if err != nil {
 		panic(err)
 	}
@@ -91,7 +91,7 @@ func TestCheck(t *testing.T) {
 	ok := []string{"Upgrade: WebSocket", "Connection: keep-alive, Upgrade", acc}
 	cases := []struct {
 		name   string
-		resp   *http.Response
+		resp   *Response
 		protos []string
 		exts   bool
 		fail   string
@@ -123,25 +123,106 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// FuzzResponse feeds arbitrary bytes through the response parser
-// (net/http.ReadResponse) and the validation: neither may panic, and
-// whatever passes must carry the right accept value.
+// FuzzResponse feeds arbitrary bytes through the response parser and the
+// validation: neither may panic, the parser accepts no 101 head that
+// net/http.ReadResponse rejects and agrees with it on the status and every
+// field, and whatever passes validation carries the right accept value.
 func FuzzResponse(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"))
 	f.Add([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad"))
 	f.Add([]byte("HTTP/1.0 101\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n\x81\x02hi"))
+	f.Add([]byte("HTTP/1.1 101 OK\nUpgrade: websocket\n X-Folded: a\n\tb\nConnection:upgrade \n\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(b)), nil)
+		n := HeadEnd(b)
+		if n < 0 {
+			return
+		}
+		resp, err := ParseResponse(string(b[:n]))
 		if err != nil {
 			return
 		}
+		// The dialer hands responses other than 101 to net/http, and
+		// net/http's body framing rules (Content-Length, Transfer-Encoding)
+		// do not apply to a 101, which has no body.
+		framing := resp.count("Content-Length")+resp.count("Transfer-Encoding") > 0
+		hr, herr := http.ReadResponse(bufio.NewReader(bytes.NewReader(b[:n])), nil)
+		if herr != nil && (resp.StatusCode != 101 || framing) {
+			return
+		}
+		if herr != nil {
+			t.Fatalf("accepted %q, which net/http rejects: %v", b[:n], herr)
+		}
+		if hr.StatusCode != resp.StatusCode || hr.Status != resp.Status || hr.Proto != resp.Proto {
+			t.Fatalf("status %q %d %q, net/http %q %d %q", resp.Proto, resp.StatusCode, resp.Status, hr.Proto, hr.StatusCode, hr.Status)
+		}
+		h := resp.Header()
+		for k, vs := range hr.Header {
+			if strings.Join(h[k], "\x00") != strings.Join(vs, "\x00") {
+				t.Fatalf("%s: %q, net/http %q", k, h[k], vs)
+			}
+		}
+		if len(h) != len(hr.Header) {
+			t.Fatalf("fields %q, net/http %q", h, hr.Header)
+		}
 		_, err = Check(resp, "dGhlIHNhbXBsZSBub25jZQ==", []string{"chat"}, true)
 		if err == nil {
-			if resp.StatusCode != 101 || resp.Header.Get("Sec-Websocket-Accept") != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+			if resp.StatusCode != 101 || resp.Get("Sec-Websocket-Accept") != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
 				t.Fatalf("accepted a bad response: %q", b)
 			}
 		}
 	})
+}
+
+// The parser rejects what net/http rejects.
+func TestParseResponseStrict(t *testing.T) {
+	for _, raw := range []string{
+		"\r\n",
+		"HTTP/1.1\r\n\r\n",
+		"HTTP/1.1 1010 X\r\n\r\n",
+		"HTTP/1.1 1x1 X\r\n\r\n",
+		"HTTP/2.0 101 X\r\n\r\n",
+		"HTTX/1.1 101 X\r\n\r\n",
+		"HTTP/1.1 101 X\r\n Folded: first\r\n\r\n",
+		"HTTP/1.1 101 X\r\nNo colon\r\n\r\n",
+		"HTTP/1.1 101 X\r\nBad name : v\r\n\r\n",
+		"HTTP/1.1 101 X\r\nA: b\x00c\r\n\r\n",
+		"HTTP/1.1 101 X\r\nA: b\rc\r\n\r\n",
+	} {
+		if _, err := ParseResponse(raw); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v, want ErrMalformed", raw, err)
+		}
+		if n := HeadEnd([]byte(raw)); n != len(raw) {
+			t.Errorf("%q: HeadEnd %d", raw, n)
+		}
+	}
+	r, err := ParseResponse("HTTP/1.1 101 Switching Protocols\nA:  x \r\na: y\r\n\tz\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Values("A"); len(got) != 2 || got[0] != "x" || got[1] != "y z" {
+		t.Fatalf("values %q", got)
+	}
+	if HeadEnd([]byte("HTTP/1.1 101 X\r\nA: b\r\n")) != -1 {
+		t.Fatal("HeadEnd found the end of an unfinished head")
+	}
+}
+
+// Parsing and checking a response allocates the Response and its fields
+// only.
+func TestCheckAllocs(t *testing.T) {
+	raw := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nServer: x\r\n\r\n"
+	a := testing.AllocsPerRun(100, func() {
+		r, err := ParseResponse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Check(r, "dGhlIHNhbXBsZSBub25jZQ==", nil, false); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if a > 2 {
+		t.Fatalf("%v allocations, want 2", a)
+	}
 }
 
 func TestRequestRejectsInjection(t *testing.T) {

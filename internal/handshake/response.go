@@ -1,0 +1,233 @@
+package handshake
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/textproto"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// Response is the head of the server's handshake response, parsed without
+// net/http (whose general-purpose parser costs some 30 allocations a
+// handshake; this one costs three). It is as strict as net/http's
+// ReadResponse: the same status line and field syntax, field names that are
+// tokens, values free of control characters; obsolete line folding is
+// joined with a space as net/textproto does.
+type Response struct {
+	Proto      string // "HTTP/1.1"
+	StatusCode int
+	Status     string // "101 Switching Protocols", as in http.Response
+	Fields     []Field
+}
+
+// Field is one header field of a Response, with its name as received and
+// its value trimmed of surrounding white space.
+type Field struct{ Name, Value string }
+
+// ErrMalformed is returned by ParseResponse for a head that is not valid
+// HTTP/1.x.
+var ErrMalformed = errors.New("malformed HTTP response")
+
+// HeadEnd returns the length of the response head at the start of b, up to
+// and including the empty line that ends it, or -1 if b does not hold a
+// whole head yet. Lines end in CRLF or a bare LF.
+func HeadEnd(b []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		line := b[i : i+j]
+		i += j + 1
+		if len(line) == 0 || (len(line) == 1 && line[0] == '\r') {
+			return i // (an empty status line is ParseResponse's to reject)
+		}
+	}
+}
+
+// ParseResponse parses a response head as HeadEnd delimits it. The strings
+// of the Response slice head.
+func ParseResponse(head string) (*Response, error) {
+	line, rest, err := nextLine(head)
+	if err != nil {
+		return nil, err
+	}
+	r := &Response{}
+	proto, status, ok := strings.Cut(line, " ")
+	if !ok {
+		return nil, malformed("status line", line)
+	}
+	r.Proto = proto
+	r.Status = strings.TrimLeft(status, " ")
+	code, _, _ := strings.Cut(r.Status, " ")
+	if len(code) != 3 || !isDigit(code[0]) || !isDigit(code[1]) || !isDigit(code[2]) {
+		return nil, malformed("status code", code)
+	}
+	r.StatusCode = int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
+	if major, _, ok := http.ParseHTTPVersion(proto); !ok || major != 1 {
+		return nil, malformed("HTTP version", proto)
+	}
+	n := strings.Count(rest, "\n")
+	r.Fields = make([]Field, 0, n)
+	first := true
+	for {
+		if line, rest, err = nextLine(rest); err != nil {
+			return nil, err
+		}
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			// Obsolete line folding continues the previous value.
+			if first {
+				return nil, malformed("header initial line", line)
+			}
+			f := &r.Fields[len(r.Fields)-1]
+			if !validValue(line) {
+				return nil, malformed("header line", line)
+			}
+			// As net/textproto: one space, then the line trimmed.
+			f.Value = strings.TrimLeft(f.Value+" "+textproto.TrimString(line), " \t")
+			continue
+		}
+		first = false
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || !httpguts.ValidHeaderFieldName(name) {
+			return nil, malformed("header line", line)
+		}
+		if !validValue(value) {
+			return nil, malformed("header line", line)
+		}
+		value = textproto.TrimString(value)
+		r.Fields = append(r.Fields, Field{Name: name, Value: value})
+	}
+	if rest != "" {
+		return nil, malformed("head", "bytes after the empty line")
+	}
+	return r, nil
+}
+
+// nextLine splits off the first line of s, which must end in LF (CR LF or
+// a bare LF, as net/textproto accepts).
+func nextLine(s string) (line, rest string, err error) {
+	i := strings.IndexByte(s, '\n')
+	if i < 0 {
+		return "", "", malformed("head", "unterminated line")
+	}
+	line, rest = s[:i], s[i+1:]
+	line = strings.TrimSuffix(line, "\r")
+	return line, rest, nil
+}
+
+// validValue reports whether a field value holds no control character but
+// horizontal tab (the rule net/textproto applies).
+func validValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
+
+func malformed(what, s string) error {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return &malformedError{what: what, s: s}
+}
+
+type malformedError struct{ what, s string }
+
+func (e *malformedError) Error() string {
+	return ErrMalformed.Error() + ": bad " + e.what + " " + strings.ToValidUTF8(quote(e.s), "?")
+}
+
+func (e *malformedError) Unwrap() error { return ErrMalformed }
+
+func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
+
+// each calls fn with every value of the fields named name (compared case-
+// insensitively), in order, until fn returns false.
+func (r *Response) each(name string, fn func(string) bool) {
+	for _, f := range r.Fields {
+		if strings.EqualFold(f.Name, name) && !fn(f.Value) {
+			return
+		}
+	}
+}
+
+// Get returns the first value of the fields named name, or "".
+func (r *Response) Get(name string) string {
+	v := ""
+	r.each(name, func(s string) bool { v = s; return false })
+	return v
+}
+
+// Values returns the values of the fields named name.
+func (r *Response) Values(name string) []string {
+	var vs []string
+	r.each(name, func(s string) bool { vs = append(vs, s); return true })
+	return vs
+}
+
+// count returns how many fields are named name.
+func (r *Response) count(name string) int {
+	n := 0
+	r.each(name, func(string) bool { n++; return true })
+	return n
+}
+
+// Header returns the fields as an http.Header (canonical names).
+func (r *Response) Header() http.Header {
+	h := make(http.Header, len(r.Fields))
+	for _, f := range r.Fields {
+		k := textproto.CanonicalMIMEHeaderKey(f.Name)
+		h[k] = append(h[k], f.Value)
+	}
+	return h
+}
+
+// HTTP returns the head as an *http.Response with an empty body.
+func (r *Response) HTTP() *http.Response {
+	major, minor, _ := http.ParseHTTPVersion(r.Proto)
+	return &http.Response{
+		Status: r.Status, StatusCode: r.StatusCode, Proto: r.Proto, ProtoMajor: major, ProtoMinor: minor,
+		Header: r.Header(), Body: http.NoBody,
+	}
+}
+
+// hasToken reports whether a comma-separated field named name contains
+// token, compared case-insensitively.
+func (r *Response) hasToken(name, token string) bool {
+	found := false
+	r.each(name, func(v string) bool {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(textproto.TrimString(t), token) {
+				found = true
+				return false
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// acceptMatches reports whether v is the Sec-WebSocket-Accept value for
+// key, without allocating.
+func acceptMatches(v, key string) bool {
+	var buf [128]byte
+	sum := sha1.Sum(append(append(buf[:0], key...), acceptGUID...))
+	var enc [28]byte
+	base64.StdEncoding.Encode(enc[:], sum[:])
+	return v == string(enc[:])
+}
