@@ -574,3 +574,58 @@ func TestConnDialRedirectCredentials(t *testing.T) {
 		})
 	}
 }
+
+// Once a redirect has left the first host, credentials stay dropped: a
+// chain first -> second -> first does not send the first host's
+// Authorization, Cookie or Host to the path the second host chose (as
+// net/http does since CVE-2024-45336). The user:password of the original
+// URL is not restored either.
+func TestConnDialRedirectCredentialsStayDropped(t *testing.T) {
+	echo := newEcho(t)
+	_, echoPort, _ := net.SplitHostPort(echo.Addr())
+	for _, userinfo := range []string{"", "user:pw@"} {
+		t.Run("userinfo="+userinfo, func(t *testing.T) {
+			var rd *redirector
+			rd = newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/start":
+					http.Redirect(w, r, "ws://second.test:"+rd.port()+"/bounce", http.StatusFound)
+				case "/bounce":
+					http.Redirect(w, r, "ws://first.test:"+echoPort+"/chosen-by-second", http.StatusFound)
+				default:
+					http.NotFound(w, r)
+				}
+			})
+			hdr := http.Header{"Cookie": {"h=0"}, "X-Trace": {"t1"}, "Host": {"virtual.example"}}
+			if userinfo == "" {
+				hdr.Set("Authorization", "Bearer token")
+			}
+			d := &Dialer{FollowRedirects: true, Header: hdr, NetDialContext: anyHostToLoopback}
+			before := len(echo.Conns())
+			dialT(t, "ws://"+userinfo+"first.test:"+rd.port()+"/start", d).CloseNow()
+			if reqs := rd.requests(); len(reqs) < 2 || reqs[0].Header.Get("Authorization") == "" || reqs[1].Header.Get("Authorization") != "" {
+				t.Fatalf("redirector saw %d requests; first hop must carry credentials, second none", len(reqs))
+			}
+			conns := echo.Conns()
+			if len(conns) != before+1 {
+				t.Fatalf("echo server saw %d new connections", len(conns)-before)
+			}
+			r := conns[len(conns)-1].Request()
+			if r.URL.Path != "/chosen-by-second" {
+				t.Fatalf("echo server saw %q", r.URL.Path)
+			}
+			if got := r.Header.Get("Authorization"); got != "" {
+				t.Errorf("Authorization %q came back after a detour through another host", got)
+			}
+			if got := r.Header.Values("Cookie"); len(got) != 0 {
+				t.Errorf("Cookie %q came back after a detour through another host", got)
+			}
+			if r.Host != "first.test:"+echoPort {
+				t.Errorf("Host %q came back after a detour through another host", r.Host)
+			}
+			if r.Header.Get("X-Trace") != "t1" {
+				t.Errorf("X-Trace %q, want t1", r.Header.Get("X-Trace"))
+			}
+		})
+	}
+}

@@ -78,10 +78,13 @@ type Dialer struct {
 	// MaxRedirects times, like python-websockets. Each hop is a new
 	// connection with a new handshake, all within HandshakeTimeout. A
 	// redirect from wss:// to ws:// is never followed (ErrInsecureRedirect).
-	// When the host name differs from the original URL's, the request
-	// carries no Authorization, Cookie or Host header from Header and no
-	// user:password from the original URL; Jar cookies follow the jar's
-	// rules for each URL. Other headers in Header go to every hop.
+	// From the first hop whose host name differs from the original URL's
+	// on, requests carry no Authorization, Cookie or Host header from
+	// Header and no user:password from the original URL, even if a later
+	// redirect leads back to the original host (the port does not count:
+	// TLS verifies the host name, and ws:// to wss:// on one host keeps
+	// them). Jar cookies follow the jar's rules for each URL. Other
+	// headers in Header go to every hop.
 	//
 	// It is off by default, and a redirect is then a *HandshakeError whose
 	// Location says where the server points: a WebSocket URL names one
@@ -256,6 +259,7 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 		maxRedirects = defaultMaxRedirects
 	}
 	first, hop, hopAuth := u, d, auth
+	dropped := false // the first host's credentials are no longer sent
 	for redirects := 0; ; redirects++ {
 		c, err := hop.dialOnce(ctx, u, addr, hopAuth)
 		var he *HandshakeError
@@ -288,16 +292,20 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 			he.Err = ErrInsecureRedirect
 			return nil, err
 		}
-		hop, hopAuth = d, nauth
-		if !strings.EqualFold(nu.Hostname(), first.Hostname()) {
-			// Another host: no credentials meant for the first one.
+		hopAuth = nauth
+		if !dropped && !strings.EqualFold(nu.Hostname(), first.Hostname()) {
+			// Another host: no credentials meant for the first one, on
+			// this hop or any later one (a detour through another host
+			// must not lead back to the first with them).
+			dropped = true
 			hd := *d
 			hd.Header = d.Header.Clone()
 			for _, k := range []string{"Authorization", "Cookie", "Host"} {
 				hd.Header.Del(k)
 			}
 			hop = &hd
-		} else if hopAuth == "" {
+		}
+		if !dropped && hopAuth == "" {
 			hopAuth = auth
 		}
 		if d.Logger != nil {
