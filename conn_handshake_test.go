@@ -629,3 +629,73 @@ func TestConnDialRedirectCredentialsStayDropped(t *testing.T) {
 		})
 	}
 }
+
+// Dialer.OnRedirect sees each redirect Dial follows, in order, with the
+// URLs (never a password) and whether credentials were dropped; its error
+// stops the chain before the next hop is dialed and comes back in the
+// HandshakeError (errors.Is) and its message.
+func TestConnDialOnRedirect(t *testing.T) {
+	echo := newEcho(t)
+	_, echoPort, _ := net.SplitHostPort(echo.Addr())
+	var rd *redirector
+	rd = newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/a":
+			http.Redirect(w, r, "/b", http.StatusMovedPermanently)
+		case "/b":
+			http.Redirect(w, r, "http://second.test:"+rd.port()+"/c", http.StatusTemporaryRedirect)
+		case "/c":
+			http.Redirect(w, r, "ws://first.test:"+echoPort+"/end", http.StatusFound)
+		case "/ftp":
+			http.Redirect(w, r, "ftp://first.test/x", http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	var seen []Redirect
+	d := &Dialer{FollowRedirects: true, NetDialContext: anyHostToLoopback, OnRedirect: func(r Redirect) error {
+		seen = append(seen, r)
+		return nil
+	}}
+	start := "ws://user:secret@first.test:" + rd.port()
+	dialT(t, start+"/a", d).CloseNow()
+	p := rd.port()
+	want := []Redirect{
+		{301, "ws://first.test:" + p + "/a", "ws://first.test:" + p + "/b", 1, false},
+		{307, "ws://first.test:" + p + "/b", "ws://second.test:" + p + "/c", 2, true},
+		{302, "ws://second.test:" + p + "/c", "ws://first.test:" + echoPort + "/end", 3, true},
+	}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Fatalf("OnRedirect saw\n%v\nwant\n%v", seen, want)
+	}
+
+	// Vetoed at the second redirect: the second host is never contacted.
+	errNotThere := errors.New("not to second.test")
+	d.OnRedirect = func(r Redirect) error {
+		if strings.HasPrefix(r.URL, "ws://second.test:") {
+			return errNotThere
+		}
+		return nil
+	}
+	before := len(rd.requests())
+	_, err := dialE(t, start+"/a", d)
+	var he *HandshakeError
+	if !errors.As(err, &he) || !errors.Is(err, errNotThere) || he.StatusCode != http.StatusTemporaryRedirect {
+		t.Fatalf("Dial: %v, want the 307's HandshakeError matching the OnRedirect error", err)
+	}
+	if he.Location != "http://second.test:"+p+"/c" || !strings.Contains(err.Error(), "not to second.test") {
+		t.Fatalf("Location %q, error %q", he.Location, err)
+	}
+	if n := len(rd.requests()) - before; n != 2 {
+		t.Fatalf("%d requests after the veto's chain began, want 2", n)
+	}
+
+	// A Location Dial cannot follow says why in the error; OnRedirect is
+	// not called for it.
+	seen = nil
+	d.OnRedirect = func(r Redirect) error { seen = append(seen, r); return nil }
+	_, err = dialE(t, start+"/ftp", d)
+	if !errors.As(err, &he) || !strings.Contains(err.Error(), `scheme "ftp"`) || len(seen) != 0 {
+		t.Fatalf("Dial: %v (OnRedirect calls %v), want a HandshakeError saying the scheme is wrong", err, seen)
+	}
+}

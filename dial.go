@@ -96,6 +96,15 @@ type Dialer struct {
 	// chose.
 	FollowRedirects bool
 
+	// OnRedirect, if set, is called before each redirect Dial follows
+	// (FollowRedirects on), on the dialing goroutine, once the redirect has
+	// passed the rules above. Use it to report redirects (the wsclient
+	// command prints one line per hop) or to restrict where they may go: an
+	// error it returns stops the chain, and Dial returns that redirect's
+	// *HandshakeError with Err set to the error. A Client calls it on every
+	// connection attempt that meets a redirect.
+	OnRedirect func(Redirect) error
+
 	// MaxRedirects bounds the redirects followed when FollowRedirects is
 	// on; one more is a *HandshakeError matching ErrTooManyRedirects. Zero
 	// means 10.
@@ -308,11 +317,32 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 		if !dropped && hopAuth == "" {
 			hopAuth = auth
 		}
+		if d.OnRedirect != nil {
+			r := Redirect{StatusCode: he.StatusCode, From: u.String(), URL: nu.String(), N: redirects + 1, CredentialsDropped: dropped}
+			if err := d.OnRedirect(r); err != nil {
+				he.Err = err
+				return nil, he
+			}
+		}
 		if d.Logger != nil {
 			d.Logger.Debug("wsclient: following redirect", "status", he.StatusCode, "location", he.Location)
 		}
 		u, addr = nu, naddr
 	}
+}
+
+// Redirect describes a redirect that Dial is about to follow (see
+// Dialer.OnRedirect). The URLs never carry user:password.
+type Redirect struct {
+	StatusCode int    // 301, 302, 303, 307 or 308
+	From       string // the URL that answered with the redirect
+	URL        string // the ws:// or wss:// URL about to be dialed
+	N          int    // 1 for the first redirect of the chain
+
+	// CredentialsDropped reports that the next request carries none of the
+	// original host's credentials (see FollowRedirects): this redirect, or
+	// an earlier one, went to another host.
+	CredentialsDropped bool
 }
 
 // isRedirect reports whether a handshake status is a redirect Dial can
