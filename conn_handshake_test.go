@@ -511,9 +511,10 @@ func TestConnDialRedirectScheme(t *testing.T) {
 
 // Credentials meant for the first host (Authorization, Cookie and Host from
 // Dialer.Header, user:password from the URL) do not follow a redirect to
-// another host name; they do follow one to the same host name. Jar cookies
-// follow the jar's rules, including cookies the redirect itself set; other
-// headers go everywhere.
+// another host, or to another port of the same host; they do follow one to
+// the same host and port (the host name compared without regard to case).
+// Jar cookies follow the jar's rules, including cookies the redirect itself
+// set; other headers go everywhere.
 func TestConnDialRedirectCredentials(t *testing.T) {
 	echo := newEcho(t)
 	_, echoPort, _ := net.SplitHostPort(echo.Addr())
@@ -521,20 +522,32 @@ func TestConnDialRedirectCredentials(t *testing.T) {
 		name     string
 		userinfo string
 		target   string // host name the redirect points to
+		samePort bool   // on the redirector's port (else the echo server's)
 		auth     string // Authorization the server must see
 		cookie   string // Cookie the server must see
-		host     string // Host the server must see
+		host     string // Host the server must see ("" for target:port)
 	}{
-		{"other host", "", "second.test", "", "b=2", "second.test:" + echoPort},
-		{"same host, other port", "", "first.test", "Bearer token", "h=0; a=1; c=3", "virtual.example"},
-		{"same host, upper case", "", "FIRST.test", "Bearer token", "h=0; a=1; c=3", "virtual.example"},
-		{"userinfo, other host", "user:pw@", "second.test", "", "b=2", "second.test:" + echoPort},
-		{"userinfo, same host", "user:pw@", "first.test", "Basic dXNlcjpwdw==", "h=0; a=1; c=3", "virtual.example"},
+		{"other host", "", "second.test", false, "", "b=2", ""},
+		{"same host, other port", "", "first.test", false, "", "a=1; c=3", ""},
+		{"same host and port", "", "first.test", true, "Bearer token", "h=0; a=1; c=3", "virtual.example"},
+		{"same host, upper case", "", "FIRST.test", true, "Bearer token", "h=0; a=1; c=3", "virtual.example"},
+		{"userinfo, other host", "user:pw@", "second.test", false, "", "b=2", ""},
+		{"userinfo, same host, other port", "user:pw@", "first.test", false, "", "a=1; c=3", ""},
+		{"userinfo, same host and port", "user:pw@", "first.test", true, "Basic dXNlcjpwdw==", "h=0; a=1; c=3", "virtual.example"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rd := newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+			var rd *redirector
+			rd = newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/final" {
+					acceptAndHold(t, w, r) // the same host and port as /start
+					return
+				}
+				port := echoPort
+				if tc.samePort {
+					port = rd.port()
+				}
 				http.SetCookie(w, &http.Cookie{Name: "c", Value: "3"})
-				http.Redirect(w, r, "ws://"+tc.target+":"+echoPort+"/final", http.StatusFound)
+				http.Redirect(w, r, "ws://"+tc.target+":"+port+"/final", http.StatusFound)
 			})
 			jar, err := cookiejar.New(nil)
 			if err != nil {
@@ -550,29 +563,60 @@ func TestConnDialRedirectCredentials(t *testing.T) {
 			before := len(echo.Conns())
 			dialT(t, "ws://"+tc.userinfo+"first.test:"+rd.port()+"/start", d).CloseNow()
 
-			first := rd.requests()[0]
+			reqs := rd.requests()
+			first := reqs[0]
 			if first.Header.Get("Authorization") == "" || first.Host != "virtual.example" {
 				t.Fatalf("first hop lacks its credentials: %v", first.Header)
 			}
+			var r *http.Request
 			conns := echo.Conns()
-			if len(conns) != before+1 {
-				t.Fatalf("echo server saw %d new connections", len(conns)-before)
+			if tc.samePort {
+				if len(reqs) != 2 || len(conns) != before {
+					t.Fatalf("redirector saw %d requests, echo server %d new connections; want 2 and 0", len(reqs), len(conns)-before)
+				}
+				r = reqs[1]
+			} else {
+				if len(reqs) != 1 || len(conns) != before+1 {
+					t.Fatalf("redirector saw %d requests, echo server %d new connections; want 1 and 1", len(reqs), len(conns)-before)
+				}
+				r = conns[len(conns)-1].Request()
 			}
-			r := conns[len(conns)-1].Request()
 			if got := r.Header.Get("Authorization"); got != tc.auth {
 				t.Errorf("Authorization %q, want %q", got, tc.auth)
 			}
 			if got := strings.Join(r.Header.Values("Cookie"), "; "); got != tc.cookie {
 				t.Errorf("Cookie %q, want %q", got, tc.cookie)
 			}
-			if r.Host != tc.host {
-				t.Errorf("Host %q, want %q", r.Host, tc.host)
+			wantHost := tc.host
+			if wantHost == "" {
+				wantHost = tc.target + ":" + echoPort
+			}
+			if r.Host != wantHost {
+				t.Errorf("Host %q, want %q", r.Host, wantHost)
 			}
 			if r.Header.Get("X-Trace") != "t1" {
 				t.Errorf("X-Trace %q, want t1", r.Header.Get("X-Trace"))
 			}
 		})
 	}
+}
+
+// acceptAndHold answers a WebSocket upgrade from an http.Handler with a bare
+// 101 and keeps the connection open until the client drops it.
+func acceptAndHold(t *testing.T, w http.ResponseWriter, r *http.Request) {
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		t.Errorf("hijack: %v", err)
+		return
+	}
+	defer nc.Close()
+	brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+		wstest.AcceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n")
+	if err := brw.Flush(); err != nil {
+		t.Errorf("writing the 101: %v", err)
+		return
+	}
+	io.Copy(io.Discard, nc)
 }
 
 // Once a redirect has left the first host, credentials stay dropped: a

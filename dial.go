@@ -78,13 +78,14 @@ type Dialer struct {
 	// MaxRedirects times, like python-websockets. Each hop is a new
 	// connection with a new handshake, all within HandshakeTimeout. A
 	// redirect from wss:// to ws:// is never followed (ErrInsecureRedirect).
-	// From the first hop whose host name differs from the original URL's
-	// on, requests carry no Authorization, Cookie or Host header from
-	// Header and no user:password from the original URL, even if a later
-	// redirect leads back to the original host (the port does not count:
-	// TLS verifies the host name, and ws:// to wss:// on one host keeps
-	// them). Jar cookies follow the jar's rules for each URL. Other
-	// headers in Header go to every hop.
+	// From the first hop whose host or port differs from the original
+	// URL's on (ports compared with the defaults filled in: ws://h and
+	// ws://h:80 are one host, ws://h and wss://h are not), requests carry
+	// no Authorization, Cookie or Host header from Header and no
+	// user:password from the original URL, even if a later redirect leads
+	// back to the original host: another port can be another service with
+	// another owner. Jar cookies follow the jar's rules for each URL.
+	// Other headers in Header go to every hop.
 	//
 	// It is off by default, and a redirect is then a *HandshakeError whose
 	// Location says where the server points: a WebSocket URL names one
@@ -267,7 +268,7 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	if maxRedirects <= 0 {
 		maxRedirects = defaultMaxRedirects
 	}
-	first, hop, hopAuth := u, d, auth
+	firstAddr, hop, hopAuth := addr, d, auth
 	dropped := false // the first host's credentials are no longer sent
 	for redirects := 0; ; redirects++ {
 		c, err := hop.dialOnce(ctx, u, addr, hopAuth)
@@ -302,7 +303,7 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 			return nil, err
 		}
 		hopAuth = nauth
-		if !dropped && !strings.EqualFold(nu.Hostname(), first.Hostname()) {
+		if !dropped && !strings.EqualFold(naddr, firstAddr) {
 			// Another host: no credentials meant for the first one, on
 			// this hop or any later one (a detour through another host
 			// must not lead back to the first with them).
