@@ -43,10 +43,19 @@ func classify(err error, timeout time.Duration) (int, string) {
 		// report it as a handshake error wrapping the alert.
 		return exitTLS, "TLS failure: " + errText(err)
 	case errors.As(err, &he):
+		switch {
+		case errors.Is(err, wsclient.ErrTooManyRedirects):
+			return exitHandshake, fmt.Sprintf("stopped after %d redirects (the last one, %s, to %s)", maxRedirects, he.Status, redact(he.Location))
+		case errors.Is(err, wsclient.ErrInsecureRedirect):
+			return exitHandshake, fmt.Sprintf("redirect (%s) from wss:// to %s refused: it would drop TLS", he.Status, redact(he.Location))
+		case he.Location != "" && he.Err != nil:
+			// -L was on, and the library would not follow it.
+			return exitHandshake, fmt.Sprintf("redirect (%s) to %s not followed: %s", he.Status, redact(he.Location), errText(he.Err))
+		}
 		if he.StatusCode != 0 && he.StatusCode != 101 {
 			msg := "handshake refused: " + he.Status
-			if loc := he.Header.Get("Location"); loc != "" && he.StatusCode/100 == 3 {
-				msg += " (Location: " + redact(loc) + "; -L follows redirects)"
+			if he.Location != "" {
+				msg += " (Location: " + redact(he.Location) + "; -L follows redirects)"
 			}
 			if body := bodySummary(he.Body); body != "" {
 				msg += ": " + body

@@ -172,6 +172,9 @@ func parseProxy(s string) (*url.URL, error) {
 // (the library's default, set explicitly so that messages can name it).
 const closeTimeout = 5 * time.Second
 
+// maxRedirects bounds a redirect chain with -L (as python-websockets does).
+const maxRedirects = 10
+
 // discardLogger silences the library's own logs: the command reports
 // everything itself (the --insecure warning once, and not with -q).
 var discardLogger = slog.New(slog.DiscardHandler)
@@ -187,6 +190,8 @@ func (o *clientOptions) dialer() (*wsclient.Dialer, error) {
 		MaxMessageSize:                int64(o.maxMessageSize),
 		InsecureSkipVerifyDangerously: o.insecure,
 		CloseTimeout:                  closeTimeout,
+		FollowRedirects:               o.follow,
+		MaxRedirects:                  maxRedirects,
 		Logger:                        discardLogger,
 	}
 	if o.proxy != "" {

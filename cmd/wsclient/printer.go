@@ -246,7 +246,7 @@ func (p *printer) redirected(status int, location string, dropped bool) {
 	}
 	msg := fmt.Sprintf("redirected (%d) to %s", status, location)
 	if dropped {
-		msg += " (another host: credentials and Authorization/Cookie headers not sent there)"
+		msg += " (the chain left the first host: its user:password@ and Authorization, Cookie and Host headers are not sent)"
 	}
 	p.statusLocked("%s", msg)
 }

@@ -39,9 +39,10 @@ Connecting:
                               socks5://, with optional user:password@ (instead of the
                               environment's; also for localhost)
   -L, --follow-redirects      follow the server's redirects (301, 302, 303, 307, 308) to
-                              a new URL, at most 10; never from wss:// to ws://; on a
-                              change of host, user:password@ and the Authorization and
-                              Cookie headers are not sent there
+                              a new URL, at most 10 within --timeout; never from wss://
+                              to ws://; once the chain leaves the first host and port,
+                              user:password@ and the Authorization, Cookie and Host
+                              headers are not sent
   --keepalive DURATION        send a ping every DURATION; after 3 unanswered pings the
                               connection counts as lost (default 0: off)
   --reconnect                 when an established connection ends other than by our own
