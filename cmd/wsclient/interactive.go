@@ -276,8 +276,9 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 		}
 	}
 	var (
-		waitC       <-chan time.Time
-		interrupted bool
+		waitC         <-chan time.Time
+		interrupted   bool
+		interruptedAt time.Time
 	)
 	for {
 		select {
@@ -295,13 +296,16 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 		case <-waitC:
 			endSession(wsclient.CloseNormalClosure, false)
 		case <-sigs:
+			if interrupted && time.Since(interruptedAt) < interruptRepeat {
+				continue // the same Ctrl-C, delivered twice
+			}
 			if interrupted {
 				sctx, scancel := context.WithCancel(context.Background())
 				scancel()
 				c.Stop(sctx) // drops the connection at once
 				return finish(exitInterrupted, "interrupted again: connection dropped without waiting for the close handshake")
 			}
-			interrupted = true
+			interrupted, interruptedAt = true, time.Now()
 			endSession(wsclient.CloseGoingAway, true)
 		case <-c.Done():
 			err := c.Wait()
@@ -324,6 +328,12 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 		}
 	}
 }
+
+// interruptRepeat is how soon after a first interrupt another one counts as
+// the same: one Ctrl-C can arrive twice at once (`timeout -s INT` signals
+// the process and then its group), and no one presses Ctrl-C twice that
+// fast on purpose.
+const interruptRepeat = 150 * time.Millisecond
 
 // sender sends stdin lines to the client.
 type sender struct {
