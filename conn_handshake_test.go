@@ -692,6 +692,9 @@ func TestConnDialOnRedirect(t *testing.T) {
 			http.Redirect(w, r, "ws://first.test:"+echoPort+"/end", http.StatusFound)
 		case "/ftp":
 			http.Redirect(w, r, "ftp://first.test/x", http.StatusFound)
+		case "/unparsable":
+			w.Header().Set("Location", "http://[::1")
+			w.WriteHeader(http.StatusFound)
 		default:
 			http.NotFound(w, r)
 		}
@@ -741,5 +744,15 @@ func TestConnDialOnRedirect(t *testing.T) {
 	_, err = dialE(t, start+"/ftp", d)
 	if !errors.As(err, &he) || !strings.Contains(err.Error(), `scheme "ftp"`) || len(seen) != 0 {
 		t.Fatalf("Dial: %v (OnRedirect calls %v), want a HandshakeError saying the scheme is wrong", err, seen)
+	}
+	_, err = dialE(t, start+"/unparsable", d)
+	if !errors.As(err, &he) || he.Err == nil || !strings.Contains(err.Error(), "bad Location") || he.Location != "http://[::1" || len(seen) != 0 {
+		t.Fatalf("Dial: %v (OnRedirect calls %v), want a HandshakeError saying the Location is bad", err, seen)
+	}
+	// Not following redirects, the same answer is just a redirect: Err
+	// stays nil.
+	d.FollowRedirects = false
+	if _, err = dialE(t, start+"/unparsable", d); !errors.As(err, &he) || he.Err != nil || he.Location != "http://[::1" {
+		t.Fatalf("Dial without FollowRedirects: %v, want a HandshakeError with Location and no Err", err)
 	}
 }

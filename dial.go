@@ -283,6 +283,13 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 		next, perr := u.Parse(loc)
 		if perr != nil {
 			he.Location = loc
+			if d.FollowRedirects {
+				var ue *url.Error
+				if errors.As(perr, &ue) {
+					perr = ue.Err // not the Location again, which Error shows
+				}
+				he.Err = fmt.Errorf("wsclient: bad Location: %w", perr)
+			}
 			return nil, err
 		}
 		he.Location = next.Redacted()

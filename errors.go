@@ -178,7 +178,8 @@ func protoErr(code int, kind error, format string, a ...any) *ProtocolError {
 // be, has its target in Location. When Dialer.FollowRedirects was on, Err
 // says why it was not followed: it matches ErrTooManyRedirects or
 // ErrInsecureRedirect, is the error of Dialer.OnRedirect, or reports a
-// Location that is not a ws://, wss://, http:// or https:// URL.
+// Location that cannot be parsed or is not a ws://, wss://, http:// or
+// https:// URL.
 type HandshakeError struct {
 	StatusCode int
 	Status     string // status text, such as "400 Bad Request"
