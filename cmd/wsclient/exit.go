@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,7 +58,7 @@ func classify(err error, timeout time.Duration) (int, string) {
 			if he.Location != "" {
 				msg += " (Location: " + redact(he.Location) + "; -L follows redirects)"
 			}
-			if body := bodySummary(he.Body); body != "" {
+			if body := withoutStatus(bodySummary(he.Body), he); body != "" {
 				msg += ": " + body
 			}
 			if he.StatusCode == 400 && bytes.Contains(bytes.ToLower(he.Body), []byte("https")) {
@@ -106,6 +107,20 @@ func classify(err error, timeout time.Duration) (int, string) {
 		return exitAbnormalClose, fmt.Sprintf("closed by server with code %d (%s)%s", ce.Code, wsclient.CloseCodeText(ce.Code), reasonSuffix(ce.Reason))
 	}
 	return exitError, errText(err)
+}
+
+// withoutStatus drops the leading parts of a body summary that only repeat
+// the status ("403 Forbidden", or "Forbidden" as Go's http.Error writes).
+func withoutStatus(summary string, he *wsclient.HandshakeError) string {
+	text := strings.TrimSpace(strings.TrimPrefix(he.Status, strconv.Itoa(he.StatusCode)))
+	for summary != "" {
+		first, rest, _ := strings.Cut(summary, " / ")
+		if !strings.EqualFold(first, he.Status) && !strings.EqualFold(first, text) {
+			return summary
+		}
+		summary = rest
+	}
+	return ""
 }
 
 func reasonSuffix(r string) string {
