@@ -7,8 +7,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wsclient/wsclient"
@@ -66,6 +68,9 @@ func classify(err error, timeout time.Duration) (int, string) {
 			}
 			return exitHandshake, msg
 		}
+		if closedUnanswered(he) {
+			return exitHandshake, "handshake failed: the server closed the connection without answering the upgrade request"
+		}
 		return exitHandshake, "handshake failed: " + he.Reason
 	case errors.As(err, &de) && de.Op == "handshake" && errors.Is(err, context.DeadlineExceeded):
 		return exitConnect, "no answer to the WebSocket upgrade request" + within +
@@ -121,6 +126,13 @@ func withoutStatus(summary string, he *wsclient.HandshakeError) string {
 		summary = rest
 	}
 	return ""
+}
+
+// closedUnanswered reports a handshake the server ended by closing (or
+// resetting) the connection before any response, as a TLS port does when
+// spoken to in plain text.
+func closedUnanswered(he *wsclient.HandshakeError) bool {
+	return he.StatusCode == 0 && (errors.Is(he.Err, io.EOF) || errors.Is(he.Err, io.ErrUnexpectedEOF) || errors.Is(he.Err, syscall.ECONNRESET))
 }
 
 func reasonSuffix(r string) string {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -324,7 +325,12 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 				}
 				return finish(exitError, "close handshake failed: "+errText(localEnd))
 			}
-			return finish(classify(err, time.Duration(o.timeout)))
+			code, msg := classify(err, time.Duration(o.timeout))
+			var he *wsclient.HandshakeError
+			if errors.As(err, &he) && closedUnanswered(he) && strings.HasPrefix(o.url, "ws://") {
+				msg += "\n  (is this a TLS port? try wss://)"
+			}
+			return finish(code, msg)
 		}
 	}
 }

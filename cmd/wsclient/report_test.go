@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log"
+	"net"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -278,4 +279,36 @@ func TestWithoutStatus(t *testing.T) {
 			t.Errorf("withoutStatus(%q, %q) = %q, want %q", tc.summary, tc.status, got, tc.want)
 		}
 	}
+}
+
+// A server that closes the connection without answering the upgrade (a
+// TLS port spoken to in plain text, a server that is not HTTP) is said in
+// words, with the likely fix for a ws:// URL.
+func TestUpgradeUnanswered(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Read(make([]byte, 4096)) // the request
+			c.Close()
+		}
+	}()
+	r := runBin(t, "", "-q", "ws://"+ln.Addr().String())
+	r.wantCode(t, exitHandshake)
+	want := "wsclient: handshake failed: the server closed the connection without answering the upgrade request\n" +
+		"  (is this a TLS port? try wss://)\n"
+	if r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+	ln.Close()
+	<-done
 }
