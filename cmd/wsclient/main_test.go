@@ -1032,3 +1032,37 @@ func TestSIGTERM(t *testing.T) {
 		t.Errorf("server got close %d", code)
 	}
 }
+
+// TestReadmesListEveryFlag keeps the flag tables of both READMEs (the
+// repository's "The wsclient command" section and cmd/wsclient/README.md,
+// which GitHub shows for this directory) in step with the flags and with
+// each other.
+func TestReadmesListEveryFlag(t *testing.T) {
+	var tables []string
+	for _, path := range []string{"../../README.md", "README.md"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if strings.HasPrefix(line, "| `-") {
+				rows = append(rows, line)
+			}
+		}
+		table := strings.Join(rows, "\n")
+		tables = append(tables, table)
+		clientFlagSet(&clientOptions{}).VisitAll(func(f *flagT) {
+			prefix := "--"
+			if len(f.Name) == 1 {
+				prefix = "-"
+			}
+			if !strings.Contains(table, prefix+f.Name+"`") && !strings.Contains(table, prefix+f.Name+" ") {
+				t.Errorf("%s: the flag table does not list %s%s", path, prefix, f.Name)
+			}
+		})
+	}
+	if tables[0] != tables[1] {
+		t.Errorf("the flag tables of README.md and cmd/wsclient/README.md differ")
+	}
+}
