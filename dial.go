@@ -349,7 +349,7 @@ type Redirect struct {
 
 	// CredentialsDropped reports that the next request carries none of the
 	// original host's credentials (see FollowRedirects): this redirect, or
-	// an earlier one, went to another host.
+	// an earlier one, went to another host or port.
 	CredentialsDropped bool
 }
 
