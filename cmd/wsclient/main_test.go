@@ -700,7 +700,7 @@ func TestDemo(t *testing.T) {
 
 func TestDemoAgainstURL(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
-	r := runBin(t, "", "demo", "--delay", "0s", "--url", srv.URL)
+	r := runBin(t, "", "demo", "--delay", "0", "--url", srv.URL) // seconds, as for every duration flag
 	r.wantCode(t, exitOK)
 	if !strings.Contains(r.stdout, "against "+srv.URL) || strings.Count(r.stdout, "Received msg") != 4 {
 		t.Errorf("stdout:\n%s", r.stdout)

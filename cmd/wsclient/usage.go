@@ -129,7 +129,8 @@ reason the client terminated with. Exit code 0 on success, and after Ctrl-C
 (which closes the connection and stops the client); 2 for a bad --url.
 
 Flags:
-  --delay DURATION   pause before each reply (default 250ms; the Erlang sample waits 1s)
+  --delay DURATION   pause before each reply, such as 1 (seconds) or 100ms (default
+                     250ms; the Erlang sample waits 1s)
   --url URL          run against this server instead (it must echo text messages)
   -h, --help         show this help
 `
