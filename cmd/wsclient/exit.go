@@ -93,6 +93,9 @@ func classify(err error, timeout time.Duration) (int, string) {
 		return exitTLS, msg
 	case errors.As(err, &de) && errors.Is(err, context.DeadlineExceeded):
 		return exitConnect, "cannot connect" + within + ": " + de.Op + " timed out"
+	case errors.As(err, &de) && de.Op == "proxy" && errors.As(err, new(*tls.CertificateVerificationError)):
+		return exitConnect, "cannot connect: proxy: " + errText(de.Err) +
+			"\n  (the proxy's certificate is not trusted: pass its CA with --proxy-cacert FILE; --cacert is for the server)"
 	case errors.As(err, &de):
 		return exitConnect, "cannot connect: " + errText(de.Err)
 	case errors.Is(err, wsclient.ErrKeepaliveTimeout):

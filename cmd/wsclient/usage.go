@@ -38,6 +38,9 @@ Connecting:
   --proxy URL                 connect through this proxy: http://, https:// (CONNECT) or
                               socks5://, with optional user:password@ (instead of the
                               environment's; also for localhost)
+  --proxy-cacert FILE         trust the CA certificates in this PEM file for an https://
+                              proxy (instead of the system's roots; --cacert is for the
+                              server only)
   -L, --follow-redirects      follow the server's redirects (301, 302, 303, 307, 308) to
                               a new URL, at most 10 within --timeout; never from wss://
                               to ws://; once the chain leaves the first host and port,
@@ -107,7 +110,7 @@ Exit codes:
   1  any other error (protocol violation by the server, message too big, a close
      frame the server never answered, I/O)
   2  bad usage: unknown flag, missing or bad URL, bad -H header (such as one the
-     handshake sets itself), unreadable --cacert/--cert file
+     handshake sets itself), unreadable --cacert/--proxy-cacert/--cert file
   3  handshake refused or invalid: the server answered e.g. 403 or 404, not 101
   4  TLS failure: the handshake failed or the certificate was not trusted
   5  connection lost: closed without a close frame, or keepalive pings unanswered
