@@ -511,9 +511,10 @@ func TestConnDialRedirectScheme(t *testing.T) {
 
 // Credentials meant for the first host (Authorization, Cookie and Host from
 // Dialer.Header, user:password from the URL) do not follow a redirect to
-// another host name; they do follow one to the same host name. Jar cookies
-// follow the jar's rules, including cookies the redirect itself set; other
-// headers go everywhere.
+// another host, or to another port of the same host; they do follow one to
+// the same host and port (the host name compared without regard to case).
+// Jar cookies follow the jar's rules, including cookies the redirect itself
+// set; other headers go everywhere.
 func TestConnDialRedirectCredentials(t *testing.T) {
 	echo := newEcho(t)
 	_, echoPort, _ := net.SplitHostPort(echo.Addr())
@@ -521,20 +522,32 @@ func TestConnDialRedirectCredentials(t *testing.T) {
 		name     string
 		userinfo string
 		target   string // host name the redirect points to
+		samePort bool   // on the redirector's port (else the echo server's)
 		auth     string // Authorization the server must see
 		cookie   string // Cookie the server must see
-		host     string // Host the server must see
+		host     string // Host the server must see ("" for target:port)
 	}{
-		{"other host", "", "second.test", "", "b=2", "second.test:" + echoPort},
-		{"same host, other port", "", "first.test", "Bearer token", "h=0; a=1; c=3", "virtual.example"},
-		{"same host, upper case", "", "FIRST.test", "Bearer token", "h=0; a=1; c=3", "virtual.example"},
-		{"userinfo, other host", "user:pw@", "second.test", "", "b=2", "second.test:" + echoPort},
-		{"userinfo, same host", "user:pw@", "first.test", "Basic dXNlcjpwdw==", "h=0; a=1; c=3", "virtual.example"},
+		{"other host", "", "second.test", false, "", "b=2", ""},
+		{"same host, other port", "", "first.test", false, "", "a=1; c=3", ""},
+		{"same host and port", "", "first.test", true, "Bearer token", "h=0; a=1; c=3", "virtual.example"},
+		{"same host, upper case", "", "FIRST.test", true, "Bearer token", "h=0; a=1; c=3", "virtual.example"},
+		{"userinfo, other host", "user:pw@", "second.test", false, "", "b=2", ""},
+		{"userinfo, same host, other port", "user:pw@", "first.test", false, "", "a=1; c=3", ""},
+		{"userinfo, same host and port", "user:pw@", "first.test", true, "Basic dXNlcjpwdw==", "h=0; a=1; c=3", "virtual.example"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rd := newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+			var rd *redirector
+			rd = newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/final" {
+					acceptAndHold(t, w, r) // the same host and port as /start
+					return
+				}
+				port := echoPort
+				if tc.samePort {
+					port = rd.port()
+				}
 				http.SetCookie(w, &http.Cookie{Name: "c", Value: "3"})
-				http.Redirect(w, r, "ws://"+tc.target+":"+echoPort+"/final", http.StatusFound)
+				http.Redirect(w, r, "ws://"+tc.target+":"+port+"/final", http.StatusFound)
 			})
 			jar, err := cookiejar.New(nil)
 			if err != nil {
@@ -550,27 +563,196 @@ func TestConnDialRedirectCredentials(t *testing.T) {
 			before := len(echo.Conns())
 			dialT(t, "ws://"+tc.userinfo+"first.test:"+rd.port()+"/start", d).CloseNow()
 
-			first := rd.requests()[0]
+			reqs := rd.requests()
+			first := reqs[0]
 			if first.Header.Get("Authorization") == "" || first.Host != "virtual.example" {
 				t.Fatalf("first hop lacks its credentials: %v", first.Header)
 			}
+			var r *http.Request
 			conns := echo.Conns()
-			if len(conns) != before+1 {
-				t.Fatalf("echo server saw %d new connections", len(conns)-before)
+			if tc.samePort {
+				if len(reqs) != 2 || len(conns) != before {
+					t.Fatalf("redirector saw %d requests, echo server %d new connections; want 2 and 0", len(reqs), len(conns)-before)
+				}
+				r = reqs[1]
+			} else {
+				if len(reqs) != 1 || len(conns) != before+1 {
+					t.Fatalf("redirector saw %d requests, echo server %d new connections; want 1 and 1", len(reqs), len(conns)-before)
+				}
+				r = conns[len(conns)-1].Request()
 			}
-			r := conns[len(conns)-1].Request()
 			if got := r.Header.Get("Authorization"); got != tc.auth {
 				t.Errorf("Authorization %q, want %q", got, tc.auth)
 			}
 			if got := strings.Join(r.Header.Values("Cookie"), "; "); got != tc.cookie {
 				t.Errorf("Cookie %q, want %q", got, tc.cookie)
 			}
-			if r.Host != tc.host {
-				t.Errorf("Host %q, want %q", r.Host, tc.host)
+			wantHost := tc.host
+			if wantHost == "" {
+				wantHost = tc.target + ":" + echoPort
+			}
+			if r.Host != wantHost {
+				t.Errorf("Host %q, want %q", r.Host, wantHost)
 			}
 			if r.Header.Get("X-Trace") != "t1" {
 				t.Errorf("X-Trace %q, want t1", r.Header.Get("X-Trace"))
 			}
 		})
+	}
+}
+
+// acceptAndHold answers a WebSocket upgrade from an http.Handler with a bare
+// 101 and keeps the connection open until the client drops it.
+func acceptAndHold(t *testing.T, w http.ResponseWriter, r *http.Request) {
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		t.Errorf("hijack: %v", err)
+		return
+	}
+	defer nc.Close()
+	brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+		wstest.AcceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n")
+	if err := brw.Flush(); err != nil {
+		t.Errorf("writing the 101: %v", err)
+		return
+	}
+	io.Copy(io.Discard, nc)
+}
+
+// Once a redirect has left the first host, credentials stay dropped: a
+// chain first -> second -> first does not send the first host's
+// Authorization, Cookie or Host to the path the second host chose (as
+// net/http does since CVE-2024-45336). The user:password of the original
+// URL is not restored either.
+func TestConnDialRedirectCredentialsStayDropped(t *testing.T) {
+	echo := newEcho(t)
+	_, echoPort, _ := net.SplitHostPort(echo.Addr())
+	for _, userinfo := range []string{"", "user:pw@"} {
+		t.Run("userinfo="+userinfo, func(t *testing.T) {
+			var rd *redirector
+			rd = newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/start":
+					http.Redirect(w, r, "ws://second.test:"+rd.port()+"/bounce", http.StatusFound)
+				case "/bounce":
+					http.Redirect(w, r, "ws://first.test:"+echoPort+"/chosen-by-second", http.StatusFound)
+				default:
+					http.NotFound(w, r)
+				}
+			})
+			hdr := http.Header{"Cookie": {"h=0"}, "X-Trace": {"t1"}, "Host": {"virtual.example"}}
+			if userinfo == "" {
+				hdr.Set("Authorization", "Bearer token")
+			}
+			d := &Dialer{FollowRedirects: true, Header: hdr, NetDialContext: anyHostToLoopback}
+			before := len(echo.Conns())
+			dialT(t, "ws://"+userinfo+"first.test:"+rd.port()+"/start", d).CloseNow()
+			if reqs := rd.requests(); len(reqs) < 2 || reqs[0].Header.Get("Authorization") == "" || reqs[1].Header.Get("Authorization") != "" {
+				t.Fatalf("redirector saw %d requests; first hop must carry credentials, second none", len(reqs))
+			}
+			conns := echo.Conns()
+			if len(conns) != before+1 {
+				t.Fatalf("echo server saw %d new connections", len(conns)-before)
+			}
+			r := conns[len(conns)-1].Request()
+			if r.URL.Path != "/chosen-by-second" {
+				t.Fatalf("echo server saw %q", r.URL.Path)
+			}
+			if got := r.Header.Get("Authorization"); got != "" {
+				t.Errorf("Authorization %q came back after a detour through another host", got)
+			}
+			if got := r.Header.Values("Cookie"); len(got) != 0 {
+				t.Errorf("Cookie %q came back after a detour through another host", got)
+			}
+			if r.Host != "first.test:"+echoPort {
+				t.Errorf("Host %q came back after a detour through another host", r.Host)
+			}
+			if r.Header.Get("X-Trace") != "t1" {
+				t.Errorf("X-Trace %q, want t1", r.Header.Get("X-Trace"))
+			}
+		})
+	}
+}
+
+// Dialer.OnRedirect sees each redirect Dial follows, in order, with the
+// URLs (never a password) and whether credentials were dropped; its error
+// stops the chain before the next hop is dialed and comes back in the
+// HandshakeError (errors.Is) and its message.
+func TestConnDialOnRedirect(t *testing.T) {
+	echo := newEcho(t)
+	_, echoPort, _ := net.SplitHostPort(echo.Addr())
+	var rd *redirector
+	rd = newRedirector(t, false, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/a":
+			http.Redirect(w, r, "/b", http.StatusMovedPermanently)
+		case "/b":
+			http.Redirect(w, r, "http://second.test:"+rd.port()+"/c", http.StatusTemporaryRedirect)
+		case "/c":
+			http.Redirect(w, r, "ws://first.test:"+echoPort+"/end", http.StatusFound)
+		case "/ftp":
+			http.Redirect(w, r, "ftp://first.test/x", http.StatusFound)
+		case "/unparsable":
+			w.Header().Set("Location", "http://[::1")
+			w.WriteHeader(http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	var seen []Redirect
+	d := &Dialer{FollowRedirects: true, NetDialContext: anyHostToLoopback, OnRedirect: func(r Redirect) error {
+		seen = append(seen, r)
+		return nil
+	}}
+	start := "ws://user:secret@first.test:" + rd.port()
+	dialT(t, start+"/a", d).CloseNow()
+	p := rd.port()
+	want := []Redirect{
+		{301, "ws://first.test:" + p + "/a", "ws://first.test:" + p + "/b", 1, false},
+		{307, "ws://first.test:" + p + "/b", "ws://second.test:" + p + "/c", 2, true},
+		{302, "ws://second.test:" + p + "/c", "ws://first.test:" + echoPort + "/end", 3, true},
+	}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Fatalf("OnRedirect saw\n%v\nwant\n%v", seen, want)
+	}
+
+	// Vetoed at the second redirect: the second host is never contacted.
+	errNotThere := errors.New("not to second.test")
+	d.OnRedirect = func(r Redirect) error {
+		if strings.HasPrefix(r.URL, "ws://second.test:") {
+			return errNotThere
+		}
+		return nil
+	}
+	before := len(rd.requests())
+	_, err := dialE(t, start+"/a", d)
+	var he *HandshakeError
+	if !errors.As(err, &he) || !errors.Is(err, errNotThere) || he.StatusCode != http.StatusTemporaryRedirect {
+		t.Fatalf("Dial: %v, want the 307's HandshakeError matching the OnRedirect error", err)
+	}
+	if he.Location != "http://second.test:"+p+"/c" || !strings.Contains(err.Error(), "not to second.test") {
+		t.Fatalf("Location %q, error %q", he.Location, err)
+	}
+	if n := len(rd.requests()) - before; n != 2 {
+		t.Fatalf("%d requests after the veto's chain began, want 2", n)
+	}
+
+	// A Location Dial cannot follow says why in the error; OnRedirect is
+	// not called for it.
+	seen = nil
+	d.OnRedirect = func(r Redirect) error { seen = append(seen, r); return nil }
+	_, err = dialE(t, start+"/ftp", d)
+	if !errors.As(err, &he) || !strings.Contains(err.Error(), `scheme "ftp"`) || len(seen) != 0 {
+		t.Fatalf("Dial: %v (OnRedirect calls %v), want a HandshakeError saying the scheme is wrong", err, seen)
+	}
+	_, err = dialE(t, start+"/unparsable", d)
+	if !errors.As(err, &he) || he.Err == nil || !strings.Contains(err.Error(), "bad Location") || he.Location != "http://[::1" || len(seen) != 0 {
+		t.Fatalf("Dial: %v (OnRedirect calls %v), want a HandshakeError saying the Location is bad", err, seen)
+	}
+	// Not following redirects, the same answer is just a redirect: Err
+	// stays nil.
+	d.FollowRedirects = false
+	if _, err = dialE(t, start+"/unparsable", d); !errors.As(err, &he) || he.Err != nil || he.Location != "http://[::1" {
+		t.Fatalf("Dial without FollowRedirects: %v, want a HandshakeError with Location and no Err", err)
 	}
 }

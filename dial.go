@@ -79,10 +79,14 @@ type Dialer struct {
 	// MaxRedirects times, like python-websockets. Each hop is a new
 	// connection with a new handshake, all within HandshakeTimeout. A
 	// redirect from wss:// to ws:// is never followed (ErrInsecureRedirect).
-	// When the host name differs from the original URL's, the request
-	// carries no Authorization, Cookie or Host header from Header and no
-	// user:password from the original URL; Jar cookies follow the jar's
-	// rules for each URL. Other headers in Header go to every hop.
+	// From the first hop whose host or port differs from the original
+	// URL's on (ports compared with the defaults filled in: ws://h and
+	// ws://h:80 are one host, ws://h and wss://h are not), requests carry
+	// no Authorization, Cookie or Host header from Header and no
+	// user:password from the original URL, even if a later redirect leads
+	// back to the original host: another port can be another service with
+	// another owner. Jar cookies follow the jar's rules for each URL.
+	// Other headers in Header go to every hop.
 	//
 	// It is off by default, and a redirect is then a *HandshakeError whose
 	// Location says where the server points: a WebSocket URL names one
@@ -93,6 +97,15 @@ type Dialer struct {
 	// hands the connection, and possibly headers, to a URL the caller never
 	// chose.
 	FollowRedirects bool
+
+	// OnRedirect, if set, is called before each redirect Dial follows
+	// (FollowRedirects on), on the dialing goroutine, once the redirect has
+	// passed the rules above. Use it to report redirects (the wsclient
+	// command prints one line per hop) or to restrict where they may go: an
+	// error it returns stops the chain, and Dial returns that redirect's
+	// *HandshakeError with Err set to the error. A Client calls it on every
+	// connection attempt that meets a redirect.
+	OnRedirect func(Redirect) error
 
 	// MaxRedirects bounds the redirects followed when FollowRedirects is
 	// on; one more is a *HandshakeError matching ErrTooManyRedirects. Zero
@@ -272,7 +285,8 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	if maxRedirects <= 0 {
 		maxRedirects = defaultMaxRedirects
 	}
-	first, hop, hopAuth := u, d, auth
+	firstAddr, hop, hopAuth := addr, d, auth
+	dropped := false // the first host's credentials are no longer sent
 	for redirects := 0; ; redirects++ {
 		c, err := hop.dialOnce(ctx, u, addr, hopAuth)
 		var he *HandshakeError
@@ -286,6 +300,13 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 		next, perr := u.Parse(loc)
 		if perr != nil {
 			he.Location = loc
+			if d.FollowRedirects {
+				var ue *url.Error
+				if errors.As(perr, &ue) {
+					perr = ue.Err // not the Location again, which Error shows
+				}
+				he.Err = fmt.Errorf("wsclient: bad Location: %w", perr)
+			}
 			return nil, err
 		}
 		he.Location = next.Redacted()
@@ -305,23 +326,48 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 			he.Err = ErrInsecureRedirect
 			return nil, err
 		}
-		hop, hopAuth = d, nauth
-		if !strings.EqualFold(nu.Hostname(), first.Hostname()) {
-			// Another host: no credentials meant for the first one.
+		hopAuth = nauth
+		if !dropped && !strings.EqualFold(naddr, firstAddr) {
+			// Another host: no credentials meant for the first one, on
+			// this hop or any later one (a detour through another host
+			// must not lead back to the first with them).
+			dropped = true
 			hd := *d
 			hd.Header = d.Header.Clone()
 			for _, k := range []string{"Authorization", "Cookie", "Host"} {
 				hd.Header.Del(k)
 			}
 			hop = &hd
-		} else if hopAuth == "" {
+		}
+		if !dropped && hopAuth == "" {
 			hopAuth = auth
+		}
+		if d.OnRedirect != nil {
+			r := Redirect{StatusCode: he.StatusCode, From: u.String(), URL: nu.String(), N: redirects + 1, CredentialsDropped: dropped}
+			if err := d.OnRedirect(r); err != nil {
+				he.Err = err
+				return nil, he
+			}
 		}
 		if d.Logger != nil {
 			d.Logger.Debug("wsclient: following redirect", "status", he.StatusCode, "location", he.Location)
 		}
 		u, addr = nu, naddr
 	}
+}
+
+// Redirect describes a redirect that Dial is about to follow (see
+// Dialer.OnRedirect). The URLs never carry user:password.
+type Redirect struct {
+	StatusCode int    // 301, 302, 303, 307 or 308
+	From       string // the URL that answered with the redirect
+	URL        string // the ws:// or wss:// URL about to be dialed
+	N          int    // 1 for the first redirect of the chain
+
+	// CredentialsDropped reports that the next request carries none of the
+	// original host's credentials (see FollowRedirects): this redirect, or
+	// an earlier one, went to another host or port.
+	CredentialsDropped bool
 }
 
 // isRedirect reports whether a handshake status is a redirect Dial can

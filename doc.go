@@ -98,7 +98,8 @@
 //
 // A redirect in answer to the upgrade is a *HandshakeError with Location;
 // Dialer.FollowRedirects follows it (off by default; see there why), never
-// from wss:// to ws:// and without credentials on a change of host.
+// from wss:// to ws://, and without credentials once the chain has left the
+// first host and port. Dialer.OnRedirect sees (and may veto) each hop.
 //
 // # Delivery
 //

@@ -175,8 +175,11 @@ func protoErr(code int, kind error, format string, a ...any) *ProtocolError {
 // Header and a bounded prefix of Body are kept for diagnosis.
 //
 // A redirect (301, 302, 303, 307, 308) that was not followed, or could not
-// be, has its target in Location. Err then matches ErrTooManyRedirects or
-// ErrInsecureRedirect when Dialer.FollowRedirects was on and gave up.
+// be, has its target in Location. When Dialer.FollowRedirects was on, Err
+// says why it was not followed: it matches ErrTooManyRedirects or
+// ErrInsecureRedirect, is the error of Dialer.OnRedirect, or reports a
+// Location that cannot be parsed or is not a ws://, wss://, http:// or
+// https:// URL.
 type HandshakeError struct {
 	StatusCode int
 	Status     string // status text, such as "400 Bad Request"
@@ -199,7 +202,8 @@ func (e *HandshakeError) Error() string {
 	if e.Location != "" {
 		s += " (redirect to " + e.Location + ")"
 	}
-	if errors.Is(e.Err, ErrTooManyRedirects) || errors.Is(e.Err, ErrInsecureRedirect) {
+	if e.Location != "" && e.Err != nil {
+		// Why the redirect was not followed.
 		s += ": " + strings.TrimPrefix(e.Err.Error(), "wsclient: ")
 	}
 	return s

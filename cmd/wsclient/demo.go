@@ -22,7 +22,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wsclient demo", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	url := fs.String("url", "", "")
-	delay := fs.Duration("delay", 250*time.Millisecond, "")
+	delay := durationFlag(250 * time.Millisecond)
+	fs.Var(&delay, "delay", "")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if isHelp(err) {
@@ -34,7 +35,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if len(pos) > 0 {
 		return usageError(stderr, fmt.Errorf("demo takes no arguments, got %q", pos))
 	}
-	if *delay < 0 {
+	if delay < 0 {
 		return usageError(stderr, errors.New("--delay must not be negative"))
 	}
 	if *url != "" {
@@ -63,7 +64,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	ctx, cancelTimeout := context.WithTimeout(sigCtx, time.Minute)
 	defer cancelTimeout()
-	h := &handler.Handler{Out: stdout, Delay: *delay}
+	h := &handler.Handler{Out: stdout, Delay: time.Duration(delay)}
 	c, err := wsclient.Start(ctx, *url, h, wsclient.WithLogger(discardLogger))
 	if err == nil {
 		err = c.Wait()

@@ -7,7 +7,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wsclient/wsclient"
@@ -43,18 +46,30 @@ func classify(err error, timeout time.Duration) (int, string) {
 		// report it as a handshake error wrapping the alert.
 		return exitTLS, "TLS failure: " + errText(err)
 	case errors.As(err, &he):
+		switch {
+		case errors.Is(err, wsclient.ErrTooManyRedirects):
+			return exitHandshake, fmt.Sprintf("stopped after %d redirects (the last one, %s, to %s)", maxRedirects, he.Status, redact(he.Location))
+		case errors.Is(err, wsclient.ErrInsecureRedirect):
+			return exitHandshake, fmt.Sprintf("redirect (%s) from wss:// to %s refused: it would drop TLS", he.Status, redact(he.Location))
+		case he.Location != "" && he.Err != nil:
+			// -L was on, and the library would not follow it.
+			return exitHandshake, fmt.Sprintf("redirect (%s) to %s not followed: %s", he.Status, redact(he.Location), errText(he.Err))
+		}
 		if he.StatusCode != 0 && he.StatusCode != 101 {
 			msg := "handshake refused: " + he.Status
-			if loc := he.Header.Get("Location"); loc != "" && he.StatusCode/100 == 3 {
-				msg += " (Location: " + redact(loc) + "; -L follows redirects)"
+			if he.Location != "" {
+				msg += " (Location: " + redact(he.Location) + "; -L follows redirects)"
 			}
-			if body := bodySummary(he.Body); body != "" {
+			if body := withoutStatus(bodySummary(he.Body), he); body != "" {
 				msg += ": " + body
 			}
 			if he.StatusCode == 400 && bytes.Contains(bytes.ToLower(he.Body), []byte("https")) {
 				msg += "\n  (is this a TLS port? try wss://)"
 			}
 			return exitHandshake, msg
+		}
+		if closedUnanswered(he) {
+			return exitHandshake, "handshake failed: the server closed the connection without answering the upgrade request"
 		}
 		return exitHandshake, "handshake failed: " + he.Reason
 	case errors.As(err, &de) && de.Op == "handshake" && errors.Is(err, context.DeadlineExceeded):
@@ -78,6 +93,9 @@ func classify(err error, timeout time.Duration) (int, string) {
 		return exitTLS, msg
 	case errors.As(err, &de) && errors.Is(err, context.DeadlineExceeded):
 		return exitConnect, "cannot connect" + within + ": " + de.Op + " timed out"
+	case errors.As(err, &de) && de.Op == "proxy" && errors.As(err, new(*tls.CertificateVerificationError)):
+		return exitConnect, "cannot connect: proxy: " + errText(de.Err) +
+			"\n  (the proxy's certificate is not trusted: pass its CA with --proxy-cacert FILE; --cacert is for the server)"
 	case errors.As(err, &de):
 		return exitConnect, "cannot connect: " + errText(de.Err)
 	case errors.Is(err, wsclient.ErrKeepaliveTimeout):
@@ -97,6 +115,27 @@ func classify(err error, timeout time.Duration) (int, string) {
 		return exitAbnormalClose, fmt.Sprintf("closed by server with code %d (%s)%s", ce.Code, wsclient.CloseCodeText(ce.Code), reasonSuffix(ce.Reason))
 	}
 	return exitError, errText(err)
+}
+
+// withoutStatus drops the leading parts of a body summary that only repeat
+// the status ("403 Forbidden", or "Forbidden" as Go's http.Error writes).
+func withoutStatus(summary string, he *wsclient.HandshakeError) string {
+	text := strings.TrimSpace(strings.TrimPrefix(he.Status, strconv.Itoa(he.StatusCode)))
+	for summary != "" {
+		first, rest, _ := strings.Cut(summary, " / ")
+		if !strings.EqualFold(first, he.Status) && !strings.EqualFold(first, text) {
+			return summary
+		}
+		summary = rest
+	}
+	return ""
+}
+
+// closedUnanswered reports a handshake the server ended by closing (or
+// resetting) the connection before any response, as a TLS port does when
+// spoken to in plain text.
+func closedUnanswered(he *wsclient.HandshakeError) bool {
+	return he.StatusCode == 0 && (errors.Is(he.Err, io.EOF) || errors.Is(he.Err, io.ErrUnexpectedEOF) || errors.Is(he.Err, syscall.ECONNRESET))
 }
 
 func reasonSuffix(r string) string {

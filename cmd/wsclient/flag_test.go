@@ -39,3 +39,20 @@ func TestParseClientArgsInterleaved(t *testing.T) {
 		t.Errorf("parsed %+v, %v", o, err)
 	}
 }
+
+// Durations in seconds, as Go durations, and nothing that would overflow
+// into a negative (or nonsense) time.Duration.
+func TestDurationFlag(t *testing.T) {
+	for in, want := range map[string]time.Duration{"20": 20 * time.Second, "0.5": 500 * time.Millisecond, "-1": -time.Second, "500ms": 500 * time.Millisecond, "1m": time.Minute, "0": 0} {
+		var f durationFlag
+		if err := f.Set(in); err != nil || time.Duration(f) != want {
+			t.Errorf("Set(%q) = %v, %v; want %v", in, time.Duration(f), err, want)
+		}
+	}
+	for _, in := range []string{"", "x", "NaN", "inf", "-Inf", "1e10", "-1e10", "9999999999s"} {
+		var f durationFlag
+		if err := f.Set(in); err == nil {
+			t.Errorf("Set(%q) = %v, want an error", in, time.Duration(f))
+		}
+	}
+}

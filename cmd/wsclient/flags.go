@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -105,6 +106,11 @@ func (f *durationFlag) String() string { return time.Duration(*f).String() }
 
 func (f *durationFlag) Set(s string) error {
 	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		// Also false for NaN; ±Inf and anything past 292 years would
+		// overflow time.Duration.
+		if !(math.Abs(secs) < float64(math.MaxInt64)/float64(time.Second)) {
+			return errors.New("out of range: want a duration such as 20 (seconds), 500ms, 20s or 1m")
+		}
 		*f = durationFlag(time.Duration(secs * float64(time.Second)))
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -65,14 +66,12 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // cliHandler is the wsclient.Handler behind the interactive client: it
-// prints what arrives and decides about reconnecting. With -L one handler
-// serves the successive clients of a redirect chain, one after the other.
+// prints what arrives and decides about reconnecting.
 type cliHandler struct {
 	wsclient.BaseHandler
 	o       *clientOptions
 	p       *printer
 	backoff wsclient.Backoff
-	url     string // the URL being connected to; set before each client starts
 
 	// closeCode, when not 0, is the close code the user asked for (end of
 	// input, Ctrl-C): the session ends after that close, and a connection
@@ -81,7 +80,7 @@ type cliHandler struct {
 
 	// ready receives the client once it has connected for the first time:
 	// stdin lines wait for it, so that none is lost to a failed first
-	// connection or a redirect.
+	// connection.
 	ready     chan *wsclient.Client
 	readyOnce sync.Once
 
@@ -90,7 +89,21 @@ type cliHandler struct {
 	connected bool      // a connection was established at least once
 	localEnd  error     // how our own close ended (nil: handshake completed)
 	closeAt   time.Time // when our close frame was asked for
-	redirect  *wsclient.HandshakeError
+	// hop is the URL the current connection attempt has reached: the
+	// target of its last followed redirect (-L), or "" for o.url.
+	hop string
+}
+
+// onRedirect is the Dialer's OnRedirect with -L: the library follows the
+// redirect (its rules: at most 10, never wss:// to ws://, no credentials
+// once the chain leaves the first host); the command says so, and
+// remembers where the attempt went for the "connected to" line.
+func (h *cliHandler) onRedirect(r wsclient.Redirect) error {
+	h.mu.Lock()
+	h.hop = r.URL
+	h.mu.Unlock()
+	h.p.redirected(r.StatusCode, r.URL, r.CredentialsDropped)
+	return nil
 }
 
 func (h *cliHandler) Init(*wsclient.Client) (wsclient.InitMode, error) {
@@ -103,9 +116,13 @@ func (h *cliHandler) Init(*wsclient.Client) (wsclient.InitMode, error) {
 func (h *cliHandler) OnConnect(c *wsclient.Client, info wsclient.ConnInfo) wsclient.Action {
 	h.mu.Lock()
 	h.connected = true
+	url := h.o.url
+	if h.hop != "" {
+		url, h.hop = h.hop, ""
+	}
 	h.mu.Unlock()
 	h.readyOnce.Do(func() { h.ready <- c })
-	h.p.connected(h.url, info.Subprotocol, info.Extensions)
+	h.p.connected(url, info.Subprotocol, info.Extensions)
 	if code := h.closeCode.Load(); code != 0 {
 		return h.closeConn(code)
 	}
@@ -169,20 +186,12 @@ func (h *cliHandler) HandleInfo(c *wsclient.Client, msg any) wsclient.Action {
 	return wsclient.Action{}
 }
 
-func isRedirect(status int) bool {
-	switch status {
-	case 301, 302, 303, 307, 308:
-		return true
-	}
-	return false
-}
-
 func (h *cliHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 	var lc *wsclient.LocalCloseError
 	var ce *wsclient.CloseError
-	var he *wsclient.HandshakeError
 	h.mu.Lock()
 	everConnected := h.connected
+	h.hop = "" // the next attempt starts again from o.url
 	h.mu.Unlock()
 	// Reconnect only with --reconnect, only after a first successful
 	// connection (a wrong URL or a refused handshake fails at once), and
@@ -204,11 +213,6 @@ func (h *cliHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsc
 		// An abnormal close that ends the session is said once, by the
 		// final error message.
 		h.p.closed(ce.Code, ce.Reason, "server", reconnect || normalClose(ce.Code))
-	case h.o.follow && !everConnected && errors.As(d.Reason, &he) && isRedirect(he.StatusCode) && he.Header.Get("Location") != "":
-		h.mu.Lock()
-		h.redirect = he
-		h.mu.Unlock()
-		return wsclient.StopWith(d.Reason)
 	default:
 		// Said once: by the reconnect status, or by the final error.
 		h.p.disconnected(d.Reason, reconnect)
@@ -221,11 +225,8 @@ func (h *cliHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsc
 	return wsclient.ReconnectAfter(delay)
 }
 
-// maxRedirects bounds a redirect chain (as python-websockets does).
-const maxRedirects = 10
-
-// session is one run of the interactive client: a client (one per hop of a
-// redirect chain), the stdin lines, and how it all ended.
+// session is one run of the interactive client: the client, the stdin
+// lines, and how it all ended.
 type session struct {
 	o          *clientOptions
 	p          *printer
@@ -254,20 +255,18 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 		return code, msg
 	}
 
-	target := o.url
-	var c *wsclient.Client
-	start := func() error {
-		h.url = target
-		var err error
-		c, err = wsclient.Start(ctx, target, h,
-			wsclient.WithDialer(d),
-			wsclient.WithKeepalive(time.Duration(o.keepalive), maxUnansweredPings),
-			wsclient.WithBackoff(h.backoff),
-			wsclient.WithLogger(discardLogger),
-		)
-		return err
+	if d.FollowRedirects {
+		dd := *d
+		dd.OnRedirect = h.onRedirect
+		d = &dd
 	}
-	if err := start(); err != nil {
+	c, err := wsclient.Start(ctx, o.url, h,
+		wsclient.WithDialer(d),
+		wsclient.WithKeepalive(time.Duration(o.keepalive), maxUnansweredPings),
+		wsclient.WithBackoff(h.backoff),
+		wsclient.WithLogger(discardLogger),
+	)
+	if err != nil {
 		return finish(exitError, errText(err))
 	}
 	// endSession asks the client's goroutine to close the connection with
@@ -278,9 +277,9 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 		}
 	}
 	var (
-		waitC       <-chan time.Time
-		interrupted bool
-		hops        int
+		waitC         <-chan time.Time
+		interrupted   bool
+		interruptedAt time.Time
 	)
 	for {
 		select {
@@ -298,38 +297,22 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 		case <-waitC:
 			endSession(wsclient.CloseNormalClosure, false)
 		case <-sigs:
+			if interrupted && time.Since(interruptedAt) < interruptRepeat {
+				continue // the same Ctrl-C, delivered twice
+			}
 			if interrupted {
 				sctx, scancel := context.WithCancel(context.Background())
 				scancel()
 				c.Stop(sctx) // drops the connection at once
 				return finish(exitInterrupted, "interrupted again: connection dropped without waiting for the close handshake")
 			}
-			interrupted = true
+			interrupted, interruptedAt = true, time.Now()
 			endSession(wsclient.CloseGoingAway, true)
 		case <-c.Done():
 			err := c.Wait()
 			h.mu.Lock()
-			localEnd, connected, closeAt, redirect := h.localEnd, h.connected, h.closeAt, h.redirect
-			h.redirect = nil
+			localEnd, connected, closeAt := h.localEnd, h.connected, h.closeAt
 			h.mu.Unlock()
-			if redirect != nil && !interrupted {
-				next, dropped, rerr := redirectTarget(target, redirect)
-				if rerr != nil {
-					return finish(exitHandshake, rerr.Error())
-				}
-				if hops++; hops > maxRedirects {
-					return finish(exitHandshake, fmt.Sprintf("stopped after %d redirects (the last one to %s)", maxRedirects, next))
-				}
-				p.redirected(redirect.StatusCode, next, dropped)
-				if dropped {
-					d = withoutCredentials(d)
-				}
-				target = next
-				if err := start(); err != nil {
-					return finish(exitError, errText(err))
-				}
-				continue
-			}
 			if h.closeCode.Load() != 0 && err == nil {
 				if interrupted && !connected {
 					return finish(exitInterrupted, "interrupted before the connection was established")
@@ -342,10 +325,21 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 				}
 				return finish(exitError, "close handshake failed: "+errText(localEnd))
 			}
-			return finish(classify(err, time.Duration(o.timeout)))
+			code, msg := classify(err, time.Duration(o.timeout))
+			var he *wsclient.HandshakeError
+			if errors.As(err, &he) && closedUnanswered(he) && strings.HasPrefix(o.url, "ws://") {
+				msg += "\n  (is this a TLS port? try wss://)"
+			}
+			return finish(code, msg)
 		}
 	}
 }
+
+// interruptRepeat is how soon after a first interrupt another one counts as
+// the same: one Ctrl-C can arrive twice at once (`timeout -s INT` signals
+// the process and then its group), and no one presses Ctrl-C twice that
+// fast on purpose.
+const interruptRepeat = 150 * time.Millisecond
 
 // sender sends stdin lines to the client.
 type sender struct {

@@ -700,7 +700,7 @@ func TestDemo(t *testing.T) {
 
 func TestDemoAgainstURL(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
-	r := runBin(t, "", "demo", "--delay", "0s", "--url", srv.URL)
+	r := runBin(t, "", "demo", "--delay", "0", "--url", srv.URL) // seconds, as for every duration flag
 	r.wantCode(t, exitOK)
 	if !strings.Contains(r.stdout, "against "+srv.URL) || strings.Count(r.stdout, "Received msg") != 4 {
 		t.Errorf("stdout:\n%s", r.stdout)
@@ -820,6 +820,44 @@ func TestReconnectNeedsAFirstConnection(t *testing.T) {
 	}
 }
 
+// One Ctrl-C can arrive as two signals at once: `timeout -s INT` signals
+// the process and then its process group, and so do some process managers.
+// That is one interrupt: the close handshake is done, not cut short.
+func TestInterruptDeliveredTwice(t *testing.T) {
+	got := make(chan int, 1)
+	srv := wstest.NewServer(func(c *wstest.Conn) error {
+		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
+			return err
+		}
+		code, reason, err := c.ExpectClose()
+		got <- code
+		if err != nil {
+			return err
+		}
+		time.Sleep(300 * time.Millisecond) // a server that takes its time: the repeat arrives before the answer
+		return c.Close(code, reason)
+	}, wstest.WithT(t))
+	for i := range 3 {
+		r := startBin(t, srv.URL)
+		if line, err := r.stdout.ReadString('\n'); err != nil || line != "ready\n" {
+			t.Fatalf("first line %q, %v", line, err)
+		}
+		r.cmd.Process.Signal(syscall.SIGINT)
+		// A few milliseconds apart, so that the kernel does not merge them.
+		time.Sleep(5 * time.Millisecond)
+		r.cmd.Process.Signal(syscall.SIGINT)
+		if code := r.wait(t); code != exitOK {
+			t.Fatalf("run %d: exit %d, want 0 (one interrupt, close completed)\nstderr:\n%s", i, code, r.stderr)
+		}
+		if code := <-got; code != 1001 {
+			t.Fatalf("run %d: close code %d, want 1001", i, code)
+		}
+		if strings.Contains(r.stderr.String(), "interrupted again") {
+			t.Fatalf("run %d: stderr:\n%s", i, r.stderr)
+		}
+	}
+}
+
 func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	srv := wstest.NewServer(func(c *wstest.Conn) error {
 		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
@@ -854,7 +892,9 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	}
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
-	time.Sleep(200 * time.Millisecond) // the close frame is out; its answer never comes
+	// The close frame is out; its answer never comes. (A repeat within
+	// interruptRepeat is the same Ctrl-C: see TestInterruptDeliveredTwice.)
+	time.Sleep(2 * interruptRepeat)
 	cmd.Process.Signal(syscall.SIGINT)
 	err = cmd.Wait()
 	var ee *exec.ExitError
@@ -990,5 +1030,39 @@ func TestSIGTERM(t *testing.T) {
 	}
 	if code := <-got; code != 1001 {
 		t.Errorf("server got close %d", code)
+	}
+}
+
+// TestReadmesListEveryFlag keeps the flag tables of both READMEs (the
+// repository's "The wsclient command" section and cmd/wsclient/README.md,
+// which GitHub shows for this directory) in step with the flags and with
+// each other.
+func TestReadmesListEveryFlag(t *testing.T) {
+	var tables []string
+	for _, path := range []string{"../../README.md", "README.md"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if strings.HasPrefix(line, "| `-") {
+				rows = append(rows, line)
+			}
+		}
+		table := strings.Join(rows, "\n")
+		tables = append(tables, table)
+		clientFlagSet(&clientOptions{}).VisitAll(func(f *flagT) {
+			prefix := "--"
+			if len(f.Name) == 1 {
+				prefix = "-"
+			}
+			if !strings.Contains(table, prefix+f.Name+"`") && !strings.Contains(table, prefix+f.Name+" ") {
+				t.Errorf("%s: the flag table does not list %s%s", path, prefix, f.Name)
+			}
+		})
+	}
+	if tables[0] != tables[1] {
+		t.Errorf("the flag tables of README.md and cmd/wsclient/README.md differ")
 	}
 }

@@ -31,6 +31,7 @@ type clientOptions struct {
 	cert, key      string
 	insecure       bool
 	proxy          string
+	proxyCACert    string
 	follow         bool
 	maxMessageSize sizeFlag
 	wait           durationFlag
@@ -59,6 +60,7 @@ func clientFlagSet(o *clientOptions) *flag.FlagSet {
 	fs.StringVar(&o.key, "key", "", "")
 	fs.BoolVar(&o.insecure, "insecure", false, "")
 	fs.StringVar(&o.proxy, "proxy", "", "")
+	fs.StringVar(&o.proxyCACert, "proxy-cacert", "", "")
 	fs.BoolVar(&o.follow, "L", false, "")
 	fs.BoolVar(&o.follow, "follow-redirects", false, "")
 	fs.Var(&o.maxMessageSize, "max-message-size", "")
@@ -174,6 +176,9 @@ func parseProxy(s string) (*url.URL, error) {
 // (the library's default, set explicitly so that messages can name it).
 const closeTimeout = 5 * time.Second
 
+// maxRedirects bounds a redirect chain with -L (as python-websockets does).
+const maxRedirects = 10
+
 // discardLogger silences the library's own logs: the command reports
 // everything itself (the --insecure warning once, and not with -q).
 var discardLogger = slog.New(slog.DiscardHandler)
@@ -189,6 +194,8 @@ func (o *clientOptions) dialer() (*wsclient.Dialer, error) {
 		MaxMessageSize:                int64(o.maxMessageSize),
 		InsecureSkipVerifyDangerously: o.insecure,
 		CloseTimeout:                  closeTimeout,
+		FollowRedirects:               o.follow,
+		MaxRedirects:                  maxRedirects,
 		Logger:                        discardLogger,
 		HTTP2:                         o.http2,
 	}
@@ -199,19 +206,23 @@ func (o *clientOptions) dialer() (*wsclient.Dialer, error) {
 		}
 		d.Proxy = http.ProxyURL(u)
 	}
+	if o.proxyCACert != "" {
+		// The proxy hop's own TLS settings: never the server's.
+		pool, err := loadCertPool("--proxy-cacert", o.proxyCACert)
+		if err != nil {
+			return nil, err
+		}
+		d.ProxyTLSConfig = &tls.Config{RootCAs: pool}
+	}
 	if o.compress {
 		d.Compression = &wsclient.CompressionOptions{}
 	}
 	if o.cacert != "" || o.cert != "" {
 		cfg := &tls.Config{}
 		if o.cacert != "" {
-			pem, err := os.ReadFile(o.cacert)
+			pool, err := loadCertPool("--cacert", o.cacert)
 			if err != nil {
-				return nil, fmt.Errorf("--cacert: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("--cacert %s: no PEM certificate found", o.cacert)
+				return nil, err
 			}
 			cfg.RootCAs = pool
 		}
@@ -225,4 +236,18 @@ func (o *clientOptions) dialer() (*wsclient.Dialer, error) {
 		d.TLSConfig = cfg
 	}
 	return d, nil
+}
+
+// loadCertPool reads the PEM certificates of file (named by flag in
+// errors).
+func loadCertPool(flag, file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s %s: no PEM certificate found", flag, file)
+	}
+	return pool, nil
 }

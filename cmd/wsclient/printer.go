@@ -82,7 +82,7 @@ func (p *printer) statusLocked(format string, a ...any) {
 		return
 	}
 	p.clearPromptLocked()
-	fmt.Fprint(p.errw, redact(fmt.Sprintf("wsclient: "+format+"\n", a...)))
+	fmt.Fprint(p.errw, terminalSafe(redact(fmt.Sprintf("wsclient: "+format+"\n", a...))))
 }
 
 // clearPromptLocked erases a "> " prompt before other output.
@@ -140,10 +140,14 @@ func (p *printer) message(binary bool, data []byte) {
 	if p.marks {
 		p.out.WriteString("< ")
 	}
-	if binary {
+	switch {
+	case binary:
 		s, _ := p.encodeBinary(data)
 		p.out.WriteString(s)
-	} else {
+	case p.marks:
+		// A terminal: the server's text must not drive it.
+		p.out.WriteString(terminalSafe(string(data)))
+	default:
 		p.out.Write(data)
 	}
 	p.out.WriteByte('\n')
@@ -246,7 +250,7 @@ func (p *printer) redirected(status int, location string, dropped bool) {
 	}
 	msg := fmt.Sprintf("redirected (%d) to %s", status, location)
 	if dropped {
-		msg += " (another host: credentials and Authorization/Cookie headers not sent there)"
+		msg += " (the chain left the first host: its user:password@ and Authorization, Cookie and Host headers are not sent)"
 	}
 	p.statusLocked("%s", msg)
 }
@@ -267,7 +271,7 @@ func (p *printer) errorf(format string, a ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clearPromptLocked()
-	fmt.Fprint(p.errw, redact(fmt.Sprintf("wsclient: "+format+"\n", a...)))
+	fmt.Fprint(p.errw, terminalSafe(redact(fmt.Sprintf("wsclient: "+format+"\n", a...))))
 }
 
 // status writes a status line on stderr unless quiet.

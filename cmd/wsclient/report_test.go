@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log"
+	"net"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsclient/wsclient"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -245,4 +247,68 @@ func TestDemoInterrupted(t *testing.T) {
 	if !strings.Contains(r.stderr.String(), "demo: interrupted") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
+}
+
+// An error page that opens with the status (nginx's, Go's http.Error) does
+// not make the refusal say the status twice.
+func TestRefusalStatusSaidOnce(t *testing.T) {
+	for body, want := range map[string]string{
+		"<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n": "handshake refused: 403 Forbidden: nginx\n",
+		"403 forbidden\n": "handshake refused: 403 Forbidden\n",
+		"Forbidden\n":     "handshake refused: 403 Forbidden\n",
+		"go away\n":       "handshake refused: 403 Forbidden: go away\n",
+	} {
+		srv := wstest.NewServer(nil, wstest.WithT(t), wstest.WithStatus(403, body))
+		r := runBin(t, "", "-q", srv.URL)
+		r.wantCode(t, exitHandshake)
+		if r.stderr != "wsclient: "+want {
+			t.Errorf("body %q: stderr %q, want %q", body, r.stderr, "wsclient: "+want)
+		}
+	}
+}
+
+func TestWithoutStatus(t *testing.T) {
+	for _, tc := range []struct{ status, summary, want string }{
+		{"403", "", ""}, // no reason phrase: nothing to drop, and no endless loop
+		{"403", "x / y", "x / y"},
+		{"403 Forbidden", "403 Forbidden / Forbidden / nginx", "nginx"},
+		{"403 Forbidden", "nginx / 403 Forbidden", "nginx / 403 Forbidden"},
+	} {
+		he := &wsclient.HandshakeError{StatusCode: 403, Status: tc.status}
+		if got := withoutStatus(tc.summary, he); got != tc.want {
+			t.Errorf("withoutStatus(%q, %q) = %q, want %q", tc.summary, tc.status, got, tc.want)
+		}
+	}
+}
+
+// A server that closes the connection without answering the upgrade (a
+// TLS port spoken to in plain text, a server that is not HTTP) is said in
+// words, with the likely fix for a ws:// URL.
+func TestUpgradeUnanswered(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Read(make([]byte, 4096)) // the request
+			c.Close()
+		}
+	}()
+	r := runBin(t, "", "-q", "ws://"+ln.Addr().String())
+	r.wantCode(t, exitHandshake)
+	want := "wsclient: handshake failed: the server closed the connection without answering the upgrade request\n" +
+		"  (is this a TLS port? try wss://)\n"
+	if r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+	ln.Close()
+	<-done
 }

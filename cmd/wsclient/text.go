@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"html"
 	"regexp"
 	"strings"
@@ -18,6 +19,33 @@ func redact(s string) string {
 		return s
 	}
 	return userinfoRE.ReplaceAllString(s, "${1}***@")
+}
+
+// terminalSafe returns s with the control characters a terminal would act
+// on (ESC sequences, CR, BEL, C1 controls, ...) written as Go escapes, so
+// that what a server sends cannot retitle, clear or rewrite the user's
+// terminal. Newlines and tabs stay.
+func terminalSafe(s string) string {
+	isControl := func(r rune) bool {
+		return r != '\n' && r != '\t' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0))
+	}
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !isControl(r):
+			b.WriteRune(r)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
 }
 
 // errText is err's message without the library's "wsclient: " prefixes

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/wsclient/wsclient"
 )
 
 func TestRedact(t *testing.T) {
@@ -67,36 +64,6 @@ func FuzzRedact(f *testing.F) {
 			t.Errorf("redact(%q) = %q", s, got)
 		}
 	})
-}
-
-func TestRedirectTarget(t *testing.T) {
-	he := func(loc string) *wsclient.HandshakeError {
-		return &wsclient.HandshakeError{StatusCode: 302, Status: "302 Found", Header: http.Header{"Location": {loc}}}
-	}
-	for _, tc := range []struct {
-		cur, loc, want string
-		other          bool
-		err            string
-	}{
-		{"ws://u:p@h:1/a", "/b?x=1", "ws://u:p@h:1/b?x=1", false, ""},
-		{"ws://u:p@h:1/a/b", "c", "ws://u:p@h:1/a/c", false, ""},
-		{"ws://u:p@h/a", "https://h:443/b", "wss://h:443/b", true, ""},
-		{"ws://u:p@h/a", "wss://H:80/b", "wss://u:p@H:80/b", false, ""},
-		{"ws://u:p@h/a", "http://other/b#frag", "ws://other/b", true, ""},
-		{"wss://h/a", "ws://h/b", "", false, "from wss:// to ws://h/b refused"},
-		{"wss://h/a", "http://h/b", "", false, "from wss:// to ws://h/b refused"},
-		{"ws://h/a", "ftp://h/b", "", false, "not a ws:// or wss:// URL"},
-	} {
-		got, other, err := redirectTarget(tc.cur, he(tc.loc))
-		switch {
-		case tc.err != "":
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("%s -> %s: err %v, want %q", tc.cur, tc.loc, err, tc.err)
-			}
-		case err != nil || got != tc.want || other != tc.other:
-			t.Errorf("%s -> %s: %q %v %v, want %q %v", tc.cur, tc.loc, got, other, err, tc.want, tc.other)
-		}
-	}
 }
 
 func TestNormalizeURL(t *testing.T) {

@@ -197,7 +197,7 @@ func TestFollowRedirectsSameHostKeepsCredentials(t *testing.T) {
 	}))
 	r := runBin(t, "hi\n", "-L", "--wait", "300ms", withUser(t, srv.URL+"/old", "alice", "s3cr3t"))
 	r.wantCode(t, exitOK)
-	if r.stdout != "hi\n" || !strings.Contains(r.stderr, "redirected (308) to ws://***@127.0.0.1:") {
+	if r.stdout != "hi\n" || !strings.Contains(r.stderr, "redirected (308) to "+srv.URL+"/new\n") || !strings.Contains(r.stderr, "connected to "+srv.URL+"/new\n") {
 		t.Errorf("stdout %q stderr:\n%s", r.stdout, r.stderr)
 	}
 	if got := <-auth; got != "Basic "+base64.StdEncoding.EncodeToString([]byte("alice:s3cr3t")) {
@@ -223,6 +223,42 @@ func TestFollowRedirectsRefusals(t *testing.T) {
 	r.wantCode(t, exitHandshake)
 	if !strings.Contains(r.stderr, "stopped after 10 redirects") || n.Load() != 11 {
 		t.Errorf("%d requests; stderr:\n%s", n.Load(), r.stderr)
+	}
+
+	// A Location that is not a WebSocket URL says why it was not followed.
+	ftp, _ := redirector(t, http.StatusFound, func(*http.Request) string { return "ftp://127.0.0.1:1/x" }, false)
+	r = runBin(t, "", "-L", "-q", ftp.URL)
+	r.wantCode(t, exitHandshake)
+	if !strings.Contains(r.stderr, "redirect (302 Found) to ftp://127.0.0.1:1/x not followed: bad URL scheme \"ftp\"") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
+
+// With -L and --reconnect, every connection attempt starts at the URL
+// given and follows the redirect again (the server may point elsewhere by
+// then), saying so each time.
+func TestFollowRedirectsOnReconnect(t *testing.T) {
+	var n atomic.Int32
+	target := wstest.NewServer(func(c *wstest.Conn) error {
+		if n.Add(1) == 1 {
+			return c.Drop()
+		}
+		return c.Echo()
+	}, wstest.WithT(t))
+	hop, hopSeen := redirector(t, http.StatusFound, func(*http.Request) string { return target.URL + "/there" }, false)
+	r := runBin(t, "", "-L", "--reconnect", "--json", "--wait", "2s", hop.URL)
+	r.wantCode(t, exitOK)
+	evs := jsonEvents(t, r.stdout)
+	if names := strings.Join(eventNames(evs), " "); names != "redirect connect disconnect reconnect redirect connect close" {
+		t.Fatalf("events %q\n%s", names, r.stdout)
+	}
+	for _, i := range []int{1, 5} {
+		if evs[i]["url"] != target.URL+"/there" {
+			t.Errorf("connect event %v, want the redirect's target", evs[i])
+		}
+	}
+	if len(hopSeen) != 2 || n.Load() != 2 {
+		t.Errorf("redirector saw %d requests, target %d connections; want 2 and 2", len(hopSeen), n.Load())
 	}
 }
 

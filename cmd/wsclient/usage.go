@@ -38,11 +38,16 @@ Connecting:
   --proxy URL                 connect through this proxy: http://, https:// (CONNECT) or
                               socks5://, with optional user:password@ (instead of the
                               environment's; also for localhost)
+  --proxy-cacert FILE         trust the CA certificates in this PEM file for an https://
+                              proxy (instead of the system's roots; --cacert is for the
+                              server only)
   -L, --follow-redirects      follow the server's redirects (301, 302, 303, 307, 308) to
-                              a new URL, at most 10; never from wss:// to ws://; on a
-                              change of host, user:password@ and the Authorization and
-                              Cookie headers are not sent there
-  --http2 off|auto|only       WebSocket over HTTP/2 (RFC 8441): auto when the server offers it, only = required (default off)
+                              a new URL, at most 10 within --timeout; never from wss://
+                              to ws://; once the chain leaves the first host and port,
+                              user:password@ and the Authorization, Cookie and Host
+                              headers are not sent
+  --http2 off|auto|only       WebSocket over HTTP/2 (RFC 8441): auto = when the server
+                              offers it, only = required (default off)
   --keepalive DURATION        send a ping every DURATION; after 3 unanswered pings the
                               connection counts as lost (default 0: off)
   --reconnect                 when an established connection ends other than by our own
@@ -107,7 +112,7 @@ Exit codes:
   1  any other error (protocol violation by the server, message too big, a close
      frame the server never answered, I/O)
   2  bad usage: unknown flag, missing or bad URL, bad -H header (such as one the
-     handshake sets itself), unreadable --cacert/--cert file
+     handshake sets itself), unreadable --cacert/--proxy-cacert/--cert file
   3  handshake refused or invalid: the server answered e.g. 403 or 404, not 101
   4  TLS failure: the handshake failed or the certificate was not trusted
   5  connection lost: closed without a close frame, or keepalive pings unanswered
@@ -129,7 +134,8 @@ reason the client terminated with. Exit code 0 on success, and after Ctrl-C
 (which closes the connection and stops the client); 2 for a bad --url.
 
 Flags:
-  --delay DURATION   pause before each reply (default 250ms; the Erlang sample waits 1s)
+  --delay DURATION   pause before each reply, such as 1 (seconds) or 100ms (default
+                     250ms; the Erlang sample waits 1s)
   --url URL          run against this server instead (it must echo text messages)
   -h, --help         show this help
 `
