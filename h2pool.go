@@ -238,6 +238,15 @@ func (d *Dialer) dialH2Conn(ctx context.Context, key h2Key, u *url.URL, proxyURL
 		}
 		return nil, &DialError{Op: "handshake", Err: fmt.Errorf("%w: the server does not send SETTINGS_ENABLE_CONNECT_PROTOCOL", ErrHTTP2Unsupported)}
 	}
+	// x/net applies the server's SETTINGS on its read loop, after the
+	// sniffer saw them go by; until then it assumes 100 streams, and dials
+	// waiting for this connection would open another. The server sends its
+	// SETTINGS before it acknowledges a PING, so once the PING's answer is
+	// in, the stream limit is the server's.
+	if err := cc.Ping(ctx); err != nil {
+		cc.Close()
+		return nil, &DialError{Op: "handshake", Err: err}
+	}
 	if d.Logger != nil {
 		d.Logger.Debug("wsclient: new HTTP/2 connection", "addr", key.addr, "maxStreams", sn.first.maxStreams)
 	}
