@@ -674,6 +674,17 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	// Bytes the server sent right after the response (a first frame in the
 	// same packet) are in buf; hand them to the frame reader.
 	leftover := buf[head:]
+	c := d.newConn(nc, leftover, res.Subprotocol, res.Extensions, neg)
+	// Keep the raw head only: Conn.Response builds the *http.Response on
+	// demand.
+	c.respHead = rawHead
+	return c, nil
+}
+
+// newConn makes the Conn of an accepted handshake, with the Dialer's
+// limits (defaults where unset), the negotiated subprotocol and extensions,
+// and compression when permessage-deflate was agreed (neg).
+func (d *Dialer) newConn(nc net.Conn, leftover []byte, subprotocol string, extensions []string, neg *negotiated) *Conn {
 	cfg := connConfig{
 		maxMessage:   d.MaxMessageSize,
 		fragmentSize: d.FragmentSize,
@@ -697,15 +708,12 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 		rbs = defaultBufSize
 	}
 	c := newConn(nc, leftover, cfg, rbs)
-	c.subprotocol = res.Subprotocol
-	c.extensions = strings.Join(res.Extensions, ", ")
-	// Keep the raw head only: Conn.Response builds the *http.Response on
-	// demand.
-	c.respHead = rawHead
+	c.subprotocol = subprotocol
+	c.extensions = strings.Join(extensions, ", ")
 	if neg != nil {
 		c.setCompression(neg)
 	}
-	return c, nil
+	return c
 }
 
 // cloneHeader returns a copy of h that may be changed (never nil).

@@ -246,36 +246,9 @@ func (d *Dialer) h2Accept(u *url.URL, s *streamConn, resp *http.Response, offer 
 			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.Error(), Err: err}
 		}
 	}
-	cfg := connConfig{
-		maxMessage:   d.MaxMessageSize,
-		fragmentSize: d.FragmentSize,
-		closeTimeout: d.CloseTimeout,
-		writeBufSize: d.WriteBufferSize,
-	}
-	if cfg.maxMessage == 0 {
-		cfg.maxMessage = defaultMaxMessage
-	}
-	if cfg.fragmentSize <= 0 {
-		cfg.fragmentSize = 4096
-	}
-	if cfg.closeTimeout <= 0 {
-		cfg.closeTimeout = defaultCloseTimeout
-	}
-	if cfg.writeBufSize <= 0 {
-		cfg.writeBufSize = defaultWriteBuf
-	}
-	rbs := d.ReadBufferSize
-	if rbs <= 0 {
-		rbs = defaultBufSize
-	}
-	c := newConn(s, nil, cfg, rbs)
-	c.subprotocol = res.Subprotocol
-	c.extensions = strings.Join(res.Extensions, ", ")
+	c := d.newConn(s, nil, res.Subprotocol, res.Extensions, neg)
 	resp.Body = http.NoBody
 	resp.Request = nil
 	c.resp.Store(resp)
-	if neg != nil {
-		c.setCompression(neg)
-	}
 	return c, nil
 }
