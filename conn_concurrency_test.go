@@ -399,27 +399,63 @@ func TestConnWriteContextCancel(t *testing.T) {
 // gives up alone: the other write, with its own context, completes and the
 // connection stays usable.
 func TestConnWriteContextIsolation(t *testing.T) {
+	release := make(chan struct{})
 	srv := newServer(t, func(c *wstest.Conn) error {
-		time.Sleep(500 * time.Millisecond) // read nothing for a while, so the big write blocks
+		<-release // read nothing until the Ping has given up, so the big write blocks
 		for {
 			if _, err := c.ReadFrame(); err != nil {
 				return nil
 			}
 		}
 	}, wstest.WithRecordLimit(0))
-	conn := dialT(t, srv.URL, nil)
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	// The big write has the writer lock once its first large socket write
+	// has begun: wait for that event rather than for a guessed time.
+	started := make(chan struct{})
+	var once sync.Once
+	d := &Dialer{Proxy: NoProxy, NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var nd net.Dialer
+		nc, err := nd.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &writeHookConn{Conn: nc, onWrite: func(n int) {
+			if n >= 16<<10 {
+				once.Do(func() { close(started) })
+			}
+		}}, nil
+	}}
+	conn := dialT(t, srv.URL, d)
 	big := make(chan error, 1)
 	go func() { big <- conn.WriteMessage(context.Background(), BinaryMessage, make([]byte, 32<<20)) }()
-	time.Sleep(50 * time.Millisecond) // the big write now holds the writer lock
+	recv(t, started)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if err := conn.Ping(ctx, []byte("impatient")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Ping: %v, want context.DeadlineExceeded", err)
 	}
+	close(release)
 	if err := recv(t, big); err != nil {
 		t.Fatalf("the other goroutine's write failed because of the Ping's context: %v", err)
 	}
 	if err := conn.Ping(testCtx(t), []byte("patient")); err != nil {
 		t.Fatalf("connection unusable afterwards: %v", err)
 	}
+}
+
+// writeHookConn calls onWrite with the size of each Write before making it.
+type writeHookConn struct {
+	net.Conn
+	onWrite func(n int)
+}
+
+func (w *writeHookConn) Write(p []byte) (int, error) {
+	w.onWrite(len(p))
+	return w.Conn.Write(p)
 }
