@@ -29,6 +29,7 @@ type outItem struct {
 	done    chan error      // Send's (pooled with the item); nil otherwise
 	counted bool            // counts against the outbox bound
 	taken   bool            // a writer has it
+	end     int             // where its frame ends in the batch's buffer
 	cancel  bool            // Send withdrew it
 
 	closeOn *clientConn // a close marker: close closeOn with code and reason
@@ -385,7 +386,7 @@ func (c *Client) kick() {
 			return
 		}
 		cc.cn.unlockWrites()
-		if !c.finishBatch(cc, &b, err) {
+		if !c.finishBatch(cc, &b, n, err) {
 			return
 		}
 	}
@@ -403,9 +404,9 @@ type pending struct {
 func (c *Client) writeLoop(cc *clientConn, p *pending) {
 	bg := context.Background()
 	if p != nil {
-		err := cc.cn.writeRawLocked(bg, p.b.buf[p.off:])
+		n, err := cc.cn.writeRawLocked(bg, p.b.buf[p.off:])
 		cc.cn.unlockWrites()
-		if !c.finishBatch(cc, &p.b, err) {
+		if !c.finishBatch(cc, &p.b, p.off+n, err) {
 			return
 		}
 	}
@@ -435,14 +436,15 @@ func (c *Client) drain(ctx context.Context, cc *clientConn, until *outItem) {
 			return
 		}
 		var err error
+		n := 0
 		if b.big != nil {
 			err = c.writeBig(cc, b.big)
 		} else if err = c.mask(cc, &b); err == nil {
-			err = cc.cn.writeRawLocked(ctx, b.buf)
+			n, err = cc.cn.writeRawLocked(ctx, b.buf)
 		}
 		cc.cn.unlockWrites()
 		mine := until != nil && (b.big == until || slices.Contains(b.items, until))
-		if !c.finishBatch(cc, &b, err) {
+		if !c.finishBatch(cc, &b, n, err) {
 			return
 		}
 		if mine {
@@ -497,6 +499,7 @@ func (c *Client) mask(cc *clientConn, b *batch) error {
 			break
 		}
 		buf, err = cc.cn.appendFrameLocked(buf, it.f.Type, it.f.Data)
+		it.end = len(buf)
 	}
 	b.buf = buf
 	return err
@@ -517,11 +520,16 @@ func (c *Client) writeBig(cc *clientConn, it *outItem) error {
 	return cc.cn.ctxErr(ctx, cc.cn.writeFrameBigLocked(it.f.Type, it.f.Data))
 }
 
-// finishBatch settles a written (err nil) or failed batch: Send learns its
-// result, cast frames are recycled or handed back, the counters move. After
-// a failure the connection is dropped (its reader reports the end), the
-// token released, and finishBatch returns false.
-func (c *Client) finishBatch(cc *clientConn, b *batch, err error) bool {
+// finishBatch settles a written (err nil) or failed batch, of which the
+// socket took the first n bytes: each frame that ends within them was
+// written (Send learns so, the counters move, a cast frame is recycled); a
+// frame cut part-way and those after it were not (a server cannot take a
+// truncated frame for a message, and the connection is dead): Send learns
+// err, a cast or replied frame goes to OnUndelivered. After a failure the
+// connection is dropped (its reader reports the end), the token released,
+// and finishBatch returns false. A big frame is written in pieces: on a
+// failure it was not written in full.
+func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 	if b.bufp != nil {
 		// A buffer that grew (compression can) goes where its size fits.
 		switch n := cap(b.buf); {
@@ -534,7 +542,7 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, err error) bool {
 		}
 		b.bufp, b.buf = nil, nil
 	}
-	settle := func(it *outItem) {
+	settle := func(it *outItem, err error) {
 		if err == nil && (it.f.Type == TextMessage || it.f.Type == BinaryMessage) {
 			c.msgsOut.Add(1)
 			c.bytesOut.Add(uint64(len(it.f.Data)))
@@ -550,12 +558,18 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, err error) bool {
 		}
 	}
 	for i, it := range b.items {
-		settle(it)
+		written := err == nil || (it.end > 0 && it.end <= n)
+		it.end = 0
+		if written {
+			settle(it, nil)
+		} else {
+			settle(it, err)
+		}
 		b.items[i] = nil
 	}
 	cc.items = b.items[:0]
 	if b.big != nil {
-		settle(b.big)
+		settle(b.big, err)
 	}
 	if err != nil {
 		c.ob.detach(cc)
