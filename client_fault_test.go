@@ -62,25 +62,19 @@ import (
 // Send), says the frame was written but not confirmed — it may or may not
 // have arrived — as opposed to never written.
 //
-// The Client has no confirmation yet: it returns false, and frames lost in
-// the written-but-unconfirmed window show in the "window" column. When
-// confirmation lands, make it
-//
-//	return errors.Is(err, wsclient.ErrUnconfirmed) // or the chosen name
-//
-// and set confirmationBuilt: every row must then have an empty window (the
-// client reports every written frame it cannot confirm). Confirmed frames
+// The faulty client runs with WithConfirmation, so confirmationBuilt is
+// set: every row must have an empty window (the client reports every
+// written frame it cannot confirm, with ErrUnconfirmed). Confirmed frames
 // need no column of their own: the echo server handles frames in order, so
 // a frame's echo reaches the client before the pong that confirms it — a
 // confirmed frame is an echoed one.
 func classifyUnconfirmed(err error) bool {
-	_ = err
-	return false
+	return errors.Is(err, wsclient.ErrUnconfirmed)
 }
 
 // confirmationBuilt turns the window into a failure in every row; see
 // classifyUnconfirmed.
-const confirmationBuilt = false
+const confirmationBuilt = true
 
 // Fault suite parameters.
 const (
@@ -654,6 +648,7 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 		wsclient.WithKeepalive(faultKeepalive, faultMissed),
 		wsclient.WithBackoff(wsclient.Backoff{Initial: 50 * time.Millisecond, Max: 200 * time.Millisecond, Jitter: -1}),
 		wsclient.WithOutboxSize(2*n),
+		wsclient.WithConfirmation(0),
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,9 @@ type outItem struct {
 	counted bool            // counts against the outbox bound
 	taken   bool            // a writer has it
 	end     int             // where its frame ends in the batch's buffer
+	tag     uint64          // kept: the confirmation ping that confirms it
+	cw      *confirmWait    // SendConfirmed's
+	again   bool            // written before, being redelivered
 	cancel  bool            // Send withdrew it
 
 	closeOn *clientConn // a close marker: close closeOn with code and reason
@@ -100,6 +103,8 @@ type outbox struct {
 
 	ping     bool   // a ping goes ahead of the queue
 	pingData []byte // its payload (Client.Ping's copy; nil for keepalive)
+
+	cf confirmer // delivery confirmation (client_confirm.go)
 }
 
 func (ob *outbox) open() {
@@ -116,7 +121,7 @@ func (ob *outbox) push(it *outItem, bounded bool) error {
 		return ErrTerminated
 	}
 	if bounded {
-		if ob.count >= ob.limit {
+		if ob.count >= ob.limit || ob.cf.fullLocked() {
 			return ErrOutboxFull
 		}
 		it.counted = true
@@ -133,7 +138,7 @@ func (ob *outbox) full() error {
 	switch {
 	case ob.closed:
 		return ErrTerminated
-	case ob.count >= ob.limit:
+	case ob.count >= ob.limit || ob.cf.fullLocked():
 		return ErrOutboxFull
 	}
 	return nil
@@ -176,6 +181,7 @@ func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
 	}
 	ob.ping = true
 	ob.pingData = append(ob.pingData[:0], p...)
+	ob.cf.conf = false
 	return true
 }
 
@@ -184,6 +190,7 @@ func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
 func (ob *outbox) attach(cc *clientConn) {
 	ob.mu.Lock()
 	ob.cc = cc
+	ob.attachConfirmLocked(cc)
 	ob.mu.Unlock()
 }
 
@@ -234,7 +241,7 @@ func (ob *outbox) popLocked() *outItem {
 		}
 		if it.cancel {
 			it.cancel = false
-			it.f, it.ctx = Frame{}, nil
+			it.f, it.ctx, it.cw = Frame{}, nil, nil
 			sendPool.Put(it)
 			continue
 		}
@@ -256,7 +263,7 @@ func (ob *outbox) peekLocked() *outItem {
 		ob.q[ob.head] = nil
 		ob.head++
 		it.cancel = false
-		it.f, it.ctx = Frame{}, nil
+		it.f, it.ctx, it.cw = Frame{}, nil, nil
 		sendPool.Put(it)
 	}
 	return nil
@@ -292,6 +299,7 @@ type batch struct {
 
 	pingLen int
 	pingBuf [frame.MaxControlPayload]byte
+	tag     uint64 // the sequence of the confirmation ping that confirms the frames
 }
 
 // take fills b from the outbox for cc. It returns false, releasing the
@@ -309,13 +317,14 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	if ob.ping {
 		b.ping = true
 		ob.ping = false
-		b.pingLen = copy(b.pingBuf[:], ob.pingData)
+		ob.takePingLocked(b)
 		size += frame.MaxHeaderLen + b.pingLen
 	}
+	b.tag = ob.cf.seq + 1
 	for len(b.items) < batchItems && size < batchBytes {
 		it := ob.peekLocked()
-		if it == nil {
-			break
+		if it == nil || it.closeOn == nil && ob.cf.fullLocked() {
+			break // nothing, or no room to keep a data frame (a pong makes room)
 		}
 		switch {
 		case it.closeOn != nil:
@@ -546,6 +555,10 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 		if err == nil && (it.f.Type == TextMessage || it.f.Type == BinaryMessage) {
 			c.msgsOut.Add(1)
 			c.bytesOut.Add(uint64(len(it.f.Data)))
+			if c.ob.cf.on {
+				c.keep(cc, it, b.tag)
+				return
+			}
 		}
 		switch {
 		case it.done != nil:
