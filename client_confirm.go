@@ -21,7 +21,8 @@ import (
 // with at least that sequence arrives. A confirmation ping goes out with
 // each keepalive ping, and earlier when no confirmation ping is in flight
 // and the kept frames pass a quarter of the retention bound, are older
-// than confirmAge, or a SendConfirmed waits. At the bound the writer stops
+// than confirmAge (a timer armed when the first frame is kept), or a
+// SendConfirmed waits. At the bound the writer stops
 // taking data frames from the outbox (Send waits) and Cast returns
 // ErrOutboxFull, until a pong frees room.
 //
@@ -34,8 +35,7 @@ import (
 const confirmPayloadLen = 16
 
 // confirmAge is how long a written frame may wait unconfirmed before a
-// confirmation ping is sent for it (checked as frames are written; an idle
-// connection relies on the keepalive).
+// confirmation ping is sent for it.
 const confirmAge = 100 * time.Millisecond
 
 // ErrConfirmationOff is returned by SendConfirmed on a client without
@@ -96,7 +96,8 @@ type confirmer struct {
 	kept  []*outItem
 	head  int
 	bytes int
-	since time.Time // when the oldest kept frame was written (roughly)
+	since time.Time   // when the oldest kept frame was written (roughly)
+	age   *time.Timer // pings for kept frames older than confirmAge
 
 	confirmed, redelivered atomic.Uint64
 	unconfirmed            atomic.Int64
@@ -186,6 +187,11 @@ func (c *Client) keep(cc *clientConn, it *outItem, tag uint64) {
 	}
 	if cf.head == len(cf.kept) {
 		cf.since = time.Now()
+		if cf.age == nil {
+			cf.age = time.AfterFunc(confirmAge, c.confirmAgeTick)
+		} else {
+			cf.age.Reset(confirmAge)
+		}
 	}
 	cf.kept = append(cf.kept, r)
 	cf.bytes += len(r.f.Data)
@@ -194,6 +200,20 @@ func (c *Client) keep(cc *clientConn, it *outItem, tag uint64) {
 		ob.wantPingLocked()
 	}
 	ob.mu.Unlock()
+}
+
+// confirmAgeTick asks for a confirmation ping when frames are still kept
+// confirmAge after the first of them.
+func (c *Client) confirmAgeTick() {
+	ob := &c.ob
+	ob.mu.Lock()
+	if ob.cf.head == len(ob.cf.kept) {
+		ob.mu.Unlock()
+		return
+	}
+	ob.wantPingLocked()
+	ob.mu.Unlock()
+	c.kick()
 }
 
 // confirmPong handles a pong read on cc: a confirmation pong confirms the
@@ -257,6 +277,9 @@ func (c *Client) confirmEnd(cc *clientConn) {
 	items := append([]*outItem(nil), cf.kept[cf.head:]...)
 	clear(cf.kept)
 	cf.kept, cf.head, cf.bytes, cf.cc = cf.kept[:0], 0, 0, nil
+	if cf.age != nil {
+		cf.age.Stop()
+	}
 	ob.mu.Unlock()
 	c.handBack(items, false)
 }

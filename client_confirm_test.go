@@ -220,3 +220,24 @@ func TestConnPingWait(t *testing.T) {
 		t.Fatal("PingWait on a closed Conn succeeded")
 	}
 }
+
+// Without keepalive and with few bytes, a confirmation ping still goes out
+// for frames kept longer than the age bound.
+func TestClientConfirmIdle(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := wstest.NewServer(pongRecorder(&mu, &got, true, 0), wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	if err := c.Cast(wsclient.TextFrame("x")); err != nil {
+		t.Fatal(err)
+	}
+	if e := h.until(t, "frame"); e.f.Type != wsclient.PongMessage {
+		t.Fatalf("HandleFrame got %v", e.f.Type)
+	}
+	if st := c.Stats(); st.Confirmed != 1 || st.Unconfirmed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
