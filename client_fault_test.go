@@ -481,6 +481,9 @@ type faultRow struct {
 	mustDetect bool
 	// inject starts the fault and returns what ends it.
 	inject func(e *faultEnv) (undo func())
+	// redeliver turns WithRedelivery on: frames unconfirmed when a
+	// connection ends are written again (duplicates allowed).
+	redeliver bool
 }
 
 var faultRows = []faultRow{
@@ -490,6 +493,12 @@ var faultRows = []faultRow{
 	},
 	{
 		name: "blackhole both ways (timeout toxic, 2 s)", hold: 2 * time.Second, mustDetect: true,
+		inject: func(e *faultEnv) func() {
+			return e.addToxics(peertest.Blackhole(peertest.Upstream, 0), peertest.Blackhole(peertest.Downstream, 0))
+		},
+	},
+	{
+		name: "blackhole both ways (2 s), with redelivery", hold: 2 * time.Second, mustDetect: true, redeliver: true,
 		inject: func(e *faultEnv) func() {
 			return e.addToxics(peertest.Blackhole(peertest.Upstream, 0), peertest.Blackhole(peertest.Downstream, 0))
 		},
@@ -643,13 +652,17 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 			return &tapConn{Conn: c, rec: rec}, nil
 		},
 	}
-	c, err := wsclient.Start(ctx, "ws://"+proxy.Addr+"/", &faultHandler{rec: rec},
+	opts := []wsclient.Option{
 		wsclient.WithDialer(d),
 		wsclient.WithKeepalive(faultKeepalive, faultMissed),
 		wsclient.WithBackoff(wsclient.Backoff{Initial: 50 * time.Millisecond, Max: 200 * time.Millisecond, Jitter: -1}),
-		wsclient.WithOutboxSize(2*n),
+		wsclient.WithOutboxSize(2 * n),
 		wsclient.WithConfirmation(0),
-	)
+	}
+	if row.redeliver {
+		opts = append(opts, wsclient.WithRedelivery())
+	}
+	c, err := wsclient.Start(ctx, "ws://"+proxy.Addr+"/", &faultHandler{rec: rec}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -788,8 +801,8 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 	if res.unaccounted != 0 {
 		t.Errorf("%d frames vanished: never written in full, never echoed, never reported", res.unaccounted)
 	}
-	if res.duplicates != 0 || res.reorders != 0 {
-		t.Errorf("%d duplicated, %d reordered frames (no redelivery is configured)", res.duplicates, res.reorders)
+	if res.duplicates != 0 && !row.redeliver || res.reorders != 0 {
+		t.Errorf("%d duplicated, %d reordered frames (redelivery %v)", res.duplicates, res.reorders, row.redeliver)
 	}
 	if res.falseReports != 0 {
 		t.Errorf("%d frames reported undelivered were echoed", res.falseReports)
