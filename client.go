@@ -168,8 +168,18 @@ type Stats struct {
 	Connects, Reconnects uint64
 	// DialFailures counts failed connection attempts.
 	DialFailures uint64
-	// Undelivered counts frames handed back as undelivered.
+	// Undelivered counts frames handed back as undelivered (including
+	// those unconfirmed, ErrUnconfirmed).
 	Undelivered uint64
+	// With WithConfirmation: Confirmed counts frames a pong confirmed,
+	// Unconfirmed is the number written and waiting for confirmation now,
+	// Redelivered counts frames sent again on a new connection
+	// (WithRedelivery), PingRTT is the round trip of the last confirmation
+	// ping answered.
+	Confirmed   uint64
+	Unconfirmed uint64
+	Redelivered uint64
+	PingRTT     time.Duration
 }
 
 // New returns a client for url (ws:// or wss://) driven by h. It does not
@@ -193,6 +203,7 @@ func New(url string, h Handler, opts ...Option) *Client {
 	c.uh, _ = h.(UndeliveredHandler)
 	c.ob.cond.L = &c.ob.mu
 	c.ob.limit = c.cfg.outboxSize
+	c.ob.cf.init(&c.cfg)
 	return c
 }
 
@@ -297,6 +308,10 @@ func (c *Client) Stats() Stats {
 		Reconnects:   max(n, 1) - 1,
 		DialFailures: c.dialFails.Load(),
 		Undelivered:  c.undeliv.Load(),
+		Confirmed:    c.ob.cf.confirmed.Load(),
+		Unconfirmed:  uint64(max(c.ob.cf.unconfirmed.Load(), 0)),
+		Redelivered:  c.ob.cf.redelivered.Load(),
+		PingRTT:      time.Duration(c.ob.cf.rtt.Load()),
 	}
 }
 
@@ -364,6 +379,11 @@ func (c *Client) Cast(f Frame) error {
 // must not be modified until Send returns. From a callback see Handler:
 // it fails at once with ErrSendInCallback where it could not complete.
 func (c *Client) Send(ctx context.Context, f Frame) error {
+	return c.send(ctx, f, nil)
+}
+
+// send is Send; cw is SendConfirmed's wait, or nil.
+func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 	if err := f.check(); err != nil {
 		return err
 	}
@@ -374,9 +394,9 @@ func (c *Client) Send(ctx context.Context, f Frame) error {
 		return ErrSendInCallback
 	}
 	it := sendPool.Get().(*outItem)
-	it.f, it.ctx = f, ctx
+	it.f, it.ctx, it.cw = f, ctx, cw
 	if err := c.ob.push(it, false); err != nil {
-		it.f, it.ctx = Frame{}, nil
+		it.f, it.ctx, it.cw = Frame{}, nil, nil
 		sendPool.Put(it)
 		return err
 	}
@@ -397,7 +417,7 @@ func (c *Client) Send(ctx context.Context, f Frame) error {
 		<-it.done
 		err = ctx.Err()
 	}
-	it.f, it.ctx = Frame{}, nil
+	it.f, it.ctx, it.cw = Frame{}, nil, nil
 	sendPool.Put(it)
 	return err
 }

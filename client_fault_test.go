@@ -62,25 +62,19 @@ import (
 // Send), says the frame was written but not confirmed — it may or may not
 // have arrived — as opposed to never written.
 //
-// The Client has no confirmation yet: it returns false, and frames lost in
-// the written-but-unconfirmed window show in the "window" column. When
-// confirmation lands, make it
-//
-//	return errors.Is(err, wsclient.ErrUnconfirmed) // or the chosen name
-//
-// and set confirmationBuilt: every row must then have an empty window (the
-// client reports every written frame it cannot confirm). Confirmed frames
+// The faulty client runs with WithConfirmation, so confirmationBuilt is
+// set: every row must have an empty window (the client reports every
+// written frame it cannot confirm, with ErrUnconfirmed). Confirmed frames
 // need no column of their own: the echo server handles frames in order, so
 // a frame's echo reaches the client before the pong that confirms it — a
 // confirmed frame is an echoed one.
 func classifyUnconfirmed(err error) bool {
-	_ = err
-	return false
+	return errors.Is(err, wsclient.ErrUnconfirmed)
 }
 
 // confirmationBuilt turns the window into a failure in every row; see
 // classifyUnconfirmed.
-const confirmationBuilt = false
+const confirmationBuilt = true
 
 // Fault suite parameters.
 const (
@@ -487,6 +481,9 @@ type faultRow struct {
 	mustDetect bool
 	// inject starts the fault and returns what ends it.
 	inject func(e *faultEnv) (undo func())
+	// redeliver turns WithRedelivery on: frames unconfirmed when a
+	// connection ends are written again (duplicates allowed).
+	redeliver bool
 }
 
 var faultRows = []faultRow{
@@ -496,6 +493,12 @@ var faultRows = []faultRow{
 	},
 	{
 		name: "blackhole both ways (timeout toxic, 2 s)", hold: 2 * time.Second, mustDetect: true,
+		inject: func(e *faultEnv) func() {
+			return e.addToxics(peertest.Blackhole(peertest.Upstream, 0), peertest.Blackhole(peertest.Downstream, 0))
+		},
+	},
+	{
+		name: "blackhole both ways (2 s), with redelivery", hold: 2 * time.Second, mustDetect: true, redeliver: true,
 		inject: func(e *faultEnv) func() {
 			return e.addToxics(peertest.Blackhole(peertest.Upstream, 0), peertest.Blackhole(peertest.Downstream, 0))
 		},
@@ -649,12 +652,17 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 			return &tapConn{Conn: c, rec: rec}, nil
 		},
 	}
-	c, err := wsclient.Start(ctx, "ws://"+proxy.Addr+"/", &faultHandler{rec: rec},
+	opts := []wsclient.Option{
 		wsclient.WithDialer(d),
 		wsclient.WithKeepalive(faultKeepalive, faultMissed),
 		wsclient.WithBackoff(wsclient.Backoff{Initial: 50 * time.Millisecond, Max: 200 * time.Millisecond, Jitter: -1}),
-		wsclient.WithOutboxSize(2*n),
-	)
+		wsclient.WithOutboxSize(2 * n),
+		wsclient.WithConfirmation(0),
+	}
+	if row.redeliver {
+		opts = append(opts, wsclient.WithRedelivery())
+	}
+	c, err := wsclient.Start(ctx, "ws://"+proxy.Addr+"/", &faultHandler{rec: rec}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -793,8 +801,8 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 	if res.unaccounted != 0 {
 		t.Errorf("%d frames vanished: never written in full, never echoed, never reported", res.unaccounted)
 	}
-	if res.duplicates != 0 || res.reorders != 0 {
-		t.Errorf("%d duplicated, %d reordered frames (no redelivery is configured)", res.duplicates, res.reorders)
+	if res.duplicates != 0 && !row.redeliver || res.reorders != 0 {
+		t.Errorf("%d duplicated, %d reordered frames (redelivery %v)", res.duplicates, res.reorders, row.redeliver)
 	}
 	if res.falseReports != 0 {
 		t.Errorf("%d frames reported undelivered were echoed", res.falseReports)

@@ -55,7 +55,7 @@ func (c *Client) keepaliveTick() {
 			return
 		}
 	}
-	if c.ob.queuePing(cc, nil) {
+	if c.ob.queueConfirmPing(cc) {
 		k.outstanding = true
 		c.kick()
 	}

@@ -470,6 +470,7 @@ func (c *Client) dropConn() {
 	cc := c.m.conn
 	c.ob.detach(cc)
 	cc.cn.CloseNow()
+	c.confirmEnd(cc)
 	c.m.conn = nil
 	c.cur.Store(nil)
 	c.m.localClose, c.m.dropReason, c.m.remoteClose = nil, nil, false
@@ -542,7 +543,7 @@ func (c *Client) finish() {
 			it.taken = false
 			it.done <- ErrTerminated
 		default:
-			c.undelivered(it.f, ErrTerminated)
+			c.leftover(it)
 		}
 	}
 	for _, x := range c.mail.close() {
@@ -714,6 +715,9 @@ func (r *reader) control(t MessageType, p []byte) {
 	if t == CloseMessage {
 		r.event(&event{kind: evRemoteClose, cc: r.cc})
 		return
+	}
+	if t == PongMessage {
+		r.c.confirmPong(r.cc, p)
 	}
 	r.event(&event{kind: evFrame, cc: r.cc, f: Frame{Type: t, Data: p}})
 	r.c.kick()

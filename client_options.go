@@ -17,6 +17,8 @@ type clientConfig struct {
 	stopTimeout  time.Duration
 	logger       *slog.Logger
 	maxRetainBuf int
+	confirmBytes int  // WithConfirmation; 0: off
+	redeliver    bool // WithRedelivery
 }
 
 const (

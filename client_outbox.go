@@ -29,6 +29,10 @@ type outItem struct {
 	done    chan error      // Send's (pooled with the item); nil otherwise
 	counted bool            // counts against the outbox bound
 	taken   bool            // a writer has it
+	end     int             // where its frame ends in the batch's buffer
+	tag     uint64          // kept: the confirmation ping that confirms it
+	cw      *confirmWait    // SendConfirmed's
+	again   bool            // written before, being redelivered
 	cancel  bool            // Send withdrew it
 
 	closeOn *clientConn // a close marker: close closeOn with code and reason
@@ -99,6 +103,8 @@ type outbox struct {
 
 	ping     bool   // a ping goes ahead of the queue
 	pingData []byte // its payload (Client.Ping's copy; nil for keepalive)
+
+	cf confirmer // delivery confirmation (client_confirm.go)
 }
 
 func (ob *outbox) open() {
@@ -115,7 +121,7 @@ func (ob *outbox) push(it *outItem, bounded bool) error {
 		return ErrTerminated
 	}
 	if bounded {
-		if ob.count >= ob.limit {
+		if ob.count >= ob.limit || ob.cf.fullLocked() {
 			return ErrOutboxFull
 		}
 		it.counted = true
@@ -132,7 +138,7 @@ func (ob *outbox) full() error {
 	switch {
 	case ob.closed:
 		return ErrTerminated
-	case ob.count >= ob.limit:
+	case ob.count >= ob.limit || ob.cf.fullLocked():
 		return ErrOutboxFull
 	}
 	return nil
@@ -175,6 +181,7 @@ func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
 	}
 	ob.ping = true
 	ob.pingData = append(ob.pingData[:0], p...)
+	ob.cf.conf = false
 	return true
 }
 
@@ -183,6 +190,7 @@ func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
 func (ob *outbox) attach(cc *clientConn) {
 	ob.mu.Lock()
 	ob.cc = cc
+	ob.attachConfirmLocked(cc)
 	ob.mu.Unlock()
 }
 
@@ -233,7 +241,7 @@ func (ob *outbox) popLocked() *outItem {
 		}
 		if it.cancel {
 			it.cancel = false
-			it.f, it.ctx = Frame{}, nil
+			it.f, it.ctx, it.cw = Frame{}, nil, nil
 			sendPool.Put(it)
 			continue
 		}
@@ -255,7 +263,7 @@ func (ob *outbox) peekLocked() *outItem {
 		ob.q[ob.head] = nil
 		ob.head++
 		it.cancel = false
-		it.f, it.ctx = Frame{}, nil
+		it.f, it.ctx, it.cw = Frame{}, nil, nil
 		sendPool.Put(it)
 	}
 	return nil
@@ -291,6 +299,7 @@ type batch struct {
 
 	pingLen int
 	pingBuf [frame.MaxControlPayload]byte
+	tag     uint64 // the sequence of the confirmation ping that confirms the frames
 }
 
 // take fills b from the outbox for cc. It returns false, releasing the
@@ -308,13 +317,14 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	if ob.ping {
 		b.ping = true
 		ob.ping = false
-		b.pingLen = copy(b.pingBuf[:], ob.pingData)
+		ob.takePingLocked(b)
 		size += frame.MaxHeaderLen + b.pingLen
 	}
+	b.tag = ob.cf.seq + 1
 	for len(b.items) < batchItems && size < batchBytes {
 		it := ob.peekLocked()
-		if it == nil {
-			break
+		if it == nil || it.closeOn == nil && ob.cf.fullLocked() {
+			break // nothing, or no room to keep a data frame (a pong makes room)
 		}
 		switch {
 		case it.closeOn != nil:
@@ -385,7 +395,7 @@ func (c *Client) kick() {
 			return
 		}
 		cc.cn.unlockWrites()
-		if !c.finishBatch(cc, &b, err) {
+		if !c.finishBatch(cc, &b, n, err) {
 			return
 		}
 	}
@@ -403,9 +413,9 @@ type pending struct {
 func (c *Client) writeLoop(cc *clientConn, p *pending) {
 	bg := context.Background()
 	if p != nil {
-		err := cc.cn.writeRawLocked(bg, p.b.buf[p.off:])
+		n, err := cc.cn.writeRawLocked(bg, p.b.buf[p.off:])
 		cc.cn.unlockWrites()
-		if !c.finishBatch(cc, &p.b, err) {
+		if !c.finishBatch(cc, &p.b, p.off+n, err) {
 			return
 		}
 	}
@@ -435,14 +445,15 @@ func (c *Client) drain(ctx context.Context, cc *clientConn, until *outItem) {
 			return
 		}
 		var err error
+		n := 0
 		if b.big != nil {
 			err = c.writeBig(cc, b.big)
 		} else if err = c.mask(cc, &b); err == nil {
-			err = cc.cn.writeRawLocked(ctx, b.buf)
+			n, err = cc.cn.writeRawLocked(ctx, b.buf)
 		}
 		cc.cn.unlockWrites()
 		mine := until != nil && (b.big == until || slices.Contains(b.items, until))
-		if !c.finishBatch(cc, &b, err) {
+		if !c.finishBatch(cc, &b, n, err) {
 			return
 		}
 		if mine {
@@ -497,6 +508,7 @@ func (c *Client) mask(cc *clientConn, b *batch) error {
 			break
 		}
 		buf, err = cc.cn.appendFrameLocked(buf, it.f.Type, it.f.Data)
+		it.end = len(buf)
 	}
 	b.buf = buf
 	return err
@@ -517,11 +529,16 @@ func (c *Client) writeBig(cc *clientConn, it *outItem) error {
 	return cc.cn.ctxErr(ctx, cc.cn.writeFrameBigLocked(it.f.Type, it.f.Data))
 }
 
-// finishBatch settles a written (err nil) or failed batch: Send learns its
-// result, cast frames are recycled or handed back, the counters move. After
-// a failure the connection is dropped (its reader reports the end), the
-// token released, and finishBatch returns false.
-func (c *Client) finishBatch(cc *clientConn, b *batch, err error) bool {
+// finishBatch settles a written (err nil) or failed batch, of which the
+// socket took the first n bytes: each frame that ends within them was
+// written (Send learns so, the counters move, a cast frame is recycled); a
+// frame cut part-way and those after it were not (a server cannot take a
+// truncated frame for a message, and the connection is dead): Send learns
+// err, a cast or replied frame goes to OnUndelivered. After a failure the
+// connection is dropped (its reader reports the end), the token released,
+// and finishBatch returns false. A big frame is written in pieces: on a
+// failure it was not written in full.
+func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 	if b.bufp != nil {
 		// A buffer that grew (compression can) goes where its size fits.
 		switch n := cap(b.buf); {
@@ -534,10 +551,14 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, err error) bool {
 		}
 		b.bufp, b.buf = nil, nil
 	}
-	settle := func(it *outItem) {
+	settle := func(it *outItem, err error) {
 		if err == nil && (it.f.Type == TextMessage || it.f.Type == BinaryMessage) {
 			c.msgsOut.Add(1)
 			c.bytesOut.Add(uint64(len(it.f.Data)))
+			if c.ob.cf.on {
+				c.keep(cc, it, b.tag)
+				return
+			}
 		}
 		switch {
 		case it.done != nil:
@@ -550,12 +571,18 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, err error) bool {
 		}
 	}
 	for i, it := range b.items {
-		settle(it)
+		written := err == nil || (it.end > 0 && it.end <= n)
+		it.end = 0
+		if written {
+			settle(it, nil)
+		} else {
+			settle(it, err)
+		}
 		b.items[i] = nil
 	}
 	cc.items = b.items[:0]
 	if b.big != nil {
-		settle(b.big)
+		settle(b.big, err)
 	}
 	if err != nil {
 		c.ob.detach(cc)

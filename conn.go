@@ -103,6 +103,8 @@ type Conn struct {
 	closeRecv chan struct{} // closed when the close handshake or the connection has ended
 	closeOnce sync.Once
 	closeErr  *CloseError // the peer's close, set before closeRecv is closed
+
+	pingWaits pingWaiters // PingWait's callers (control.go)
 }
 
 // connConfig holds the per-connection settings taken from the Dialer.

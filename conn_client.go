@@ -119,18 +119,21 @@ func (c *Conn) writeFrameBigLocked(typ MessageType, p []byte) error {
 
 // writeRawLocked writes b, bytes of complete frames, to the socket, waiting
 // as long as it takes (ctx, if it can end, bounds the wait by breaking the
-// connection). The caller holds the write locks.
-func (c *Conn) writeRawLocked(ctx context.Context, b []byte) error {
+// connection), and returns how many bytes the socket took: on a failure
+// the frames that end within them were written in full, the rest not. The
+// caller holds the write locks.
+func (c *Conn) writeRawLocked(ctx context.Context, b []byte) (int, error) {
 	if err := c.writableLocked(); err != nil {
-		return err
+		return 0, err
 	}
 	if stop := c.watchCtx(ctx, false); stop != nil {
 		defer stop()
 	}
-	if _, err := c.nc.Write(b); err != nil {
-		return c.ctxErr(ctx, c.writeFailedLocked(err))
+	n, err := c.nc.Write(b)
+	if err != nil {
+		return n, c.ctxErr(ctx, c.writeFailedLocked(err))
 	}
-	return nil
+	return n, nil
 }
 
 // writeNowLocked makes one attempt to write b through w (built for this

@@ -1,8 +1,12 @@
 package wsclient
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
@@ -28,6 +32,8 @@ func (c *Conn) handleControl(ev protocol.Event) error {
 		if ev.Opcode == frame.OpPing {
 			// Answer first, then show the ping: the handler sees it ponged.
 			c.queuePong(p)
+		} else {
+			c.pingWaits.pong(p)
 		}
 		c.controlHandler(typ, p)
 		return nil
@@ -150,4 +156,80 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte
 		return ErrControlTooLong
 	}
 	return c.writeData(ctx, true, 0, op, payload)
+}
+
+// pingWaiters are PingWait's callers waiting for their pongs, in the order
+// they registered.
+type pingWaiters struct {
+	mu  sync.Mutex
+	seq uint64
+	w   []*pingWaiter
+}
+
+type pingWaiter struct {
+	payload []byte
+	done    chan struct{}
+}
+
+// pong completes the waiter whose payload p is, and those registered
+// before it (a peer may answer only the latest of several pings).
+func (pw *pingWaiters) pong(p []byte) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	for i, w := range pw.w {
+		if bytes.Equal(w.payload, p) {
+			for _, d := range pw.w[:i+1] {
+				close(d.done)
+			}
+			pw.w = slices.Delete(pw.w, 0, i+1)
+			return
+		}
+	}
+}
+
+func (pw *pingWaiters) remove(w *pingWaiter) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	if i := slices.Index(pw.w, w); i >= 0 {
+		pw.w = slices.Delete(pw.w, i, i+1)
+	}
+}
+
+// PingWait sends a ping and waits for the pong that answers it, and returns
+// the round trip. As the peer answers a ping only after reading everything
+// sent before it, a nil error confirms that the peer has read every frame
+// written before the ping. A nil payload is replaced by a sequence number
+// of the Conn's; a payload should be unique among pings outstanding (a pong
+// also completes the waits of pings registered before it). Pongs are seen
+// only while another goroutine reads from the Conn (ReadMessage,
+// NextReader). It returns ctx's error when ctx ends first, and the write's
+// error when the ping cannot be sent.
+func (c *Conn) PingWait(ctx context.Context, payload []byte) (time.Duration, error) {
+	if len(payload) > frame.MaxControlPayload {
+		return 0, ErrControlTooLong
+	}
+	w := &pingWaiter{done: make(chan struct{})}
+	c.pingWaits.mu.Lock()
+	if payload == nil {
+		c.pingWaits.seq++
+		payload = binary.BigEndian.AppendUint64([]byte("wsclient"), c.pingWaits.seq)
+	}
+	w.payload = bytes.Clone(payload)
+	c.pingWaits.w = append(c.pingWaits.w, w)
+	c.pingWaits.mu.Unlock()
+	start := time.Now()
+	if err := c.Ping(ctx, w.payload); err != nil {
+		c.pingWaits.remove(w)
+		return 0, err
+	}
+	select {
+	case <-w.done:
+		return time.Since(start), nil
+	case <-ctx.Done():
+		c.pingWaits.remove(w)
+		return 0, ctx.Err()
+	case <-c.closeRecv:
+		c.pingWaits.remove(w)
+		return 0, ErrClosed
+	}
 }

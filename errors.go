@@ -119,6 +119,11 @@ var (
 	// frame (the Erlang library's {remote, closed}). The underlying network
 	// error, if any, is wrapped with it.
 	ErrConnectionLost = errors.New("wsclient: connection lost without a close frame")
+	// ErrUnconfirmed is handed back (OnUndelivered, SendConfirmed) with a
+	// frame that was written to the socket but not confirmed by a pong
+	// before its connection ended: it may or may not have reached the
+	// server. A frame never written gets another error. See WithConfirmation.
+	ErrUnconfirmed = errors.New("wsclient: frame written but not confirmed: it may or may not have arrived")
 	// ErrClosed is returned when the Conn is used after it was closed.
 	ErrClosed = errors.New("wsclient: use of closed connection")
 	// ErrKeepaliveTimeout reports a connection dropped because keepalive

@@ -1,0 +1,377 @@
+package wsclient
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// Delivery confirmation (WithConfirmation). A server answers a ping only
+// after it has read every frame sent before it, so the pong for a ping
+// confirms every frame written before that ping. The client's confirmation
+// pings carry a payload no user ping is taken for: a random nonce of the
+// client and a sequence number. A server may answer only the latest of
+// several pings, so a pong confirms by the highest sequence it carries.
+//
+// Written text and binary frames are kept, in order, each tagged with the
+// sequence of the first confirmation ping written after it, until a pong
+// with at least that sequence arrives. A confirmation ping goes out with
+// each keepalive ping, and earlier when no confirmation ping is in flight
+// and the kept frames pass a quarter of the retention bound, are older
+// than confirmAge (a timer armed when the first frame is kept), or a
+// SendConfirmed waits. At the bound the writer stops
+// taking data frames from the outbox (Send waits) and Cast returns
+// ErrOutboxFull, until a pong frees room.
+//
+// When the connection ends, the frames still kept are handed back in
+// order with ErrUnconfirmed, or, with WithRedelivery, put back at the head
+// of the outbox for the next connection.
+
+// confirmPayloadLen is the length of a confirmation ping's payload: the
+// nonce, then the sequence (big-endian).
+const confirmPayloadLen = 16
+
+// confirmAge is how long a written frame may wait unconfirmed before a
+// confirmation ping is sent for it.
+const confirmAge = 100 * time.Millisecond
+
+// ErrConfirmationOff is returned by SendConfirmed on a client without
+// WithConfirmation.
+var ErrConfirmationOff = errors.New("wsclient: SendConfirmed needs WithConfirmation")
+
+// WithConfirmation turns delivery confirmation on: written text and binary
+// frames are kept until a pong confirms the server read them, at most
+// retainBytes of payload (plus one batch) at a time; at the bound Cast
+// returns ErrOutboxFull and Send waits. Frames unconfirmed when their
+// connection ends go to OnUndelivered with ErrUnconfirmed (or are sent
+// again, see WithRedelivery). Stats reports Confirmed, Unconfirmed,
+// Redelivered and PingRTT. The confirmation pings carry a 16-byte payload
+// (a nonce of the client and a sequence); their pongs reach HandleFrame
+// like any other. A Send's frame is copied while it is kept. retainBytes
+// <= 0 means 1 MiB.
+func WithConfirmation(retainBytes int) Option {
+	return func(c *clientConfig) {
+		if retainBytes <= 0 {
+			retainBytes = 1 << 20
+		}
+		c.confirmBytes = retainBytes
+	}
+}
+
+// WithRedelivery (with WithConfirmation) sends the frames unconfirmed when
+// a connection ends again on the next connection, ahead of the frames
+// waiting, instead of handing them to OnUndelivered: at-least-once
+// delivery. The server may get a frame twice (it read it, but its pong was
+// lost with the connection); make messages idempotent or carry an id. A
+// frame still unconfirmed when the client terminates goes to OnUndelivered
+// with ErrUnconfirmed.
+func WithRedelivery() Option { return func(c *clientConfig) { c.redeliver = true } }
+
+// confirmWait is SendConfirmed's wait for the fate of its frame. Whoever
+// swaps gone first owns it: the settler then sends the result on ch, the
+// waiter (whose context ended) leaves the frame to the usual reports.
+type confirmWait struct {
+	ch   chan error
+	gone atomic.Bool
+}
+
+// confirmer is the outbox's confirmation state, guarded by the outbox's
+// mutex (counters are atomic for Stats).
+type confirmer struct {
+	on        bool
+	limit     int
+	redeliver bool
+	nonce     [8]byte
+
+	seq    uint64    // the last confirmation ping taken for writing
+	acked  uint64    // the highest sequence ponged
+	sent   uint64    // the last confirmation ping taken, for the RTT
+	sentAt time.Time // when
+	conf   bool      // the pending ping (outbox.ping) is a confirmation ping
+
+	cc    *clientConn // the connection the kept frames were written on
+	kept  []*outItem
+	head  int
+	bytes int
+	since time.Time   // when the oldest kept frame was written (roughly)
+	age   *time.Timer // pings for kept frames older than confirmAge
+
+	confirmed, redelivered atomic.Uint64
+	unconfirmed            atomic.Int64
+	rtt                    atomic.Int64
+}
+
+func (cf *confirmer) init(cfg *clientConfig) {
+	cf.on = cfg.confirmBytes > 0
+	cf.limit = cfg.confirmBytes
+	cf.redeliver = cfg.redeliver
+	_, _ = rand.Read(cf.nonce[:])
+}
+
+// fullLocked reports whether the kept frames fill the retention bound.
+func (cf *confirmer) fullLocked() bool { return cf.on && cf.bytes >= cf.limit }
+
+// wantPingLocked asks for a confirmation ping unless one is in flight or a
+// ping is pending already.
+func (ob *outbox) wantPingLocked() {
+	cf := &ob.cf
+	if ob.ping || cf.seq > cf.acked || ob.cc == nil || ob.cc != cf.cc {
+		return
+	}
+	ob.ping, cf.conf = true, true
+}
+
+// queueConfirmPing asks for a keepalive ping on cc: a confirmation ping
+// when confirmation is on.
+func (ob *outbox) queueConfirmPing(cc *clientConn) bool {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	if ob.cc != cc || cc == nil {
+		return false
+	}
+	ob.ping = true
+	ob.pingData = ob.pingData[:0]
+	ob.cf.conf = ob.cf.on
+	return true
+}
+
+// takePingLocked fills b's ping: a confirmation ping gets the next
+// sequence.
+func (ob *outbox) takePingLocked(b *batch) {
+	cf := &ob.cf
+	if !cf.conf {
+		b.pingLen = copy(b.pingBuf[:], ob.pingData)
+		return
+	}
+	cf.conf = false
+	cf.seq++
+	cf.sent, cf.sentAt = cf.seq, time.Now()
+	copy(b.pingBuf[:], cf.nonce[:])
+	binary.BigEndian.PutUint64(b.pingBuf[8:], cf.seq)
+	b.pingLen = confirmPayloadLen
+}
+
+// attachConfirm starts keeping frames written on cc.
+func (ob *outbox) attachConfirmLocked(cc *clientConn) {
+	cf := &ob.cf
+	cf.cc = cc
+	cf.acked = cf.seq
+	cf.conf = false
+}
+
+// keep takes a written data frame into the confirmation list (cc is the
+// connection it was written on, tag the sequence of the first
+// confirmation ping written after it). A Send learns it was written and
+// the list keeps a copy.
+func (c *Client) keep(cc *clientConn, it *outItem, tag uint64) {
+	r := it
+	if it.done != nil {
+		r = copyItem(it.f)
+		r.cw, it.cw = it.cw, nil
+		it.taken = false
+		it.done <- nil
+	}
+	r.tag = tag
+	ob := &c.ob
+	ob.mu.Lock()
+	cf := &ob.cf
+	if cf.cc != cc {
+		// The connection ended before the frame was kept.
+		ob.mu.Unlock()
+		cf.unconfirmed.Add(1)
+		c.handBack([]*outItem{r}, true)
+		return
+	}
+	if cf.head == len(cf.kept) {
+		cf.since = time.Now()
+		if cf.age == nil {
+			cf.age = time.AfterFunc(confirmAge, c.confirmAgeTick)
+		} else {
+			cf.age.Reset(confirmAge)
+		}
+	}
+	cf.kept = append(cf.kept, r)
+	cf.bytes += len(r.f.Data)
+	cf.unconfirmed.Add(1)
+	if r.cw != nil || cf.bytes >= cf.limit/4 || time.Since(cf.since) >= confirmAge {
+		ob.wantPingLocked()
+	}
+	ob.mu.Unlock()
+}
+
+// confirmAgeTick asks for a confirmation ping when frames are still kept
+// confirmAge after the first of them.
+func (c *Client) confirmAgeTick() {
+	ob := &c.ob
+	ob.mu.Lock()
+	if ob.cf.head == len(ob.cf.kept) {
+		ob.mu.Unlock()
+		return
+	}
+	ob.wantPingLocked()
+	ob.mu.Unlock()
+	c.kick()
+}
+
+// confirmPong handles a pong read on cc: a confirmation pong confirms the
+// frames kept with tags up to its sequence.
+func (c *Client) confirmPong(cc *clientConn, p []byte) {
+	ob := &c.ob
+	if !ob.cf.on || len(p) != confirmPayloadLen || [8]byte(p[:8]) != ob.cf.nonce {
+		return
+	}
+	seq := binary.BigEndian.Uint64(p[8:])
+	ob.mu.Lock()
+	cf := &ob.cf
+	if cf.cc != cc || seq <= cf.acked || seq > cf.seq {
+		ob.mu.Unlock()
+		return
+	}
+	cf.acked = seq
+	if seq == cf.sent {
+		cf.rtt.Store(int64(time.Since(cf.sentAt)))
+	}
+	var done []*outItem
+	for cf.head < len(cf.kept) && cf.kept[cf.head].tag <= seq {
+		it := cf.kept[cf.head]
+		cf.kept[cf.head] = nil
+		cf.head++
+		cf.bytes -= len(it.f.Data)
+		done = append(done, it)
+	}
+	if cf.head == len(cf.kept) {
+		cf.kept, cf.head = cf.kept[:0], 0
+	} else {
+		if cf.head > len(cf.kept)/2 {
+			n := copy(cf.kept, cf.kept[cf.head:])
+			clear(cf.kept[n:])
+			cf.kept, cf.head = cf.kept[:n], 0
+		}
+		cf.since = time.Now()
+		ob.wantPingLocked()
+	}
+	ob.mu.Unlock()
+	cf.unconfirmed.Add(-int64(len(done)))
+	cf.confirmed.Add(uint64(len(done)))
+	for _, it := range done {
+		if it.cw != nil && it.cw.gone.CompareAndSwap(false, true) {
+			it.cw.ch <- nil
+		}
+		freeItem(it)
+	}
+}
+
+// confirmEnd hands back the frames kept for cc, whose connection has
+// ended. It runs on the machine.
+func (c *Client) confirmEnd(cc *clientConn) {
+	ob := &c.ob
+	ob.mu.Lock()
+	cf := &ob.cf
+	if !cf.on || cf.cc != cc {
+		ob.mu.Unlock()
+		return
+	}
+	items := append([]*outItem(nil), cf.kept[cf.head:]...)
+	clear(cf.kept)
+	cf.kept, cf.head, cf.bytes, cf.cc = cf.kept[:0], 0, 0, nil
+	if cf.age != nil {
+		cf.age.Stop()
+	}
+	ob.mu.Unlock()
+	c.handBack(items, false)
+}
+
+// handBack deals with frames written but unconfirmed on a connection that
+// has ended: sent again (WithRedelivery) or reported with ErrUnconfirmed,
+// in order; async when not on the machine.
+func (c *Client) handBack(items []*outItem, async bool) {
+	if len(items) == 0 {
+		return
+	}
+	c.ob.cf.unconfirmed.Add(-int64(len(items)))
+	if c.ob.cf.redeliver && c.ob.reopen(items) {
+		c.ob.cf.redelivered.Add(uint64(len(items)))
+		return
+	}
+	for _, it := range items {
+		c.unconfirmed(it, async)
+	}
+}
+
+// unconfirmed reports one frame written but not confirmed.
+func (c *Client) unconfirmed(it *outItem, async bool) {
+	switch {
+	case it.cw != nil && it.cw.gone.CompareAndSwap(false, true):
+		it.cw.ch <- ErrUnconfirmed
+		freeItem(it)
+	case async:
+		_ = c.mail.put(c, mail{kind: mailUndelivered, f: it.f, err: ErrUnconfirmed})
+	default:
+		c.undelivered(it.f, ErrUnconfirmed)
+		freeItem(it)
+	}
+}
+
+// reopen puts items back at the head of the outbox, for redelivery; false
+// when the outbox is closed.
+func (ob *outbox) reopen(items []*outItem) bool {
+	ob.mu.Lock()
+	if ob.closed {
+		ob.mu.Unlock()
+		return false
+	}
+	for _, it := range items {
+		it.again, it.taken, it.counted, it.tag = true, false, false, 0
+	}
+	ob.mu.Unlock()
+	ob.pushFront(items...)
+	return true
+}
+
+// leftover reports a frame left in the outbox when the run ends: one sent
+// before (redelivery) may have arrived.
+func (c *Client) leftover(it *outItem) {
+	if it.again {
+		c.unconfirmed(it, false)
+		return
+	}
+	if it.cw != nil && it.cw.gone.CompareAndSwap(false, true) {
+		it.cw.ch <- ErrTerminated
+		return
+	}
+	c.undelivered(it.f, ErrTerminated)
+}
+
+// SendConfirmed sends f like Send, then waits until a pong confirms that
+// the server has read it (see WithConfirmation). It returns nil once
+// confirmed; ErrUnconfirmed when the connection ended first (the frame
+// may or may not have arrived; with WithRedelivery it is sent again and
+// SendConfirmed goes on waiting); Send's errors when the frame was never
+// written; ctx's error when ctx ends first (a frame written by then is
+// still confirmed or reported through OnUndelivered). It returns
+// ErrConfirmationOff without WithConfirmation. f.Data must not be modified
+// until SendConfirmed returns.
+func (c *Client) SendConfirmed(ctx context.Context, f Frame) error {
+	if !c.ob.cf.on {
+		return ErrConfirmationOff
+	}
+	if f.Type != TextMessage && f.Type != BinaryMessage {
+		return c.Send(ctx, f)
+	}
+	cw := &confirmWait{ch: make(chan error, 1)}
+	if err := c.send(ctx, f, cw); err != nil {
+		return err
+	}
+	select {
+	case err := <-cw.ch:
+		return err
+	case <-ctx.Done():
+		if cw.gone.CompareAndSwap(false, true) {
+			return ctx.Err()
+		}
+		return <-cw.ch
+	}
+}

@@ -1,0 +1,243 @@
+package wsclient_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/wstest"
+)
+
+// pongRecorder is a server script that records the text messages it reads,
+// answers pings when pong is set, and drops the connection after drop
+// messages (0: never).
+func pongRecorder(mu *sync.Mutex, got *[]string, pong bool, drop int) func(*wstest.Conn) error {
+	return func(sc *wstest.Conn) error {
+		n := 0
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			switch op {
+			case wstest.OpText:
+				mu.Lock()
+				*got = append(*got, string(p))
+				mu.Unlock()
+				if n++; n == drop {
+					return sc.Drop()
+				}
+			case wstest.OpPing:
+				if pong {
+					sc.WriteFrame(true, 0, wstest.OpPong, p)
+				}
+			case wstest.OpClose:
+				sc.WriteFrame(true, 0, wstest.OpClose, p)
+				return nil
+			}
+		}
+	}
+}
+
+// SendConfirmed returns once a pong confirms its frame, and with it every
+// frame written before; the confirmation pong is also shown to HandleFrame.
+func TestClientSendConfirmed(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := wstest.NewServer(pongRecorder(&mu, &got, true, 0), wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	const n = 50
+	for i := range n {
+		if err := c.Cast(wsclient.TextFrame(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.SendConfirmed(t.Context(), wsclient.TextFrame("last")); err != nil {
+		t.Fatalf("SendConfirmed = %v", err)
+	}
+	mu.Lock()
+	if len(got) != n+1 || got[n] != "last" {
+		t.Fatalf("server got %d frames, last %q", len(got), got[len(got)-1])
+	}
+	mu.Unlock()
+	st := c.Stats()
+	if st.Confirmed != n+1 || st.Unconfirmed != 0 || st.PingRTT <= 0 || st.MessagesOut != n+1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if e := h.until(t, "frame"); e.f.Type != wsclient.PongMessage {
+		t.Fatalf("HandleFrame got %v", e.f.Type)
+	}
+	if err := wsclient.New(srv.URL, h).SendConfirmed(t.Context(), wsclient.TextFrame("x")); !errors.Is(err, wsclient.ErrConfirmationOff) {
+		t.Fatalf("SendConfirmed without the option = %v", err)
+	}
+}
+
+// Frames written on a connection that ends before a pong confirms them go
+// to OnUndelivered with ErrUnconfirmed, in order, and count as written.
+func TestClientUnconfirmedReported(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := wstest.NewServer(pongRecorder(&mu, &got, false, 5), wstest.WithT(t))
+	h := newTH()
+	h.mode = wsclient.StartDisconnected
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	h.expect(t, "init")
+	want := []string{"a", "b", "c", "d", "e"}
+	for _, s := range want {
+		c.Cast(wsclient.TextFrame(s))
+	}
+	c.Connect()
+	var und []string
+	for len(und) < len(want) {
+		e := h.next(t)
+		if e.kind != "undelivered" {
+			continue
+		}
+		if !errors.Is(e.err, wsclient.ErrUnconfirmed) {
+			t.Fatalf("undelivered %q with %v", e.f.Data, e.err)
+		}
+		und = append(und, string(e.f.Data))
+	}
+	if !slices.Equal(und, want) {
+		t.Fatalf("unconfirmed %q", und)
+	}
+	if st := c.Stats(); st.MessagesOut != 5 || st.Undelivered != 5 || st.Confirmed != 0 || st.Unconfirmed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// With redelivery, the frames unconfirmed when the connection ends are sent
+// again first on the next connection.
+func TestClientRedelivery(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	var conns atomic.Int32
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		if conns.Add(1) == 1 {
+			return pongRecorder(&mu, &got, false, 3)(sc)
+		}
+		return pongRecorder(&mu, &got, true, 0)(sc)
+	}, wstest.WithT(t))
+	h := newTH()
+	h.mode = wsclient.KeepReconnecting
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0), wsclient.WithRedelivery(),
+		wsclient.WithBackoff(wsclient.Backoff{Initial: time.Millisecond, Max: time.Millisecond}))
+	h.expect(t, "init")
+	for _, s := range []string{"a", "b", "c"} {
+		c.Cast(wsclient.TextFrame(s))
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := c.SendConfirmed(ctx, wsclient.TextFrame("d")); err != nil {
+		t.Fatalf("SendConfirmed = %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, []string{"a", "b", "c", "a", "b", "c", "d"}) {
+		t.Fatalf("server got %q", got)
+	}
+	// "d" may have been written on the first connection too (its server
+	// drops the connection unread).
+	if st := c.Stats(); st.Redelivered < 3 || st.Redelivered > 4 || st.MessagesOut != 4+st.Redelivered ||
+		st.Confirmed != 4 || st.Undelivered != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// At the retention bound Cast refuses frames and Send waits, until a pong
+// frees room; the kept bytes stay within the bound plus one batch.
+func TestClientConfirmBackpressure(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := wstest.NewServer(pongRecorder(&mu, &got, false, 0), wstest.WithT(t))
+	h := newTH()
+	const bound, size = 1000, 100
+	// Stop's close frame waits behind the frames that wait for room.
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(bound), wsclient.WithOutboxSize(1<<20),
+		wsclient.WithStopTimeout(100*time.Millisecond))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	data := make([]byte, size)
+	cast := 0
+	for ; cast < 1<<16; cast++ {
+		err := c.Cast(wsclient.BinaryFrame(data))
+		if errors.Is(err, wsclient.ErrOutboxFull) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := c.Stats()
+	if cast == 1<<16 || st.Unconfirmed*size < bound || st.Unconfirmed*size > bound+64<<10 {
+		t.Fatalf("cast %d, stats %+v", cast, st)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if err := c.Send(ctx, wsclient.BinaryFrame(data)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send at the bound = %v", err)
+	}
+}
+
+// Conn.PingWait returns once the pong for its ping arrives.
+func TestConnPingWait(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t))
+	cn, err := wsclient.Dial(t.Context(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cn.CloseNow()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if _, _, err := cn.ReadMessage(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	for range 3 {
+		rtt, err := cn.PingWait(t.Context(), nil)
+		if err != nil || rtt <= 0 {
+			t.Fatalf("PingWait = %v, %v", rtt, err)
+		}
+	}
+	if _, err := cn.PingWait(t.Context(), []byte("user")); err != nil {
+		t.Fatal(err)
+	}
+	cn.CloseNow()
+	<-done
+	if _, err := cn.PingWait(t.Context(), nil); err == nil {
+		t.Fatal("PingWait on a closed Conn succeeded")
+	}
+}
+
+// Without keepalive and with few bytes, a confirmation ping still goes out
+// for frames kept longer than the age bound.
+func TestClientConfirmIdle(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := wstest.NewServer(pongRecorder(&mu, &got, true, 0), wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	if err := c.Cast(wsclient.TextFrame("x")); err != nil {
+		t.Fatal(err)
+	}
+	if e := h.until(t, "frame"); e.f.Type != wsclient.PongMessage {
+		t.Fatalf("HandleFrame got %v", e.f.Type)
+	}
+	if st := c.Stats(); st.Confirmed != 1 || st.Unconfirmed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
