@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -420,5 +421,64 @@ func TestConnWriteFreshContextNotKept(t *testing.T) {
 	cancel()
 	if err := conn.WriteMessage(context.Background(), TextMessage, []byte("b")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// cutWriteConn writes only part of the first write after the handshake,
+// all but its last cut bytes, and fails it; later writes fail.
+type cutWriteConn struct {
+	net.Conn
+	cut  int
+	done atomic.Bool
+}
+
+var errWriteCut = errors.New("test: write cut")
+
+func (c *cutWriteConn) Write(b []byte) (int, error) {
+	if c.done.Load() {
+		return 0, errWriteCut
+	}
+	if len(b) == 0 || b[0] == 'G' { // the handshake's GET
+		return c.Conn.Write(b)
+	}
+	c.done.Store(true)
+	n, _ := c.Conn.Write(b[:max(len(b)-c.cut, 0)])
+	return n, errWriteCut
+}
+
+// A batch whose write fails part-way reports as written the messages the
+// socket took whole (the server has them: a caller that sent them again
+// would duplicate them) and fails the rest.
+func TestConnWriteBatchPartialWrite(t *testing.T) {
+	got := make(chan []string, 1)
+	srv := newServer(t, func(c *wstest.Conn) error {
+		var texts []string
+		defer func() { got <- texts }()
+		for {
+			op, p, err := c.ReadMessage()
+			if err != nil || op != wstest.OpText {
+				return nil
+			}
+			texts = append(texts, string(p))
+		}
+	})
+	d := &Dialer{Proxy: NoProxy, NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var nd net.Dialer
+		nc, err := nd.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		// Each frame is 2+4+1 bytes: cutting the last 10 leaves the
+		// fourth frame short and the fifth unsent.
+		return &cutWriteConn{Conn: nc, cut: 3 + 7}, nil
+	}}
+	conn := dialT(t, srv.URL, d)
+	msgs := [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte("e")}
+	n, err := conn.WriteBatch(context.Background(), TextMessage, msgs)
+	if n != 3 || err == nil {
+		t.Fatalf("WriteBatch = %d, %v; want 3 and an error", n, err)
+	}
+	if texts := recv(t, got); !slices.Equal(texts, []string{"a", "b", "c"}) {
+		t.Fatalf("server got %q, want [a b c]", texts)
 	}
 }

@@ -175,7 +175,8 @@ func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
 			group += m
 		}
 		lw.nb = lw.iov
-		_, err := lw.nb.WriteTo(b.c.nc)
+		first := b.n // pending frames before this one, in the first vector
+		written, err := lw.nb.WriteTo(b.c.nc)
 		for i, cp := range lw.chunks {
 			largeBufPool.Put(cp)
 			lw.chunks[i] = nil
@@ -183,6 +184,9 @@ func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
 		clear(lw.iov)
 		lw.chunks, lw.iov = lw.chunks[:0], lw.iov[:0]
 		if err != nil {
+			if first > 0 {
+				b.settleWritten(b.buf[:first], int(min(written, int64(first))))
+			}
 			b.n = 0
 			b.fail(err)
 			b.reject(w)
@@ -205,13 +209,47 @@ func (b *frameBatch) flush() {
 	if b.n == 0 || b.err != nil {
 		return
 	}
-	_, err := b.c.nc.Write(b.buf[:b.n])
+	pending := b.n
+	n, err := b.c.nc.Write(b.buf[:pending])
 	b.n = 0
 	if err != nil {
+		b.settleWritten(b.buf[:pending], n)
 		b.fail(err)
 		return
 	}
 	b.succeed()
+}
+
+// settleWritten completes, as written, the pending frames whose bytes all
+// reached the socket before a write failed after n bytes of pending: a
+// frame the server received whole must not be reported as failed (its
+// writer might send it again). The rest fail with the write's error. Own
+// frames come first in a batch's buffer, then the other writers' frames.
+func (b *frameBatch) settleWritten(pending []byte, n int) {
+	whole := 0
+	for off := 0; off < len(pending); {
+		h, hl, err := frame.Parse(pending[off:])
+		if err != nil {
+			break // cannot happen: the batch wrote these headers
+		}
+		off += hl + int(h.Length)
+		if off > n {
+			break
+		}
+		whole++
+	}
+	own := min(whole, b.ownPending)
+	b.ownDone += own
+	b.ownPending -= own
+	for whole -= own; whole > 0 && b.head != nil; whole-- {
+		w := b.head
+		b.head = w.tnext
+		if b.head == nil {
+			b.tail = nil
+		}
+		w.tnext = nil
+		b.c.wmu.complete(w, nil)
+	}
 }
 
 // succeed completes the pending frames.
