@@ -13,16 +13,7 @@ func init() {
 	register(Contender{
 		Name: "wsclient-client",
 		Desc: "github.com/wsclient/wsclient callback Client: Start with a Handler (HandleFrame per message) and the shared Dialer, Cast to write (Send when the outbox is full), default options",
-		Dial: func(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
-			return dialWsclientClient(ctx, url, opt, h)
-		},
-	})
-	register(Contender{
-		Name: "wsclient-confirm",
-		Desc: "the wsclient-client adapter with delivery confirmation on (WithConfirmation: written frames kept until a pong confirms them): the cost of confirmation",
-		Dial: func(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
-			return dialWsclientClient(ctx, url, opt, h, wsclient.WithConfirmation(0))
-		},
+		Dial: dialWsclientClient,
 	})
 }
 
@@ -62,10 +53,10 @@ func (ch *clientHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wscli
 
 func (ch *clientHandler) Terminate(_ *wsclient.Client, reason error) { ch.done.finish(ch.h, reason) }
 
-func dialWsclientClient(ctx context.Context, url string, opt Options, h Handler, extra ...wsclient.Option) (Conn, error) {
+func dialWsclientClient(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
 	d := wsclientDialer(opt)
 	ch := &clientHandler{h: h, done: newReaderDone(), connected: make(chan struct{})}
-	c, err := wsclient.Start(context.Background(), url, ch, append([]wsclient.Option{wsclient.WithDialer(d)}, extra...)...)
+	c, err := wsclient.Start(context.Background(), url, ch, wsclient.WithDialer(d))
 	if err != nil {
 		return nil, err
 	}
