@@ -52,6 +52,13 @@ var ErrConfirmationOff = errors.New("wsclient: SendConfirmed needs WithConfirmat
 // (a nonce of the client and a sequence); their pongs reach HandleFrame
 // like any other. A Send's frame is copied while it is kept. retainBytes
 // <= 0 means 1 MiB.
+//
+// The server must answer a ping with a pong carrying the ping's payload, as
+// RFC 6455 section 5.5.3 requires. A server that answers with an empty pong
+// (lxzan/gws's default handler does) never confirms anything: the client
+// then stops at the retention bound (Cast returns ErrOutboxFull, Send waits
+// for its context) until the connection ends. Detecting such a server and
+// failing with an error is not built yet.
 func WithConfirmation(retainBytes int) Option {
 	return func(c *clientConfig) {
 		if retainBytes <= 0 {
@@ -262,6 +269,10 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		}
 		freeItem(it)
 	}
+	// Frames may wait for the room this made, and the next confirmation
+	// ping may be due: nothing else would wake the writer (a client without
+	// keepalive has no other timer).
+	c.kick()
 }
 
 // confirmEnd hands back the frames kept for cc, whose connection has
