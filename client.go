@@ -495,13 +495,24 @@ func (c *Client) Stop(ctx context.Context) error {
 	}
 	// A context that has ended already asks for no close handshake.
 	stop := mail{kind: mailStop, drop: ctx.Err() != nil}
-	if !c.runNow(&stop) {
+	ranNow := c.runNow(&stop)
+	if !ranNow {
 		if err := c.mail.put(c, stop); err != nil {
 			return nil // ended already
 		}
 	}
 	if c.inInit.Load() || c.inCallback() {
 		return nil
+	}
+	if stop.drop && ranNow {
+		// The connection (or the attempt) is dropped already: there is
+		// nothing left to force, and no waiting.
+		select {
+		case <-r.done:
+			return nil
+		default:
+			return ctx.Err()
+		}
 	}
 	select { // no timer for a client that ends at once
 	case <-r.done:

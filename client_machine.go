@@ -52,8 +52,9 @@ type clientConn struct {
 	rbuf  []byte     // the reader's buffer, reused
 	items []*outItem // the token holder's batch, reused
 
-	c *Client
-	g uint64 // the reading goroutine's ID, learnt at its first callback
+	c   *Client
+	g   uint64                    // the reading goroutine's ID, learnt at its first callback
+	ctl func(MessageType, []byte) // control, the Conn's control handler
 }
 
 // machine is the state the callback lock guards. Its fields are ordered
@@ -669,7 +670,8 @@ func (cc *clientConn) connInfo(url string) ConnInfo {
 // takes them.
 func (cc *clientConn) readLoop() {
 	c := cc.c
-	cc.cn.SetControlHandler(cc.control)
+	cc.ctl = cc.control
+	cc.cn.setControlHandler(&cc.ctl)
 	ctx := context.Background()
 	for {
 		typ, b, err := cc.cn.AppendMessage(ctx, cc.rbuf[:0])

@@ -35,6 +35,10 @@ func (c *Conn) responseHeader() http.Header {
 	return r.Header()
 }
 
+// setControlHandler is SetControlHandler with the handler's storage given,
+// so that installing it allocates nothing.
+func (c *Conn) setControlHandler(f *func(typ MessageType, payload []byte)) { c.onCtl.Store(f) }
+
 // closeWait returns the close timeout: how long one wait of the close
 // handshake may take.
 func (c *Conn) closeWait() time.Duration { return c.cfg.closeTimeout }
