@@ -74,37 +74,36 @@ import (
 //
 // All methods are safe for concurrent use.
 type Client struct {
-	url    string
-	h      Handler
-	uh     UndeliveredHandler
-	cfg    clientConfig
-	badErr error // why the client can never run (nil handler, bad URL)
+	url string
+	h   Handler       // a badHandler when the client can never run
+	cfg *clientConfig // shared by clients made in a row with equal options
 
-	pub atomic.Int32               // the machine's state, published
-	cur atomic.Pointer[clientConn] // the current connection
+	pub    atomic.Int32               // the machine's state, published
+	inInit atomic.Bool                // Init runs
+	cur    atomic.Pointer[clientConn] // the current connection
 
 	// mu is the callback lock: it serialises every callback and every
 	// state transition. cbG is the goroutine holding it (0 when none).
-	mu     sync.Mutex
-	cbG    atomic.Uint64
-	inInit atomic.Bool
-	m      machine // guarded by mu
+	mu  sync.Mutex
+	cbG atomic.Uint64
+	m   machine // guarded by mu
 
 	ob   outbox
 	mail mailbox
 
-	runMu   sync.Mutex
-	running bool
-	run     *runResult
+	runMu sync.Mutex
+	run   *runResult // guarded by runMu
 
 	msgsIn, msgsOut, bytesIn, bytesOut atomic.Uint64
-	connects, dialFails, undeliv       atomic.Uint64
+	undeliv                            atomic.Uint64
+	connects, dialFails                atomic.Uint32
 }
 
 // runResult is one run of the client (Start, Serve).
 type runResult struct {
-	done chan struct{}
-	err  error
+	done    chan struct{}
+	err     error
+	running bool // the run has begun and not ended
 }
 
 // State is the client's state (see Client for the transitions).
@@ -188,23 +187,51 @@ type Stats struct {
 // or a URL that can never be dialled makes Serve return ErrNilHandler or an
 // error matching ErrBadURL at once.
 func New(url string, h Handler, opts ...Option) *Client {
-	c := &Client{url: url, h: h, cfg: defaultClientConfig(), run: &runResult{done: make(chan struct{})}}
-	for _, o := range opts {
-		o(&c.cfg)
-	}
+	c := &Client{url: url, h: h, cfg: makeConfig(opts), run: &runResult{done: make(chan struct{})}}
 	switch {
 	case h == nil:
-		c.badErr = ErrNilHandler
+		c.h = badHandler{err: ErrNilHandler}
 	default:
 		if _, _, _, err := parseURL(url); err != nil {
-			c.badErr = &urlError{err}
+			c.h = badHandler{err: &urlError{err}}
 		}
 	}
-	c.uh, _ = h.(UndeliveredHandler)
 	c.ob.cond.L = &c.ob.mu
 	c.ob.limit = c.cfg.outboxSize
-	c.ob.cf.init(&c.cfg)
+	c.ob.cf.init(c.cfg)
 	return c
+}
+
+// badHandler stands for the handler of a client that can never run: New
+// got a nil handler or an unusable URL, which begin reports.
+type badHandler struct {
+	BaseHandler
+	err error
+}
+
+// lastConfig is the configuration of the client made last: the clients an
+// application makes in a row with the same options share one, so that an
+// idle client does not carry a copy. configPool holds scratch
+// configurations for the comparison.
+var (
+	lastConfig atomic.Pointer[clientConfig]
+	configPool = sync.Pool{New: func() any { return new(clientConfig) }}
+)
+
+// makeConfig returns the configuration opts make, shared with the last
+// client's when equal. A configuration is never modified once made.
+func makeConfig(opts []Option) *clientConfig {
+	cfg := configPool.Get().(*clientConfig)
+	*cfg = defaultClientConfig()
+	for _, o := range opts {
+		o(cfg)
+	}
+	if last := lastConfig.Load(); last != nil && *last == *cfg {
+		configPool.Put(cfg)
+		return last
+	}
+	lastConfig.Store(cfg)
+	return cfg
 }
 
 // ErrBadURL is matched (errors.Is) by the error New's client returns when
@@ -229,9 +256,7 @@ func Start(ctx context.Context, url string, h Handler, opts ...Option) (*Client,
 		return nil, err
 	}
 	if c.runInit(ctx) {
-		c.runMu.Lock()
-		r := c.run
-		c.runMu.Unlock()
+		r := c.curRun()
 		<-r.done
 		return nil, r.err
 	}
@@ -251,22 +276,27 @@ func (c *Client) Serve(ctx context.Context) error {
 	if err := c.begin(ctx); err != nil {
 		return err
 	}
-	c.runMu.Lock()
-	r := c.run
-	c.runMu.Unlock()
+	r := c.curRun()
 	c.runInit(ctx)
 	<-r.done
 	return r.err
 }
 
+// curRun returns the current (or, before the first, the next) run.
+func (c *Client) curRun() *runResult {
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	return c.run
+}
+
 // begin starts a run.
 func (c *Client) begin(ctx context.Context) error {
-	if c.badErr != nil {
-		return c.badErr
+	if bh, ok := c.h.(badHandler); ok {
+		return bh.err
 	}
 	c.runMu.Lock()
 	defer c.runMu.Unlock()
-	if c.running {
+	if c.run.running {
 		return ErrRunning
 	}
 	select {
@@ -274,7 +304,7 @@ func (c *Client) begin(ctx context.Context) error {
 		c.run = &runResult{done: make(chan struct{})}
 	default:
 	}
-	c.running = true
+	c.run.running = true
 	c.mail.open()
 	c.ob.open()
 	c.setState(Disconnected)
@@ -298,7 +328,7 @@ func (c *Client) ConnInfo() (ConnInfo, bool) {
 
 // Stats returns a snapshot of the counters.
 func (c *Client) Stats() Stats {
-	n := c.connects.Load()
+	n := uint64(c.connects.Load())
 	return Stats{
 		MessagesIn:   c.msgsIn.Load(),
 		MessagesOut:  c.msgsOut.Load(),
@@ -306,7 +336,7 @@ func (c *Client) Stats() Stats {
 		BytesOut:     c.bytesOut.Load(),
 		Connects:     n,
 		Reconnects:   max(n, 1) - 1,
-		DialFailures: c.dialFails.Load(),
+		DialFailures: uint64(c.dialFails.Load()),
 		Undelivered:  c.undeliv.Load(),
 		Confirmed:    c.ob.cf.confirmed.Load(),
 		Unconfirmed:  uint64(max(c.ob.cf.unconfirmed.Load(), 0)),
@@ -317,11 +347,7 @@ func (c *Client) Stats() Stats {
 
 // Done returns a channel that is closed when the current (or, before the
 // first, the next) run of the client has ended.
-func (c *Client) Done() <-chan struct{} {
-	c.runMu.Lock()
-	defer c.runMu.Unlock()
-	return c.run.done
-}
+func (c *Client) Done() <-chan struct{} { return c.curRun().done }
 
 // Wait waits for the current run of the client to end and returns the
 // termination reason: nil after Stop or a StopWith(nil) decision, ctx's
@@ -330,9 +356,7 @@ func (c *Client) Done() <-chan struct{} {
 // disconnect reason), Init's error, or a *PanicError. Do not call it from a
 // callback: it would wait for itself.
 func (c *Client) Wait() error {
-	c.runMu.Lock()
-	r := c.run
-	c.runMu.Unlock()
+	r := c.curRun()
 	<-r.done
 	return r.err
 }
@@ -483,20 +507,40 @@ func (c *Client) CloseConn(code int, reason string) error {
 // goroutine), and Send fails with ErrSendInCallback.
 func (c *Client) Stop(ctx context.Context) error {
 	c.runMu.Lock()
-	r, running := c.run, c.running
+	r := c.run
+	running := r.running
 	c.runMu.Unlock()
 	if !running {
 		return nil
 	}
 	// A context that has ended already asks for no close handshake.
 	stop := mail{kind: mailStop, drop: ctx.Err() != nil}
-	if !c.runNow(&stop) {
+	ranNow := c.runNow(&stop)
+	if !ranNow {
 		if err := c.mail.put(c, stop); err != nil {
 			return nil // ended already
 		}
 	}
 	if c.inInit.Load() || c.inCallback() {
 		return nil
+	}
+	if stop.drop && ranNow {
+		// The connection (or the attempt) is dropped already: there is
+		// nothing left to force, and no waiting.
+		select {
+		case <-r.done:
+			return nil
+		default:
+			return ctx.Err()
+		}
+	}
+	select { // no timer for a client that ends at once
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		c.forceEnd()
+		return ctx.Err()
+	default:
 	}
 	t := time.NewTimer(c.cfg.stopTimeout)
 	defer t.Stop()

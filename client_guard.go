@@ -7,12 +7,14 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"sync"
 )
 
 // The callback lock, the recover guard around callbacks, and logging.
 
-// lock takes the callback lock. gid caches the calling goroutine's ID,
-// 0 until a callback first runs on it (finding it costs a stack read).
+// lock takes the callback lock. gid, if not nil, caches the calling
+// goroutine's ID for a goroutine that runs many callbacks: 0 until a
+// callback first runs on it (finding it costs a stack read).
 func (c *Client) lock(gid *uint64) {
 	c.mu.Lock()
 	c.m.gid = gid
@@ -26,12 +28,15 @@ func (c *Client) unlock() {
 // enterCallback marks the lock holder's goroutine as running a callback
 // (for Stop and Send from callbacks); leaveCallback clears the mark.
 func (c *Client) enterCallback() {
-	if gid := c.m.gid; gid != nil {
-		if *gid == 0 {
-			*gid = curGoid()
-		}
-		c.cbG.Store(*gid)
+	gid := c.m.gid
+	if gid == nil {
+		c.cbG.Store(curGoid())
+		return
 	}
+	if *gid == 0 {
+		*gid = curGoid()
+	}
+	c.cbG.Store(*gid)
 }
 
 func (c *Client) leaveCallback() { c.cbG.Store(0) }
@@ -55,8 +60,9 @@ func (c *Client) sendableFromCallback() bool {
 // goroutine running a callback: once per goroutine that runs one, and in
 // Stop and Send while a callback runs.
 func curGoid() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
+	bp := goidBufs.Get().(*[64]byte)
+	defer goidBufs.Put(bp)
+	b := bp[:runtime.Stack(bp[:], false)]
 	b = bytes.TrimPrefix(b, []byte("goroutine "))
 	if i := bytes.IndexByte(b, ' '); i > 0 {
 		b = b[:i]
@@ -64,6 +70,9 @@ func curGoid() uint64 {
 	id, _ := strconv.ParseUint(string(b), 10, 64)
 	return id
 }
+
+// goidBufs holds curGoid's buffers (runtime.Stack makes a local one escape).
+var goidBufs = sync.Pool{New: func() any { return new([64]byte) }}
 
 // protect runs the callback fn and recovers a panic in it, which it reports
 // to onPanic with the panicking goroutine's stack; ok is false then.

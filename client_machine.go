@@ -34,7 +34,7 @@ type event struct {
 	kind   evKind
 	urgent bool // evStop: close at once, ahead of the outbox
 	drop   bool // evStop: drop the connection without a close handshake
-	gen    uint64
+	gen    uint32
 	cc     *clientConn
 	err    error
 	f      Frame
@@ -43,41 +43,53 @@ type event struct {
 	reason string
 }
 
-// clientConn is one established connection.
+// clientConn is one established connection, and its reading goroutine's
+// state (one allocation for both).
 type clientConn struct {
 	cn    *Conn
 	now   *nowWriter // made at the first write attempt; guarded by the writer token
 	noNow bool       // the socket allows no write attempt that does not wait
 	rbuf  []byte     // the reader's buffer, reused
 	items []*outItem // the token holder's batch, reused
+
+	c   *Client
+	g   uint64                    // the reading goroutine's ID, learnt at its first callback
+	ctl func(MessageType, []byte) // control, the Conn's control handler
 }
 
-// machine is the state the callback lock guards.
+// machine is the state the callback lock guards. Its fields are ordered
+// so that the small ones pack together: a Client is kept per connection.
 type machine struct {
 	st          State
-	gid         *uint64 // the lock holder's goroutine ID cache
-	active      bool    // Init has returned and the run has not ended
-	mode        InitMode
-	ctx         context.Context
-	ctxStop     func() bool
-	conn        *clientConn
+	attempt     int32  // failed attempts in a row
+	dialGen     uint32 // the current attempt's generation
+	active      bool   // Init has returned and the run has not ended
 	dialing     bool
-	dialGen     uint64
-	dialCancel  context.CancelFunc
-	attempt     int
-	localClose  *LocalCloseError
-	dropReason  error
 	remoteClose bool
 	inOnConnect bool
 	crashed     bool
+	timerOn     bool
+	mode        uint8   // Init's InitMode
+	gid         *uint64 // the lock holder's goroutine ID cache
+	ctx         context.Context
+	ctxStop     func() bool
+	conn        *clientConn
+	dialCancel  context.CancelFunc
+	localClose  *LocalCloseError
+	dropReason  error
 	pendingStop *event
 	reason      error
 	ka          keepalive
 
 	timer   *time.Timer
-	timerOn bool
-	timerAt time.Time
+	timerAt int64 // when the timer is due, in monoNow's time
 }
+
+// monoBase is the origin of monoNow.
+var monoBase = time.Now()
+
+// monoNow returns the monotonic time since monoBase in nanoseconds.
+func monoNow() int64 { return int64(time.Since(monoBase)) }
 
 // dispatch hands e to the current state's function.
 func (c *Client) dispatch(e *event) {
@@ -261,7 +273,7 @@ func (c *Client) enter(s State, d time.Duration) {
 // arm (re)arms the state's timer.
 func (c *Client) arm(d time.Duration) {
 	c.m.timerOn = true
-	c.m.timerAt = time.Now().Add(d)
+	c.m.timerAt = monoNow() + int64(d)
 	if c.m.timer == nil {
 		c.m.timer = time.AfterFunc(d, c.onTimer)
 		return
@@ -279,10 +291,9 @@ func (c *Client) disarm() {
 // onTimer runs on the timer's goroutine. A firing left from an earlier
 // arming finds the timer disarmed or due later, and does nothing.
 func (c *Client) onTimer() {
-	var gid uint64
-	c.lock(&gid)
+	c.lock(nil)
 	defer c.unlock()
-	if !c.m.timerOn || time.Now().Before(c.m.timerAt) {
+	if !c.m.timerOn || monoNow() < c.m.timerAt {
 		return
 	}
 	c.m.timerOn = false
@@ -317,7 +328,7 @@ func (c *Client) dialFailed(err error) {
 	c.dialFails.Add(1)
 	c.enter(Disconnected, 0)
 	c.log(slog.LevelDebug, "wsclient: connection attempt failed", "attempt", c.m.attempt, "err", err)
-	c.disconnected(Disconnect{Reason: err, Attempt: c.m.attempt})
+	c.disconnected(Disconnect{Reason: err, Attempt: int(c.m.attempt)})
 }
 
 // connected enters the connected state with cc: OnConnect runs, its
@@ -399,11 +410,12 @@ func (c *Client) reply(a Action, front bool) {
 
 func (c *Client) undelivered(f Frame, err error) {
 	c.undeliv.Add(1)
-	if c.uh == nil {
+	uh, ok := c.h.(UndeliveredHandler)
+	if !ok {
 		c.log(slog.LevelWarn, "wsclient: frame undelivered", "type", f.Type, "len", len(f.Data), "err", err)
 		return
 	}
-	call(c, "OnUndelivered", func() struct{} { c.uh.OnUndelivered(c, f, err); return struct{}{} })
+	call(c, "OnUndelivered", func() struct{} { uh.OnUndelivered(c, f, err); return struct{}{} })
 }
 
 // closeConn starts closing the connection after the frames queued.
@@ -423,9 +435,14 @@ func (c *Client) closeConn(code int, reason string) {
 func (c *Client) stopConn(e *event) {
 	c.m.reason = e.err
 	if e.drop {
+		// Nothing is left to wait for but the reader's end, which the
+		// closed socket brings at once: no stop timer.
 		c.ob.detach(c.m.conn)
 		c.m.conn.cn.CloseNow()
-	} else if c.m.st == Connected {
+		c.enter(Stopping, 0)
+		return
+	}
+	if c.m.st == Connected {
 		code := e.code
 		if !frame.ValidCloseCode(code) {
 			code = CloseNormalClosure
@@ -484,7 +501,7 @@ func (c *Client) disconnected(d Disconnect) {
 		return
 	}
 	if da.kind == daDefault {
-		switch c.m.mode {
+		switch InitMode(c.m.mode) {
 		case KeepReconnecting:
 			da.kind = daBackoff
 		case StartDisconnected:
@@ -563,7 +580,7 @@ func (c *Client) finish() {
 	c.runMu.Lock()
 	r := c.run
 	r.err = c.m.reason
-	c.running = false
+	r.running = false
 	c.runMu.Unlock()
 	close(r.done)
 }
@@ -571,8 +588,7 @@ func (c *Client) finish() {
 // runInit runs Init on the calling goroutine and starts the run; it
 // returns true when Init failed and the run has ended.
 func (c *Client) runInit(ctx context.Context) (failed bool) {
-	var gid uint64
-	c.lock(&gid)
+	c.lock(nil)
 	defer c.unlock()
 	timer := c.m.timer
 	c.m = machine{st: Disconnected, ctx: ctx, timer: timer}
@@ -594,14 +610,14 @@ func (c *Client) runInit(ctx context.Context) (failed bool) {
 		return true
 	}
 	_ = err
-	c.m.mode = mode.mode
+	c.m.mode = uint8(mode.mode)
 	c.m.active = true
 	if ctx.Done() != nil {
 		c.m.ctxStop = context.AfterFunc(ctx, func() {
 			_ = c.mail.put(c, mail{kind: mailStop, err: context.Cause(ctx)})
 		})
 	}
-	if c.m.mode != StartDisconnected {
+	if InitMode(c.m.mode) != StartDisconnected {
 		c.dial()
 	}
 	c.mail.resume(c)
@@ -614,14 +630,13 @@ type initResult struct {
 }
 
 // connLoop dials; on success it runs OnConnect and starts the reader.
-func (c *Client) connLoop(ctx context.Context, gen uint64) {
+func (c *Client) connLoop(ctx context.Context, gen uint32) {
 	cn, err := c.cfg.dialer.Dial(ctx, c.url)
 	var cc *clientConn
 	if err == nil {
-		cc = newClientConn(cn)
+		cc = &clientConn{cn: cn, c: c}
 	}
-	var gid uint64
-	c.lock(&gid)
+	c.lock(nil)
 	c.dispatch(&event{kind: evDialed, gen: gen, cc: cc, err: err})
 	ok := cc != nil && c.m.conn == cc
 	c.unlock()
@@ -634,42 +649,39 @@ func (c *Client) connLoop(ctx context.Context, gen uint64) {
 	c.kick()
 	// A fresh goroutine reads: its stack stays small while the connection
 	// is idle, where the dialling goroutine's has grown.
-	go c.readLoop(cc)
+	go cc.readLoop()
 }
 
-func newClientConn(cn *Conn) *clientConn { return &clientConn{cn: cn} }
-
-// connInfo describes cc's connection to url.
+// connInfo describes cc's connection to url. The header is built for it
+// from the response's head; the Conn's Response is not built.
 func (cc *clientConn) connInfo(url string) ConnInfo {
 	cn := cc.cn
-	info := ConnInfo{
+	return ConnInfo{
 		URL:         url,
 		Subprotocol: cn.Subprotocol(),
 		Extensions:  cn.Extensions(),
+		Header:      cn.responseHeader(),
 		LocalAddr:   cn.LocalAddr(),
 		RemoteAddr:  cn.RemoteAddr(),
 	}
-	if resp := cn.Response(); resp != nil {
-		info.Header = resp.Header
-	}
-	return info
 }
 
 // readLoop reads cc's messages and runs HandleFrame for each on this
-// goroutine (g), with no hand-off; replies are written at once when the
-// socket takes them.
-func (c *Client) readLoop(cc *clientConn) {
-	r := &reader{c: c, cc: cc}
-	cc.cn.SetControlHandler(r.control)
+// goroutine, with no hand-off; replies are written at once when the socket
+// takes them.
+func (cc *clientConn) readLoop() {
+	c := cc.c
+	cc.ctl = cc.control
+	cc.cn.setControlHandler(&cc.ctl)
 	ctx := context.Background()
 	for {
 		typ, b, err := cc.cn.AppendMessage(ctx, cc.rbuf[:0])
 		if err != nil {
 			cc.rbuf = nil
-			r.end(err)
+			cc.end(err)
 			return
 		}
-		r.frame(typ, b)
+		cc.frame(typ, b)
 		if rt := c.cfg.maxRetainBuf; rt > 0 && cap(b) > rt {
 			b = nil
 		}
@@ -678,47 +690,40 @@ func (c *Client) readLoop(cc *clientConn) {
 	}
 }
 
-// reader runs the events of a connection's reading goroutine.
-type reader struct {
-	c  *Client
-	cc *clientConn
-	g  uint64 // the goroutine's ID, learnt at its first callback
-}
-
 // frame runs HandleFrame for a message. Not inlined: the reading loop's
 // frame stays small, and so does an idle reader's stack.
 //
 //go:noinline
-func (r *reader) frame(typ MessageType, b []byte) {
-	r.c.msgsIn.Add(1)
-	r.c.bytesIn.Add(uint64(len(b)))
-	r.event(&event{kind: evFrame, cc: r.cc, f: Frame{Type: typ, Data: b}})
+func (cc *clientConn) frame(typ MessageType, b []byte) {
+	cc.c.msgsIn.Add(1)
+	cc.c.bytesIn.Add(uint64(len(b)))
+	cc.event(&event{kind: evFrame, cc: cc, f: Frame{Type: typ, Data: b}})
 }
 
 // end reports the end of the connection.
 //
 //go:noinline
-func (r *reader) end(err error) {
-	r.event(&event{kind: evConnEnd, cc: r.cc, err: err})
+func (cc *clientConn) end(err error) {
+	cc.event(&event{kind: evConnEnd, cc: cc, err: err})
 }
 
-// event runs e under the callback lock.
-func (r *reader) event(e *event) {
-	r.c.lock(&r.g)
-	r.c.dispatch(e)
-	r.c.unlock()
+// event runs e under the callback lock, on the reading goroutine.
+func (cc *clientConn) event(e *event) {
+	cc.c.lock(&cc.g)
+	cc.c.dispatch(e)
+	cc.c.unlock()
 }
 
 // control runs HandleFrame for pings and pongs, and reports the server's
 // close, as the Conn reads them.
-func (r *reader) control(t MessageType, p []byte) {
+func (cc *clientConn) control(t MessageType, p []byte) {
 	if t == CloseMessage {
-		r.event(&event{kind: evRemoteClose, cc: r.cc})
+		cc.event(&event{kind: evRemoteClose, cc: cc})
 		return
 	}
 	if t == PongMessage {
-		r.c.confirmPong(r.cc, p)
+		cc.c.confirmPong(cc, p)
 	}
-	r.event(&event{kind: evFrame, cc: r.cc, f: Frame{Type: t, Data: p}})
-	r.c.kick()
+	cc.event(&event{kind: evFrame, cc: cc, f: Frame{Type: t, Data: p}})
+	cc.c.kick()
 }

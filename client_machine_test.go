@@ -30,7 +30,7 @@ func machineIn(t *testing.T, st State) (*Client, *clientConn) {
 	if err := c.begin(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c.m = machine{ctx: context.Background(), active: true, mode: StartDisconnected}
+	c.m = machine{ctx: context.Background(), active: true, mode: uint8(StartDisconnected)}
 	var cc *clientConn
 	switch st {
 	case Connecting:

@@ -34,10 +34,13 @@ type mail struct {
 type mailbox struct {
 	mu      sync.Mutex
 	q       []mail
-	head    int
+	head    int32 // q[head:] waits
 	closed  bool
 	running bool // a mail goroutine is on its way
 }
+
+// emptyLocked reports whether no mail waits.
+func (m *mailbox) emptyLocked() bool { return int(m.head) == len(m.q) }
 
 // put queues x and makes sure a mail goroutine will handle it. After the
 // run has ended only the writer's reports are taken (the run's end hands
@@ -64,9 +67,9 @@ func (m *mailbox) put(c *Client, x mail) error {
 func (m *mailbox) next(ready bool) (mail, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !ready || m.head == len(m.q) {
+	if !ready || m.emptyLocked() {
 		m.running = false
-		if m.head == len(m.q) {
+		if m.emptyLocked() {
 			clear(m.q)
 			m.q, m.head = m.q[:0], 0
 		}
@@ -81,7 +84,7 @@ func (m *mailbox) next(ready bool) (mail, bool) {
 // resume starts a mail goroutine if mail waits (the run has become ready).
 func (m *mailbox) resume(c *Client) {
 	m.mu.Lock()
-	start := !m.running && m.head < len(m.q)
+	start := !m.running && !m.emptyLocked()
 	if start {
 		m.running = true
 	}
@@ -131,10 +134,9 @@ func (c *Client) runNow(x *mail) bool {
 	if !c.mu.TryLock() {
 		return false
 	}
-	var gid uint64
-	c.m.gid = &gid
+	c.m.gid = nil
 	c.mail.mu.Lock()
-	idle := c.m.active && !c.mail.running && c.mail.head == len(c.mail.q) && !c.mail.closed
+	idle := c.m.active && !c.mail.running && c.mail.emptyLocked() && !c.mail.closed
 	c.mail.mu.Unlock()
 	if idle {
 		c.onMail(x)

@@ -3,9 +3,11 @@ package wsclient
 import (
 	"context"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/handshake"
 )
 
 // The few things the Client needs from a Conn beyond its public methods:
@@ -15,6 +17,27 @@ import (
 
 // bytesRead returns how many bytes have been read from the socket so far.
 func (c *Conn) bytesRead() uint64 { return c.bytesIn.Load() }
+
+// responseHeader returns the handshake response's header: the Response's
+// when it has been built, else one built from the response's head alone,
+// without building (or keeping) a Response.
+func (c *Conn) responseHeader() http.Header {
+	if r := c.resp.Load(); r != nil {
+		return r.Header
+	}
+	if c.respHead == "" {
+		return nil
+	}
+	r, err := handshake.ParseResponse(c.respHead)
+	if err != nil {
+		return nil // cannot happen: the head was parsed during the handshake
+	}
+	return r.Header()
+}
+
+// setControlHandler is SetControlHandler with the handler's storage given,
+// so that installing it allocates nothing.
+func (c *Conn) setControlHandler(f *func(typ MessageType, payload []byte)) { c.onCtl.Store(f) }
 
 // closeWait returns the close timeout: how long one wait of the close
 // handshake may take.

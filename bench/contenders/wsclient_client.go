@@ -31,11 +31,13 @@ type clientHandler struct {
 	done      *readerDone
 	connected chan struct{}
 	once      sync.Once
-	info      wsclient.ConnInfo
+	comp      bool // permessage-deflate was negotiated
 }
 
+// OnConnect keeps what the adapter needs of info, as the Conn adapter asks
+// its Conn, rather than info itself (with the response header).
 func (ch *clientHandler) OnConnect(_ *wsclient.Client, info wsclient.ConnInfo) wsclient.Action {
-	ch.info = info
+	ch.comp = strings.Contains(info.Extensions, "permessage-deflate")
 	ch.once.Do(func() { close(ch.connected) })
 	return wsclient.Action{}
 }
@@ -73,8 +75,8 @@ func dialWsclientClient(ctx context.Context, url string, opt Options, h Handler)
 	if opt.Text {
 		w.typ = wsclient.TextMessage
 	}
-	// OnConnect ran before ch.connected was closed, so reading info is safe.
-	w.comp = strings.Contains(ch.info.Extensions, "permessage-deflate")
+	// OnConnect ran before ch.connected was closed, so reading comp is safe.
+	w.comp = ch.comp
 	return w, nil
 }
 

@@ -188,9 +188,17 @@ func (r *Response) count(name string) int {
 // Header returns the fields as an http.Header (canonical names).
 func (r *Response) Header() http.Header {
 	h := make(http.Header, len(r.Fields))
-	for _, f := range r.Fields {
+	// One array holds the values of every name's first field: a name
+	// seen again appends to a copy.
+	vals := make([]string, len(r.Fields))
+	for i, f := range r.Fields {
 		k := textproto.CanonicalMIMEHeaderKey(f.Name)
-		h[k] = append(h[k], f.Value)
+		if vs, ok := h[k]; ok {
+			h[k] = append(vs, f.Value)
+			continue
+		}
+		vals[i] = f.Value
+		h[k] = vals[i : i+1 : i+1]
 	}
 	return h
 }

@@ -1,0 +1,110 @@
+package wsclient
+
+import (
+	"context"
+	"testing"
+	"unsafe"
+)
+
+// An idle client is a 512-byte Client (the configuration is shared, not
+// copied), and a connection adds a 96-byte clientConn to the Conn.
+func TestClientSize(t *testing.T) {
+	if n := unsafe.Sizeof(Client{}); n > 512 {
+		t.Errorf("Client is %d bytes, want at most 512", n)
+	}
+	if n := unsafe.Sizeof(clientConn{}); n > 96 {
+		t.Errorf("clientConn is %d bytes, want at most 96", n)
+	}
+	a := New("ws://example.com/", BaseHandler{}, WithOutboxSize(7))
+	b := New("ws://example.com/", BaseHandler{}, WithOutboxSize(7))
+	if a.cfg != b.cfg {
+		t.Error("clients made with equal options do not share their configuration")
+	}
+	d := New("ws://example.com/", BaseHandler{}, WithOutboxSize(8))
+	if d.cfg == b.cfg || d.cfg.outboxSize != 8 || b.cfg.outboxSize != 7 {
+		t.Errorf("configurations mixed up: %d, %d", d.cfg.outboxSize, b.cfg.outboxSize)
+	}
+}
+
+// A connection's whole life through the Client (Start, dial, OnConnect,
+// Stop with an ended context, Terminate) allocates at most 20 times more
+// than the same life through a Conn (Dial, a reading goroutine, CloseNow).
+func TestClientConnectAllocs(t *testing.T) {
+	if memRace {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	d := memDialer()
+	ctx := context.Background()
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	conn := testing.AllocsPerRun(200, func() {
+		cn, done, err := dialConnReading(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cn.CloseNow()
+		<-done
+	})
+	h := &connectHandler{connected: make(chan struct{}, 1)}
+	client := testing.AllocsPerRun(200, func() {
+		c, err := startClient(ctx, d, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Stop(ended); err != context.Canceled {
+			t.Fatalf("Stop with an ended context: %v, want context.Canceled", err)
+		}
+		<-c.Done()
+	})
+	t.Logf("allocations per connection: Conn %.1f, Client %.1f", conn, client)
+	if client-conn > 20 {
+		t.Errorf("Client allocates %.1f times per connection, %.1f more than the Conn (want at most 20 more)", client, client-conn)
+	}
+}
+
+// ConnInfo's Header is the response's, built without building (and
+// keeping) the Conn's Response, which stays available.
+func TestConnInfoHeaderLazyResponse(t *testing.T) {
+	var got ConnInfo
+	var cn *Conn
+	h := &infoHandler{connected: make(chan struct{}, 1)}
+	h.onConnect = func(c *Client, info ConnInfo) {
+		got = info
+		cn = c.cur.Load().cn
+	}
+	c, err := Start(context.Background(), "ws://example.com/chat", h, WithDialer(memDialer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-h.connected
+	defer func() {
+		ended, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = c.Stop(ended) // memConn never answers a close
+		<-c.Done()
+	}()
+	if cn.resp.Load() != nil {
+		t.Error("the Conn's Response was built for ConnInfo")
+	}
+	if got.Header.Get("Upgrade") != "websocket" || got.Header.Get("Server") != "bench" || len(got.Header.Get("Sec-WebSocket-Accept")) != 28 {
+		t.Errorf("ConnInfo.Header = %v", got.Header)
+	}
+	if got.LocalAddr != memLocal || got.RemoteAddr != memRemote || got.URL != "ws://example.com/chat" {
+		t.Errorf("ConnInfo = %+v", got)
+	}
+	if r := cn.Response(); r == nil || r.Header.Get("Sec-WebSocket-Accept") != got.Header.Get("Sec-WebSocket-Accept") {
+		t.Errorf("Response() = %v after ConnInfo", r)
+	}
+}
+
+type infoHandler struct {
+	BaseHandler
+	connected chan struct{}
+	onConnect func(*Client, ConnInfo)
+}
+
+func (h *infoHandler) OnConnect(c *Client, info ConnInfo) Action {
+	h.onConnect(c, info)
+	h.connected <- struct{}{}
+	return Action{}
+}
