@@ -198,7 +198,7 @@ func New(url string, h Handler, opts ...Option) *Client {
 	}
 	c.ob.cond.L = &c.ob.mu
 	c.ob.limit = c.cfg.outboxSize
-	c.ob.cf.init(c.cfg)
+	c.ob.cf = newConfirmer(c.cfg)
 	return c
 }
 
@@ -329,7 +329,7 @@ func (c *Client) ConnInfo() (ConnInfo, bool) {
 // Stats returns a snapshot of the counters.
 func (c *Client) Stats() Stats {
 	n := uint64(c.connects.Load())
-	return Stats{
+	st := Stats{
 		MessagesIn:   c.msgsIn.Load(),
 		MessagesOut:  c.msgsOut.Load(),
 		BytesIn:      c.bytesIn.Load(),
@@ -338,11 +338,14 @@ func (c *Client) Stats() Stats {
 		Reconnects:   max(n, 1) - 1,
 		DialFailures: uint64(c.dialFails.Load()),
 		Undelivered:  c.undeliv.Load(),
-		Confirmed:    c.ob.cf.confirmed.Load(),
-		Unconfirmed:  uint64(max(c.ob.cf.unconfirmed.Load(), 0)),
-		Redelivered:  c.ob.cf.redelivered.Load(),
-		PingRTT:      time.Duration(c.ob.cf.rtt.Load()),
 	}
+	if cf := c.ob.cf; cf != nil {
+		st.Confirmed = cf.confirmed.Load()
+		st.Unconfirmed = uint64(max(cf.unconfirmed.Load(), 0))
+		st.Redelivered = cf.redelivered.Load()
+		st.PingRTT = time.Duration(cf.rtt.Load())
+	}
+	return st
 }
 
 // Done returns a channel that is closed when the current (or, before the

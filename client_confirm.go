@@ -88,7 +88,6 @@ type confirmWait struct {
 // confirmer is the outbox's confirmation state, guarded by the outbox's
 // mutex (counters are atomic for Stats).
 type confirmer struct {
-	on        bool
 	limit     int
 	redeliver bool
 	nonce     [8]byte
@@ -111,21 +110,27 @@ type confirmer struct {
 	rtt                    atomic.Int64
 }
 
-func (cf *confirmer) init(cfg *clientConfig) {
-	cf.on = cfg.confirmBytes > 0
+// newConfirmer returns the confirmation state of a client with cfg, or nil
+// when confirmation is off (an idle client then carries none of it).
+func newConfirmer(cfg *clientConfig) *confirmer {
+	if cfg.confirmBytes <= 0 {
+		return nil
+	}
+	cf := new(confirmer)
 	cf.limit = cfg.confirmBytes
 	cf.redeliver = cfg.redeliver
 	_, _ = rand.Read(cf.nonce[:])
+	return cf
 }
 
 // fullLocked reports whether the kept frames fill the retention bound.
-func (cf *confirmer) fullLocked() bool { return cf.on && cf.bytes >= cf.limit }
+func (cf *confirmer) fullLocked() bool { return cf != nil && cf.bytes >= cf.limit }
 
 // wantPingLocked asks for a confirmation ping unless one is in flight or a
 // ping is pending already.
 func (ob *outbox) wantPingLocked() {
-	cf := &ob.cf
-	if ob.ping || cf.seq > cf.acked || ob.cc == nil || ob.cc != cf.cc {
+	cf := ob.cf
+	if cf == nil || ob.ping || cf.seq > cf.acked || ob.cc == nil || ob.cc != cf.cc {
 		return
 	}
 	ob.ping, cf.conf = true, true
@@ -141,15 +146,17 @@ func (ob *outbox) queueConfirmPing(cc *clientConn) bool {
 	}
 	ob.ping = true
 	ob.pingData = ob.pingData[:0]
-	ob.cf.conf = ob.cf.on
+	if ob.cf != nil {
+		ob.cf.conf = true
+	}
 	return true
 }
 
 // takePingLocked fills b's ping: a confirmation ping gets the next
 // sequence.
 func (ob *outbox) takePingLocked(b *batch) {
-	cf := &ob.cf
-	if !cf.conf {
+	cf := ob.cf
+	if cf == nil || !cf.conf {
 		b.pingLen = copy(b.pingBuf[:], ob.pingData)
 		return
 	}
@@ -163,7 +170,10 @@ func (ob *outbox) takePingLocked(b *batch) {
 
 // attachConfirm starts keeping frames written on cc.
 func (ob *outbox) attachConfirmLocked(cc *clientConn) {
-	cf := &ob.cf
+	cf := ob.cf
+	if cf == nil {
+		return
+	}
 	cf.cc = cc
 	cf.acked = cf.seq
 	cf.conf = false
@@ -184,7 +194,7 @@ func (c *Client) keep(cc *clientConn, it *outItem, tag uint64) {
 	r.tag = tag
 	ob := &c.ob
 	ob.mu.Lock()
-	cf := &ob.cf
+	cf := ob.cf
 	if cf.cc != cc {
 		// The connection ended before the frame was kept.
 		ob.mu.Unlock()
@@ -227,12 +237,12 @@ func (c *Client) confirmAgeTick() {
 // frames kept with tags up to its sequence.
 func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	ob := &c.ob
-	if !ob.cf.on || len(p) != confirmPayloadLen || [8]byte(p[:8]) != ob.cf.nonce {
+	if ob.cf == nil || len(p) != confirmPayloadLen || [8]byte(p[:8]) != ob.cf.nonce {
 		return
 	}
 	seq := binary.BigEndian.Uint64(p[8:])
 	ob.mu.Lock()
-	cf := &ob.cf
+	cf := ob.cf
 	if cf.cc != cc || seq <= cf.acked || seq > cf.seq {
 		ob.mu.Unlock()
 		return
@@ -280,8 +290,8 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 func (c *Client) confirmEnd(cc *clientConn) {
 	ob := &c.ob
 	ob.mu.Lock()
-	cf := &ob.cf
-	if !cf.on || cf.cc != cc {
+	cf := ob.cf
+	if cf == nil || cf.cc != cc {
 		ob.mu.Unlock()
 		return
 	}
@@ -366,7 +376,7 @@ func (c *Client) leftover(it *outItem) {
 // ErrConfirmationOff without WithConfirmation. f.Data must not be modified
 // until SendConfirmed returns.
 func (c *Client) SendConfirmed(ctx context.Context, f Frame) error {
-	if !c.ob.cf.on {
+	if c.ob.cf == nil {
 		return ErrConfirmationOff
 	}
 	if f.Type != TextMessage && f.Type != BinaryMessage {

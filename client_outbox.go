@@ -91,20 +91,20 @@ var (
 )
 
 type outbox struct {
-	mu     sync.Mutex
-	cond   sync.Cond // signals the release of the writer token
-	q      []*outItem
-	head   int
-	count  int  // items counted against the bound
+	mu    sync.Mutex
+	cond  sync.Cond // signals the release of the writer token
+	q     []*outItem
+	head  int
+	count int // items counted against the bound
+	limit int
+	cc    *clientConn
+
+	pingData []byte     // the pending ping's payload (Client.Ping's copy; nil for keepalive)
+	cf       *confirmer // delivery confirmation (client_confirm.go); nil when off
+
 	closed bool // the run has ended: refuse frames
-	cc     *clientConn
 	busy   bool // the writer token is taken
-	limit  int
-
-	ping     bool   // a ping goes ahead of the queue
-	pingData []byte // its payload (Client.Ping's copy; nil for keepalive)
-
-	cf confirmer // delivery confirmation (client_confirm.go)
+	ping   bool // a ping goes ahead of the queue
 }
 
 func (ob *outbox) open() {
@@ -181,7 +181,9 @@ func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
 	}
 	ob.ping = true
 	ob.pingData = append(ob.pingData[:0], p...)
-	ob.cf.conf = false
+	if ob.cf != nil {
+		ob.cf.conf = false
+	}
 	return true
 }
 
@@ -320,7 +322,9 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 		ob.takePingLocked(b)
 		size += frame.MaxHeaderLen + b.pingLen
 	}
-	b.tag = ob.cf.seq + 1
+	if ob.cf != nil {
+		b.tag = ob.cf.seq + 1
+	}
 	for len(b.items) < batchItems && size < batchBytes {
 		it := ob.peekLocked()
 		if it == nil || it.closeOn == nil && ob.cf.fullLocked() {
@@ -555,7 +559,7 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 		if err == nil && (it.f.Type == TextMessage || it.f.Type == BinaryMessage) {
 			c.msgsOut.Add(1)
 			c.bytesOut.Add(uint64(len(it.f.Data)))
-			if c.ob.cf.on {
+			if c.ob.cf != nil {
 				c.keep(cc, it, b.tag)
 				return
 			}
