@@ -50,7 +50,7 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	s := &session{o: o, p: p, lines: readLines(stdin), drainInput: !isTerminal(stdin)}
+	s := &session{o: o, p: p, lines: readLines(stdin, o.lineLimit()), drainInput: !isTerminal(stdin)}
 	code, msg := s.run(d, sigs)
 	if msg != "" {
 		p.errorf("%s", msg)
@@ -383,6 +383,11 @@ func startSender(ctx context.Context, ready <-chan *wsclient.Client, binary bool
 			}
 			lineNo++
 			p.typed()
+			if in.tooLong > 0 {
+				p.errorf("line %d (%d bytes) is longer than --max-message-size and was not sent", lineNo, in.tooLong)
+				p.showPrompt()
+				continue
+			}
 			if typ == wsclient.TextMessage && !utf8.Valid(in.data) {
 				p.errorf("line %d is not valid UTF-8 and was not sent (use --binary to send raw bytes)", lineNo)
 				p.showPrompt()

@@ -255,6 +255,21 @@ func TestLastLineWithoutNewline(t *testing.T) {
 	}
 }
 
+// TestLongLineNotSent: a stdin line longer than --max-message-size is not
+// sent (nor held in memory), an error names it, and the lines around it go.
+func TestLongLineNotSent(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t))
+	long := strings.Repeat("x", 200<<10) // several reader buffers long
+	r := runBin(t, "a\n"+long+"\nb\n", "--max-message-size", "100KiB", "--wait", "300ms", srv.URL)
+	r.wantCode(t, exitOK)
+	if r.stdout != "a\nb\n" {
+		t.Errorf("stdout %q, want the echoes of the short lines only", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "line 2 (204801 bytes) is longer than --max-message-size and was not sent") {
+		t.Errorf("stderr lacks the too-long line error:\n%s", r.stderr)
+	}
+}
+
 func TestBinaryEncodings(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
 	r := runBin(t, "hi\n", "--binary", "--wait", "300ms", srv.URL)

@@ -183,6 +183,24 @@ const maxRedirects = 10
 // everything itself (the --insecure warning once, and not with -q).
 var discardLogger = slog.New(slog.DiscardHandler)
 
+// defaultMaxMessageSize is the library's default MaxMessageSize, which
+// --max-message-size also applies to stdin lines when it is not given.
+const defaultMaxMessageSize = 32 << 20
+
+// lineLimit is the longest stdin line sent, in bytes (-1: no limit): the
+// --max-message-size that bounds received messages bounds sent lines too,
+// so an endless line cannot exhaust memory.
+func (o *clientOptions) lineLimit() int64 {
+	switch n := int64(o.maxMessageSize); {
+	case n == 0:
+		return defaultMaxMessageSize
+	case n < 0:
+		return -1
+	default:
+		return n
+	}
+}
+
 // dialer builds the library Dialer from the options. File problems are
 // reported as errors (a usage error for the caller).
 func (o *clientOptions) dialer() (*wsclient.Dialer, error) {

@@ -57,7 +57,8 @@ Connecting:
                               are sent after the reconnect. The first connection must
                               succeed: a failure there exits at once
   --max-message-size SIZE     largest message accepted, e.g. 65536, 64KiB, 16MiB
-                              (default 32MiB; -1: no limit); a larger one closes with 1009
+                              (default 32MiB; -1: no limit); a larger one closes with 1009.
+                              A longer stdin line is not sent (an error says so)
 
 TLS (wss:// URLs):
   --cacert FILE               trust the CA certificates in this PEM file (instead of the
