@@ -251,5 +251,5 @@ func TestAutobahnCloseCodes1012To1014(t *testing.T) {
 		play: func(p *abPeer) { p.sendRawClose([]byte{0x03, 0xf7}) },
 		want: abExpect{byServer: true, codes: []int{1002}},
 	})
-	runABCases(t, abConcurrency, cases)
+	runABCases(t, abConcurrency, cases, abConnEcho)
 }

@@ -347,8 +347,9 @@ type abCase struct {
 // sections (9, 12, 13) use fewer.
 const abConcurrency = 8
 
-// runABCases runs cases as subtests, up to limit at a time.
-func runABCases(t *testing.T, limit int, cases []abCase) {
+// runABCases runs cases as subtests, up to limit at a time, each with
+// the echo client start makes.
+func runABCases(t *testing.T, limit int, cases []abCase, start abStarter) {
 	t.Helper()
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
@@ -361,7 +362,7 @@ func runABCases(t *testing.T, limit int, cases []abCase) {
 				if tc.skip != "" {
 					t.Skip(tc.skip)
 				}
-				runAB(t, tc)
+				runAB(t, tc, start)
 			})
 		}()
 	}
@@ -391,10 +392,26 @@ func abEchoClient(ctx context.Context, conn *Conn) abEchoResult {
 	}
 }
 
+// abStarter starts an echo client against url, once the server has its
+// connection in hand, and returns the channel its result arrives on. ready
+// is closed once the client is connected and may be sent frames.
+type abStarter func(t *testing.T, url string, d *Dialer) (result <-chan abEchoResult, ready <-chan struct{})
+
+// abConnEcho is the Conn running abEchoClient.
+func abConnEcho(t *testing.T, url string, d *Dialer) (<-chan abEchoResult, <-chan struct{}) {
+	conn := dialT(t, url, d)
+	ctx := testCtx(t)
+	echoDone := make(chan abEchoResult, 1)
+	go func() { echoDone <- abEchoClient(ctx, conn) }()
+	ready := make(chan struct{})
+	close(ready)
+	return echoDone, ready
+}
+
 // runAB runs one case: a wstest server hands its connection to the test,
 // the echo client runs against it, tc.play sends the case's frames, and the
 // verdict is checked on both ends.
-func runAB(t *testing.T, tc abCase) {
+func runAB(t *testing.T, tc abCase, start abStarter) {
 	t.Helper()
 	connCh := make(chan *wstest.Conn, 1)
 	release := make(chan struct{})
@@ -411,12 +428,9 @@ func runAB(t *testing.T, tc abCase) {
 	if tc.dialer != nil {
 		d = tc.dialer()
 	}
-	conn := dialT(t, srv.URL, d)
-	ctx := testCtx(t)
-	echoDone := make(chan abEchoResult, 1)
-	go func() { echoDone <- abEchoClient(ctx, conn) }()
-
+	echoDone, ready := start(t, srv.URL, d)
 	c := recv(t, connCh)
+	recv(t, ready)
 	p := &abPeer{t: t, c: c, ev: make(chan abEvent, 4096), eof: make(chan error, 1)}
 	var inflate func([]byte) ([]byte, error)
 	if tc.inflate != nil {
@@ -566,7 +580,7 @@ func TestAutobahn(t *testing.T) {
 		{"13", abSection13, 4},
 	}
 	for _, s := range sections {
-		t.Run(s.name, func(t *testing.T) { runABCases(t, s.limit, s.cases()) })
+		t.Run(s.name, func(t *testing.T) { runABCases(t, s.limit, s.cases(), abConnEcho) })
 	}
 }
 
