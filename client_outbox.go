@@ -182,7 +182,7 @@ func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
 	ob.ping = true
 	ob.pingData = append(ob.pingData[:0], p...)
 	if ob.cf != nil {
-		ob.cf.conf = false
+		ob.cf.conf, ob.cf.user = false, true
 	}
 	return true
 }
