@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -115,6 +116,12 @@ func (e *unconfirmedError) Unwrap() []error { return []error{ErrUnconfirmed, e.c
 // bound to answer look like a mismatching one. A server that answers no
 // ping at all, while sending other frames, still stops the client at the
 // retention bound: it cannot be told from a slow one.
+//
+// Confirmation is off by default because it costs throughput: in the
+// benchmarks (bench/, contender wsclient-confirm; README "Delivery
+// guarantees") about a fifth of the messages per second for small
+// messages, streamed or request/response, 15–30% more client CPU per
+// message, and about 350 bytes more per idle connection.
 func WithConfirmation(retainBytes int) Option {
 	return func(c *clientConfig) {
 		if retainBytes <= 0 {
@@ -159,6 +166,7 @@ type confirmer struct {
 	kept  []*outItem
 	head  int
 	bytes int
+	waits int         // kept frames a SendConfirmed waits for
 	since time.Time   // when the oldest kept frame was written (roughly)
 	age   *time.Timer // pings for kept frames older than confirmAge; the stray deadline
 
@@ -273,44 +281,55 @@ func (ob *outbox) attachConfirmLocked(cc *clientConn) {
 	cf.stray, cf.userOut, cf.off = false, 0, nil
 }
 
-// keep takes a written data frame into the confirmation list (cc is the
-// connection it was written on, tag the sequence of the first
-// confirmation ping written after it). A Send learns it was written and
-// the list keeps a copy.
-func (c *Client) keep(cc *clientConn, it *outItem, tag uint64) {
-	r := it
-	if it.done != nil {
-		r = copyItem(it.f)
-		r.cw, it.cw = it.cw, nil
-		it.taken = false
-		it.done <- nil
+// keep takes written data frames, in order, into the confirmation list (cc
+// is the connection they were written on, tag the sequence of the first
+// confirmation ping written after them). A Send learns its frame was
+// written and the list keeps a copy. items is the caller's to reuse.
+func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
+	waits := 0
+	for i, it := range items {
+		if it.done != nil {
+			r := copyItem(it.f)
+			r.cw, it.cw = it.cw, nil
+			it.taken = false
+			it.done <- nil
+			items[i], it = r, r
+		}
+		it.tag = tag
+		if it.cw != nil {
+			waits++
+		}
 	}
-	r.tag = tag
 	ob := &c.ob
 	ob.mu.Lock()
 	cf := ob.cf
-	if cf.off == cc {
+	switch {
+	case cf.off == cc:
 		// Confirmation was given up on this connection.
 		ob.mu.Unlock()
-		cf.unconfirmable.Add(1)
-		c.unconfirmed(r, true, errUnconfirmedMismatch, false)
+		cf.unconfirmable.Add(uint64(len(items)))
+		for _, it := range items {
+			c.unconfirmed(it, true, errUnconfirmedMismatch, false)
+		}
 		return
-	}
-	if cf.cc != cc {
-		// The connection ended before the frame was kept.
+	case cf.cc != cc:
+		// The connection ended before the frames were kept.
 		ob.mu.Unlock()
-		cf.unconfirmed.Add(1)
-		c.handBack([]*outItem{r}, true)
+		cf.unconfirmed.Add(int64(len(items)))
+		c.handBack(slices.Clone(items), true)
 		return
 	}
 	if cf.head == len(cf.kept) {
 		cf.since = time.Now()
 		cf.armLocked(c, confirmAge)
 	}
-	cf.kept = append(cf.kept, r)
-	cf.bytes += len(r.f.Data)
-	cf.unconfirmed.Add(1)
-	if r.cw != nil || cf.bytes >= cf.limit/4 || time.Since(cf.since) >= confirmAge {
+	for _, it := range items {
+		cf.kept = append(cf.kept, it)
+		cf.bytes += len(it.f.Data)
+	}
+	cf.waits += waits
+	cf.unconfirmed.Add(int64(len(items)))
+	if waits > 0 || cf.bytes >= cf.limit/4 || time.Since(cf.since) >= confirmAge {
 		ob.wantPingLocked()
 	}
 	ob.mu.Unlock()
@@ -362,7 +381,7 @@ func (c *Client) giveUpLocked() {
 	cc := cf.cc
 	items := append([]*outItem(nil), cf.kept[cf.head:]...)
 	clear(cf.kept)
-	cf.kept, cf.head, cf.bytes, cf.cc, cf.off = cf.kept[:0], 0, 0, nil, cc
+	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc, cf.off = cf.kept[:0], 0, 0, 0, nil, cc
 	cf.stray, cf.conf = false, false
 	cf.age.Stop()
 	ob.mu.Unlock()
@@ -410,6 +429,9 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		cf.kept[cf.head] = nil
 		cf.head++
 		cf.bytes -= len(it.f.Data)
+		if it.cw != nil {
+			cf.waits--
+		}
 		done = append(done, it)
 	}
 	if cf.head == len(cf.kept) {
@@ -420,8 +442,16 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 			clear(cf.kept[n:])
 			cf.kept, cf.head = cf.kept[:n], 0
 		}
+		// The frames written since the ping: pinging for them at once would
+		// make a ping (and a write) per round trip while frames flow. Ping
+		// now only when they are many or awaited, otherwise after
+		// confirmAge.
 		cf.since = time.Now()
-		ob.wantPingLocked()
+		if cf.waits > 0 || cf.bytes >= cf.limit/4 {
+			ob.wantPingLocked()
+		} else {
+			cf.armLocked(c, confirmAge)
+		}
 	}
 	ob.mu.Unlock()
 	cf.unconfirmed.Add(-int64(len(done)))
@@ -471,7 +501,7 @@ func (c *Client) confirmEnd(cc *clientConn) {
 	}
 	items := append([]*outItem(nil), cf.kept[cf.head:]...)
 	clear(cf.kept)
-	cf.kept, cf.head, cf.bytes, cf.cc = cf.kept[:0], 0, 0, nil
+	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc = cf.kept[:0], 0, 0, 0, nil
 	cf.stray = false
 	if cf.age != nil {
 		cf.age.Stop()
