@@ -179,6 +179,12 @@ type Stats struct {
 	Unconfirmed uint64
 	Redelivered uint64
 	PingRTT     time.Duration
+	// PongMismatches counts connections on which confirmation was given up
+	// because the server answers pings without echoing their payload
+	// (ErrPongMismatch); Unconfirmable counts the frames written on them
+	// after that, which are neither kept, confirmed nor reported.
+	PongMismatches uint64
+	Unconfirmable  uint64
 }
 
 // New returns a client for url (ws:// or wss://) driven by h. It does not
@@ -344,6 +350,8 @@ func (c *Client) Stats() Stats {
 		st.Unconfirmed = uint64(max(cf.unconfirmed.Load(), 0))
 		st.Redelivered = cf.redelivered.Load()
 		st.PingRTT = time.Duration(cf.rtt.Load())
+		st.PongMismatches = cf.mismatches.Load()
+		st.Unconfirmable = cf.unconfirmable.Load()
 	}
 	return st
 }

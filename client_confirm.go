@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"log/slog"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -29,6 +32,21 @@ import (
 // When the connection ends, the frames still kept are handed back in
 // order with ErrUnconfirmed, or, with WithRedelivery, put back at the head
 // of the outbox for the next connection.
+//
+// A server that answers pings with another payload (an empty one, as
+// lxzan/gws's default handler does) never confirms anything. Such a server
+// shows itself by a stray pong: one that answers none of the client's
+// pings (not a confirmation pong, and not counted against a user ping)
+// while a confirmation ping is unanswered. A stray pong alone proves
+// nothing (RFC 6455 allows unsolicited pongs, and a slow server may send
+// one before it reads the ping), so the client waits: when the oldest
+// unanswered confirmation ping is still unanswered confirmTimeout(cc)
+// after it was written and a stray pong came since, the client gives
+// confirmation up on that connection. The kept frames go back with an
+// error matching ErrUnconfirmed and ErrPongMismatch; the frames written
+// after that on the connection are counted (Stats.Unconfirmable), not
+// kept: the client works on as one without confirmation, and a new
+// connection tries again.
 
 // confirmPayloadLen is the length of a confirmation ping's payload: the
 // nonce, then the sequence (big-endian).
@@ -38,9 +56,35 @@ const confirmPayloadLen = 16
 // confirmation ping is sent for it.
 const confirmAge = 100 * time.Millisecond
 
-// ErrConfirmationOff is returned by SendConfirmed on a client without
-// WithConfirmation.
-var ErrConfirmationOff = errors.New("wsclient: SendConfirmed needs WithConfirmation")
+// defaultConfirmTimeout is how long a confirmation ping may stay
+// unanswered after a stray pong, on a connection without keepalive; with
+// keepalive it is interval × maxMissed.
+const defaultConfirmTimeout = 2 * time.Second
+
+var (
+	// ErrConfirmationOff is returned by SendConfirmed on a client without
+	// WithConfirmation.
+	ErrConfirmationOff = errors.New("wsclient: SendConfirmed needs WithConfirmation")
+	// ErrPongMismatch says that the server answers pings without echoing
+	// their payload (RFC 6455 section 5.5.3 requires it to; lxzan/gws's
+	// default ping handler sends empty pongs), so that delivery cannot be
+	// confirmed on the connection. It comes wrapped with ErrUnconfirmed
+	// (both match errors.Is) to OnUndelivered and SendConfirmed for the
+	// frames written on such a connection. See WithConfirmation.
+	ErrPongMismatch = errors.New("wsclient: server answers pings without echoing the payload: delivery cannot be confirmed")
+
+	errUnconfirmedMismatch error = &unconfirmedError{cause: ErrPongMismatch}
+)
+
+// unconfirmedError is ErrUnconfirmed with the reason no pong confirmed
+// the frame.
+type unconfirmedError struct{ cause error }
+
+func (e *unconfirmedError) Error() string {
+	return ErrUnconfirmed.Error() + " (" + strings.TrimPrefix(e.cause.Error(), "wsclient: ") + ")"
+}
+
+func (e *unconfirmedError) Unwrap() []error { return []error{ErrUnconfirmed, e.cause} }
 
 // WithConfirmation turns delivery confirmation on: written text and binary
 // frames are kept until a pong confirms the server read them, at most
@@ -54,11 +98,30 @@ var ErrConfirmationOff = errors.New("wsclient: SendConfirmed needs WithConfirmat
 // <= 0 means 1 MiB.
 //
 // The server must answer a ping with a pong carrying the ping's payload, as
-// RFC 6455 section 5.5.3 requires. A server that answers with an empty pong
-// (lxzan/gws's default handler does) never confirms anything: the client
-// then stops at the retention bound (Cast returns ErrOutboxFull, Send waits
-// for its context) until the connection ends. Detecting such a server and
-// failing with an error is not built yet.
+// RFC 6455 section 5.5.3 requires. A server that answers with another
+// payload (lxzan/gws's default handler sends empty pongs) can confirm
+// nothing. The client notices it when a confirmation ping is still
+// unanswered a bound after it was written and a pong answering none of the
+// client's pings came in the meantime; the bound is the keepalive's,
+// interval × maxMissed (see WithKeepalive), or 2 s without keepalive. It
+// then gives confirmation up on that connection: the frames kept go to
+// OnUndelivered (or SendConfirmed) with an error matching both
+// ErrUnconfirmed and ErrPongMismatch, a warning is logged, Stats counts the
+// connection (PongMismatches) and each frame written on it afterwards
+// (Unconfirmable; SendConfirmed returns the same error for them), and the
+// client works on as one without confirmation until the connection ends; a
+// new connection tries again. Until then, at most the bound, the retention
+// bound may push back as usual. An unsolicited pong never confirms a
+// frame; it can only make a correct server that takes longer than the
+// bound to answer look like a mismatching one. A server that answers no
+// ping at all, while sending other frames, still stops the client at the
+// retention bound: it cannot be told from a slow one.
+//
+// Confirmation is off by default because it costs throughput: in the
+// benchmarks (bench/, contender wsclient-confirm; README "Delivery
+// guarantees") about a fifth of the messages per second for small
+// messages, streamed or request/response, 15–30% more client CPU per
+// message, and about 350 bytes more per idle connection.
 func WithConfirmation(retainBytes int) Option {
 	return func(c *clientConfig) {
 		if retainBytes <= 0 {
@@ -97,17 +160,27 @@ type confirmer struct {
 	sent   uint64    // the last confirmation ping taken, for the RTT
 	sentAt time.Time // when
 	conf   bool      // the pending ping (outbox.ping) is a confirmation ping
+	user   bool      // the pending ping is a user's (Client.Ping)
 
 	cc    *clientConn // the connection the kept frames were written on
 	kept  []*outItem
 	head  int
 	bytes int
+	waits int         // kept frames a SendConfirmed waits for
 	since time.Time   // when the oldest kept frame was written (roughly)
-	age   *time.Timer // pings for kept frames older than confirmAge
+	age   *time.Timer // pings for kept frames older than confirmAge; the stray deadline
 
-	confirmed, redelivered atomic.Uint64
-	unconfirmed            atomic.Int64
-	rtt                    atomic.Int64
+	waitSince time.Time     // when the oldest unanswered confirmation ping was taken
+	stray     bool          // a stray pong came while a confirmation ping was unanswered
+	userOut   int           // user pings written and not yet answered (as far as known)
+	timeout   time.Duration // the stray deadline without keepalive
+	kaTimeout time.Duration // the stray deadline on kaConn, set by its keepalive
+	kaConn    *clientConn
+	off       *clientConn // the connection on which confirmation was given up
+
+	confirmed, redelivered, unconfirmable, mismatches atomic.Uint64
+	unconfirmed                                       atomic.Int64
+	rtt                                               atomic.Int64
 }
 
 // newConfirmer returns the confirmation state of a client with cfg, or nil
@@ -119,6 +192,7 @@ func newConfirmer(cfg *clientConfig) *confirmer {
 	cf := new(confirmer)
 	cf.limit = cfg.confirmBytes
 	cf.redeliver = cfg.redeliver
+	cf.timeout = defaultConfirmTimeout
 	_, _ = rand.Read(cf.nonce[:])
 	return cf
 }
@@ -147,9 +221,29 @@ func (ob *outbox) queueConfirmPing(cc *clientConn) bool {
 	ob.ping = true
 	ob.pingData = ob.pingData[:0]
 	if ob.cf != nil {
-		ob.cf.conf = true
+		ob.cf.conf, ob.cf.user = ob.cf.cc == cc, false
 	}
 	return true
+}
+
+// setConfirmTimeout sets the stray deadline on cc from its keepalive
+// (interval × maxMissed; 0: keepalive off).
+func (ob *outbox) setConfirmTimeout(cc *clientConn, d time.Duration) {
+	if ob.cf == nil {
+		return
+	}
+	ob.mu.Lock()
+	ob.cf.kaConn, ob.cf.kaTimeout = cc, d
+	ob.mu.Unlock()
+}
+
+// deadlineLocked is how long a confirmation ping may stay unanswered after
+// a stray pong on cc.
+func (cf *confirmer) deadlineLocked(cc *clientConn) time.Duration {
+	if cf.kaConn == cc && cf.kaTimeout > 0 {
+		return cf.kaTimeout
+	}
+	return cf.timeout
 }
 
 // takePingLocked fills b's ping: a confirmation ping gets the next
@@ -158,9 +252,16 @@ func (ob *outbox) takePingLocked(b *batch) {
 	cf := ob.cf
 	if cf == nil || !cf.conf {
 		b.pingLen = copy(b.pingBuf[:], ob.pingData)
+		if cf != nil && cf.user {
+			cf.user = false
+			cf.userOut++
+		}
 		return
 	}
 	cf.conf = false
+	if cf.seq == cf.acked {
+		cf.waitSince = time.Now()
+	}
 	cf.seq++
 	cf.sent, cf.sentAt = cf.seq, time.Now()
 	copy(b.pingBuf[:], cf.nonce[:])
@@ -177,54 +278,92 @@ func (ob *outbox) attachConfirmLocked(cc *clientConn) {
 	cf.cc = cc
 	cf.acked = cf.seq
 	cf.conf = false
+	cf.stray, cf.userOut, cf.off = false, 0, nil
 }
 
-// keep takes a written data frame into the confirmation list (cc is the
-// connection it was written on, tag the sequence of the first
-// confirmation ping written after it). A Send learns it was written and
-// the list keeps a copy.
-func (c *Client) keep(cc *clientConn, it *outItem, tag uint64) {
-	r := it
-	if it.done != nil {
-		r = copyItem(it.f)
-		r.cw, it.cw = it.cw, nil
-		it.taken = false
-		it.done <- nil
+// keep takes written data frames, in order, into the confirmation list (cc
+// is the connection they were written on, tag the sequence of the first
+// confirmation ping written after them). A Send learns its frame was
+// written and the list keeps a copy. items is the caller's to reuse.
+func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
+	waits := 0
+	for i, it := range items {
+		if it.done != nil {
+			r := copyItem(it.f)
+			r.cw, it.cw = it.cw, nil
+			it.taken = false
+			it.done <- nil
+			items[i], it = r, r
+		}
+		it.tag = tag
+		if it.cw != nil {
+			waits++
+		}
 	}
-	r.tag = tag
 	ob := &c.ob
 	ob.mu.Lock()
 	cf := ob.cf
-	if cf.cc != cc {
-		// The connection ended before the frame was kept.
+	switch {
+	case cf.off == cc:
+		// Confirmation was given up on this connection.
 		ob.mu.Unlock()
-		cf.unconfirmed.Add(1)
-		c.handBack([]*outItem{r}, true)
+		cf.unconfirmable.Add(uint64(len(items)))
+		for _, it := range items {
+			c.unconfirmed(it, true, errUnconfirmedMismatch, false)
+		}
+		return
+	case cf.cc != cc:
+		// The connection ended before the frames were kept.
+		ob.mu.Unlock()
+		cf.unconfirmed.Add(int64(len(items)))
+		c.handBack(slices.Clone(items), true)
 		return
 	}
 	if cf.head == len(cf.kept) {
 		cf.since = time.Now()
-		if cf.age == nil {
-			cf.age = time.AfterFunc(confirmAge, c.confirmAgeTick)
-		} else {
-			cf.age.Reset(confirmAge)
-		}
+		cf.armLocked(c, confirmAge)
 	}
-	cf.kept = append(cf.kept, r)
-	cf.bytes += len(r.f.Data)
-	cf.unconfirmed.Add(1)
-	if r.cw != nil || cf.bytes >= cf.limit/4 || time.Since(cf.since) >= confirmAge {
+	for _, it := range items {
+		cf.kept = append(cf.kept, it)
+		cf.bytes += len(it.f.Data)
+	}
+	cf.waits += waits
+	cf.unconfirmed.Add(int64(len(items)))
+	if waits > 0 || cf.bytes >= cf.limit/4 || time.Since(cf.since) >= confirmAge {
 		ob.wantPingLocked()
 	}
 	ob.mu.Unlock()
 }
 
+// armLocked (re)arms the timer of confirmAgeTick to fire after d.
+func (cf *confirmer) armLocked(c *Client, d time.Duration) {
+	if cf.age == nil {
+		cf.age = time.AfterFunc(d, c.confirmAgeTick)
+	} else {
+		cf.age.Reset(d)
+	}
+}
+
 // confirmAgeTick asks for a confirmation ping when frames are still kept
-// confirmAge after the first of them.
+// confirmAge after the first of them, and gives confirmation up on the
+// connection when the stray deadline has passed.
 func (c *Client) confirmAgeTick() {
 	ob := &c.ob
 	ob.mu.Lock()
-	if ob.cf.head == len(ob.cf.kept) {
+	cf := ob.cf
+	if cf.cc == nil {
+		ob.mu.Unlock()
+		return
+	}
+	if cf.stray && cf.seq > cf.acked {
+		if left := cf.deadlineLocked(cf.cc) - time.Since(cf.waitSince); left > 0 {
+			cf.armLocked(c, left)
+		} else {
+			c.giveUpLocked()
+			return
+		}
+	}
+	if cf.head == len(cf.kept) {
 		ob.mu.Unlock()
 		return
 	}
@@ -233,11 +372,40 @@ func (c *Client) confirmAgeTick() {
 	c.kick()
 }
 
+// giveUpLocked gives confirmation up on the current connection, whose
+// server answers pings with other payloads: the kept frames are reported,
+// later ones are not kept. It unlocks the outbox.
+func (c *Client) giveUpLocked() {
+	ob := &c.ob
+	cf := ob.cf
+	cc := cf.cc
+	items := append([]*outItem(nil), cf.kept[cf.head:]...)
+	clear(cf.kept)
+	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc, cf.off = cf.kept[:0], 0, 0, 0, nil, cc
+	cf.stray, cf.conf = false, false
+	cf.age.Stop()
+	ob.mu.Unlock()
+	cf.mismatches.Add(1)
+	cf.unconfirmed.Add(-int64(len(items)))
+	c.log(slog.LevelWarn, ErrPongMismatch.Error()+"; delivery confirmation off on this connection",
+		"unconfirmed", len(items))
+	for _, it := range items {
+		c.unconfirmed(it, true, errUnconfirmedMismatch, true)
+	}
+	// Frames may wait at the retention bound, which no longer holds.
+	c.kick()
+}
+
 // confirmPong handles a pong read on cc: a confirmation pong confirms the
-// frames kept with tags up to its sequence.
+// frames kept with tags up to its sequence; any other pong may be a stray
+// one.
 func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	ob := &c.ob
-	if ob.cf == nil || len(p) != confirmPayloadLen || [8]byte(p[:8]) != ob.cf.nonce {
+	if ob.cf == nil {
+		return
+	}
+	if len(p) != confirmPayloadLen || [8]byte(p[:8]) != ob.cf.nonce {
+		c.otherPong(cc)
 		return
 	}
 	seq := binary.BigEndian.Uint64(p[8:])
@@ -248,8 +416,12 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		return
 	}
 	cf.acked = seq
+	cf.stray = false
 	if seq == cf.sent {
 		cf.rtt.Store(int64(time.Since(cf.sentAt)))
+	}
+	if seq < cf.seq {
+		cf.waitSince = time.Now() // roughly: the next one is answered in time
 	}
 	var done []*outItem
 	for cf.head < len(cf.kept) && cf.kept[cf.head].tag <= seq {
@@ -257,6 +429,9 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		cf.kept[cf.head] = nil
 		cf.head++
 		cf.bytes -= len(it.f.Data)
+		if it.cw != nil {
+			cf.waits--
+		}
 		done = append(done, it)
 	}
 	if cf.head == len(cf.kept) {
@@ -267,8 +442,16 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 			clear(cf.kept[n:])
 			cf.kept, cf.head = cf.kept[:n], 0
 		}
+		// The frames written since the ping: pinging for them at once would
+		// make a ping (and a write) per round trip while frames flow. Ping
+		// now only when they are many or awaited, otherwise after
+		// confirmAge.
 		cf.since = time.Now()
-		ob.wantPingLocked()
+		if cf.waits > 0 || cf.bytes >= cf.limit/4 {
+			ob.wantPingLocked()
+		} else {
+			cf.armLocked(c, confirmAge)
+		}
 	}
 	ob.mu.Unlock()
 	cf.unconfirmed.Add(-int64(len(done)))
@@ -285,19 +468,41 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	c.kick()
 }
 
+// otherPong handles a pong on cc that is no confirmation pong: the answer
+// to a user ping, or a stray pong, which starts the stray deadline when a
+// confirmation ping is unanswered.
+func (c *Client) otherPong(cc *clientConn) {
+	ob := &c.ob
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	cf := ob.cf
+	switch {
+	case cf.cc != cc:
+	case cf.userOut > 0:
+		cf.userOut--
+	case cf.seq > cf.acked && !cf.stray:
+		cf.stray = true
+		cf.armLocked(c, max(cf.deadlineLocked(cc)-time.Since(cf.waitSince), 0))
+	}
+}
+
 // confirmEnd hands back the frames kept for cc, whose connection has
 // ended. It runs on the machine.
 func (c *Client) confirmEnd(cc *clientConn) {
 	ob := &c.ob
 	ob.mu.Lock()
 	cf := ob.cf
+	if cf != nil && cf.kaConn == cc {
+		cf.kaConn = nil
+	}
 	if cf == nil || cf.cc != cc {
 		ob.mu.Unlock()
 		return
 	}
 	items := append([]*outItem(nil), cf.kept[cf.head:]...)
 	clear(cf.kept)
-	cf.kept, cf.head, cf.bytes, cf.cc = cf.kept[:0], 0, 0, nil
+	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc = cf.kept[:0], 0, 0, 0, nil
+	cf.stray = false
 	if cf.age != nil {
 		cf.age.Stop()
 	}
@@ -318,25 +523,28 @@ func (c *Client) handBack(items []*outItem, async bool) {
 		return
 	}
 	for _, it := range items {
-		c.unconfirmed(it, async)
+		c.unconfirmed(it, async, ErrUnconfirmed, true)
 	}
 }
 
-// unconfirmed reports one frame written but not confirmed.
-func (c *Client) unconfirmed(it *outItem, async bool) {
+// unconfirmed reports one frame written but not confirmed, with err (an
+// ErrUnconfirmed): to SendConfirmed if it waits, otherwise to
+// OnUndelivered when report is set (async when not on the machine).
+func (c *Client) unconfirmed(it *outItem, async bool, err error, report bool) {
 	switch {
 	case it.cw != nil && it.cw.gone.CompareAndSwap(false, true):
-		it.cw.ch <- ErrUnconfirmed
+		it.cw.ch <- err
+		freeItem(it)
+	case !report:
 		freeItem(it)
 	case async:
-		_ = c.mail.put(c, mail{kind: mailUndelivered, f: it.f, err: ErrUnconfirmed})
+		_ = c.mail.put(c, mail{kind: mailUndelivered, f: it.f, err: err})
 	default:
-		c.undelivered(it.f, ErrUnconfirmed)
+		c.undelivered(it.f, err)
 		freeItem(it)
 	}
 }
 
-// reopen puts items back at the head of the outbox, for redelivery; false
 // when the outbox is closed.
 func (ob *outbox) reopen(items []*outItem) bool {
 	ob.mu.Lock()
@@ -356,7 +564,7 @@ func (ob *outbox) reopen(items []*outItem) bool {
 // before (redelivery) may have arrived.
 func (c *Client) leftover(it *outItem) {
 	if it.again {
-		c.unconfirmed(it, false)
+		c.unconfirmed(it, false, ErrUnconfirmed, true)
 		return
 	}
 	if it.cw != nil && it.cw.gone.CompareAndSwap(false, true) {
@@ -373,7 +581,10 @@ func (c *Client) leftover(it *outItem) {
 // SendConfirmed goes on waiting); Send's errors when the frame was never
 // written; ctx's error when ctx ends first (a frame written by then is
 // still confirmed or reported through OnUndelivered). It returns
-// ErrConfirmationOff without WithConfirmation. f.Data must not be modified
+// ErrConfirmationOff without WithConfirmation. On a connection whose
+// server answers pings without echoing their payload it returns an error
+// matching both ErrUnconfirmed and ErrPongMismatch, within the bound
+// WithConfirmation gives (the frame was written). f.Data must not be modified
 // until SendConfirmed returns.
 func (c *Client) SendConfirmed(ctx context.Context, f Frame) error {
 	if c.ob.cf == nil {

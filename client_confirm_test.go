@@ -241,3 +241,76 @@ func TestClientConfirmIdle(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// Request/response traffic does not make a confirmation ping per round
+// trip: after a pong, the frames written since wait for the age bound
+// (100 ms) unless they are many or awaited.
+func TestClientConfirmPingRate(t *testing.T) {
+	var pings atomic.Int64
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			switch op {
+			case wstest.OpText:
+				sc.WriteFrame(true, 0, wstest.OpText, p)
+			case wstest.OpPing:
+				pings.Add(1)
+				sc.WriteFrame(true, 0, wstest.OpPong, p)
+			case wstest.OpClose:
+				sc.WriteFrame(true, 0, wstest.OpClose, p)
+				return nil
+			}
+		}
+	}, wstest.WithT(t))
+	// Round trips for 400 ms (the first pong comes after 100 ms), each echo
+	// casting the next frame from HandleFrame, as a request/response
+	// client does.
+	h := &rrHandler{connected: make(chan struct{}), done: make(chan struct{})}
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	<-h.connected
+	t0 := time.Now()
+	h.t0.Store(&t0)
+	if err := c.Cast(wsclient.TextFrame("x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the round trips did not end")
+	}
+	n := h.n
+	took := time.Since(t0)
+	if max := int64(took/(100*time.Millisecond)) + 3; pings.Load() > max {
+		t.Fatalf("%d confirmation pings for %d round trips in %v (want at most %d)", pings.Load(), n, took, max)
+	}
+	t.Logf("%d pings for %d round trips in %v", pings.Load(), n, took)
+}
+
+// rrHandler casts each text frame it gets back, for 400 ms after t0.
+type rrHandler struct {
+	wsclient.BaseHandler
+	connected, done chan struct{}
+	t0              atomic.Pointer[time.Time]
+	n               int
+}
+
+func (h *rrHandler) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
+	close(h.connected)
+	return wsclient.Action{}
+}
+
+func (h *rrHandler) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	if f.Type != wsclient.TextMessage {
+		return wsclient.Action{}
+	}
+	if h.n++; h.n == 1e5 || time.Since(*h.t0.Load()) >= 400*time.Millisecond {
+		close(h.done)
+	}
+	if h.n < 1e5 && time.Since(*h.t0.Load()) < 400*time.Millisecond {
+		_ = c.Cast(f)
+	}
+	return wsclient.Action{}
+}

@@ -813,6 +813,11 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 	if uint64(dataWrites) != st.MessagesOut {
 		t.Errorf("Stats.MessagesOut = %d, the socket took %d messages", st.MessagesOut, dataWrites)
 	}
+	if st.PongMismatches != 0 || st.Unconfirmable != 0 {
+		// The echo server answers every ping with its payload: no fault
+		// may make a late pong look like a mismatching one.
+		t.Errorf("confirmation given up on %d connections (%d frames unconfirmable)", st.PongMismatches, st.Unconfirmable)
+	}
 	if row.mustDetect {
 		switch {
 		case res.detect < 0:

@@ -116,7 +116,12 @@ type Handler interface {
 // that were accepted by Cast (or a Reply action) but could not be written:
 // their connection failed, the client ended before they could be sent (err
 // is then ErrTerminated), or, for a reply, the outbox was full
-// (ErrOutboxFull). It runs on the client's goroutine like the
+// (ErrOutboxFull). With WithConfirmation it also receives, in order, the
+// frames written but not confirmed by a pong: err matches ErrUnconfirmed
+// (the frame may or may not have arrived), and also ErrPongMismatch when
+// the server answers pings without echoing their payload, so that
+// confirmation was given up on the connection (see WithConfirmation). It
+// runs on the client's goroutine like the
 // other callbacks; f.Data is the client's own copy and may be kept. Without
 // it such frames are counted in Stats.Undelivered and logged (WithLogger).
 type UndeliveredHandler interface {

@@ -11,6 +11,9 @@ import (
 // dropped with ErrKeepaliveTimeout. The ping is written ahead of the frames
 // waiting in the outbox. During a connection attempt the connecting state's
 // timer (interval × maxMissed) plays the same part for the handshake.
+// With confirmation, the keepalive pings are confirmation pings, and
+// interval × maxMissed also bounds how long one may stay unanswered after
+// a pong with another payload (client_confirm.go).
 
 type keepalive struct {
 	interval    time.Duration
@@ -26,6 +29,7 @@ func (c *Client) setKeepalive(d time.Duration) {
 		return
 	}
 	c.m.ka = keepalive{interval: d, last: c.m.conn.cn.bytesRead()}
+	c.ob.setConfirmTimeout(c.m.conn, max(d, 0)*time.Duration(c.cfg.keepMissed))
 	if d <= 0 {
 		c.disarm()
 		return

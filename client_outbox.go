@@ -182,7 +182,7 @@ func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
 	ob.ping = true
 	ob.pingData = append(ob.pingData[:0], p...)
 	if ob.cf != nil {
-		ob.cf.conf = false
+		ob.cf.conf, ob.cf.user = false, true
 	}
 	return true
 }
@@ -555,12 +555,18 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 		}
 		b.bufp, b.buf = nil, nil
 	}
+	kept := 0 // with confirmation: b.items[:kept] are written data frames to keep
 	settle := func(it *outItem, err error) {
 		if err == nil && (it.f.Type == TextMessage || it.f.Type == BinaryMessage) {
 			c.msgsOut.Add(1)
 			c.bytesOut.Add(uint64(len(it.f.Data)))
 			if c.ob.cf != nil {
-				c.keep(cc, it, b.tag)
+				if it == b.big {
+					c.keep(cc, []*outItem{it}, b.tag)
+				} else {
+					b.items[kept] = it // kept <= the index of it
+					kept++
+				}
 				return
 			}
 		}
@@ -577,12 +583,16 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 	for i, it := range b.items {
 		written := err == nil || (it.end > 0 && it.end <= n)
 		it.end = 0
+		b.items[i] = nil
 		if written {
 			settle(it, nil)
 		} else {
 			settle(it, err)
 		}
-		b.items[i] = nil
+	}
+	if kept > 0 {
+		c.keep(cc, b.items[:kept], b.tag)
+		clear(b.items[:kept])
 	}
 	cc.items = b.items[:0]
 	if b.big != nil {

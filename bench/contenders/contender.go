@@ -95,7 +95,7 @@ func register(c Contender) {
 }
 
 // order fixes the column order of tables regardless of file init order.
-var order = []string{"wsclient", "wsclient-client", "gorilla", "coder", "gws", "gobwas"}
+var order = []string{"wsclient", "wsclient-client", "wsclient-confirm", "gorilla", "coder", "gws", "gobwas"}
 
 // All returns every registered contender in table order.
 func All() []Contender {

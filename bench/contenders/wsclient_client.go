@@ -56,9 +56,15 @@ func (ch *clientHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wscli
 func (ch *clientHandler) Terminate(_ *wsclient.Client, reason error) { ch.done.finish(ch.h, reason) }
 
 func dialWsclientClient(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
+	return dialWsclientClientWith(ctx, url, opt, h)
+}
+
+// dialWsclientClientWith is dialWsclientClient with extra Client options
+// (other adapters of the Client, such as wsclient-confirm).
+func dialWsclientClientWith(ctx context.Context, url string, opt Options, h Handler, extra ...wsclient.Option) (Conn, error) {
 	d := wsclientDialer(opt)
 	ch := &clientHandler{h: h, done: newReaderDone(), connected: make(chan struct{})}
-	c, err := wsclient.Start(context.Background(), url, ch, wsclient.WithDialer(d))
+	c, err := wsclient.Start(context.Background(), url, ch, append([]wsclient.Option{wsclient.WithDialer(d)}, extra...)...)
 	if err != nil {
 		return nil, err
 	}

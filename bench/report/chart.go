@@ -22,12 +22,13 @@ type bar struct {
 
 // palette gives each contender a fixed colour; wsclient's stands out.
 var palette = map[string]string{
-	"wsclient":        "#d62728",
-	"wsclient-client": "#ff7f0e",
-	"gorilla":         "#1f77b4",
-	"coder":           "#2ca02c",
-	"gws":             "#9467bd",
-	"gobwas":          "#8c564b",
+	"wsclient":         "#d62728",
+	"wsclient-client":  "#ff7f0e",
+	"wsclient-confirm": "#bcbd22",
+	"gorilla":          "#1f77b4",
+	"coder":            "#2ca02c",
+	"gws":              "#9467bd",
+	"gobwas":           "#8c564b",
 }
 
 var spare = []string{"#17becf", "#bcbd22", "#7f7f7f", "#e377c2"}

@@ -1,0 +1,286 @@
+package wsclient_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/wstest"
+)
+
+// Servers that answer pings without echoing the payload never confirm:
+// the client gives confirmation up on the connection within a bound,
+// reports the kept frames with ErrUnconfirmed and ErrPongMismatch, and
+// works on without keeping frames, instead of stalling at the retention
+// bound.
+
+// mismatchServer sends the text messages it reads to got (when not nil)
+// and answers each ping with pong(payload).
+func mismatchServer(got chan<- string, pong func([]byte) []byte) func(*wstest.Conn) error {
+	return func(sc *wstest.Conn) error {
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			switch op {
+			case wstest.OpText:
+				got <- string(p)
+			case wstest.OpPing:
+				sc.WriteFrame(true, 0, wstest.OpPong, pong(p))
+			case wstest.OpClose:
+				sc.WriteFrame(true, 0, wstest.OpClose, p)
+				return nil
+			}
+		}
+	}
+}
+
+// An empty pong (lxzan/gws's default), no keepalive: SendConfirmed ends
+// with the mismatch error after the documented 2 s instead of waiting for
+// its context, the frames kept before go to OnUndelivered with it, and the
+// client then writes without keeping frames.
+func TestClientConfirmEmptyPong(t *testing.T) {
+	got := make(chan string, 16)
+	srv := wstest.NewServer(mismatchServer(got, func([]byte) []byte { return nil }), wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	for _, s := range []string{"a", "b", "c"} {
+		if err := c.Cast(wsclient.TextFrame(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	err := c.SendConfirmed(ctx, wsclient.TextFrame("d"))
+	if !errors.Is(err, wsclient.ErrPongMismatch) || !errors.Is(err, wsclient.ErrUnconfirmed) {
+		t.Fatalf("SendConfirmed = %v after %v", err, time.Since(t0))
+	}
+	t.Logf("given up after %v: %v", time.Since(t0), err)
+	var und []string
+	for len(und) < 3 {
+		e := h.until(t, "undelivered")
+		if !errors.Is(e.err, wsclient.ErrPongMismatch) || !errors.Is(e.err, wsclient.ErrUnconfirmed) {
+			t.Fatalf("undelivered %q with %v", e.f.Data, e.err)
+		}
+		und = append(und, string(e.f.Data))
+	}
+	if !slices.Equal(und, []string{"a", "b", "c"}) {
+		t.Fatalf("reported %q", und)
+	}
+	// Now a plain client on this connection: SendConfirmed says at once
+	// that its frame was written but cannot be confirmed.
+	if err := c.SendConfirmed(ctx, wsclient.TextFrame("e")); !errors.Is(err, wsclient.ErrPongMismatch) {
+		t.Fatalf("SendConfirmed after giving up = %v", err)
+	}
+	if err := c.Cast(wsclient.TextFrame("f")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(ctx, wsclient.TextFrame("g")); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	if st.PongMismatches != 1 || st.Confirmed != 0 || st.Unconfirmed != 0 || st.Unconfirmable != 3 ||
+		st.Undelivered != 3 || c.State() != wsclient.Connected {
+		t.Fatalf("stats %+v", st)
+	}
+	for _, want := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		select {
+		case s := <-got:
+			if s != want {
+				t.Fatalf("server got %q, want %q", s, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("server did not get %q", want)
+		}
+	}
+}
+
+// A pong with another payload of the same length, with keepalive: the
+// client stalled at the retention bound gets going again within
+// interval × maxMissed (plus slack for a loaded machine), still connected.
+func TestClientConfirmWrongPong(t *testing.T) {
+	srv := wstest.NewServer(mismatchServer(nil, func(p []byte) []byte {
+		q := slices.Clone(p)
+		slices.Reverse(q)
+		return q
+	}), wstest.WithT(t))
+	h := newTH()
+	const bound, size = 1000, 100
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(bound), wsclient.WithOutboxSize(1<<20),
+		wsclient.WithKeepalive(100*time.Millisecond, 3))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	data := make([]byte, size)
+	full := time.Time{}
+	cast := 0
+	for ; cast < 1<<16; cast++ {
+		err := c.Cast(wsclient.BinaryFrame(data))
+		if errors.Is(err, wsclient.ErrOutboxFull) {
+			full = time.Now()
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if full.IsZero() {
+		// The client may have given up already (a loaded machine): fine,
+		// as long as it did so for the right reason.
+		t.Logf("no push-back in %d casts", cast)
+	}
+	e := h.until(t, "undelivered")
+	if !errors.Is(e.err, wsclient.ErrPongMismatch) || !errors.Is(e.err, wsclient.ErrUnconfirmed) {
+		t.Fatalf("undelivered with %v", e.err)
+	}
+	if !full.IsZero() {
+		// The bound is 300 ms; allow for a loaded machine.
+		if d := time.Since(full); d > 5*time.Second {
+			t.Fatalf("gave up %v after the push-back", d)
+		}
+		t.Logf("gave up %v after the push-back", time.Since(full))
+	}
+	// Past the retention bound now: nothing is kept.
+	for i := range 4 * bound / size {
+		if err := c.Cast(wsclient.BinaryFrame(data)); err != nil {
+			t.Fatalf("cast %d after giving up: %v", i, err)
+		}
+	}
+	if err := c.Send(t.Context(), wsclient.BinaryFrame(data)); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.PongMismatches != 1 || st.Confirmed != 0 || st.Unconfirmed != 0 ||
+		st.Unconfirmable < 4*bound/size+1 || c.State() != wsclient.Connected {
+		t.Fatalf("stats %+v, state %v", st, c.State())
+	}
+}
+
+// Unsolicited pongs (RFC 6455 section 5.5.3 allows them) confirm nothing,
+// an empty one nor one of the confirmation pings' length, and do not make
+// a server that answers pings correctly, if late, look like a mismatching
+// one.
+func TestClientConfirmUnsolicitedPong(t *testing.T) {
+	strays := make(chan struct{}, 16)
+	release := make(chan struct{})
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			switch op {
+			case wstest.OpText:
+				sc.WriteFrame(true, 0, wstest.OpPong, nil)
+				sc.WriteFrame(true, 0, wstest.OpPong, []byte("0123456789abcdef"))
+				strays <- struct{}{}
+			case wstest.OpPing:
+				<-release // answer late, but right
+				sc.WriteFrame(true, 0, wstest.OpPong, p)
+			case wstest.OpClose:
+				sc.WriteFrame(true, 0, wstest.OpClose, p)
+				return nil
+			}
+		}
+	}, wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
+		t.Fatal(err)
+	}
+	<-strays
+	for range 2 {
+		if e := h.until(t, "frame"); e.f.Type != wsclient.PongMessage {
+			t.Fatalf("HandleFrame got %v", e.f.Type)
+		}
+	}
+	if st := c.Stats(); st.Confirmed != 0 || st.Unconfirmed != 1 {
+		t.Fatalf("an unsolicited pong confirmed: %+v", st)
+	}
+	close(release)
+	if err := c.SendConfirmed(t.Context(), wsclient.TextFrame("b")); err != nil {
+		t.Fatalf("SendConfirmed = %v", err)
+	}
+	if st := c.Stats(); st.Confirmed != 2 || st.PongMismatches != 0 || st.Unconfirmable != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// The answers to the user's own pings are no stray pongs: a confirmation
+// ping held by the server for longer than the bound, while user pings are
+// answered, does not make the client give up.
+func TestClientConfirmUserPings(t *testing.T) {
+	release := make(chan struct{})
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		var held [][]byte
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			select {
+			case <-release:
+				for _, q := range held {
+					sc.WriteFrame(true, 0, wstest.OpPong, q)
+				}
+				held = nil
+			default:
+			}
+			switch op {
+			case wstest.OpPing:
+				if len(p) == 16 && !closed(release) {
+					held = append(held, p)
+					continue
+				}
+				sc.WriteFrame(true, 0, wstest.OpPong, p)
+			case wstest.OpClose:
+				sc.WriteFrame(true, 0, wstest.OpClose, p)
+				return nil
+			}
+		}
+	}, wstest.WithT(t))
+	h := newTH()
+	const interval = 100 * time.Millisecond
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0), wsclient.WithKeepalive(interval, 3))
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
+		t.Fatal(err)
+	}
+	// Twice the bound (interval × 3) of user pings, answered.
+	tick := time.NewTicker(interval / 4)
+	defer tick.Stop()
+	for i := range 24 {
+		<-tick.C
+		if err := c.Ping([]byte(fmt.Sprint("user", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := c.Stats(); st.PongMismatches != 0 || st.Unconfirmed != 1 || st.Confirmed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	close(release)
+	if err := c.SendConfirmed(t.Context(), wsclient.TextFrame("b")); err != nil {
+		t.Fatalf("SendConfirmed = %v", err)
+	}
+	if st := c.Stats(); st.PongMismatches != 0 || st.Confirmed != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func closed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
