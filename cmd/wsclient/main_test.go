@@ -849,7 +849,7 @@ func TestInterruptDeliveredTwice(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		time.Sleep(300 * time.Millisecond) // a server that takes its time: the repeat arrives before the answer
+		time.Sleep(300 * time.Millisecond) // not synchronisation: a server that takes its time, so the repeat arrives before the answer
 		return c.Close(code, reason)
 	}, wstest.WithT(t))
 	for i := range 3 {
@@ -858,7 +858,8 @@ func TestInterruptDeliveredTwice(t *testing.T) {
 			t.Fatalf("first line %q, %v", line, err)
 		}
 		r.cmd.Process.Signal(syscall.SIGINT)
-		// A few milliseconds apart, so that the kernel does not merge them.
+		// A few milliseconds apart, so that the kernel does not merge them
+		// (the pace of the signals, not synchronisation).
 		time.Sleep(5 * time.Millisecond)
 		r.cmd.Process.Signal(syscall.SIGINT)
 		if code := r.wait(t); code != exitOK {
@@ -874,12 +875,15 @@ func TestInterruptDeliveredTwice(t *testing.T) {
 }
 
 func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	gotClose := make(chan struct{}, 1)
 	srv := wstest.NewServer(func(c *wstest.Conn) error {
 		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
 			return err
 		}
 		// Never answer the close frame.
-		if _, _, err := c.ExpectClose(); err != nil {
+		_, _, err := c.ExpectClose()
+		gotClose <- struct{}{}
+		if err != nil {
 			return err
 		}
 		<-c.Context().Done()
@@ -907,8 +911,16 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	}
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
-	// The close frame is out; its answer never comes. (A repeat within
-	// interruptRepeat is the same Ctrl-C: see TestInterruptDeliveredTwice.)
+	// The close frame is out (the first interrupt has been handled); its
+	// answer never comes.
+	select {
+	case <-gotClose:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no close frame after the first interrupt")
+	}
+	// Not synchronisation: a repeat within interruptRepeat of the first
+	// is the same Ctrl-C (see TestInterruptDeliveredTwice); this one must
+	// count as a second.
 	time.Sleep(2 * interruptRepeat)
 	cmd.Process.Signal(syscall.SIGINT)
 	err = cmd.Wait()
@@ -926,7 +938,54 @@ type running struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
-	stderr *bytes.Buffer // read only after wait
+	stderr *outBuffer
+}
+
+// outBuffer collects a process's output; it can be read while the process
+// runs, and waitFor waits for a string to appear in it.
+type outBuffer struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed (and replaced) by each Write
+}
+
+func (o *outBuffer) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.written != nil {
+		close(o.written)
+		o.written = nil
+	}
+	return o.b.Write(p)
+}
+
+func (o *outBuffer) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
+
+// waitFor waits up to 10 s for s to appear in the output.
+func (o *outBuffer) waitFor(t *testing.T, s string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		o.mu.Lock()
+		if strings.Contains(o.b.String(), s) {
+			o.mu.Unlock()
+			return
+		}
+		if o.written == nil {
+			o.written = make(chan struct{})
+		}
+		written := o.written
+		o.mu.Unlock()
+		select {
+		case <-written:
+		case <-timeout:
+			t.Fatalf("no %q in the output:\n%s", s, o)
+		}
+	}
 }
 
 func startBin(t *testing.T, args ...string) *running {
@@ -943,7 +1002,7 @@ func startBin(t *testing.T, args ...string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &running{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout), stderr: &bytes.Buffer{}}
+	r := &running{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout), stderr: &outBuffer{}}
 	cmd.Stderr = r.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -979,8 +1038,14 @@ func TestInterruptWhileReconnecting(t *testing.T) {
 		t.Fatalf("first line %q, %v", line, err)
 	}
 	srv.Close() // every reconnect attempt now fails
-	time.Sleep(300 * time.Millisecond)
+	// A failed attempt (only possible now) is followed by "attempt 2": the
+	// client is disconnected for good.
+	r.stderr.waitFor(t, "(attempt 2)")
 	io.WriteString(r.stdin, "stuck in the outbox\n")
+	// Not synchronisation: nothing outside the process tells when the line
+	// waits in the outbox, and the report below holds either way (a line
+	// still in the input is counted too); the pause makes the outbox the
+	// usual case.
 	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
 	r.cmd.Process.Signal(syscall.SIGINT)
@@ -1001,9 +1066,27 @@ func TestInterruptWhileReconnecting(t *testing.T) {
 }
 
 func TestInterruptWhileConnecting(t *testing.T) {
-	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithHandshakeDelay(15*time.Second))
+	// The server holds the upgrade request for 15 s (or until the test
+	// ends) without answering.
+	requested, done := make(chan struct{}, 1), make(chan struct{})
+	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithSubprotocolFunc(func([]string) string {
+		select {
+		case requested <- struct{}{}:
+		default:
+		}
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+		}
+		return ""
+	}))
+	t.Cleanup(func() { close(done) }) // before the server's own cleanup
 	r := startBin(t, srv.URL)
-	time.Sleep(300 * time.Millisecond)
+	select {
+	case <-requested: // the process is connecting
+	case <-time.After(10 * time.Second):
+		t.Fatal("no upgrade request")
+	}
 	start := time.Now()
 	r.cmd.Process.Signal(syscall.SIGINT)
 	if code := r.wait(t); code != 130 {
