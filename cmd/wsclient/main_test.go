@@ -544,44 +544,16 @@ func TestTLS(t *testing.T) {
 
 func TestInterruptSendsClose(t *testing.T) {
 	got := make(chan int, 1)
-	srv := wstest.NewServer(func(c *wstest.Conn) error {
-		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
-			return err
-		}
-		code, reason, err := c.ExpectClose()
-		got <- code
-		if err != nil {
-			return err
-		}
-		return c.Close(code, reason)
-	}, wstest.WithT(t))
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, srv.URL)
-	stdin, err := cmd.StdinPipe() // stays open: the session is interactive
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || line != "ready\n" {
+	srv := wstest.NewServer(readyThenClose(got, 0), wstest.WithT(t))
+	r := startBin(t, srv.URL) // stdin stays open: the session is interactive
+	if line, err := r.stdout.ReadString('\n'); err != nil || line != "ready\n" {
 		t.Fatalf("first line %q, %v", line, err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := r.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
-	if err != nil {
-		t.Fatalf("after SIGINT: %v\nstderr:\n%s", err, errb.String())
+	if code := r.wait(t); code != exitOK {
+		t.Fatalf("after SIGINT: exit %d\nstderr:\n%s", code, r.stderr)
 	}
 	select {
 	case code := <-got:
@@ -840,18 +812,8 @@ func TestReconnectNeedsAFirstConnection(t *testing.T) {
 // That is one interrupt: the close handshake is done, not cut short.
 func TestInterruptDeliveredTwice(t *testing.T) {
 	got := make(chan int, 1)
-	srv := wstest.NewServer(func(c *wstest.Conn) error {
-		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
-			return err
-		}
-		code, reason, err := c.ExpectClose()
-		got <- code
-		if err != nil {
-			return err
-		}
-		time.Sleep(300 * time.Millisecond) // not synchronisation: a server that takes its time, so the repeat arrives before the answer
-		return c.Close(code, reason)
-	}, wstest.WithT(t))
+	// A server that takes its time: the repeat arrives before the answer.
+	srv := wstest.NewServer(readyThenClose(got, 300*time.Millisecond), wstest.WithT(t))
 	for i := range 3 {
 		r := startBin(t, srv.URL)
 		if line, err := r.stdout.ReadString('\n'); err != nil || line != "ready\n" {
@@ -875,42 +837,14 @@ func TestInterruptDeliveredTwice(t *testing.T) {
 }
 
 func TestSecondInterruptExitsAtOnce(t *testing.T) {
-	gotClose := make(chan struct{}, 1)
-	srv := wstest.NewServer(func(c *wstest.Conn) error {
-		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
-			return err
-		}
-		// Never answer the close frame.
-		_, _, err := c.ExpectClose()
-		gotClose <- struct{}{}
-		if err != nil {
-			return err
-		}
-		<-c.Context().Done()
-		return nil
-	}, wstest.WithT(t))
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, srv.URL)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
+	gotClose := make(chan int, 1)
+	srv := wstest.NewServer(readyThenClose(gotClose, -1), wstest.WithT(t)) // never answers the close
+	r := startBin(t, srv.URL)
+	if line, err := r.stdout.ReadString('\n'); err != nil || line != "ready\n" {
 		t.Fatalf("first line %q, %v", line, err)
 	}
 	start := time.Now()
-	cmd.Process.Signal(syscall.SIGINT)
+	r.cmd.Process.Signal(syscall.SIGINT)
 	// The close frame is out (the first interrupt has been handled); its
 	// answer never comes.
 	select {
@@ -922,14 +856,36 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	// is the same Ctrl-C (see TestInterruptDeliveredTwice); this one must
 	// count as a second.
 	time.Sleep(2 * interruptRepeat)
-	cmd.Process.Signal(syscall.SIGINT)
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Fatalf("exit %v, want 130\nstderr:\n%s", err, errb.String())
+	r.cmd.Process.Signal(syscall.SIGINT)
+	if code := r.wait(t); code != exitInterrupted {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitInterrupted, r.stderr)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("took %v: the second interrupt did not cut the close handshake short", d)
+	}
+}
+
+// readyThenClose is a server script: it sends "ready", waits for the
+// client's close frame, sends its code on got (unless got is nil) and
+// answers it after delay, or never if delay is negative.
+func readyThenClose(got chan<- int, delay time.Duration) func(*wstest.Conn) error {
+	return func(c *wstest.Conn) error {
+		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
+			return err
+		}
+		code, reason, err := c.ExpectClose()
+		if got != nil {
+			got <- code
+		}
+		if err != nil {
+			return err
+		}
+		if delay < 0 {
+			<-c.Context().Done()
+			return nil
+		}
+		time.Sleep(delay) // not synchronisation: a server that takes its time to answer
+		return c.Close(code, reason)
 	}
 }
 
@@ -938,54 +894,7 @@ type running struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
-	stderr *outBuffer
-}
-
-// outBuffer collects a process's output; it can be read while the process
-// runs, and waitFor waits for a string to appear in it.
-type outBuffer struct {
-	mu      sync.Mutex
-	b       bytes.Buffer
-	written chan struct{} // closed (and replaced) by each Write
-}
-
-func (o *outBuffer) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.written != nil {
-		close(o.written)
-		o.written = nil
-	}
-	return o.b.Write(p)
-}
-
-func (o *outBuffer) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
-// waitFor waits up to 10 s for s to appear in the output.
-func (o *outBuffer) waitFor(t *testing.T, s string) {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		o.mu.Lock()
-		if strings.Contains(o.b.String(), s) {
-			o.mu.Unlock()
-			return
-		}
-		if o.written == nil {
-			o.written = make(chan struct{})
-		}
-		written := o.written
-		o.mu.Unlock()
-		select {
-		case <-written:
-		case <-timeout:
-			t.Fatalf("no %q in the output:\n%s", s, o)
-		}
-	}
+	stderr *screen
 }
 
 func startBin(t *testing.T, args ...string) *running {
@@ -1002,7 +911,7 @@ func startBin(t *testing.T, args ...string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &running{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout), stderr: &outBuffer{}}
+	r := &running{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout), stderr: newScreen()}
 	cmd.Stderr = r.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -1040,7 +949,7 @@ func TestInterruptWhileReconnecting(t *testing.T) {
 	srv.Close() // every reconnect attempt now fails
 	// A failed attempt (only possible now) is followed by "attempt 2": the
 	// client is disconnected for good.
-	r.stderr.waitFor(t, "(attempt 2)")
+	r.stderr.await(t, "(attempt 2)")
 	io.WriteString(r.stdin, "stuck in the outbox\n")
 	// Not synchronisation: nothing outside the process tells when the line
 	// waits in the outbox, and the report below holds either way (a line
@@ -1099,17 +1008,7 @@ func TestInterruptWhileConnecting(t *testing.T) {
 
 func TestSIGTERM(t *testing.T) {
 	got := make(chan int, 1)
-	srv := wstest.NewServer(func(c *wstest.Conn) error {
-		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
-			return err
-		}
-		code, reason, err := c.ExpectClose()
-		got <- code
-		if err != nil {
-			return err
-		}
-		return c.Close(code, reason)
-	}, wstest.WithT(t))
+	srv := wstest.NewServer(readyThenClose(got, 0), wstest.WithT(t))
 	r := startBin(t, "--json", srv.URL)
 	if line, err := r.stdout.ReadString('\n'); err != nil || !strings.Contains(line, `"connect"`) {
 		t.Fatalf("first line %q, %v", line, err)
