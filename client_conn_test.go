@@ -2,7 +2,6 @@ package wsclient_test
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"slices"
 	"sync/atomic"
@@ -10,19 +9,14 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/internal/test/netfault"
 	"github.com/wsclient/wsclient/wstest"
 )
 
 // closedURL returns a ws:// URL on which nothing listens.
 func closedURL(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "ws://" + addr
+	return "ws://" + netfault.ClosedAddr(t)
 }
 
 // onconnect/2 gets the websocket_req accessors: URL, subprotocol,

@@ -1,6 +1,7 @@
-// Package netfault provides net.Conn wrappers for tests: a connection
-// whose writes fail at a chosen byte, and one that tells when a read
-// begins, so that a test can wait for that event instead of sleeping.
+// Package netfault provides network faults for tests: an address where
+// nothing listens, a connection whose writes fail at a chosen byte, and one
+// that tells when a read begins, so that a test can wait for that event
+// instead of sleeping.
 //
 // A wrapper is not a *net.TCPConn: a Conn over it uses plain Read and
 // Write calls rather than the raw socket paths it takes on a bare socket.
@@ -12,7 +13,21 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"testing"
 )
+
+// ClosedAddr returns a loopback address (host:port) where nothing
+// listens: a port that was just free, so that dialling it is refused.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
 
 // Dial returns a dial function for a Dialer's NetDialContext: it dials
 // with a zero net.Dialer and returns wrap's wrapper of the connection.

@@ -78,3 +78,10 @@ func TestReadWatch(t *testing.T) {
 	}
 	rw.Read(make([]byte, 0)) // unarmed: nothing to close twice
 }
+
+func TestClosedAddr(t *testing.T) {
+	if c, err := net.Dial("tcp", ClosedAddr(t)); err == nil {
+		c.Close()
+		t.Fatal("dialling a closed address succeeded")
+	}
+}
