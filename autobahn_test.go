@@ -272,7 +272,7 @@ func (p *abPeer) write(parts ...[]byte) {
 func (p *abPeer) writeEach(delay time.Duration, parts ...[]byte) {
 	for i, b := range parts {
 		if i > 0 && delay > 0 {
-			time.Sleep(delay)
+			time.Sleep(delay) // the peer's pace, not synchronisation
 		}
 		if err := p.c.WriteRaw(b); err != nil {
 			if !gone(err) {

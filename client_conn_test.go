@@ -2,7 +2,6 @@ package wsclient_test
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"slices"
 	"sync/atomic"
@@ -10,19 +9,14 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/internal/test/netfault"
 	"github.com/wsclient/wsclient/wstest"
 )
 
 // closedURL returns a ws:// URL on which nothing listens.
 func closedURL(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "ws://" + addr
+	return "ws://" + netfault.ClosedAddr(t)
 }
 
 // onconnect/2 gets the websocket_req accessors: URL, subprotocol,
@@ -267,13 +261,35 @@ func TestClientKeepaliveTimeout(t *testing.T) {
 // then refuses), the stuck writer does not keep the keepalive from ending
 // the connection, and every frame Cast took is written or handed back.
 func TestClientKeepaliveWithBlockedWriter(t *testing.T) {
+	// Until the test has filled the outbox the server keeps the connection
+	// alive with a pong every 20 ms (any inbound byte counts as life), so
+	// that on a slow machine the keepalive cannot end it while the Casts
+	// below are still copying their frames; then it goes silent. It never
+	// reads. (After 10 s it goes silent anyway, so that a Cast that blocks
+	// ends with the connection.)
+	filled := make(chan struct{})
 	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for silent := time.After(10 * time.Second); ; {
+			select {
+			case <-tick.C:
+				if err := sc.WriteFrame(true, 0, wstest.OpPong, nil); err != nil {
+					return nil
+				}
+				continue
+			case <-filled:
+			case <-silent:
+			case <-sc.Context().Done():
+			}
+			break
+		}
 		<-sc.Context().Done()
 		return nil
 	}, wstest.WithT(t))
 	h := newTH()
 	const outbox = 8
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(200*time.Millisecond, 2), wsclient.WithOutboxSize(outbox))
+	c := start(t, srv.URL, h, wsclient.WithKeepalive(100*time.Millisecond, 3), wsclient.WithOutboxSize(outbox))
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	big := make([]byte, 4<<20)
@@ -292,7 +308,10 @@ func TestClientKeepaliveWithBlockedWriter(t *testing.T) {
 			t.Fatal("the outbox bound does not hold")
 		}
 	}
-	if el := time.Since(t0); el > time.Second {
+	close(filled)
+	// A Cast that waited for the network would have waited 10 s, until the
+	// server went silent and the keepalive ended the connection.
+	if el := time.Since(t0); el > 5*time.Second {
 		t.Fatalf("Cast blocked: %d frames took %v", accepted, el)
 	}
 	// The outbox holds outbox frames; the writer has taken one or two more

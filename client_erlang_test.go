@@ -166,10 +166,8 @@ func recvT[T any](t *testing.T, ch <-chan T) T {
 // Ping never waits for the network, even behind a writer stuck on a server
 // that does not read.
 func TestClientPingDoesNotBlock(t *testing.T) {
-	srv := wstest.NewServer(func(sc *wstest.Conn) error {
-		<-sc.Context().Done()
-		return nil
-	}, wstest.WithT(t))
+	stalled := make(chan struct{}, 1)
+	srv := wstest.NewServer(readThenStall(1<<20, stalled), wstest.WithT(t))
 	h := newTH()
 	c := start(t, srv.URL, h, wsclient.WithStopTimeout(200*time.Millisecond))
 	h.expect(t, "init")
@@ -177,7 +175,7 @@ func TestClientPingDoesNotBlock(t *testing.T) {
 	if err := c.Cast(wsclient.BinaryFrame(make([]byte, 32<<20))); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // the writer is stuck now
+	recvT(t, stalled) // the writer is stuck in the frame now
 	t0 := time.Now()
 	for range 10 {
 		if err := c.Ping([]byte("p")); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/internal/test/netfault"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -127,8 +128,9 @@ func TestClientUndeliveredAtStop(t *testing.T) {
 	c.Cast(wsclient.TextFrame("a"))
 	c.Cast(wsclient.TextFrame("b"))
 	sent := make(chan error, 1)
-	go func() { sent <- c.Send(context.Background(), wsclient.TextFrame("s")) }()
-	time.Sleep(20 * time.Millisecond)
+	sctx := newWaitCtx(context.Background())
+	go func() { sent <- c.Send(sctx, wsclient.TextFrame("s")) }()
+	recvT(t, sctx.waiting) // Send's frame is queued: Send waits for it
 	c.Stop(t.Context())
 	var und []string
 	for e := h.next(t); e.kind != "terminate"; e = h.next(t) {
@@ -146,6 +148,24 @@ func TestClientUndeliveredAtStop(t *testing.T) {
 	if n := c.Stats().Undelivered; n != 2 {
 		t.Fatalf("Stats.Undelivered = %d", n)
 	}
+}
+
+// waitCtx is a context that tells when someone first waits on it: the
+// first call of Done closes waiting. Send calls it once its frame is in
+// the outbox, to wait for the frame's fate.
+type waitCtx struct {
+	context.Context
+	once    sync.Once
+	waiting chan struct{}
+}
+
+func newWaitCtx(parent context.Context) *waitCtx {
+	return &waitCtx{Context: parent, waiting: make(chan struct{})}
+}
+
+func (c *waitCtx) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.waiting) })
+	return c.Context.Done()
 }
 
 // A Send whose context ends while it waits is withdrawn: never written.
@@ -203,12 +223,17 @@ func TestClientReplyWhileDisconnected(t *testing.T) {
 // send, so they meet ErrOutboxFull and fall back to Send.
 func TestClientConcurrentSenders(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithRecordLimit(0))
+	const casters, senders, posters, per = 8, 4, 4, 200
+	const total = (casters + senders + posters) * per
 	var echoed, refusedReplies atomic.Int64
-	calls := 0 // handler state without a lock: callbacks never overlap
+	accounted := make(chan struct{}) // closed when echoes and refused replies make total
+	calls := 0                       // handler state without a lock: callbacks never overlap
 	h := newTH()
 	h.frame = func(*wsclient.Client, wsclient.Frame) wsclient.Action {
 		calls++
-		echoed.Add(1)
+		if echoed.Add(1)+refusedReplies.Load() == total {
+			close(accounted)
+		}
 		return wsclient.Action{}
 	}
 	h.info = func(_ *wsclient.Client, msg any) wsclient.Action {
@@ -220,13 +245,14 @@ func TestClientConcurrentSenders(t *testing.T) {
 		if !errors.Is(err, wsclient.ErrOutboxFull) {
 			t.Errorf("undelivered %v: %v", f, err)
 		}
-		refusedReplies.Add(1)
+		if refusedReplies.Add(1)+echoed.Load() == total {
+			close(accounted)
+		}
 	}
 	h.ev = make(chan ev, 1<<16)
 	c := start(t, srv.URL, h, wsclient.WithOutboxSize(64))
 	h.expect(t, "init")
 	h.expect(t, "connect")
-	const casters, senders, posters, per = 8, 4, 4, 200
 	var wg sync.WaitGroup
 	for g := range casters + senders + posters {
 		wg.Go(func() {
@@ -254,10 +280,9 @@ func TestClientConcurrentSenders(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	const total = (casters + senders + posters) * per
-	deadline := time.Now().Add(10 * time.Second)
-	for echoed.Load()+refusedReplies.Load() < total && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-accounted:
+	case <-time.After(10 * time.Second):
 	}
 	n, r := echoed.Load(), refusedReplies.Load()
 	if n+r != total || r > posters*per {
@@ -308,14 +333,16 @@ func TestClientFateAccounting(t *testing.T) {
 					refused.Add(1)
 				}
 				if i%50 == 0 {
-					time.Sleep(time.Millisecond)
+					time.Sleep(time.Millisecond) // the producers' pace, so that casts meet the server's drops
 				}
 			}
 		})
 	}
 	wg.Wait()
 	// On a loaded machine the producers may finish before the first
-	// reconnect: go on casting until one has happened.
+	// reconnect: go on casting until one has happened (the casts make the
+	// server drop the connection; the pause paces them, it does not wait
+	// for anything).
 	total := int64(goroutines * per)
 	for deadline := time.Now().Add(10 * time.Second); c.Stats().Reconnects == 0 && time.Now().Before(deadline); total++ {
 		if c.Cast(wsclient.TextFrame("more")) == nil {
@@ -345,16 +372,19 @@ func TestClientFateAccounting(t *testing.T) {
 // buffers hold, so the echoes must be read while the flush goes on.
 func TestClientLargeFlush(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithRecordLimit(0))
+	const n = 400
 	var got atomic.Int64
+	all := make(chan struct{}) // closed with the n-th echo
 	h := newTH()
 	h.mode = wsclient.StartDisconnected
 	h.frame = func(*wsclient.Client, wsclient.Frame) wsclient.Action {
-		got.Add(1)
+		if got.Add(1) == n {
+			close(all)
+		}
 		return wsclient.Action{}
 	}
 	h.ev = make(chan ev, 1<<12)
 	c := start(t, srv.URL, h, wsclient.WithReadBufferRetain(64<<10))
-	const n = 400
 	big := make([]byte, 128<<10) // 50 MiB in all
 	for range n {
 		if err := c.Cast(wsclient.BinaryFrame(big)); err != nil {
@@ -362,35 +392,13 @@ func TestClientLargeFlush(t *testing.T) {
 		}
 	}
 	c.Connect()
-	deadline := time.Now().Add(20 * time.Second)
-	for got.Load() < n && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-all:
+	case <-time.After(20 * time.Second):
 	}
 	if got.Load() != n {
 		t.Fatalf("%d of %d echoes", got.Load(), n)
 	}
-}
-
-// cutConn is a net.Conn whose first write of WebSocket frames (not the
-// handshake) reaches the socket except its last cut bytes and then fails.
-type cutConn struct {
-	net.Conn
-	cut  int
-	done atomic.Bool
-}
-
-var errCut = errors.New("test: write cut")
-
-func (c *cutConn) Write(b []byte) (int, error) {
-	if c.done.Load() {
-		return 0, errCut
-	}
-	if len(b) == 0 || b[0] == 'G' { // the handshake's GET
-		return c.Conn.Write(b)
-	}
-	c.done.Store(true)
-	n, _ := c.Conn.Write(b[:max(len(b)-c.cut, 0)])
-	return n, errCut
 }
 
 // A batch write that fails part-way settles each frame by the bytes the
@@ -401,15 +409,9 @@ func TestClientPartialBatchWrite(t *testing.T) {
 	got := make(chan []string, 1)
 	srv := wstest.NewServer(textRecorder(got), wstest.WithT(t))
 	d := *wsclient.DefaultDialer
-	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		// Each frame is 2+4+1 bytes: cut the fourth frame after 4 bytes,
-		// so the fifth is not written at all.
-		return &cutConn{Conn: nc, cut: 3 + 7}, nil
-	}
+	// Each frame is 2+4+1 bytes: cut the fourth frame after 4 bytes, so
+	// the fifth is not written at all.
+	d.NetDialContext = netfault.Dial(func(nc net.Conn) net.Conn { return &netfault.CutConn{Conn: nc, Cut: 3 + 7} })
 	h := newTH()
 	h.mode = wsclient.StartDisconnected
 	c := start(t, srv.URL, h, wsclient.WithDialer(&d))

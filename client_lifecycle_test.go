@@ -155,12 +155,12 @@ func TestClientStopTimeout(t *testing.T) {
 		t.Fatalf("Stop took %v", el)
 	}
 	// Stop's own context cuts it shorter still.
-	c2 := start(t, srv.URL, newTH())
+	h2 := newTH()
+	c2 := start(t, srv.URL, h2)
+	h2.expect(t, "init")
+	h2.expect(t, "connect")
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 	defer cancel()
-	for c2.State() != wsclient.Connected {
-		time.Sleep(time.Millisecond)
-	}
 	if err := c2.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Stop = %v", err)
 	}
@@ -202,10 +202,23 @@ func TestClientContextCancel(t *testing.T) {
 	}
 }
 
-// States: connecting while the handshake is delayed (the whole attempt),
-// then connected, closing, disconnected, terminated.
+// States: connecting while the server holds the handshake (the whole
+// attempt), then connected, closing, disconnected, terminated.
 func TestClientStates(t *testing.T) {
-	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithHandshakeDelay(150*time.Millisecond))
+	// The server holds the handshake until the test has seen the state
+	// (or, should the test fail first, for 10 s).
+	handshaking, answer := make(chan struct{}, 1), make(chan struct{})
+	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithSubprotocolFunc(func([]string) string {
+		select {
+		case handshaking <- struct{}{}:
+		default:
+		}
+		select {
+		case <-answer:
+		case <-time.After(10 * time.Second):
+		}
+		return ""
+	}))
 	h := newTH()
 	h.mode = wsclient.StartDisconnected
 	c := start(t, srv.URL, h)
@@ -214,12 +227,11 @@ func TestClientStates(t *testing.T) {
 		t.Fatalf("state %v", s)
 	}
 	c.Connect()
-	deadline := time.Now().Add(5 * time.Second)
-	for c.State() != wsclient.Connecting {
-		if s := c.State(); s != wsclient.Disconnected || time.Now().After(deadline) {
-			t.Fatalf("state %v before the handshake", s)
-		}
-		time.Sleep(time.Millisecond)
+	recvT(t, handshaking)
+	s := c.State()
+	close(answer)
+	if s != wsclient.Connecting {
+		t.Fatalf("state %v during the handshake", s)
 	}
 	h.expect(t, "connect")
 	if s := c.State(); s != wsclient.Connected {

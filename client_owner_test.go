@@ -50,7 +50,7 @@ func (h *gidHandler) rec(name string) {
 	h.calls = append(h.calls, name)
 	h.seq++
 	h.gids[name] = goid()
-	time.Sleep(time.Millisecond) // widen the window for an overlap
+	time.Sleep(time.Millisecond) // not synchronisation: a slow callback, so that an overlap would show
 	h.active.Add(-1)
 }
 
@@ -210,10 +210,8 @@ func TestClientCastDoesNotBlock(t *testing.T) {
 // stuck on a server that never reads; Terminate runs and the stuck frame
 // is handed back. The same holds when Serve's context is cancelled.
 func TestClientStopWithStuckReply(t *testing.T) {
-	srv := wstest.NewServer(func(sc *wstest.Conn) error {
-		<-sc.Context().Done()
-		return nil
-	}, wstest.WithT(t))
+	stalled := make(chan struct{}, 1)
+	srv := wstest.NewServer(readThenStall(1<<20, stalled), wstest.WithT(t))
 	for _, how := range []string{"Stop", "cancel"} {
 		t.Run(how, func(t *testing.T) {
 			h := newTH()
@@ -230,7 +228,7 @@ func TestClientStopWithStuckReply(t *testing.T) {
 			h.expect(t, "connect")
 			c.Post("reply big")
 			h.expect(t, "info")
-			time.Sleep(100 * time.Millisecond) // the writer is stuck now
+			recvT(t, stalled) // the writer is stuck in the reply now
 			t0 := time.Now()
 			switch how {
 			case "Stop":
@@ -268,14 +266,22 @@ func TestClientStopWithStuckReply(t *testing.T) {
 // Any inbound traffic counts as life for the keepalive: a large message
 // arriving slowly, over many intervals, while the server answers no ping,
 // keeps the connection up; once bytes stop, the keepalive times out.
+//
+// The keepalive allows maxMissed unanswered pings, a silence of about
+// (maxMissed+1) intervals: far longer than the 10 ms between pieces, so
+// that a goroutine stalled for a while on a loaded machine does not end
+// the connection mid-message, yet the message lasts at least twice that
+// silence.
 func TestClientKeepaliveCountsBytes(t *testing.T) {
-	const interval = 50 * time.Millisecond
+	const interval, maxMissed = 50 * time.Millisecond, 8
+	const silence = (maxMissed + 1) * interval
 	msg := bytes.Repeat([]byte("0123456789abcdef"), 1024) // 16 KiB
 	sent := make(chan time.Time, 1)
 	srv := wstest.NewServer(func(sc *wstest.Conn) error {
 		raw := wstest.Frame{Fin: true, Opcode: wstest.OpBinary, Payload: msg}.Bytes()
-		// 64 pieces 10ms apart: about 13 keepalive intervals.
-		if err := sc.WriteChunked(raw, []int{256}, 10*time.Millisecond); err != nil {
+		// 128 pieces 10 ms apart (the peer's pace): about 26 keepalive
+		// intervals, 3 silences.
+		if err := sc.WriteChunked(raw, []int{128}, 10*time.Millisecond); err != nil {
 			return nil
 		}
 		sent <- time.Now()
@@ -286,7 +292,7 @@ func TestClientKeepaliveCountsBytes(t *testing.T) {
 		}
 	}, wstest.WithT(t))
 	h := newTH()
-	start(t, srv.URL, h, wsclient.WithKeepalive(interval, 2))
+	start(t, srv.URL, h, wsclient.WithKeepalive(interval, maxMissed))
 	h.expect(t, "init")
 	conn := h.expect(t, "connect")
 	e := h.next(t)
@@ -294,16 +300,17 @@ func TestClientKeepaliveCountsBytes(t *testing.T) {
 		t.Fatalf("callback %s %v (%v) after %v, want the 16 KiB message", e.kind, e.f, e.err, e.at.Sub(conn.at))
 	}
 	end := <-sent
-	if el := end.Sub(conn.at); el < 6*interval {
+	if el := end.Sub(conn.at); el < 2*silence {
 		t.Fatalf("the message took only %v, the test proves nothing", el)
 	}
 	e = h.expect(t, "disconnect")
 	if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) {
 		t.Fatalf("reason %v", e.err)
 	}
-	// Two intervals without bytes (plus up to one for the phase of the
-	// ticker).
-	if el := e.at.Sub(end); el < interval || el > 2*time.Second {
+	// maxMissed intervals without bytes (plus up to one for the phase of
+	// the ticker); the lower bound leaves room for the server's clock
+	// reading, taken after its last write.
+	if el := e.at.Sub(end); el < maxMissed/2*interval || el > 5*time.Second {
 		t.Fatalf("timed out %v after the last byte", el)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -189,6 +190,23 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// readThenStall is a server script that takes the first n bytes the
+// client sends, sends a value on stalled, and then reads nothing more: a
+// client frame larger than n plus the socket buffers (a few MiB) is then
+// stuck in the client's writer, which the value tells. It reads the socket
+// directly (the client sends nothing before the handshake's answer).
+func readThenStall(n int, stalled chan<- struct{}) func(*wstest.Conn) error {
+	return func(sc *wstest.Conn) error {
+		_, err := io.ReadFull(sc.NetConn(), make([]byte, n))
+		stalled <- struct{}{}
+		if err != nil {
+			return nil
+		}
+		<-sc.Context().Done()
+		return nil
+	}
 }
 
 // The Erlang sample, against a local echo server: four messages, a close,

@@ -75,15 +75,7 @@ func TestCompressionEchoWithWstest(t *testing.T) {
 }
 
 func TestDecompressionBombClosesWith1009(t *testing.T) {
-	// A 64 MiB run of zeros compresses to a few tens of KiB.
-	var bomb bytes.Buffer
-	fw := newTestFlate(&bomb)
-	zeros := make([]byte, 1<<20)
-	for range 64 {
-		fw.Write(zeros)
-	}
-	fw.Flush()
-	payload := bytes.TrimSuffix(bomb.Bytes(), []byte{0, 0, 0xff, 0xff})
+	payload := deflateBomb() // 64 MiB of zeros in a few tens of KiB
 	codes := make(chan int, 1)
 	srv := wstest.NewServer(func(sc *wstest.Conn) error {
 		if err := sc.WriteFrame(true, frame.RSV1, wstest.Opcode(frame.OpBinary), payload); err != nil {

@@ -3,12 +3,14 @@ package wsclient
 import (
 	"context"
 	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/wsclient/wsclient/internal/test/netfault"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -198,7 +200,12 @@ func TestConnClosePayloads(t *testing.T) {
 // reader (which gets the CloseError) and returns nil once it has arrived.
 func TestConnCloseWithConcurrentReader(t *testing.T) {
 	srv, closed := closeServer(t, 2)
-	conn := dialT(t, srv.URL, nil)
+	var rw *netfault.ReadWatch
+	conn := dialT(t, srv.URL, &Dialer{NetDialContext: netfault.Dial(func(nc net.Conn) net.Conn {
+		rw = &netfault.ReadWatch{Conn: nc}
+		return rw
+	})})
+	reading := rw.Arm()
 	readErr := make(chan error, 1)
 	msgs := make(chan int, 1)
 	go func() {
@@ -213,7 +220,7 @@ func TestConnCloseWithConcurrentReader(t *testing.T) {
 			n++
 		}
 	}()
-	time.Sleep(50 * time.Millisecond) // let the reader block
+	recv(t, reading) // the reader waits on the socket (the server sends nothing before our close)
 	if err := conn.Close(4000, "bye"); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -345,6 +352,7 @@ func TestConnConnectionLost(t *testing.T) {
 func TestConnCloseAfterWriteError(t *testing.T) {
 	srv := newServer(t, func(c *wstest.Conn) error { return c.Drop() })
 	conn := dialT(t, srv.URL, nil)
+	recv(t, srv.Conns()[0].Done()) // the server's socket is closed
 	ctx := testCtx(t)
 	msg := make([]byte, 64<<10)
 	var werr error
@@ -352,6 +360,8 @@ func TestConnCloseAfterWriteError(t *testing.T) {
 		if werr = conn.WriteMessage(ctx, BinaryMessage, msg); werr != nil {
 			break
 		}
+		// Not synchronisation: a bounded poll, as nothing tells when the
+		// kernel has taken in the peer's reset that makes a write fail.
 		time.Sleep(time.Millisecond)
 	}
 	if !errors.Is(werr, ErrConnectionLost) {

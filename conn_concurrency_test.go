@@ -222,6 +222,7 @@ func TestConnCloseDuringWrites(t *testing.T) {
 	ctx := testCtx(t)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
+	going := make(chan struct{}, 7) // each writer's first write, the reader's first echo
 	for w := range 6 {
 		wg.Go(func() {
 			for seq := 0; ; seq++ {
@@ -237,17 +238,25 @@ func TestConnCloseDuringWrites(t *testing.T) {
 					}
 					return
 				}
+				if seq == 0 {
+					going <- struct{}{}
+				}
 			}
 		})
 	}
 	wg.Go(func() {
-		for {
+		for n := 0; ; n++ {
 			if _, _, err := conn.ReadMessage(ctx); err != nil {
 				return
 			}
+			if n == 0 {
+				going <- struct{}{}
+			}
 		}
 	})
-	time.Sleep(30 * time.Millisecond)
+	for range 7 { // Close once every goroutine is under way
+		recv(t, going)
+	}
 	done := make(chan error, 1)
 	go func() { done <- conn.Close(CloseNormalClosure, "") }()
 	if err := recv(t, done); err != nil {
@@ -318,7 +327,10 @@ func TestConnContextCancelRace(t *testing.T) {
 		if err := conn.WriteMessage(bg, TextMessage, []byte("m")); err != nil {
 			t.Fatalf("iteration %d: write: %v", i, err)
 		}
-		time.Sleep(50 * time.Microsecond) // let the echo arrive
+		// Not synchronisation: a pause that lets the echo arrive in most
+		// iterations, so the cancel below races a read that can complete
+		// at once (the race under test); either outcome is checked.
+		time.Sleep(50 * time.Microsecond)
 		ctx, cancel := context.WithCancel(bg)
 		go cancel()
 		_, _, err := conn.ReadMessage(ctx)

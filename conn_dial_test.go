@@ -20,6 +20,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wsclient/wsclient/internal/test/netfault"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -110,13 +111,7 @@ func TestConnDialDefaultPorts(t *testing.T) {
 
 // A refused TCP connection is a DialError with Op "dial".
 func TestConnDialRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, err = dialE(t, "ws://"+addr, nil)
+	_, err := dialE(t, "ws://"+netfault.ClosedAddr(t), nil)
 	var de *DialError
 	if !errors.As(err, &de) || de.Op != "dial" {
 		t.Fatalf("Dial to a closed port: %v, want DialError dial", err)
@@ -668,13 +663,7 @@ func TestConnDialProxyRefused(t *testing.T) {
 
 // DialError says each layer's part once: no "dial: dial tcp" or "tls: tls:".
 func TestDialErrorMessage(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, err = dialE(t, "ws://"+addr, nil)
+	_, err := dialE(t, "ws://"+netfault.ClosedAddr(t), nil)
 	if msg := err.Error(); !strings.HasPrefix(msg, "wsclient: dial tcp ") || strings.Contains(msg, "dial: dial") {
 		t.Fatalf("refused: %q", msg)
 	}

@@ -266,7 +266,9 @@ func TestConnControlBetweenWriterFragments(t *testing.T) {
 	if err := conn.Pong(ctx, []byte("pong")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond) // give WriteMessage a chance to cut in (it must not)
+	// WriteMessage's frame waits on the write lock (the open message makes
+	// it wait even while the lock is free); it must not cut in below.
+	waitQueued(t, conn, 1)
 	if _, err := w.Write(bytes.Repeat([]byte("b"), 100)); err != nil {
 		t.Fatal(err)
 	}

@@ -265,6 +265,11 @@ func TestConnDialContextEndsAfterDial(t *testing.T) {
 	}
 	defer conn.CloseNow()
 	cancel()
+	// Not synchronisation: there is no event for something that must not
+	// happen. This window lets a watch on ctx that Dial wrongly left
+	// behind (it would run on its own goroutine) break the connection
+	// before the round trip below; on a slow machine the test may miss
+	// such a bug, never fail without one.
 	time.Sleep(20 * time.Millisecond)
 	rctx := testCtx(t)
 	if err := conn.WriteMessage(rctx, TextMessage, []byte("still here")); err != nil {

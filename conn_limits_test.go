@@ -183,14 +183,7 @@ func TestConnEndlessEmptyContinuations(t *testing.T) {
 // peak heap), where doubling the buffer used to reach 3×.
 func TestConnDeflateBombMemory(t *testing.T) {
 	const limit = 8 << 20
-	var bomb bytes.Buffer
-	fw := newTestFlate(&bomb)
-	zeros := make([]byte, 1<<20)
-	for range 64 {
-		fw.Write(zeros)
-	}
-	fw.Flush()
-	payload := bytes.TrimSuffix(bomb.Bytes(), []byte{0, 0, 0xff, 0xff})
+	payload := deflateBomb()
 	raw := wstest.Frame{Fin: true, RSV: frame.RSV1, Opcode: wstest.OpBinary, Payload: payload}.Bytes()
 	warm := wstest.Frame{Fin: true, RSV: frame.RSV1, Opcode: wstest.OpBinary, Payload: []byte{0x02, 0x00}}.Bytes() // empty message
 	start := make(chan struct{})

@@ -30,6 +30,10 @@ func TestConnHugeAnnouncedLength(t *testing.T) {
 				if err := c.WriteRaw(append(hdr, "only a few bytes"...)); err != nil {
 					return err
 				}
+				// Not synchronisation: the peer stalls mid-payload on
+				// purpose, so that the client waits inside the message
+				// (where an allocation by the announced length would have
+				// happened) before the connection is lost.
 				time.Sleep(100 * time.Millisecond)
 				return c.Drop()
 			})
@@ -113,7 +117,9 @@ func TestConnReaderNeverBlocksOnWriter(t *testing.T) {
 // finished: the connection is closed rather than left with a half message
 // that the next message would corrupt.
 func TestConnStreamInterruptedClosesConn(t *testing.T) {
+	dropped := make(chan struct{}) // the client closed the connection
 	srv := newServer(t, func(c *wstest.Conn) error {
+		defer close(dropped)
 		for {
 			if _, err := c.ReadFrame(); err != nil {
 				return nil
@@ -130,12 +136,17 @@ func TestConnStreamInterruptedClosesConn(t *testing.T) {
 	if _, err := w.Write(make([]byte, 16)); err != nil { // first fragment goes out
 		t.Fatal(err)
 	}
-	// Another writer holds the frame lock past the context's end.
+	// Another writer holds the frame lock past the context's end: until
+	// the interrupted writer has closed the connection (which it does
+	// before waiting for the lock to mark the connection closed).
 	conn.wmu.lock()
 	released := make(chan struct{})
 	go func() {
 		defer close(released)
-		time.Sleep(300 * time.Millisecond)
+		select {
+		case <-dropped:
+		case <-time.After(waitLong): // the assertions below then fail
+		}
 		conn.wmu.unlock()
 	}()
 	_, err = w.Write(make([]byte, 16))

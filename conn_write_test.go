@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/test/netfault"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -87,7 +88,7 @@ func waitQueued(t testing.TB, c *Conn, n int) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d writers queued, want %d", queued(c), n)
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // a bounded poll: nothing signals that a writer has queued
 	}
 }
 
@@ -338,7 +339,7 @@ type slowReader struct {
 func (s *slowReader) Read(p []byte) (int, error) {
 	s.n++
 	if s.n%64 == 0 {
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // the peer's pace, not synchronisation: the writer must block often
 	}
 	return s.r.Read(p[:min(len(p), 16<<10)])
 }
@@ -424,28 +425,6 @@ func TestConnWriteFreshContextNotKept(t *testing.T) {
 	}
 }
 
-// cutWriteConn writes only part of the first write after the handshake,
-// all but its last cut bytes, and fails it; later writes fail.
-type cutWriteConn struct {
-	net.Conn
-	cut  int
-	done atomic.Bool
-}
-
-var errWriteCut = errors.New("test: write cut")
-
-func (c *cutWriteConn) Write(b []byte) (int, error) {
-	if c.done.Load() {
-		return 0, errWriteCut
-	}
-	if len(b) == 0 || b[0] == 'G' { // the handshake's GET
-		return c.Conn.Write(b)
-	}
-	c.done.Store(true)
-	n, _ := c.Conn.Write(b[:max(len(b)-c.cut, 0)])
-	return n, errWriteCut
-}
-
 // A batch whose write fails part-way reports as written the messages the
 // socket took whole (the server has them: a caller that sent them again
 // would duplicate them) and fails the rest.
@@ -462,16 +441,11 @@ func TestConnWriteBatchPartialWrite(t *testing.T) {
 			texts = append(texts, string(p))
 		}
 	})
-	d := &Dialer{Proxy: NoProxy, NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		var nd net.Dialer
-		nc, err := nd.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		// Each frame is 2+4+1 bytes: cutting the last 10 leaves the
-		// fourth frame short and the fifth unsent.
-		return &cutWriteConn{Conn: nc, cut: 3 + 7}, nil
-	}}
+	// Each frame is 2+4+1 bytes: cutting the last 10 leaves the fourth
+	// frame short and the fifth unsent.
+	d := &Dialer{Proxy: NoProxy, NetDialContext: netfault.Dial(func(nc net.Conn) net.Conn {
+		return &netfault.CutConn{Conn: nc, Cut: 3 + 7}
+	})}
 	conn := dialT(t, srv.URL, d)
 	msgs := [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte("e")}
 	n, err := conn.WriteBatch(context.Background(), TextMessage, msgs)

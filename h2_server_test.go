@@ -12,8 +12,10 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
 	"github.com/wsclient/wsclient/internal/test/h2xconnect"
@@ -38,6 +40,8 @@ type h2Server struct {
 	url       string // wss:// or ws:// base URL
 	conns     atomic.Int32
 	open      atomic.Int32 // TCP connections not yet closed
+	openMu    sync.Mutex
+	openMoved chan struct{} // closed (and cleared) when open changes; see waitAllClosed
 	protocols []string
 	deflate   bool
 	ends      chan h2End
@@ -69,6 +73,12 @@ func newH2Server(t testing.TB, tlsOn bool, maxStreams int) *h2Server {
 			s.open.Add(1)
 		case http.StateClosed, http.StateHijacked:
 			s.open.Add(-1)
+			s.openMu.Lock()
+			if s.openMoved != nil {
+				close(s.openMoved)
+				s.openMoved = nil
+			}
+			s.openMu.Unlock()
 		}
 	}
 	s.srv.Config.ErrorLog = nil
@@ -85,6 +95,29 @@ func newH2Server(t testing.TB, tlsOn bool, maxStreams int) *h2Server {
 	}
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// waitAllClosed waits until every TCP connection to the server has closed.
+func (s *h2Server) waitAllClosed(t testing.TB) {
+	t.Helper()
+	timeout := time.After(waitLong)
+	for {
+		s.openMu.Lock()
+		if s.open.Load() == 0 {
+			s.openMu.Unlock()
+			return
+		}
+		if s.openMoved == nil {
+			s.openMoved = make(chan struct{})
+		}
+		moved := s.openMoved
+		s.openMu.Unlock()
+		select {
+		case <-moved:
+		case <-timeout:
+			t.Fatalf("%d TCP connections still open", s.open.Load())
+		}
+	}
 }
 
 // dialer returns an HTTP2Only Dialer that trusts the server.

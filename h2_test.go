@@ -195,19 +195,7 @@ func TestH2Refused(t *testing.T) {
 		t.Fatalf("Dial: %v (%+v), want a HandshakeError 403 with body", err, he)
 	}
 	// The refused stream gave its slot back: the connection is gone.
-	waitFor(t, func() bool { return s.open.Load() == 0 })
-}
-
-// waitFor polls cond (a state another goroutine changes) until it holds.
-func waitFor(t testing.TB, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLong)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	s.waitAllClosed(t)
 }
 
 func TestH2SharedConnection(t *testing.T) {
@@ -252,7 +240,7 @@ func TestH2SharedConnection(t *testing.T) {
 	}
 	wg.Wait()
 	// The last Close ended the connection.
-	waitFor(t, func() bool { return s.open.Load() == 0 })
+	s.waitAllClosed(t)
 	// A new dial opens a new connection.
 	c := dialT(t, s.url+"/", d)
 	c.CloseNow()

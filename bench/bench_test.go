@@ -132,7 +132,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			}
 			deadline := time.Now().Add(5 * time.Second)
 			for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
+				time.Sleep(10 * time.Millisecond) // a bounded poll: nothing signals a goroutine's exit
 			}
 			g := runtime.NumGoroutine()
 			if g > before {

@@ -544,44 +544,16 @@ func TestTLS(t *testing.T) {
 
 func TestInterruptSendsClose(t *testing.T) {
 	got := make(chan int, 1)
-	srv := wstest.NewServer(func(c *wstest.Conn) error {
-		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
-			return err
-		}
-		code, reason, err := c.ExpectClose()
-		got <- code
-		if err != nil {
-			return err
-		}
-		return c.Close(code, reason)
-	}, wstest.WithT(t))
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, srv.URL)
-	stdin, err := cmd.StdinPipe() // stays open: the session is interactive
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || line != "ready\n" {
+	srv := wstest.NewServer(readyThenClose(got, 0), wstest.WithT(t))
+	r := startBin(t, srv.URL) // stdin stays open: the session is interactive
+	if line, err := r.stdout.ReadString('\n'); err != nil || line != "ready\n" {
 		t.Fatalf("first line %q, %v", line, err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := r.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
-	if err != nil {
-		t.Fatalf("after SIGINT: %v\nstderr:\n%s", err, errb.String())
+	if code := r.wait(t); code != exitOK {
+		t.Fatalf("after SIGINT: exit %d\nstderr:\n%s", code, r.stderr)
 	}
 	select {
 	case code := <-got:
@@ -840,25 +812,16 @@ func TestReconnectNeedsAFirstConnection(t *testing.T) {
 // That is one interrupt: the close handshake is done, not cut short.
 func TestInterruptDeliveredTwice(t *testing.T) {
 	got := make(chan int, 1)
-	srv := wstest.NewServer(func(c *wstest.Conn) error {
-		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
-			return err
-		}
-		code, reason, err := c.ExpectClose()
-		got <- code
-		if err != nil {
-			return err
-		}
-		time.Sleep(300 * time.Millisecond) // a server that takes its time: the repeat arrives before the answer
-		return c.Close(code, reason)
-	}, wstest.WithT(t))
+	// A server that takes its time: the repeat arrives before the answer.
+	srv := wstest.NewServer(readyThenClose(got, 300*time.Millisecond), wstest.WithT(t))
 	for i := range 3 {
 		r := startBin(t, srv.URL)
 		if line, err := r.stdout.ReadString('\n'); err != nil || line != "ready\n" {
 			t.Fatalf("first line %q, %v", line, err)
 		}
 		r.cmd.Process.Signal(syscall.SIGINT)
-		// A few milliseconds apart, so that the kernel does not merge them.
+		// A few milliseconds apart, so that the kernel does not merge them
+		// (the pace of the signals, not synchronisation).
 		time.Sleep(5 * time.Millisecond)
 		r.cmd.Process.Signal(syscall.SIGINT)
 		if code := r.wait(t); code != exitOK {
@@ -874,50 +837,55 @@ func TestInterruptDeliveredTwice(t *testing.T) {
 }
 
 func TestSecondInterruptExitsAtOnce(t *testing.T) {
-	srv := wstest.NewServer(func(c *wstest.Conn) error {
-		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
-			return err
-		}
-		// Never answer the close frame.
-		if _, _, err := c.ExpectClose(); err != nil {
-			return err
-		}
-		<-c.Context().Done()
-		return nil
-	}, wstest.WithT(t))
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, srv.URL)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
+	gotClose := make(chan int, 1)
+	srv := wstest.NewServer(readyThenClose(gotClose, -1), wstest.WithT(t)) // never answers the close
+	r := startBin(t, srv.URL)
+	if line, err := r.stdout.ReadString('\n'); err != nil || line != "ready\n" {
 		t.Fatalf("first line %q, %v", line, err)
 	}
 	start := time.Now()
-	cmd.Process.Signal(syscall.SIGINT)
-	// The close frame is out; its answer never comes. (A repeat within
-	// interruptRepeat is the same Ctrl-C: see TestInterruptDeliveredTwice.)
+	r.cmd.Process.Signal(syscall.SIGINT)
+	// The close frame is out (the first interrupt has been handled); its
+	// answer never comes.
+	select {
+	case <-gotClose:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no close frame after the first interrupt")
+	}
+	// Not synchronisation: a repeat within interruptRepeat of the first
+	// is the same Ctrl-C (see TestInterruptDeliveredTwice); this one must
+	// count as a second.
 	time.Sleep(2 * interruptRepeat)
-	cmd.Process.Signal(syscall.SIGINT)
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Fatalf("exit %v, want 130\nstderr:\n%s", err, errb.String())
+	r.cmd.Process.Signal(syscall.SIGINT)
+	if code := r.wait(t); code != exitInterrupted {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitInterrupted, r.stderr)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("took %v: the second interrupt did not cut the close handshake short", d)
+	}
+}
+
+// readyThenClose is a server script: it sends "ready", waits for the
+// client's close frame, sends its code on got (unless got is nil) and
+// answers it after delay, or never if delay is negative.
+func readyThenClose(got chan<- int, delay time.Duration) func(*wstest.Conn) error {
+	return func(c *wstest.Conn) error {
+		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
+			return err
+		}
+		code, reason, err := c.ExpectClose()
+		if got != nil {
+			got <- code
+		}
+		if err != nil {
+			return err
+		}
+		if delay < 0 {
+			<-c.Context().Done()
+			return nil
+		}
+		time.Sleep(delay) // not synchronisation: a server that takes its time to answer
+		return c.Close(code, reason)
 	}
 }
 
@@ -926,7 +894,7 @@ type running struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
-	stderr *bytes.Buffer // read only after wait
+	stderr *screen
 }
 
 func startBin(t *testing.T, args ...string) *running {
@@ -943,7 +911,7 @@ func startBin(t *testing.T, args ...string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &running{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout), stderr: &bytes.Buffer{}}
+	r := &running{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout), stderr: newScreen()}
 	cmd.Stderr = r.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -979,8 +947,14 @@ func TestInterruptWhileReconnecting(t *testing.T) {
 		t.Fatalf("first line %q, %v", line, err)
 	}
 	srv.Close() // every reconnect attempt now fails
-	time.Sleep(300 * time.Millisecond)
+	// A failed attempt (only possible now) is followed by "attempt 2": the
+	// client is disconnected for good.
+	r.stderr.await(t, "(attempt 2)")
 	io.WriteString(r.stdin, "stuck in the outbox\n")
+	// Not synchronisation: nothing outside the process tells when the line
+	// waits in the outbox, and the report below holds either way (a line
+	// still in the input is counted too); the pause makes the outbox the
+	// usual case.
 	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
 	r.cmd.Process.Signal(syscall.SIGINT)
@@ -1001,9 +975,27 @@ func TestInterruptWhileReconnecting(t *testing.T) {
 }
 
 func TestInterruptWhileConnecting(t *testing.T) {
-	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithHandshakeDelay(15*time.Second))
+	// The server holds the upgrade request for 15 s (or until the test
+	// ends) without answering.
+	requested, done := make(chan struct{}, 1), make(chan struct{})
+	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithSubprotocolFunc(func([]string) string {
+		select {
+		case requested <- struct{}{}:
+		default:
+		}
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+		}
+		return ""
+	}))
+	t.Cleanup(func() { close(done) }) // before the server's own cleanup
 	r := startBin(t, srv.URL)
-	time.Sleep(300 * time.Millisecond)
+	select {
+	case <-requested: // the process is connecting
+	case <-time.After(10 * time.Second):
+		t.Fatal("no upgrade request")
+	}
 	start := time.Now()
 	r.cmd.Process.Signal(syscall.SIGINT)
 	if code := r.wait(t); code != 130 {
@@ -1016,17 +1008,7 @@ func TestInterruptWhileConnecting(t *testing.T) {
 
 func TestSIGTERM(t *testing.T) {
 	got := make(chan int, 1)
-	srv := wstest.NewServer(func(c *wstest.Conn) error {
-		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
-			return err
-		}
-		code, reason, err := c.ExpectClose()
-		got <- code
-		if err != nil {
-			return err
-		}
-		return c.Close(code, reason)
-	}, wstest.WithT(t))
+	srv := wstest.NewServer(readyThenClose(got, 0), wstest.WithT(t))
 	r := startBin(t, "--json", srv.URL)
 	if line, err := r.stdout.ReadString('\n'); err != nil || !strings.Contains(line, `"connect"`) {
 		t.Fatalf("first line %q, %v", line, err)

@@ -141,16 +141,7 @@ func TestRefusedWithPipedInput(t *testing.T) {
 }
 
 func TestInterruptServerNeverAnswersClose(t *testing.T) {
-	srv := wstest.NewServer(func(c *wstest.Conn) error {
-		if err := c.WriteMessage(wstest.OpText, []byte("ready")); err != nil {
-			return err
-		}
-		if _, _, err := c.ExpectClose(); err != nil {
-			return err
-		}
-		<-c.Context().Done() // never answer
-		return nil
-	}, wstest.WithT(t))
+	srv := wstest.NewServer(readyThenClose(nil, -1), wstest.WithT(t)) // never answers the close
 	r := startBin(t, srv.URL)
 	if line, err := r.stdout.ReadString('\n'); err != nil || line != "ready\n" {
 		t.Fatalf("first line %q, %v", line, err)

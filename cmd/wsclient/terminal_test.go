@@ -41,26 +41,35 @@ func openPTY(t *testing.T) (ptm, pts *os.File) {
 	return ptm, pts
 }
 
-// screen collects what the command writes to its terminal.
+// screen collects what the command writes: to its terminal (readScreen),
+// or to a pipe as its Stdout or Stderr. It can be read while the command
+// runs.
 type screen struct {
 	mu   sync.Mutex
 	buf  bytes.Buffer
 	more chan struct{}
 }
 
+func newScreen() *screen { return &screen{more: make(chan struct{}, 1)} }
+
+func (s *screen) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	s.buf.Write(p)
+	s.mu.Unlock()
+	select {
+	case s.more <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
 func readScreen(ptm *os.File) *screen {
-	s := &screen{more: make(chan struct{}, 1)}
+	s := newScreen()
 	go func() {
 		b := make([]byte, 4096)
 		for {
 			n, err := ptm.Read(b)
-			s.mu.Lock()
-			s.buf.Write(b[:n])
-			s.mu.Unlock()
-			select {
-			case s.more <- struct{}{}:
-			default:
-			}
+			s.Write(b[:n])
 			if err != nil {
 				return
 			}
