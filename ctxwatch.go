@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"context"
+	"reflect"
 	"runtime"
 	"sync"
 	"time"
@@ -82,9 +83,17 @@ func (c *Conn) endWrite() {
 
 // neverDone reports, without calling ctx.Done (which allocates the channel
 // of a fresh context), whether ctx is one of the contexts that never end.
+// It compares dynamic types (pointers) rather than the interface values,
+// which costs a call to the runtime's interface comparison.
 func neverDone(ctx context.Context) bool {
-	return ctx == context.Background() || ctx == context.TODO()
+	t := reflect.TypeOf(ctx)
+	return t == backgroundType || t == todoType
 }
+
+var (
+	backgroundType = reflect.TypeOf(context.Background())
+	todoType       = reflect.TypeOf(context.TODO())
+)
 
 func (c *Conn) arm(ctx context.Context, read bool) {
 	d := ctx.Done()
