@@ -8,7 +8,7 @@ import (
 	"github.com/wsclient/wsclient/internal/frame"
 )
 
-// BenchmarkConnRoundTripCtx is BenchmarkConnRoundTip64B with a context
+// BenchmarkConnRoundTripCtx is BenchmarkConnRoundTrip64B with a context
 // that can end: the same one for every call (reused) or a new one per call
 // (fresh, whose WithCancel's own two allocations are in the figures). The
 // read waits for the answer, so its context is watched.
