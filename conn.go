@@ -4,12 +4,10 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-	"weak"
 
 	"github.com/wsclient/wsclient/internal/frame"
 	"github.com/wsclient/wsclient/internal/handshake"
@@ -90,8 +88,13 @@ type Conn struct {
 
 	dlMu     sync.Mutex
 	rdl, wdl time.Time // deadlines set by the user, restored after a context watch
-	rwatch   *ctxWatch // allocated on the first read with a cancellable context
+	rwatch   *ctxWatch // allocated on the first read that watches a context
 	wwatch   *ctxWatch // the same for writes (used by the write lock's holder)
+
+	// The context of the read (readMu) and of the write (wmu) under way,
+	// until it is watched or the call ends (see beginRead).
+	rctx, wctx context.Context
+	rio        *rawIO // made on the first raw read or write with one (see sockRead)
 
 	pongMu      sync.Mutex
 	pong        [frame.MaxControlPayload]byte // latest unanswered ping's payload
@@ -210,173 +213,3 @@ func (c *Conn) SetControlHandler(f func(typ MessageType, payload []byte)) {
 // permessage-deflate was negotiated (it is on by default then). It applies to
 // messages started after the call.
 func (c *Conn) SetCompression(on bool) { c.noCompress.Store(!on) }
-
-// watchCtx arranges for blocking I/O on the connection to be interrupted when
-// ctx is done, by moving the read or write deadline into the past. The
-// returned function ends the watch; if the context fired during it, it puts
-// the deadline back. A context that is never done costs nothing. One
-// operation at a time may watch each direction (reads hold readMu, writes
-// wmu).
-//
-// Each direction has one watcher, allocated on first use. A context used
-// for two operations in a row stays registered (context.AfterFunc) after
-// them, so that a caller reusing a context (one per connection or per
-// session) watches it without allocating; any other context is registered
-// for the operation only, which costs context.AfterFunc's two allocations
-// and leaves nothing behind when the caller cancels it.
-func (c *Conn) watchCtx(ctx context.Context, read bool) func() {
-	if ctx.Done() == nil {
-		return nil
-	}
-	p := &c.wwatch
-	if read {
-		p = &c.rwatch
-	}
-	w := *p
-	if w == nil {
-		w = newCtxWatch(c, read)
-		*p = w
-	}
-	w.start(ctx)
-	return w.endFn
-}
-
-// ctxWatch interrupts one direction's I/O when the watched context ends.
-// It refers to its Conn weakly: a context that outlives an abandoned Conn
-// keeps only the watcher, and a cleanup on the Conn unregisters it.
-type ctxWatch struct {
-	conn  weak.Pointer[Conn]
-	read  bool
-	fire  func() // w.onDone, allocated once
-	endFn func() // w.end, allocated once
-
-	mu     sync.Mutex
-	cond   sync.Cond       // signalled when fired becomes true
-	ctx    context.Context // the registered context
-	last   context.Context // the previous operation's context
-	stop   func() bool     // unregisters from ctx
-	sticky bool            // ctx stays registered after the operation
-	fired  bool            // ctx is done and onDone has run
-	active bool            // an operation is under way
-	moved  bool            // the deadline was moved for the active operation
-}
-
-func newCtxWatch(c *Conn, read bool) *ctxWatch {
-	w := &ctxWatch{conn: weak.Make(c), read: read}
-	w.cond.L = &w.mu
-	w.fire = w.onDone
-	w.endFn = w.end
-	runtime.AddCleanup(c, (*ctxWatch).release, w)
-	return w
-}
-
-// start begins an operation under ctx.
-func (w *ctxWatch) start(ctx context.Context) {
-	w.mu.Lock()
-	if w.ctx != ctx {
-		w.releaseLocked()
-		w.ctx = ctx
-		w.sticky = ctx == w.last
-		w.stop = context.AfterFunc(ctx, w.fire)
-	}
-	w.last = ctx
-	w.active = true
-	if w.fired {
-		w.moveLocked()
-	}
-	w.mu.Unlock()
-}
-
-// releaseLocked unregisters from the current context, waiting for its
-// callback if the context ended (so that it cannot act on a later one).
-func (w *ctxWatch) releaseLocked() {
-	if w.stop == nil {
-		return
-	}
-	if !w.stop() {
-		for !w.fired {
-			w.cond.Wait()
-		}
-	}
-	w.ctx, w.stop, w.fired, w.sticky = nil, nil, false, false
-}
-
-// release unregisters from the context (the Conn's cleanup).
-func (w *ctxWatch) release() {
-	w.mu.Lock()
-	w.releaseLocked()
-	w.last = nil
-	w.mu.Unlock()
-}
-
-func (w *ctxWatch) onDone() {
-	w.mu.Lock()
-	w.fired = true
-	if w.active {
-		w.moveLocked()
-	}
-	w.cond.Broadcast()
-	w.mu.Unlock()
-}
-
-// moveLocked moves the deadline into the past. For reads, a pong the
-// reader is writing (see sendPendingPongLocked) ends with the read too.
-func (w *ctxWatch) moveLocked() {
-	if c := w.conn.Value(); c != nil {
-		c.setDeadline(w.read, aLongTimeAgo)
-		if w.read {
-			c.dlMu.Lock()
-			c.readCtxDone = true
-			if c.readerPong {
-				c.nc.SetWriteDeadline(aLongTimeAgo)
-			}
-			c.dlMu.Unlock()
-		}
-	}
-	w.moved = true
-}
-
-// end ends the operation, putting back the user's deadline if it was moved.
-func (w *ctxWatch) end() {
-	w.mu.Lock()
-	w.active = false
-	if !w.sticky {
-		w.releaseLocked()
-	}
-	moved := w.moved
-	w.moved = false
-	w.mu.Unlock()
-	if !moved {
-		return
-	}
-	c := w.conn.Value()
-	if c == nil {
-		return
-	}
-	c.dlMu.Lock()
-	dl := c.wdl
-	if w.read {
-		dl = c.rdl
-		c.readCtxDone = false
-	}
-	c.dlMu.Unlock()
-	c.setDeadline(w.read, dl)
-}
-
-func (c *Conn) setDeadline(read bool, t time.Time) {
-	if read {
-		c.nc.SetReadDeadline(t)
-	} else {
-		c.nc.SetWriteDeadline(t)
-	}
-}
-
-// ctxErr turns an I/O error caused by a done context into the context's
-// error, closing the connection (its stream is now in an unknown state).
-func (c *Conn) ctxErr(ctx context.Context, err error) error {
-	if err != nil && ctx.Err() != nil {
-		c.nc.Close()
-		return ctx.Err()
-	}
-	return err
-}

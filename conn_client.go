@@ -149,10 +149,9 @@ func (c *Conn) writeRawLocked(ctx context.Context, b []byte) (int, error) {
 	if err := c.writableLocked(); err != nil {
 		return 0, err
 	}
-	if stop := c.watchCtx(ctx, false); stop != nil {
-		defer stop()
-	}
-	n, err := c.nc.Write(b)
+	c.beginWrite(ctx) // watched only if the socket cannot take b at once
+	n, err := c.sockWrite(b)
+	c.endWrite()
 	if err != nil {
 		return n, c.ctxErr(ctx, c.writeFailedLocked(err))
 	}

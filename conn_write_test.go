@@ -360,9 +360,9 @@ func TestConnWriteContextAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(200, func() { conn.WriteBatch(ctx, BinaryMessage, msgs) }); a != 0 {
 		t.Errorf("%v allocations per WriteBatch, want 0", a)
 	}
-	// A fresh context per call: WithCancel's own allocations plus those of
-	// registering with it: context.AfterFunc's two and the new context's
-	// map of children.
+	// A fresh context per call: WithCancel's own allocations and its done
+	// channel, nothing more. (This connection is a wrapper, so each write
+	// watches its context: see ctxwatch.go.)
 	base := testing.AllocsPerRun(200, func() {
 		c, cancel := context.WithCancel(ctx)
 		_ = c.Done()
@@ -373,8 +373,8 @@ func TestConnWriteContextAllocs(t *testing.T) {
 		_ = c.Done()
 		conn.WriteMessage(c, BinaryMessage, msg)
 		cancel()
-	}); a > base+4 {
-		t.Errorf("%v allocations per write with a fresh context (%v for the context), want at most 4 more", a, base)
+	}); a > base {
+		t.Errorf("%v allocations per write with a fresh context (%v for the context), want none more", a, base)
 	}
 }
 

@@ -118,6 +118,9 @@ func (c *Conn) sendPendingPongLocked(byReader bool) {
 	if c.proto.CloseSent() || c.werr != nil {
 		return
 	}
+	if byReader {
+		c.armRead() // the read's context bounds this write too
+	}
 	c.dlMu.Lock()
 	dl := time.Now().Add(c.cfg.closeTimeout)
 	if !c.wdl.IsZero() && c.wdl.Before(dl) {

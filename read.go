@@ -19,9 +19,8 @@ import (
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
-	if stop := c.watchCtx(ctx, true); stop != nil {
-		defer stop()
-	}
+	c.beginRead(ctx)
+	defer c.endRead()
 	typ, err := c.beginMessage()
 	if err != nil {
 		return 0, nil, c.ctxErr(ctx, err)
@@ -40,9 +39,8 @@ func (c *Conn) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
 func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
-	if stop := c.watchCtx(ctx, true); stop != nil {
-		defer stop()
-	}
+	c.beginRead(ctx)
+	defer c.endRead()
 	typ, err := c.beginMessage()
 	if err != nil {
 		return 0, dst, c.ctxErr(ctx, err)
@@ -234,7 +232,7 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 	} else if len(p) >= max(len(c.rbuf), len(c.ctlBuf)) {
 		// Large reads go straight into p.
 		var err error
-		n, err = c.nc.Read(p)
+		n, err = c.sockRead(p)
 		if n == 0 && err != nil {
 			return 0, c.readFailed(err)
 		}
@@ -245,7 +243,7 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 			c.acquireReadBuf()
 		}
 		c.rr, c.rw = 0, 0
-		m, err := c.nc.Read(c.rbuf)
+		m, err := c.sockRead(c.rbuf)
 		if m == 0 && err != nil {
 			return 0, c.readFailed(err)
 		}
@@ -294,7 +292,7 @@ func (c *Conn) fill(n int) error {
 		return nil
 	}
 	for c.rbuf == nil {
-		m, err := c.nc.Read(c.ctlBuf[:])
+		m, err := c.sockRead(c.ctlBuf[:])
 		if m == 0 {
 			if err != nil {
 				return c.readFailed(err)
@@ -314,7 +312,7 @@ func (c *Conn) fill(n int) error {
 		c.rr = 0
 	}
 	for c.rw-c.rr < n {
-		m, err := c.nc.Read(c.rbuf[c.rw:])
+		m, err := c.sockRead(c.rbuf[c.rw:])
 		c.drained = m < len(c.rbuf)-c.rw
 		c.rw += m
 		c.bytesIn.Add(uint64(m))

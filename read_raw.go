@@ -46,6 +46,7 @@ func (c *Conn) rawRead(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			c.armRead() // about to wait (see ctxwatch.go)
 			if c.rbufp != nil {
 				readBufPool.Put(c.rbufp)
 				c.rbufp, c.rbuf = nil, nil

@@ -174,6 +174,7 @@ func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
 			p = p[m:]
 			group += m
 		}
+		b.c.armWrite() // a writev may wait (see ctxwatch.go)
 		lw.nb = lw.iov
 		first := b.n // pending frames before this one, in the first vector
 		written, err := lw.nb.WriteTo(b.c.nc)
@@ -210,7 +211,7 @@ func (b *frameBatch) flush() {
 		return
 	}
 	pending := b.n
-	n, err := b.c.nc.Write(b.buf[:pending])
+	n, err := b.c.sockWrite(b.buf[:pending])
 	b.n = 0
 	if err != nil {
 		b.settleWritten(b.buf[:pending], n)
@@ -391,11 +392,9 @@ func (c *Conn) writeOwn(ctx context.Context, fin bool, rsv byte, op frame.Opcode
 		err = ctx.Err()
 	default:
 		c.wmu.commit(op, fin)
-		stop := c.watchCtx(ctx, false)
+		c.beginWrite(ctx)
 		n, err = c.writeOwnLocked(fin, rsv, op, ps)
-		if stop != nil {
-			stop()
-		}
+		c.endWrite()
 		err = c.ctxErr(ctx, err)
 	}
 	c.unlockWrite()

@@ -1,0 +1,19 @@
+//go:build !unix
+
+package wsclient
+
+// rawIO is not used where raw socket I/O is not.
+type rawIO struct{}
+
+// sockRead reads from the connection into p for the read under way,
+// watching its context first (see ctxwatch.go).
+func (c *Conn) sockRead(p []byte) (int, error) {
+	c.armRead()
+	return c.nc.Read(p)
+}
+
+// sockWrite writes b for the write under way, watching its context first.
+func (c *Conn) sockWrite(b []byte) (int, error) {
+	c.armWrite()
+	return c.nc.Write(b)
+}

@@ -1,0 +1,342 @@
+package wsclient
+
+import (
+	"context"
+	"reflect"
+	"runtime"
+	"sync"
+	"time"
+	"weak"
+)
+
+// Contexts of blocking calls.
+//
+// A context that ends while a call waits on the socket interrupts the wait
+// by moving the socket's deadline into the past (a ctxWatch does it). Most
+// calls never wait: a write the socket takes at once, a read served from
+// buffered bytes or by a socket read that returns data. So a call only
+// records its context (beginRead, beginWrite) and checks whether it has
+// already ended; the context is watched only from the point where the call
+// is about to wait (armRead, armWrite): on a plain socket, when a read or
+// write attempt finds the socket not ready (see sockRead and sockWrite); on
+// any other connection (TLS, an HTTP/2 stream, a wrapper), before each
+// socket read or write, which may wait without saying so.
+//
+// How a context is watched depends on its history (see ctxWatch.start): a
+// context used by two watched calls in a row stays registered with
+// context.AfterFunc, which then costs nothing per call; any other context
+// is watched for the call only by a goroutine that waits on ctx.Done(),
+// which costs the context's done channel (if nobody made it yet) and no
+// other allocation, where context.AfterFunc on a fresh cancelCtx costs four
+// (the callback's context, the parent's children map and its group, the
+// stop function) and leaves the Conn in the parent's map until stopped.
+
+// beginRead records ctx as the context of the read under way. The caller
+// holds readMu and calls endRead when the read is over.
+func (c *Conn) beginRead(ctx context.Context) {
+	if !neverDone(ctx) {
+		c.rctx = ctx
+	}
+}
+
+// armRead watches the context of the read under way, if it can end and is
+// not watched yet: the read is about to wait.
+func (c *Conn) armRead() {
+	if ctx := c.rctx; ctx != nil {
+		c.rctx = nil
+		c.arm(ctx, true)
+	}
+}
+
+// endRead ends the read's watch, putting the read deadline back if the
+// context moved it.
+func (c *Conn) endRead() {
+	c.rctx = nil
+	if w := c.rwatch; w != nil && w.armed {
+		w.armed = false
+		w.end()
+	}
+}
+
+// beginWrite, armWrite and endWrite do the same for a write; the caller
+// holds wmu.
+func (c *Conn) beginWrite(ctx context.Context) {
+	if !neverDone(ctx) {
+		c.wctx = ctx
+	}
+}
+
+func (c *Conn) armWrite() {
+	if ctx := c.wctx; ctx != nil {
+		c.wctx = nil
+		c.arm(ctx, false)
+	}
+}
+
+func (c *Conn) endWrite() {
+	c.wctx = nil
+	if w := c.wwatch; w != nil && w.armed {
+		w.armed = false
+		w.end()
+	}
+}
+
+// neverDone reports, without calling ctx.Done (which allocates the channel
+// of a fresh context), whether ctx is one of the contexts that never end.
+// It compares dynamic types (pointers) rather than the interface values,
+// which costs a call to the runtime's interface comparison.
+func neverDone(ctx context.Context) bool {
+	t := reflect.TypeOf(ctx)
+	return t == backgroundType || t == todoType
+}
+
+var (
+	backgroundType = reflect.TypeOf(context.Background())
+	todoType       = reflect.TypeOf(context.TODO())
+)
+
+func (c *Conn) arm(ctx context.Context, read bool) {
+	d := ctx.Done()
+	if d == nil {
+		return
+	}
+	w := c.watcher(read)
+	w.armed = true
+	w.start(ctx, d)
+}
+
+// watcher returns the watch of one direction, made on first use.
+func (c *Conn) watcher(read bool) *ctxWatch {
+	p := &c.wwatch
+	if read {
+		p = &c.rwatch
+	}
+	if *p == nil {
+		*p = newCtxWatch(c, read)
+	}
+	return *p
+}
+
+// watchCtx watches ctx for the whole of a call that holds the write locks
+// (or readMu, for read): blocking I/O is interrupted when ctx ends. The
+// returned function ends the watch, putting back the deadline if the
+// context moved it; it is nil when ctx never ends. Calls that go through
+// sockRead and sockWrite use beginRead/beginWrite instead, which watch only
+// when the call must wait.
+func (c *Conn) watchCtx(ctx context.Context, read bool) func() {
+	d := ctx.Done()
+	if d == nil {
+		return nil
+	}
+	w := c.watcher(read)
+	w.start(ctx, d)
+	return w.endFn
+}
+
+// ctxWatch interrupts one direction's I/O when the watched context ends.
+// It refers to its Conn weakly: a context that outlives an abandoned Conn
+// keeps only the watcher, and a cleanup on the Conn unregisters it.
+type ctxWatch struct {
+	conn  weak.Pointer[Conn]
+	read  bool
+	armed bool   // armed by armRead or armWrite (owned by the caller, as rctx/wctx)
+	fire  func() // w.onDone, allocated once
+	endFn func() // w.end, allocated once
+	runFn func() // w.run, allocated once
+	wake  chan struct{}
+
+	mu     sync.Mutex
+	cond   sync.Cond       // signalled when fired becomes true
+	ctx    context.Context // the context registered with context.AfterFunc
+	last   context.Context // the previous watched call's context
+	stop   func() bool     // unregisters from ctx
+	fired  bool            // ctx is done and onDone has run
+	active bool            // a watched call is under way
+	moved  bool            // the deadline was moved for the active call
+
+	// The watching goroutine (see run).
+	gd      <-chan struct{} // the done channel it watches
+	gen     uint64          // counts the calls it watched
+	gActive bool            // the active call is watched by the goroutine
+	running bool            // the goroutine exists
+}
+
+func newCtxWatch(c *Conn, read bool) *ctxWatch {
+	w := &ctxWatch{conn: weak.Make(c), read: read, wake: make(chan struct{}, 1)}
+	w.cond.L = &w.mu
+	w.fire = w.onDone
+	w.endFn = w.end
+	w.runFn = w.run
+	runtime.AddCleanup(c, (*ctxWatch).release, w)
+	return w
+}
+
+// start begins a watched call under ctx, whose done channel is d.
+func (w *ctxWatch) start(ctx context.Context, d <-chan struct{}) {
+	w.mu.Lock()
+	switch {
+	case ctx == w.ctx:
+		// Registered already.
+	case ctx == w.last:
+		// The second call in a row with this context: keep it registered.
+		w.releaseLocked()
+		w.ctx = ctx
+		w.stop = context.AfterFunc(ctx, w.fire)
+	default:
+		// Watch this call only, from the goroutine (see run).
+		w.releaseLocked()
+		w.gd = d
+		w.gen++
+		w.gActive = true
+		if !w.running {
+			w.running = true
+			go w.runFn()
+		} else {
+			w.signal()
+		}
+	}
+	w.last = ctx
+	w.active = true
+	if w.fired {
+		w.moveLocked()
+	}
+	w.mu.Unlock()
+}
+
+// signal wakes the goroutine to look at the state again.
+func (w *ctxWatch) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the watching goroutine. It waits for the done channel of the call
+// it watches (moving the deadline if it closes while that call is under
+// way) or for a wake-up, and exits when no call needs it. A call that
+// starts before it has exited hands it the new channel instead of starting
+// another.
+func (w *ctxWatch) run() {
+	var gen uint64
+	var d <-chan struct{}
+	for {
+		w.mu.Lock()
+		if !w.gActive {
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		if w.gen != gen {
+			gen, d = w.gen, w.gd
+		}
+		w.mu.Unlock()
+		select {
+		case <-d:
+			w.mu.Lock()
+			if w.gActive && w.gen == gen {
+				w.moveLocked()
+			}
+			w.mu.Unlock()
+			d = nil // fired: wait for the call to end
+		case <-w.wake:
+		}
+	}
+}
+
+// releaseLocked unregisters from the registered context, waiting for its
+// callback if the context ended (so that it cannot act on a later call).
+func (w *ctxWatch) releaseLocked() {
+	if w.stop == nil {
+		return
+	}
+	if !w.stop() {
+		for !w.fired {
+			w.cond.Wait()
+		}
+	}
+	w.ctx, w.stop, w.fired = nil, nil, false
+}
+
+// release unregisters from the context (the Conn's cleanup).
+func (w *ctxWatch) release() {
+	w.mu.Lock()
+	w.releaseLocked()
+	w.last = nil
+	w.mu.Unlock()
+}
+
+// onDone is the registered context's callback.
+func (w *ctxWatch) onDone() {
+	w.mu.Lock()
+	w.fired = true
+	if w.active && !w.gActive {
+		w.moveLocked()
+	}
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// moveLocked moves the deadline into the past. For reads, a pong the
+// reader is writing (see sendPendingPongLocked) ends with the read too.
+func (w *ctxWatch) moveLocked() {
+	if c := w.conn.Value(); c != nil {
+		c.setDeadline(w.read, aLongTimeAgo)
+		if w.read {
+			c.dlMu.Lock()
+			c.readCtxDone = true
+			if c.readerPong {
+				c.nc.SetWriteDeadline(aLongTimeAgo)
+			}
+			c.dlMu.Unlock()
+		}
+	}
+	w.moved = true
+}
+
+// end ends the watched call, putting back the user's deadline if it was
+// moved.
+func (w *ctxWatch) end() {
+	w.mu.Lock()
+	w.active = false
+	if w.gActive {
+		w.gActive = false
+		w.gd = nil
+		w.signal()
+	}
+	moved := w.moved
+	w.moved = false
+	w.mu.Unlock()
+	if !moved {
+		return
+	}
+	c := w.conn.Value()
+	if c == nil {
+		return
+	}
+	c.dlMu.Lock()
+	dl := c.wdl
+	if w.read {
+		dl = c.rdl
+		c.readCtxDone = false
+	}
+	c.dlMu.Unlock()
+	c.setDeadline(w.read, dl)
+}
+
+func (c *Conn) setDeadline(read bool, t time.Time) {
+	if read {
+		c.nc.SetReadDeadline(t)
+	} else {
+		c.nc.SetWriteDeadline(t)
+	}
+}
+
+// ctxErr turns an I/O error caused by a done context into the context's
+// error, closing the connection (its stream is now in an unknown state).
+func (c *Conn) ctxErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		c.nc.Close()
+		return ctx.Err()
+	}
+	return err
+}

@@ -1,0 +1,268 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/wsclient/wsclient/internal/frame"
+)
+
+// watchActive reports whether w watches a call now.
+func watchActive(w *ctxWatch) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.active
+}
+
+// awaitWatch waits until the read (or write) of conn watches its context,
+// that is until the call is waiting on the socket. The watch must exist
+// (conn.watcher) before the call starts.
+func awaitWatch(t testing.TB, w *ctxWatch) bool {
+	for deadline := time.Now().Add(waitLong); !watchActive(w); {
+		if time.Now().After(deadline) {
+			t.Error("the call never waited with its context watched")
+			return false
+		}
+		runtime.Gosched()
+	}
+	return true
+}
+
+// frame64 is a server's unmasked 64-byte binary message.
+func frame64() []byte {
+	b := frame.Append(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Length: 64})
+	return append(b, make([]byte, 64)...)
+}
+
+// A fresh cancellable context per call costs the Conn nothing on a write the
+// socket takes at once, and at most one allocation (the context's done
+// channel, which a watch cannot do without) on a read that must wait.
+func TestConnFreshContextAllocs(t *testing.T) {
+	bg := context.Background()
+	base := testing.AllocsPerRun(100, func() {
+		_, cancel := context.WithCancel(bg)
+		cancel()
+	})
+
+	conn, srv := benchConn(t)
+	go io.Copy(io.Discard, srv)
+	msg := make([]byte, 64)
+	if a := testing.AllocsPerRun(200, func() {
+		ctx, cancel := context.WithCancel(bg)
+		if err := conn.WriteMessage(ctx, BinaryMessage, msg); err != nil {
+			t.Error(err)
+		}
+		cancel()
+	}); a > base {
+		t.Errorf("%v allocations per write with a fresh context (%v for the context), want none more", a, base)
+	}
+	if conn.wwatch != nil {
+		t.Error("writes that never waited made a context watch")
+	}
+
+	conn, srv = benchConn(t)
+	w := conn.watcher(true)
+	requests := make(chan struct{})
+	answered := make(chan struct{})
+	resp := frame64()
+	go func() {
+		// Answer each request once the reader waits with its context
+		// watched, so that every read below must wait.
+		defer close(answered)
+		for range requests {
+			if !awaitWatch(t, w) {
+				return
+			}
+			if _, err := srv.Write(resp); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	buf := make([]byte, 0, 64)
+	a := testing.AllocsPerRun(100, func() {
+		ctx, cancel := context.WithCancel(bg)
+		requests <- struct{}{}
+		if _, p, err := conn.AppendMessage(ctx, buf[:0]); err != nil || len(p) != 64 {
+			t.Errorf("read: %v (%d bytes)", err, len(p))
+		}
+		cancel()
+	})
+	close(requests)
+	recv(t, answered)
+	if a > base+1 {
+		t.Errorf("%v allocations per waiting read with a fresh context (%v for the context), want at most 1 more", a, base)
+	}
+	w.mu.Lock()
+	registered := w.stop != nil
+	w.mu.Unlock()
+	if registered {
+		t.Error("a fresh context was left registered")
+	}
+}
+
+// A read that waits on a plain socket returns the context's error promptly
+// when its context ends, whether it waits for a message, in the middle of a
+// frame header or in a payload, with a fresh context or a reused one (kept
+// registered after its first watched call), and the connection is closed.
+func TestConnReadContextCancelRaw(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sent []byte // of the message the read waits in
+	}{
+		{"boundary", nil},
+		{"header", []byte{0x82}},
+		{"payload", frame64()[:12]},
+	} {
+		for _, reused := range []bool{false, true} {
+			name := tc.name + "/fresh"
+			if reused {
+				name = tc.name + "/reused"
+			}
+			t.Run(name, func(t *testing.T) {
+				conn, srv := benchConn(t)
+				if conn.raw == nil {
+					t.Skip("no raw socket reads on this platform")
+				}
+				w := conn.watcher(true)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				if reused {
+					// One watched read with ctx first: the second
+					// watched call keeps it registered.
+					go func() {
+						if awaitWatch(t, w) {
+							srv.Write(frame64())
+						}
+					}()
+					if _, _, err := conn.ReadMessage(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := srv.Write(tc.sent); err != nil {
+					t.Fatal(err)
+				}
+				go func() {
+					if awaitWatch(t, w) {
+						cancel()
+					}
+				}()
+				start := time.Now()
+				_, _, err := conn.ReadMessage(ctx)
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("ReadMessage: %v, want context.Canceled", err)
+				}
+				if d := time.Since(start); d > 5*time.Second {
+					t.Fatalf("returned after %v", d)
+				}
+				if reused {
+					w.mu.Lock()
+					registered := w.stop != nil
+					w.mu.Unlock()
+					if !registered {
+						t.Error("the reused context was not kept registered")
+					}
+				}
+				if _, _, err := conn.ReadMessage(context.Background()); err == nil {
+					t.Fatal("the connection is still usable after a cancelled read")
+				}
+			})
+		}
+	}
+}
+
+// A small write that waits because the server does not read (the raw
+// socket write found the socket full) returns promptly with the context's
+// error, and the connection is broken for later writes: part of a frame
+// may be on the wire.
+func TestConnWriteContextCancelRaw(t *testing.T) {
+	for _, reused := range []bool{false, true} {
+		name := "fresh"
+		if reused {
+			name = "reused"
+		}
+		t.Run(name, func(t *testing.T) {
+			conn, _ := benchConn(t) // the server never reads
+			if conn.raw == nil {
+				t.Skip("no raw socket writes on this platform")
+			}
+			parent, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			msg := make([]byte, 3000)
+			start := time.Now()
+			var err error
+			for i := 0; err == nil && i < 1e6; i++ {
+				ctx, cancel := parent, context.CancelFunc(func() {})
+				if !reused {
+					ctx, cancel = context.WithCancel(parent)
+				}
+				err = conn.WriteMessage(ctx, BinaryMessage, msg)
+				cancel()
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("WriteMessage: %v, want context.DeadlineExceeded", err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("returned after %v", d)
+			}
+			if err := conn.WriteMessage(context.Background(), BinaryMessage, msg); err == nil {
+				t.Fatal("the connection is still usable after a cancelled write")
+			}
+		})
+	}
+}
+
+// A read whose context has ended before it waits fails at once; the watch
+// goroutine of a fresh context is gone once the call is over.
+func TestConnReadContextDoneBeforeWait(t *testing.T) {
+	conn, _ := benchConn(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := conn.ReadMessage(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadMessage: %v, want context.Canceled", err)
+	}
+	w := conn.rwatch
+	if w == nil {
+		t.Fatal("the read never watched its context")
+	}
+	for deadline := time.Now().Add(waitLong); ; runtime.Gosched() {
+		w.mu.Lock()
+		running := w.running
+		w.mu.Unlock()
+		if !running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watch goroutine outlived the call")
+		}
+	}
+}
+
+// On a connection that is not a plain socket (a wrapper), the context is
+// watched before each socket operation, which may wait without saying so;
+// a cancelled wait still ends with the context's error.
+func TestConnContextCancelWrapped(t *testing.T) {
+	c, s := tcpPair(t)
+	cfg := connConfig{maxMessage: defaultMaxMessage, fragmentSize: 4096, closeTimeout: time.Second, writeBufSize: defaultWriteBuf}
+	conn := newConn(struct{ net.Conn }{c}, nil, cfg, defaultBufSize)
+	t.Cleanup(func() { conn.CloseNow(); s.Close() })
+	if conn.raw != nil {
+		t.Fatal("a wrapped socket took the raw path")
+	}
+	w := conn.watcher(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		if awaitWatch(t, w) {
+			cancel()
+		}
+	}()
+	if _, _, err := conn.ReadMessage(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadMessage: %v, want context.Canceled", err)
+	}
+}
