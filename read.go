@@ -232,7 +232,9 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		n = copy(p, c.rbuf[c.rr:c.rw])
 		c.rr += n
 	} else if len(p) >= max(len(c.rbuf), len(c.ctlBuf)) {
-		// Large reads go straight into p.
+		// Large reads go straight into p; a very large one waits for
+		// much of it to arrive (see raiseLowat).
+		c.raiseLowat(len(p))
 		var err error
 		n, err = c.nc.Read(p)
 		if n == 0 && err != nil {
@@ -240,6 +242,7 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		}
 		c.drained = n < len(p)
 		c.bytesIn.Add(uint64(n))
+		c.lowerLowat(c.proto.Remaining() - int64(n))
 	} else {
 		if c.rbuf == nil {
 			c.acquireReadBuf()

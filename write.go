@@ -26,13 +26,17 @@ var largeBufPool = sync.Pool{New: func() any { b := make([]byte, largeWriteBuf);
 // largeGroup bounds the masked bytes of a large frame held at once: a frame
 // is masked into pooled 64 KiB chunks and written with one writev per group
 // (the header and any frames before it included in the first). Measured on
-// 16 MiB messages over loopback (strace, benchmarks under load): 1 MiB
-// groups take 38 system calls a message where the former 64 KiB writes took
-// 270 and 4 MiB or 16 MiB groups 26 (the socket's send buffer takes no more
-// per call), with throughput the same within the noise; larger groups hold
-// more memory and allocated again after each GC (2 allocations a message
-// at 4 MiB, none at 1 MiB).
-var largeGroup = 1 << 20
+// 16 MiB messages echoed over loopback (bench msg16m, 3 rounds, load 6-7,
+// write system calls per message, which include the calls that find the
+// socket's send buffer full): 1 MiB groups 21, 2 MiB 12, 4 MiB 10, one
+// 16 MiB group 8 (gws and gobwas, which mask a copy of the whole message
+// and write it at once: 6.5-7.7), with throughput the same within the
+// noise and allocations per message unchanged (3.2-3.3: the chunks come
+// back to the pool). 4 MiB takes half the calls of 1 MiB for 4 MiB of
+// pooled chunks held during the write (a socket's send buffer takes about
+// that much per call on Linux, tcp_wmem's default maximum); a whole-frame
+// copy would hold as much as the message for a fifth fewer calls.
+var largeGroup = 4 << 20
 
 // combineMax and combineBytes bound how many frames of other writers the
 // lock holder takes into one write.
