@@ -65,6 +65,7 @@ type Conn struct {
 	reader   messageReader
 	ctlBuf   [frame.MaxControlPayload]byte
 	drained  bool // the last socket read returned less than it could hold
+	rbig     bool // reads ask for the big read buffer (see bigReadBuf)
 	onCtl    atomic.Pointer[func(MessageType, []byte)]
 	inflater *inflater
 	raw      syscall.RawConn       // set for plain sockets (see setupRawRead)

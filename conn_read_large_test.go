@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"sync"
 	"testing"
@@ -99,5 +100,49 @@ func TestConnReadLargeIntoDestination(t *testing.T) {
 			}
 			rest -= r[1]
 		}
+	}
+}
+
+// While messages of a few KiB stream in, the reader moves to the big read
+// buffer and takes many of them per read (a default buffer needs at least
+// one read per 4 KiB message); once the socket is drained and the reader
+// waits, it holds no buffer, big or small.
+func TestConnReadBufferGrowsWhileStreaming(t *testing.T) {
+	if readSyscallsNow() < 0 {
+		t.Skip("no /proc/self/io")
+	}
+	conn, s := rawConnPair(t)
+	const n, size = 64, 4096
+	var burst []byte
+	for i := range n {
+		p := largePayload(size)
+		p[0] = byte(i)
+		burst = append(burst, serverFrameHead(frame.OpBinary, size)...)
+		burst = append(burst, p...)
+	}
+	go s.Write(burst) // one write: the messages arrive as fast as the socket allows
+	ctx := testCtx(t)
+	dst := make([]byte, 0, size)
+	r0 := readSyscallsNow()
+	r1 := readSyscallsNow()
+	for i := range n {
+		_, p, err := conn.AppendMessage(ctx, dst[:0])
+		if err != nil || len(p) != size || p[0] != byte(i) {
+			t.Fatalf("message %d: %d bytes, %v", i, len(p), err)
+		}
+	}
+	reads := readSyscallsNow() - r1 - (r1 - r0)
+	if reads >= n/2 {
+		t.Errorf("%d messages of %d bytes took %d read system calls, want far fewer than one each", n, size, reads)
+	}
+	conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, _, err := conn.ReadMessage(context.Background()); err == nil {
+		t.Fatal("read a message that was never sent")
+	}
+	conn.readMu.Lock()
+	held := conn.rbuf != nil
+	conn.readMu.Unlock()
+	if held {
+		t.Fatal("the waiting reader held a read buffer")
 	}
 }
