@@ -21,13 +21,35 @@ const (
 	lowatMax = 2 << 20   // the mark for a large read
 )
 
-// rawLowat is the receive low-water mark state of a TCP connection.
+// rawLowat is the receive low-water mark state of a TCP connection; small,
+// as every Conn carries one (the call state is allocated on first use).
 type rawLowat struct {
-	tcp  bool             // the socket is TCP (the mark is honoured)
-	cur  int              // the mark set on the socket; 0 means 1
-	want int              // argument of fn
-	err  error            // result of fn
-	fn   func(fd uintptr) // applies want, made once
+	call *lowatCall // nil until the first large read
+	cur  int32      // the mark set on the socket; 0 means 1
+	tcp  bool       // the socket is TCP (the mark is honoured)
+}
+
+// lowatCall applies a mark through syscall.RawConn.Control.
+type lowatCall struct {
+	want int
+	err  error
+	fn   func(fd uintptr) // apply, made once
+}
+
+func (l *lowatCall) apply(fd uintptr) {
+	l.err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, l.want)
+}
+
+// setLowat sets the mark on the socket, reporting success.
+func (c *Conn) setLowat(v int) bool {
+	l := c.lowat.call
+	if l == nil {
+		l = &lowatCall{}
+		l.fn = l.apply
+		c.lowat.call = l
+	}
+	l.want = v
+	return c.raw.Control(l.fn) == nil && l.err == nil
 }
 
 // setupLowat enables the low-water mark for TCP sockets.
@@ -44,12 +66,9 @@ func (c *Conn) raiseLowat(n int) {
 	if !l.tcp || n < lowatMin || l.cur >= lowatMin {
 		return
 	}
-	if l.fn == nil {
-		l.fn = l.apply
-	}
-	l.want = min(n, lowatMax)
-	if c.raw.Control(l.fn) == nil && l.err == nil {
-		l.cur = l.want
+	v := min(n, lowatMax)
+	if c.setLowat(v) {
+		l.cur = int32(v)
 	} else {
 		l.tcp = false
 	}
@@ -62,17 +81,12 @@ func (c *Conn) lowerLowat(owed int64) {
 	if l.cur == 0 || owed >= int64(l.cur) {
 		return
 	}
-	l.want = 1
 	l.cur = 0
-	if c.raw.Control(l.fn) != nil || l.err != nil {
+	if !c.setLowat(1) {
 		// The mark could not be lowered (the socket is closed, or
 		// broken): rather than risk waiting for bytes that never come,
 		// close it.
 		l.tcp = false
 		c.nc.Close()
 	}
-}
-
-func (l *rawLowat) apply(fd uintptr) {
-	l.err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, l.want)
 }
