@@ -31,10 +31,11 @@ var largeBufPool = sync.Pool{New: func() any { b := make([]byte, largeWriteBuf);
 // first). Measured on 16 MiB messages echoed over loopback (bench msg16m,
 // 3 rounds each, load 6-13, write system calls per message, which include
 // the calls that find the socket's send buffer full): groups of 1 MiB 21,
-// 2 MiB 12, 4 MiB 10, one 16 MiB group 8; the 4 MiB window 8.2-8.5; gws
-// and gobwas, which mask a copy of the whole message and write it at once,
-// 6.5-7.9. Throughput was the same within the noise and allocations per
-// message about the same (3.2-3.6: the chunks come back to the pool). A
+// 2 MiB 12, 4 MiB 10, one 16 MiB group 8; a 2 MiB window 12, the 4 MiB
+// window 8.2-8.9; gws and gobwas, which mask a copy of the whole message
+// and write it at once, 6.4-8. Throughput was the same within the noise;
+// allocations per message 3.2-4.1 (chunks the pool lost to a GC made
+// again; 0.3 more for the 4 MiB window than for a 2 MiB one). A
 // 4 MiB window is about what a socket's send buffer takes per call on
 // Linux (tcp_wmem's default maximum), so a larger one would save little
 // and hold more; a whole-frame copy would hold as much as the message.
