@@ -63,11 +63,13 @@ type Conn struct {
 	reader   messageReader
 	ctlBuf   [frame.MaxControlPayload]byte
 	drained  bool // the last socket read returned less than it could hold
+	rbig     bool // reads ask for the big read buffer (see bigReadBuf)
 	onCtl    atomic.Pointer[func(MessageType, []byte)]
 	inflater *inflater
 	raw      syscall.RawConn       // set for plain sockets (see setupRawRead)
 	rawFn    func(fd uintptr) bool // c.rawRead, made once
 	rawErrno syscall.Errno         // error of the last raw read
+	lowat    rawLowat              // receive low-water mark (read_raw_linux.go)
 
 	// proto is the protocol engine: message, frame-rule and close state.
 	// Its receive side belongs to the reader (readMu); its send side
@@ -142,6 +144,7 @@ func newConn(nc net.Conn, leftover []byte, cfg connConfig, readBufSize int) *Con
 	}
 	c.reader.c = c
 	c.setupRawRead()
+	c.setupLowat()
 	return c
 }
 

@@ -230,7 +230,9 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		n = copy(p, c.rbuf[c.rr:c.rw])
 		c.rr += n
 	} else if len(p) >= max(len(c.rbuf), len(c.ctlBuf)) {
-		// Large reads go straight into p.
+		// Large reads go straight into p; a very large one waits for
+		// much of it to arrive (see raiseLowat).
+		c.raiseLowat(len(p))
 		var err error
 		n, err = c.sockRead(p)
 		if n == 0 && err != nil {
@@ -238,15 +240,15 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		}
 		c.drained = n < len(p)
 		c.bytesIn.Add(uint64(n))
+		c.lowerLowat(c.proto.Remaining() - int64(n))
 	} else {
-		if c.rbuf == nil {
-			c.acquireReadBuf()
-		}
+		c.sizeReadBuf()
 		c.rr, c.rw = 0, 0
 		m, err := c.sockRead(c.rbuf)
 		if m == 0 && err != nil {
 			return 0, c.readFailed(err)
 		}
+		c.sawRead(m)
 		c.drained = m < len(c.rbuf)
 		c.bytesIn.Add(uint64(m))
 		c.rw = m
@@ -265,12 +267,57 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 // connection costs no read buffer.
 var readBufPool = sync.Pool{New: func() any { b := make([]byte, defaultBufSize); return &b }}
 
+// bigReadBuf is the read buffer of a connection (of the default buffer
+// size) whose reads keep finding more than a default buffer holds: while
+// it streams messages of a few KiB, one read takes in many of them instead
+// of one read (or two) each. It comes from its own pool and goes back like
+// the small one, so an idle connection holds neither.
+const bigReadBuf = 64 << 10
+
+var bigReadBufPool = sync.Pool{New: func() any { b := make([]byte, bigReadBuf); return &b }}
+
 func (c *Conn) acquireReadBuf() {
-	if c.rbufSize == defaultBufSize {
-		c.rbufp = readBufPool.Get().(*[]byte)
-		c.rbuf = *c.rbufp
-	} else {
+	switch {
+	case c.rbufSize != defaultBufSize:
 		c.rbuf = make([]byte, c.rbufSize)
+		return
+	case c.rbig:
+		c.rbufp = bigReadBufPool.Get().(*[]byte)
+	default:
+		c.rbufp = readBufPool.Get().(*[]byte)
+	}
+	c.rbuf = *c.rbufp
+}
+
+// putReadBuf gives the pooled read buffer back.
+func (c *Conn) putReadBuf() {
+	if len(*c.rbufp) == bigReadBuf {
+		bigReadBufPool.Put(c.rbufp)
+	} else {
+		readBufPool.Put(c.rbufp)
+	}
+	c.rbufp, c.rbuf = nil, nil
+}
+
+// sizeReadBuf makes sure the connection has a read buffer of the size its
+// recent reads asked for, before a read into the whole (empty) buffer.
+func (c *Conn) sizeReadBuf() {
+	if c.rbuf == nil {
+		c.acquireReadBuf()
+		return
+	}
+	if c.rbufp != nil && (len(c.rbuf) == bigReadBuf) != c.rbig {
+		c.putReadBuf()
+		c.acquireReadBuf()
+	}
+}
+
+// sawRead records how much a read into the whole read buffer brought: a
+// full default buffer, or more than a default buffer holds, asks for the
+// big buffer; less asks for the default one.
+func (c *Conn) sawRead(m int) {
+	if c.rbufSize == defaultBufSize {
+		c.rbig = m >= defaultBufSize
 	}
 }
 
@@ -278,8 +325,7 @@ func (c *Conn) acquireReadBuf() {
 // connection waits for its next message.
 func (c *Conn) releaseReadBuf() {
 	if c.rbufp != nil && c.rr == c.rw && c.drained {
-		readBufPool.Put(c.rbufp)
-		c.rbufp, c.rbuf = nil, nil
+		c.putReadBuf()
 		c.rr, c.rw = 0, 0
 	}
 }

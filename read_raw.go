@@ -37,9 +37,7 @@ func (c *Conn) setupRawRead() {
 // block, gives a pooled buffer back before reporting that the reader must
 // wait.
 func (c *Conn) rawRead(fd uintptr) bool {
-	if c.rbuf == nil {
-		c.acquireReadBuf()
-	}
+	c.sizeReadBuf()
 	for {
 		n, err := syscall.Read(int(fd), c.rbuf)
 		switch err {
@@ -48,8 +46,7 @@ func (c *Conn) rawRead(fd uintptr) bool {
 		case syscall.EAGAIN:
 			c.armRead() // about to wait (see ctxwatch.go)
 			if c.rbufp != nil {
-				readBufPool.Put(c.rbufp)
-				c.rbufp, c.rbuf = nil, nil
+				c.putReadBuf()
 			}
 			return false
 		}
@@ -62,6 +59,7 @@ func (c *Conn) rawRead(fd uintptr) bool {
 			}
 		}
 		c.rw = n
+		c.sawRead(n)
 		return true
 	}
 }

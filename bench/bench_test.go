@@ -96,6 +96,13 @@ func TestWorkloadsPerContender(t *testing.T) {
 							t.Errorf("%.0f write syscalls per 16 MiB message, want one Write (a few partial writes at most)", wr)
 						}
 					}
+					// A batch API sends a batch of 64 small messages in
+					// one write (or a few).
+					if w.Name == "pipe64batch" && (c.Name == "wsclient" || c.Name == "gobwas") {
+						if wr := res["writes_per_msg"]; wr > 0.25 {
+							t.Errorf("%.2f write syscalls per message through the batch API, want a few per batch of 64", wr)
+						}
+					}
 					if w.Name == "idle10k" {
 						if res["bytes_per_conn"] <= 0 {
 							t.Errorf("bytes per idle connection = %v, want > 0", res["bytes_per_conn"])
@@ -188,6 +195,10 @@ func BenchmarkPipe4K(b *testing.B) { benchWorkload(b, "pipe4k", 0) }
 // BenchmarkPipe64x4 is pipelined 64 B messages from four concurrent
 // writers on one connection; one op is one echoed message.
 func BenchmarkPipe64x4(b *testing.B) { benchWorkload(b, "pipe64x4", 0) }
+
+// BenchmarkPipe64Batch is pipelined 64 B messages handed 64 at a time to
+// each library's batch API; one op is one echoed message.
+func BenchmarkPipe64Batch(b *testing.B) { benchWorkload(b, "pipe64batch", 0) }
 
 // BenchmarkMsg16M is pipelined 16 MiB messages.
 func BenchmarkMsg16M(b *testing.B) { benchWorkload(b, "msg16m", 0) }

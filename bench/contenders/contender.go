@@ -190,3 +190,24 @@ func cached[T any](m *sync.Map, opt Options, mk func() T) T {
 	v, _ := m.LoadOrStore(opt, mk())
 	return v.(T)
 }
+
+// BatchWriter is implemented by connections whose library offers a way to
+// send several messages together (in as few system calls as it can).
+type BatchWriter interface {
+	// WriteBatch sends each element of ps as one data message, in order.
+	WriteBatch(ps [][]byte) error
+}
+
+// WriteBatch sends ps through c's batch API if it has one, or with one
+// Write per message otherwise.
+func WriteBatch(c Conn, ps [][]byte) error {
+	if bw, ok := c.(BatchWriter); ok {
+		return bw.WriteBatch(ps)
+	}
+	for _, p := range ps {
+		if err := c.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}

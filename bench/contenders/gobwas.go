@@ -239,6 +239,33 @@ func (gd *gobwasDeflate) Write(p []byte) error {
 	return gd.writeFrameLocked(gd.op, ws.Rsv(true, false, false), gd.cbuf.Bytes())
 }
 
+// WriteBatch builds the frames of all of ps (each header followed by its
+// masked payload) in the reused write buffer and sends them with one Write:
+// what gobwas's low-level API lets its users do for a burst.
+func (g *gobwasConn) WriteBatch(ps [][]byte) error {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	g.wbuf = g.wbuf[:0]
+	for _, p := range ps {
+		if err := g.appendFrame(g.op, 0, p); err != nil {
+			return err
+		}
+	}
+	_, err := g.nc.Write(g.wbuf)
+	return err
+}
+
+// WriteBatch compresses and writes each message in turn (the batch of the
+// plain connection does not compress).
+func (gd *gobwasDeflate) WriteBatch(ps [][]byte) error {
+	for _, p := range ps {
+		if err := gd.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (g *gobwasConn) writeFrame(op ws.OpCode, rsv byte, p []byte) error {
 	g.wmu.Lock()
 	defer g.wmu.Unlock()
@@ -253,16 +280,24 @@ func (w appendWriter) Write(p []byte) (int, error) { *w.b = append(*w.b, p...); 
 // writeFrameLocked builds header and masked payload in the reused write
 // buffer and sends the frame with one Write, whatever its size.
 func (g *gobwasConn) writeFrameLocked(op ws.OpCode, rsv byte, p []byte) error {
-	hdr := ws.Header{Fin: true, Rsv: rsv, OpCode: op, Masked: true, Mask: ws.NewMask(), Length: int64(len(p))}
 	g.wbuf = g.wbuf[:0]
+	if err := g.appendFrame(op, rsv, p); err != nil {
+		return err
+	}
+	_, err := g.nc.Write(g.wbuf)
+	return err
+}
+
+// appendFrame appends the frame of p (header and masked payload) to wbuf.
+func (g *gobwasConn) appendFrame(op ws.OpCode, rsv byte, p []byte) error {
+	hdr := ws.Header{Fin: true, Rsv: rsv, OpCode: op, Masked: true, Mask: ws.NewMask(), Length: int64(len(p))}
 	if err := ws.WriteHeaderBuffer(appendWriter{&g.wbuf}, hdr, g.hbuf[:]); err != nil {
 		return err
 	}
 	start := len(g.wbuf)
 	g.wbuf = append(g.wbuf, p...)
 	ws.Cipher(g.wbuf[start:], hdr.Mask, 0)
-	_, err := g.nc.Write(g.wbuf)
-	return err
+	return nil
 }
 
 func (g *gobwasConn) Compressed() bool     { return false }

@@ -69,6 +69,13 @@ func (w *wsclientConn) Write(p []byte) error {
 	return w.c.WriteMessage(context.Background(), w.typ, p)
 }
 
+// WriteBatch sends ps with Conn.WriteBatch: the messages are masked into
+// one buffer and written together.
+func (w *wsclientConn) WriteBatch(ps [][]byte) error {
+	_, err := w.c.WriteBatch(context.Background(), w.typ, ps)
+	return err
+}
+
 func (w *wsclientConn) Compressed() bool { return w.comp }
 
 func (w *wsclientConn) Close() error {

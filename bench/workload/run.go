@@ -143,7 +143,7 @@ func (s *sink) onMessage(b []byte) {
 
 // pipelineRun writes n messages from one writer goroutine while the reading
 // goroutine checks the echoes, after a warm-up of warm messages.
-func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm int,
+func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm, batch int,
 	payload func(seq uint64) []byte, check func(seq uint64, b []byte) bool) (Result, error) {
 	f := newFailer()
 	var ending atomic.Bool
@@ -168,7 +168,22 @@ func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm i
 		go func() {
 			defer close(finished)
 			<-after // one writer at a time, in order, as the adapters require
-			for i := start; i < start+uint64(k); i++ {
+			end := start + uint64(k)
+			if batch > 1 {
+				ps := make([][]byte, 0, batch)
+				for i := start; i < end; i += uint64(batch) {
+					ps = ps[:0]
+					for j := i; j < min(i+uint64(batch), end); j++ {
+						ps = append(ps, payload(j))
+					}
+					if err := contenders.WriteBatch(c, ps); err != nil {
+						f.fail(fmt.Errorf("write batch from %d: %w", i, err))
+						return
+					}
+				}
+				return
+			}
+			for i := start; i < end; i++ {
 				if err := c.Write(payload(i)); err != nil {
 					f.fail(fmt.Errorf("write %d: %w", i, err))
 					return
@@ -191,14 +206,21 @@ func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm i
 	return res, nil
 }
 
-func pipeline(ctx context.Context, env Env, size, n int) (Result, error) {
-	buf := bytes.Repeat([]byte{'b'}, size)
+// pipeline sends n messages of size bytes from one writer goroutine; with
+// batch > 1 the writer hands batch messages at a time to the contender's
+// batch API (contenders.WriteBatch).
+func pipeline(ctx context.Context, env Env, size, n, batch int) (Result, error) {
+	bufs := make([][]byte, max(batch, 1)) // a batch's messages are in flight together
+	for i := range bufs {
+		bufs[i] = bytes.Repeat([]byte{'b'}, size)
+	}
 	warm := min(n/10+1, 1000)
 	if size >= 1<<20 {
 		warm = 2
 	}
-	return pipelineRun(ctx, env, contenders.Options{MaxMessageSize: maxMessage, MessageSize: size}, n, warm,
+	return pipelineRun(ctx, env, contenders.Options{MaxMessageSize: maxMessage, MessageSize: size}, n, warm, batch,
 		func(seq uint64) []byte {
+			buf := bufs[seq%uint64(len(bufs))]
 			binary.LittleEndian.PutUint64(buf, seq)
 			return buf
 		},
@@ -214,7 +236,7 @@ var jsonSet = JSONMessages(16, 4096)
 func compressed(ctx context.Context, env Env, n int) (Result, error) {
 	k := uint64(len(jsonSet))
 	return pipelineRun(ctx, env, contenders.Options{Text: true, Compression: true, MaxMessageSize: maxMessage, MessageSize: 4096},
-		n, min(n/10+1, 500),
+		n, min(n/10+1, 500), 0,
 		func(seq uint64) []byte { return jsonSet[seq%k] },
 		func(seq uint64, b []byte) bool { return bytes.Equal(b, jsonSet[seq%k]) })
 }

@@ -123,6 +123,7 @@ func All() []Workload {
 			},
 			Extra: true,
 		},
+		extra(pipelinedBatch("pipe64batch", 64, 400000, 20000, 64, "msg_per_s", "msg/s")),
 		extra(pipelined("msg1m", 1<<20, 300, 20, "mb_per_s", "MB/s")),
 		pipelined("msg16m", 16<<20, 20, 3, "mb_per_s", "MB/s"),
 		{
@@ -218,15 +219,25 @@ func pick(n, def int) int {
 }
 
 func pipelined(name string, size, full, quick int, rateKey, rateUnit string) Workload {
+	return pipelinedBatch(name, size, full, quick, 0, rateKey, rateUnit)
+}
+
+// pipelinedBatch is pipelined with the writer handing batch messages at a
+// time to the contender's batch API (batch > 1).
+func pipelinedBatch(name string, size, full, quick, batch int, rateKey, rateUnit string) Workload {
+	how := "sending"
+	if batch > 1 {
+		how = fmt.Sprintf("handing %d at a time to the library's batch API,", batch)
+	}
 	return Workload{
 		Name:    name,
 		Metrics: metrics([]Metric{{rateKey, rateUnit, true}}, "msg"),
 		Describe: func(s Scale) string {
-			return fmt.Sprintf("one connection, one writer goroutine sending %d binary messages of %s while the reader takes the echoes", s.n(full, quick), sizeName(size))
+			return fmt.Sprintf("one connection, one writer goroutine %s %d binary messages of %s while the reader takes the echoes", how, s.n(full, quick), sizeName(size))
 		},
 		Run: func(ctx context.Context, env Env, s Scale, n int) (Result, error) {
 			n = pick(n, s.n(full, quick))
-			r, err := pipeline(ctx, env, size, n)
+			r, err := pipeline(ctx, env, size, n, batch)
 			if err != nil {
 				return nil, err
 			}

@@ -1,0 +1,92 @@
+package wsclient
+
+import (
+	"net"
+	"syscall"
+)
+
+// Large payloads over TCP are read with the socket's receive low-water mark
+// (SO_RCVLOWAT) raised, so that the reader is woken once a good share of
+// the frame has arrived instead of at every segment: a 16 MiB message then
+// takes a few large reads where it took dozens of small ones, plus as many
+// reads that found nothing after an early wake-up. The mark never exceeds
+// the bytes the current frame still owes (they must arrive before anything
+// else), and it goes back to 1 before the frame ends, so a small message,
+// a frame header or a control frame is never waited for behind it. Linux
+// makes room in the receive buffer for the mark (tcp_set_rcvlowat) and
+// wakes the reader anyway when memory is short or the receive window
+// closes, so a mark the buffer cannot reach does not stall the read.
+const (
+	lowatMin = 256 << 10 // reads smaller than this keep the default mark
+	lowatMax = 2 << 20   // the mark for a large read
+)
+
+// rawLowat is the receive low-water mark state of a TCP connection; small,
+// as every Conn carries one (the call state is allocated on first use).
+type rawLowat struct {
+	call *lowatCall // nil until the first large read
+	cur  int32      // the mark set on the socket; 0 means 1
+	tcp  bool       // the socket is TCP (the mark is honoured)
+}
+
+// lowatCall applies a mark through syscall.RawConn.Control.
+type lowatCall struct {
+	want int
+	err  error
+	fn   func(fd uintptr) // apply, made once
+}
+
+func (l *lowatCall) apply(fd uintptr) {
+	l.err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, l.want)
+}
+
+// setLowat sets the mark on the socket, reporting success.
+func (c *Conn) setLowat(v int) bool {
+	l := c.lowat.call
+	if l == nil {
+		l = &lowatCall{}
+		l.fn = l.apply
+		c.lowat.call = l
+	}
+	l.want = v
+	return c.raw.Control(l.fn) == nil && l.err == nil
+}
+
+// setupLowat enables the low-water mark for TCP sockets.
+func (c *Conn) setupLowat() {
+	if _, ok := c.nc.(*net.TCPConn); ok && c.raw != nil {
+		c.lowat.tcp = true
+	}
+}
+
+// raiseLowat sets the low-water mark for a direct read of n bytes, which
+// are all owed by the current frame.
+func (c *Conn) raiseLowat(n int) {
+	l := &c.lowat
+	if !l.tcp || n < lowatMin || l.cur >= lowatMin {
+		return
+	}
+	v := min(n, lowatMax)
+	if c.setLowat(v) {
+		l.cur = int32(v)
+	} else {
+		l.tcp = false
+	}
+}
+
+// lowerLowat puts the mark back to 1 unless the current frame still owes
+// at least the mark's bytes.
+func (c *Conn) lowerLowat(owed int64) {
+	l := &c.lowat
+	if l.cur == 0 || owed >= int64(l.cur) {
+		return
+	}
+	l.cur = 0
+	if !c.setLowat(1) {
+		// The mark could not be lowered (the socket is closed, or
+		// broken): rather than risk waiting for bytes that never come,
+		// close it.
+		l.tcp = false
+		c.nc.Close()
+	}
+}

@@ -1,0 +1,77 @@
+package wsclient
+
+import (
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// hasRawWritev reports whether large frames can be written with one
+// writev system call at a time (see frameBatch.addLargeRaw).
+const hasRawWritev = true
+
+// rawWritev holds the state of the single writev calls of a large write.
+type rawWritev struct {
+	vec []syscall.Iovec
+	fn  func(fd uintptr) bool // w.call, made once
+	n   int
+	err syscall.Errno
+}
+
+// call is the raw write callback: one writev of vec, retried on EINTR;
+// false (wait until the socket can take more) on EAGAIN.
+func (w *rawWritev) call(fd uintptr) bool {
+	for {
+		n, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.vec[0])), uintptr(len(w.vec)))
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		w.n, w.err = int(n), e
+		if e != 0 {
+			w.n = 0
+		}
+		return true
+	}
+}
+
+// writevOnce writes head (if not empty) and iov (no empty slices) with one
+// writev system call, waiting until the socket can take some of it, and
+// returns how many bytes it took.
+func (c *Conn) writevOnce(lw *largeWrite, head []byte, iov [][]byte) (int, error) {
+	w := &lw.raw
+	if w.fn == nil {
+		w.fn = w.call
+	}
+	if cap(w.vec) < len(iov)+1 {
+		w.vec = make([]syscall.Iovec, 0, max(len(iov)+1, largeGroup/largeWriteBuf+2))
+	}
+	w.vec = w.vec[:0]
+	if len(head) > 0 {
+		var iv syscall.Iovec
+		iv.Base = &head[0]
+		iv.SetLen(len(head))
+		w.vec = append(w.vec, iv)
+	}
+	for _, v := range iov {
+		var iv syscall.Iovec
+		iv.Base = &v[0]
+		iv.SetLen(len(v))
+		w.vec = append(w.vec, iv)
+	}
+	err := c.raw.Write(w.fn)
+	clear(w.vec) // drop the references to the caller's memory
+	if oe, ok := err.(*net.OpError); ok {
+		err = oe.Err // a deadline, or the connection closed: say "write"
+	}
+	if err == nil && w.err != 0 {
+		err = os.NewSyscallError("writev", w.err)
+	}
+	if err != nil {
+		return 0, &net.OpError{Op: "write", Net: c.nc.LocalAddr().Network(), Source: c.nc.LocalAddr(), Addr: c.nc.RemoteAddr(), Err: err}
+	}
+	return w.n, nil
+}
