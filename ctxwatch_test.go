@@ -3,6 +3,7 @@ package wsclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -181,10 +182,14 @@ func TestConnReadContextCancelRaw(t *testing.T) {
 // error, and the connection is broken for later writes: part of a frame
 // may be on the wire.
 func TestConnWriteContextCancelRaw(t *testing.T) {
-	for _, reused := range []bool{false, true} {
-		name := "fresh"
+	for _, tc := range []struct {
+		reused bool
+		size   int
+	}{{false, 3000}, {true, 3000}, {false, 8 << 20}, {true, 8 << 20}} {
+		reused := tc.reused
+		name := fmt.Sprintf("fresh/%d", tc.size)
 		if reused {
-			name = "reused"
+			name = fmt.Sprintf("reused/%d", tc.size)
 		}
 		t.Run(name, func(t *testing.T) {
 			conn, _ := benchConn(t) // the server never reads
@@ -193,7 +198,7 @@ func TestConnWriteContextCancelRaw(t *testing.T) {
 			}
 			parent, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
-			msg := make([]byte, 3000)
+			msg := make([]byte, tc.size) // 8 MiB: a large frame, written by writev
 			start := time.Now()
 			var err error
 			for i := 0; err == nil && i < 1e6; i++ {

@@ -13,6 +13,7 @@ const hasRawWritev = true
 
 // rawWritev holds the state of the single writev calls of a large write.
 type rawWritev struct {
+	c   *Conn
 	vec []syscall.Iovec
 	fn  func(fd uintptr) bool // w.call, made once
 	n   int
@@ -20,7 +21,8 @@ type rawWritev struct {
 }
 
 // call is the raw write callback: one writev of vec, retried on EINTR;
-// false (wait until the socket can take more) on EAGAIN.
+// false (wait until the socket can take more) on EAGAIN, once the write's
+// context is watched (see ctxwatch.go).
 func (w *rawWritev) call(fd uintptr) bool {
 	for {
 		n, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.vec[0])), uintptr(len(w.vec)))
@@ -28,6 +30,7 @@ func (w *rawWritev) call(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			w.c.armWrite()
 			return false
 		}
 		w.n, w.err = int(n), e
@@ -43,6 +46,7 @@ func (w *rawWritev) call(fd uintptr) bool {
 // returns how many bytes it took.
 func (c *Conn) writevOnce(lw *largeWrite, head []byte, iov [][]byte) (int, error) {
 	w := &lw.raw
+	w.c = c
 	if w.fn == nil {
 		w.fn = w.call
 	}
@@ -64,6 +68,7 @@ func (c *Conn) writevOnce(lw *largeWrite, head []byte, iov [][]byte) (int, error
 	}
 	err := c.raw.Write(w.fn)
 	clear(w.vec) // drop the references to the caller's memory
+	w.c = nil
 	if oe, ok := err.(*net.OpError); ok {
 		err = oe.Err // a deadline, or the connection closed: say "write"
 	}
@@ -71,7 +76,7 @@ func (c *Conn) writevOnce(lw *largeWrite, head []byte, iov [][]byte) (int, error
 		err = os.NewSyscallError("writev", w.err)
 	}
 	if err != nil {
-		return 0, &net.OpError{Op: "write", Net: c.nc.LocalAddr().Network(), Source: c.nc.LocalAddr(), Addr: c.nc.RemoteAddr(), Err: err}
+		return 0, c.opError("write", err)
 	}
 	return w.n, nil
 }
