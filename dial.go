@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/http/httpproxy"
 	"golang.org/x/net/proxy"
 
 	"github.com/wsclient/wsclient/internal/handshake"
@@ -241,14 +242,13 @@ func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
 	if u.Fragment != "" {
 		u.Fragment = ""
 	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "wss" {
-			port = "443"
-		}
+	if u.Port() != "" {
+		addr = u.Host // host:port, an IPv6 address in brackets
+	} else if u.Scheme == "wss" {
+		addr = net.JoinHostPort(u.Hostname(), "443")
+	} else {
+		addr = net.JoinHostPort(u.Hostname(), "80")
 	}
-	addr = net.JoinHostPort(u.Hostname(), port)
 	if u.User != nil {
 		pw, _ := u.User.Password()
 		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw))
@@ -278,8 +278,14 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	if timeout == 0 {
 		timeout = defaultHandshakeTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	// The time limit is a deadline rather than a context with a timer: a
+	// context is made only for the network dial, which needs one, and the
+	// upgrade runs under the socket's deadline (with ctx watched only when
+	// it can end).
+	deadline := time.Now().Add(timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
 
 	maxRedirects := d.MaxRedirects
 	if maxRedirects <= 0 {
@@ -288,7 +294,7 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	firstAddr, hop, hopAuth := addr, d, auth
 	dropped := false // the first host's credentials are no longer sent
 	for redirects := 0; ; redirects++ {
-		c, err := hop.dialOnce(ctx, u, addr, hopAuth)
+		c, err := hop.dialOnce(ctx, deadline, u, addr, hopAuth)
 		var he *HandshakeError
 		if err == nil || !errors.As(err, &he) || !isRedirect(he.StatusCode) {
 			return c, err
@@ -382,18 +388,27 @@ func isRedirect(status int) bool {
 }
 
 // dialOnce connects to one URL and performs the opening handshake, within
-// ctx.
-func (d *Dialer) dialOnce(ctx context.Context, u *url.URL, addr, auth string) (*Conn, error) {
-	nc, err := d.dialNet(ctx, u, addr)
+// ctx and before deadline.
+func (d *Dialer) dialOnce(ctx context.Context, deadline time.Time, u *url.URL, addr, auth string) (*Conn, error) {
+	nc, err := d.dialNet(ctx, deadline, u, addr)
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
-	c, err := d.upgrade(ctx, nc, u, auth)
-	if !stop() || err != nil {
+	// The deadline bounds the upgrade; ctx, when it can end before it,
+	// moves it into the past.
+	nc.SetDeadline(deadline)
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
+	}
+	c, err := d.upgrade(ctx, deadline, nc, u, auth)
+	if (stop != nil && !stop()) || err != nil {
 		nc.Close()
-		if err == nil || ctx.Err() != nil {
-			err = &DialError{Op: "handshake", Err: fmt.Errorf("no complete answer to the upgrade request: %w", ctx.Err())}
+		if xerr := dialExpired(ctx, deadline); err == nil || xerr != nil {
+			if xerr == nil {
+				xerr = ctx.Err()
+			}
+			err = &DialError{Op: "handshake", Err: fmt.Errorf("no complete answer to the upgrade request: %w", xerr)}
 		}
 		return nil, err
 	}
@@ -401,31 +416,81 @@ func (d *Dialer) dialOnce(ctx context.Context, u *url.URL, addr, auth string) (*
 	return c, nil
 }
 
-// dialNet opens the stream to the server: directly, through a proxy, and
-// with TLS for wss.
-func (d *Dialer) dialNet(ctx context.Context, u *url.URL, addr string) (net.Conn, error) {
-	netDial := d.NetDialContext
-	if netDial == nil {
-		var nd net.Dialer
-		netDial = nd.DialContext
+// dialExpired returns why a dial must end: ctx's error, or
+// context.DeadlineExceeded once deadline has passed; else nil.
+func dialExpired(ctx context.Context, deadline time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	if !time.Now().Before(deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// netDialer dials when Dialer.NetDialContext is nil. Its zero value is
+// what a fresh net.Dialer would be; sharing it saves an allocation a dial.
+var netDialer net.Dialer
+
+// envProxySet reports whether the environment names a proxy (HTTP_PROXY
+// or HTTPS_PROXY, in either case). Like http.ProxyFromEnvironment, it reads
+// the environment once. When it names none, a Dialer with a nil Proxy
+// skips http.ProxyFromEnvironment, which would answer nil after building a
+// request for it.
+var envProxySet = sync.OnceValue(func() bool {
+	cfg := httpproxy.FromEnvironment()
+	return cfg.HTTPProxy != "" || cfg.HTTPSProxy != ""
+})
+
+// httpScheme returns the HTTP scheme that a ws or wss URL's requests are
+// made under (for proxies and cookies).
+func httpScheme(ws string) string {
+	if ws == "wss" {
+		return "https"
+	}
+	return "http"
+}
+
+// dialNet opens the stream to the server, before deadline: directly,
+// through a proxy, and with TLS for wss.
+func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, u *url.URL, addr string) (net.Conn, error) {
 	proxyFn := d.Proxy
-	if proxyFn == nil {
+	if proxyFn == nil && envProxySet() {
 		proxyFn = http.ProxyFromEnvironment
 	}
-	pu := *u
-	pu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
-	proxyURL, err := proxyFn(&http.Request{URL: &pu, Header: http.Header{}})
-	if err != nil {
-		return nil, &DialError{Op: "proxy", Err: err}
+	var proxyURL *url.URL
+	if proxyFn != nil {
+		pu := *u
+		pu.Scheme = httpScheme(u.Scheme)
+		var err error
+		proxyURL, err = proxyFn(&http.Request{URL: &pu, Header: http.Header{}})
+		if err != nil {
+			return nil, &DialError{Op: "proxy", Err: err}
+		}
+	}
+	// The dial takes a context with the deadline (net.Dialer uses the
+	// context's deadline as it is when it has one).
+	if dl, ok := ctx.Deadline(); !ok || !dl.Equal(deadline) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
 	var nc net.Conn
+	var err error
 	if proxyURL == nil {
-		nc, err = netDial(ctx, "tcp", addr)
+		if d.NetDialContext == nil {
+			nc, err = netDialer.DialContext(ctx, "tcp", addr)
+		} else {
+			nc, err = d.NetDialContext(ctx, "tcp", addr)
+		}
 		if err != nil {
 			return nil, &DialError{Op: "dial", Err: err}
 		}
 	} else {
+		netDial := d.NetDialContext
+		if netDial == nil {
+			netDial = netDialer.DialContext
+		}
 		nc, err = d.dialProxy(ctx, proxyURL, addr, netDial)
 		if err != nil {
 			return nil, &DialError{Op: "proxy", Err: err}
@@ -584,8 +649,10 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// upgrade sends the handshake request and validates the response.
-func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth string) (*Conn, error) {
+// upgrade sends the handshake request and validates the response. ctx and
+// deadline only tell why an I/O error happened (dialOnce set the socket's
+// deadline).
+func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u *url.URL, auth string) (*Conn, error) {
 	var err error
 	key := handshake.NewKey()
 	hdr := d.Header // copied before any change
@@ -596,7 +663,7 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	if d.Jar != nil {
 		hdr = cloneHeader(hdr)
 		hu := *u
-		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+		hu.Scheme = httpScheme(u.Scheme)
 		// One Cookie header for all of them (RFC 6265 section 5.4).
 		var cks []string
 		for _, ck := range d.Jar.Cookies(&hu) {
@@ -631,27 +698,30 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	if maxHdr <= 0 {
 		maxHdr = defaultMaxHeader
 	}
-	buf, head, err := readHead(nc, maxHdr)
-	defer putHeadBuf(buf)
+	bp, buf, head, err := readHead(nc, maxHdr)
+	if bp != nil {
+		defer headBufPool.Put(bp)
+	}
 	if err != nil {
 		if errors.Is(err, errHeaderTooLarge) {
 			return nil, &HandshakeError{Reason: fmt.Sprintf("response header over %d bytes", maxHdr)}
 		}
-		if ctx.Err() != nil {
-			return nil, &DialError{Op: "handshake", Err: ctx.Err()}
+		if xerr := dialExpired(ctx, deadline); xerr != nil {
+			return nil, &DialError{Op: "handshake", Err: xerr}
 		}
 		return nil, &HandshakeError{Reason: "reading the response: " + err.Error(), Err: err}
 	}
 	rawHead := string(buf[:head]) // kept by the Conn
-	resp, err := handshake.ParseResponse(rawHead)
+	resp := &handshake.Response{} // on this stack; its fields are not
+	err = resp.Parse(rawHead)
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 		// Not an upgrade: let net/http read the whole response, body
 		// included, for the HandshakeError.
-		return nil, d.refusal(ctx, nc, u, io.MultiReader(bytes.NewReader(buf), nc))
+		return nil, d.refusal(ctx, deadline, nc, u, io.MultiReader(bytes.NewReader(buf), nc))
 	}
 	if d.Jar != nil {
 		hu := *u
-		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+		hu.Scheme = httpScheme(u.Scheme)
 		if cks := resp.HTTP().Cookies(); len(cks) > 0 {
 			d.Jar.SetCookies(&hu, cks)
 		}
@@ -729,21 +799,27 @@ var headBufPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b
 
 // readHead reads from nc until buf holds a whole response head (head is its
 // length; bytes after it are the server's first frames), reading no more
-// than maxHdr bytes for it. buf comes from headBufPool when it is 4 KiB.
-func readHead(nc net.Conn, maxHdr int) (buf []byte, head int, err error) {
-	bp := headBufPool.Get().(*[]byte)
+// than maxHdr bytes for it. bp, if not nil, is the headBufPool entry that
+// buf uses, for the caller to put back once done with buf; a head larger
+// than it leaves it in the pool at once.
+func readHead(nc net.Conn, maxHdr int) (bp *[]byte, buf []byte, head int, err error) {
+	bp = headBufPool.Get().(*[]byte)
 	b := (*bp)[:0]
 	for {
 		if head = handshake.HeadEnd(b); head >= 0 {
-			return b, head, nil
+			return bp, b, head, nil
 		}
 		if len(b) >= maxHdr {
-			return b, 0, errHeaderTooLarge
+			return bp, b, 0, errHeaderTooLarge
 		}
 		if len(b) == cap(b) {
 			nb := make([]byte, len(b), min(2*cap(b), maxHdr))
 			copy(nb, b)
 			b = nb
+			if bp != nil {
+				headBufPool.Put(bp)
+				bp = nil
+			}
 		}
 		n, err := nc.Read(b[len(b):min(cap(b), maxHdr)])
 		b = b[:len(b)+n]
@@ -751,32 +827,24 @@ func readHead(nc net.Conn, maxHdr int) (buf []byte, head int, err error) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return b, 0, err
+			return bp, b, 0, err
 		}
-	}
-}
-
-// putHeadBuf returns a buffer from readHead to its pool.
-func putHeadBuf(b []byte) {
-	if cap(b) == 4096 {
-		b = b[:cap(b)]
-		headBufPool.Put(&b)
 	}
 }
 
 // refusal reads a response that is not an upgrade with net/http (body
 // included, bounded) and returns it as a *HandshakeError.
-func (d *Dialer) refusal(ctx context.Context, nc net.Conn, u *url.URL, r io.Reader) error {
+func (d *Dialer) refusal(ctx context.Context, deadline time.Time, nc net.Conn, u *url.URL, r io.Reader) error {
 	resp, err := http.ReadResponse(bufio.NewReader(r), &http.Request{Method: http.MethodGet, URL: u})
 	if err != nil {
-		if ctx.Err() != nil {
-			return &DialError{Op: "handshake", Err: ctx.Err()}
+		if xerr := dialExpired(ctx, deadline); xerr != nil {
+			return &DialError{Op: "handshake", Err: xerr}
 		}
 		return &HandshakeError{Reason: "reading the response: " + err.Error(), Err: err}
 	}
 	if d.Jar != nil {
 		hu := *u
-		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+		hu.Scheme = httpScheme(u.Scheme)
 		if cks := resp.Cookies(); len(cks) > 0 {
 			d.Jar.SetCookies(&hu, cks)
 		}
@@ -787,7 +855,11 @@ func (d *Dialer) refusal(ctx context.Context, nc net.Conn, u *url.URL, r io.Read
 		he.Reason = "malformed 101 response"
 		he.Err = handshake.ErrMalformed
 	}
-	nc.SetReadDeadline(time.Now().Add(time.Second))
+	bodyDL := time.Now().Add(time.Second)
+	if deadline.Before(bodyDL) {
+		bodyDL = deadline
+	}
+	nc.SetReadDeadline(bodyDL)
 	he.Body, _ = io.ReadAll(io.LimitReader(resp.Body, MaxHandshakeErrorBody))
 	return he
 }

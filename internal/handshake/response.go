@@ -53,31 +53,44 @@ func HeadEnd(b []byte) int {
 // ParseResponse parses a response head as HeadEnd delimits it. The strings
 // of the Response slice head.
 func ParseResponse(head string) (*Response, error) {
-	line, rest, err := nextLine(head)
-	if err != nil {
+	r := &Response{}
+	if err := r.Parse(head); err != nil {
 		return nil, err
 	}
-	r := &Response{}
+	return r, nil
+}
+
+// Parse parses a response head as HeadEnd delimits it into r, whose Fields
+// it reuses (appending to Fields[:0]) when they have room, so that a
+// caller can parse with no allocation. The strings of r slice head. On an
+// error r holds part of the head.
+func (r *Response) Parse(head string) error {
+	line, rest, err := nextLine(head)
+	if err != nil {
+		return err
+	}
 	proto, status, ok := strings.Cut(line, " ")
 	if !ok {
-		return nil, malformed("status line", line)
+		return malformed("status line", line)
 	}
 	r.Proto = proto
 	r.Status = strings.TrimLeft(status, " ")
 	code, _, _ := strings.Cut(r.Status, " ")
 	if len(code) != 3 || !isDigit(code[0]) || !isDigit(code[1]) || !isDigit(code[2]) {
-		return nil, malformed("status code", code)
+		return malformed("status code", code)
 	}
 	r.StatusCode = int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
 	if major, _, ok := http.ParseHTTPVersion(proto); !ok || major != 1 {
-		return nil, malformed("HTTP version", proto)
+		return malformed("HTTP version", proto)
 	}
-	n := strings.Count(rest, "\n")
-	r.Fields = make([]Field, 0, n)
+	r.Fields = r.Fields[:0]
+	if n := strings.Count(rest, "\n"); n > cap(r.Fields) {
+		r.Fields = make([]Field, 0, n)
+	}
 	first := true
 	for {
 		if line, rest, err = nextLine(rest); err != nil {
-			return nil, err
+			return err
 		}
 		if line == "" {
 			break
@@ -85,11 +98,11 @@ func ParseResponse(head string) (*Response, error) {
 		if line[0] == ' ' || line[0] == '\t' {
 			// Obsolete line folding continues the previous value.
 			if first {
-				return nil, malformed("header initial line", line)
+				return malformed("header initial line", line)
 			}
 			f := &r.Fields[len(r.Fields)-1]
 			if !validValue(line) {
-				return nil, malformed("header line", line)
+				return malformed("header line", line)
 			}
 			// As net/textproto: one space, then the line trimmed.
 			f.Value = strings.TrimLeft(f.Value+" "+textproto.TrimString(line), " \t")
@@ -98,18 +111,18 @@ func ParseResponse(head string) (*Response, error) {
 		first = false
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || !httpguts.ValidHeaderFieldName(name) {
-			return nil, malformed("header line", line)
+			return malformed("header line", line)
 		}
 		if !validValue(value) {
-			return nil, malformed("header line", line)
+			return malformed("header line", line)
 		}
 		value = textproto.TrimString(value)
 		r.Fields = append(r.Fields, Field{Name: name, Value: value})
 	}
 	if rest != "" {
-		return nil, malformed("head", "bytes after the empty line")
+		return malformed("head", "bytes after the empty line")
 	}
-	return r, nil
+	return nil
 }
 
 // nextLine splits off the first line of s, which must end in LF (CR LF or
