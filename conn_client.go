@@ -28,8 +28,8 @@ func (c *Conn) responseHeader() http.Header {
 	if c.respHead == "" {
 		return nil
 	}
-	r, err := handshake.ParseResponse(c.respHead)
-	if err != nil {
+	r := &handshake.Response{} // on this stack: only the header is kept
+	if err := r.Parse(c.respHead); err != nil {
 		return nil // cannot happen: the head was parsed during the handshake
 	}
 	return r.Header()

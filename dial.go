@@ -265,9 +265,76 @@ func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
 // for a redirect; see FollowRedirects); a failure to reach the server or to
 // complete TLS returns a *DialError.
 func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
+	return d.dial(ctx, rawURL, nil)
+}
+
+// dialAbort lets a Client end its connection attempt without a context of
+// its own per attempt: abort cancels the context of the network dial
+// while that runs, and moves the socket's deadline into the past while
+// the upgrade runs. Its zero value is ready; one serves one attempt.
+type dialAbort struct {
+	mu      sync.Mutex
+	aborted bool
+	cancel  context.CancelFunc // the running network dial's
+	nc      net.Conn           // the socket being upgraded
+}
+
+// abort ends the attempt; it may be called more than once, from any
+// goroutine.
+func (a *dialAbort) abort() {
+	a.mu.Lock()
+	a.aborted = true
+	if a.cancel != nil {
+		a.cancel()
+	}
+	if a.nc != nil {
+		a.nc.SetDeadline(aLongTimeAgo)
+	}
+	a.mu.Unlock()
+}
+
+// setCancel installs (or, with nil, removes) the cancel function of the
+// running network dial; it reports false, installing nothing, if the
+// attempt was aborted.
+func (a *dialAbort) setCancel(cancel context.CancelFunc) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cancel = cancel
+	if a.aborted {
+		a.cancel = nil
+		return cancel == nil
+	}
+	return true
+}
+
+// setConn is setCancel for the socket being upgraded.
+func (a *dialAbort) setConn(nc net.Conn) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.nc = nc
+	if a.aborted {
+		a.nc = nil
+		return false
+	}
+	return true
+}
+
+// dial is Dial, abortable through ab when it is not nil.
+func (d *Dialer) dial(ctx context.Context, rawURL string, ab *dialAbort) (*Conn, error) {
 	u, addr, auth, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
+	}
+	if d.HTTP2 != HTTP2Off && ab != nil {
+		// The HTTP/2 path takes its time limit from ctx: make ab able to
+		// end it.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		if !ab.setCancel(cancel) {
+			return nil, &DialError{Op: "dial", Err: context.Canceled}
+		}
+		defer ab.setCancel(nil)
 	}
 	if d.HTTP2 != HTTP2Off {
 		if c, err := d.dialHTTP2(ctx, u, addr, auth); !errors.Is(err, errUseHTTP1) {
@@ -294,9 +361,12 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	firstAddr, hop, hopAuth := addr, d, auth
 	dropped := false // the first host's credentials are no longer sent
 	for redirects := 0; ; redirects++ {
-		c, err := hop.dialOnce(ctx, deadline, u, addr, hopAuth)
-		var he *HandshakeError
-		if err == nil || !errors.As(err, &he) || !isRedirect(he.StatusCode) {
+		c, err := hop.dialOnce(ctx, deadline, ab, u, addr, hopAuth)
+		// dialOnce returns a refusal as a *HandshakeError itself, not
+		// wrapped (a type assertion, unlike errors.As, does not make he
+		// escape on every dial).
+		he, ok := err.(*HandshakeError)
+		if err == nil || !ok || !isRedirect(he.StatusCode) {
 			return c, err
 		}
 		loc := he.Header.Get("Location")
@@ -389,22 +459,31 @@ func isRedirect(status int) bool {
 
 // dialOnce connects to one URL and performs the opening handshake, within
 // ctx and before deadline.
-func (d *Dialer) dialOnce(ctx context.Context, deadline time.Time, u *url.URL, addr, auth string) (*Conn, error) {
-	nc, err := d.dialNet(ctx, deadline, u, addr)
+func (d *Dialer) dialOnce(ctx context.Context, deadline time.Time, ab *dialAbort, u *url.URL, addr, auth string) (*Conn, error) {
+	nc, err := d.dialNet(ctx, deadline, ab, u, addr)
 	if err != nil {
 		return nil, err
 	}
 	// The deadline bounds the upgrade; ctx, when it can end before it,
-	// moves it into the past.
+	// and ab move it into the past.
 	nc.SetDeadline(deadline)
 	var stop func() bool
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
 	}
-	c, err := d.upgrade(ctx, deadline, nc, u, auth)
-	if (stop != nil && !stop()) || err != nil {
+	var c *Conn
+	aborted := ab != nil && !ab.setConn(nc)
+	if !aborted {
+		c, err = d.upgrade(ctx, deadline, nc, u, auth)
+		aborted = ab != nil && !ab.setConn(nil)
+	}
+	if (stop != nil && !stop()) || aborted || err != nil {
 		nc.Close()
-		if xerr := dialExpired(ctx, deadline); err == nil || xerr != nil {
+		xerr := dialExpired(ctx, deadline)
+		if aborted {
+			xerr = context.Canceled
+		}
+		if err == nil || xerr != nil {
 			if xerr == nil {
 				xerr = ctx.Err()
 			}
@@ -453,7 +532,7 @@ func httpScheme(ws string) string {
 
 // dialNet opens the stream to the server, before deadline: directly,
 // through a proxy, and with TLS for wss.
-func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, u *url.URL, addr string) (net.Conn, error) {
+func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort, u *url.URL, addr string) (net.Conn, error) {
 	proxyFn := d.Proxy
 	if proxyFn == nil && envProxySet() {
 		proxyFn = http.ProxyFromEnvironment
@@ -469,11 +548,17 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, u *url.URL, ad
 		}
 	}
 	// The dial takes a context with the deadline (net.Dialer uses the
-	// context's deadline as it is when it has one).
-	if dl, ok := ctx.Deadline(); !ok || !dl.Equal(deadline) {
+	// context's deadline as it is when it has one), which ab can end.
+	if dl, ok := ctx.Deadline(); !ok || !dl.Equal(deadline) || ab != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
+		if ab != nil {
+			if !ab.setCancel(cancel) {
+				return nil, &DialError{Op: "dial", Err: context.Canceled}
+			}
+			defer ab.setCancel(nil)
+		}
 	}
 	var nc net.Conn
 	var err error
