@@ -28,8 +28,9 @@ func (c *Conn) responseHeader() http.Header {
 	if c.respHead == "" {
 		return nil
 	}
-	r := &handshake.Response{} // on this stack: only the header is kept
-	if err := r.Parse(c.respHead); err != nil {
+	var fields [12]handshake.Field // on this stack: only the header is kept
+	r, err := handshake.ParseInto(c.respHead, fields[:0])
+	if err != nil {
 		return nil // cannot happen: the head was parsed during the handshake
 	}
 	return r.Header()

@@ -797,8 +797,13 @@ func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u
 		return nil, &HandshakeError{Reason: "reading the response: " + err.Error(), Err: err}
 	}
 	rawHead := string(buf[:head]) // kept by the Conn
-	resp := &handshake.Response{} // on this stack; its fields are not
-	err = resp.Parse(rawHead)
+	// The parsed head lives on this stack, with room for the fields of a
+	// typical response. (It stays there only while nothing copies its
+	// strings to the heap: what needs them parses rawHead again, on the
+	// paths that are not a success.)
+	var fields [12]handshake.Field
+	respv, err := handshake.ParseInto(rawHead, fields[:0])
+	resp := &respv
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 		// Not an upgrade: let net/http read the whole response, body
 		// included, for the HandshakeError.
@@ -807,13 +812,15 @@ func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u
 	if d.Jar != nil {
 		hu := *u
 		hu.Scheme = httpScheme(u.Scheme)
-		if cks := resp.HTTP().Cookies(); len(cks) > 0 {
-			d.Jar.SetCookies(&hu, cks)
+		if hr, err := handshake.ParseResponse(rawHead); err == nil {
+			if cks := hr.HTTP().Cookies(); len(cks) > 0 {
+				d.Jar.SetCookies(&hu, cks)
+			}
 		}
 	}
 	res, err := handshake.Check(resp, key, d.Subprotocols, d.Compression != nil)
 	if err != nil {
-		he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header(), Reason: err.Error(), Err: err}
+		he := headError(rawHead, err)
 		if f := (*handshake.Failure)(nil); errors.As(err, &f) {
 			he.Reason, he.Err = f.Reason, nil // the Failure says no more than the HandshakeError
 		}
@@ -823,7 +830,7 @@ func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u
 	if len(res.Extensions) > 0 {
 		neg, err = d.Compression.accept(res.Extensions)
 		if err != nil {
-			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header(), Reason: err.Error(), Err: err}
+			return nil, headError(rawHead, err)
 		}
 	}
 	// Bytes the server sent right after the response (a first frame in the
@@ -834,6 +841,16 @@ func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u
 	// demand.
 	c.respHead = rawHead
 	return c, nil
+}
+
+// headError returns a *HandshakeError for err about the response whose
+// head is rawHead (which has been parsed without error).
+func headError(rawHead string, err error) *HandshakeError {
+	he := &HandshakeError{Reason: err.Error(), Err: err}
+	if r, perr := handshake.ParseResponse(rawHead); perr == nil {
+		he.StatusCode, he.Status, he.Header = r.StatusCode, r.Status, r.Header()
+	}
+	return he
 }
 
 // newConn makes the Conn of an accepted handshake, with the Dialer's

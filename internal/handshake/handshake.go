@@ -160,7 +160,8 @@ func Check(resp *Response, key string, subprotocols []string, allowExtensions bo
 		return res, &Failure{StatusCode: resp.StatusCode, Reason: fmt.Sprintf(format, a...)}
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		return fail("server refused the upgrade: %s", resp.Status)
+		// (A copy: a Response kept on the caller's stack stays there.)
+		return fail("server refused the upgrade: %s", strings.Clone(resp.Status))
 	}
 	if !resp.hasToken("Upgrade", "websocket") {
 		return fail("response Upgrade header is %q, want websocket", resp.Get("Upgrade"))

@@ -61,68 +61,77 @@ func ParseResponse(head string) (*Response, error) {
 }
 
 // Parse parses a response head as HeadEnd delimits it into r, whose Fields
-// it reuses (appending to Fields[:0]) when they have room, so that a
-// caller can parse with no allocation. The strings of r slice head. On an
-// error r holds part of the head.
+// it reuses (appending to Fields[:0]) when they have room. The strings of r
+// slice head. On an error r is left empty.
 func (r *Response) Parse(head string) error {
+	var err error
+	*r, err = ParseInto(head, r.Fields)
+	return err
+}
+
+// ParseInto is ParseResponse into a Response value whose fields are
+// appended to fields[:0] while they have room: a caller that passes an
+// array on its stack, and keeps the result there, parses with no
+// allocation.
+func ParseInto(head string, fields []Field) (Response, error) {
+	// Locals, put together at the end: escape analysis follows a struct as
+	// one, and an error made from the status line would otherwise move
+	// fields to the heap.
 	line, rest, err := nextLine(head)
 	if err != nil {
-		return err
+		return Response{}, err
 	}
 	proto, status, ok := strings.Cut(line, " ")
 	if !ok {
-		return malformed("status line", line)
+		return Response{}, malformed("status line", line)
 	}
-	r.Proto = proto
-	r.Status = strings.TrimLeft(status, " ")
-	code, _, _ := strings.Cut(r.Status, " ")
+	status = strings.TrimLeft(status, " ")
+	code, _, _ := strings.Cut(status, " ")
 	if len(code) != 3 || !isDigit(code[0]) || !isDigit(code[1]) || !isDigit(code[2]) {
-		return malformed("status code", code)
+		return Response{}, malformed("status code", code)
 	}
-	r.StatusCode = int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
+	statusCode := int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
 	if major, _, ok := http.ParseHTTPVersion(proto); !ok || major != 1 {
-		return malformed("HTTP version", proto)
+		return Response{}, malformed("HTTP version", proto)
 	}
-	r.Fields = r.Fields[:0]
-	if n := strings.Count(rest, "\n"); n > cap(r.Fields) {
-		r.Fields = make([]Field, 0, n)
+	fs := fields[:0]
+	if n := strings.Count(rest, "\n"); n > cap(fs) {
+		fs = make([]Field, 0, n)
 	}
-	first := true
 	for {
 		if line, rest, err = nextLine(rest); err != nil {
-			return err
+			return Response{}, err
 		}
 		if line == "" {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			// Obsolete line folding continues the previous value.
-			if first {
-				return malformed("header initial line", line)
+			if len(fs) == 0 {
+				return Response{}, malformed("header initial line", line)
 			}
-			f := &r.Fields[len(r.Fields)-1]
+			f := &fs[len(fs)-1]
 			if !validValue(line) {
-				return malformed("header line", line)
+				return Response{}, malformed("header line", line)
 			}
 			// As net/textproto: one space, then the line trimmed.
 			f.Value = strings.TrimLeft(f.Value+" "+textproto.TrimString(line), " \t")
 			continue
 		}
-		first = false
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || !httpguts.ValidHeaderFieldName(name) {
-			return malformed("header line", line)
+			return Response{}, malformed("header line", line)
 		}
 		if !validValue(value) {
-			return malformed("header line", line)
+			return Response{}, malformed("header line", line)
 		}
 		value = textproto.TrimString(value)
-		r.Fields = append(r.Fields, Field{Name: name, Value: value})
+		fs = append(fs, Field{Name: name, Value: value})
 	}
 	if rest != "" {
-		return malformed("head", "bytes after the empty line")
+		return Response{}, malformed("head", "bytes after the empty line")
 	}
-	return nil
+	return Response{Proto: proto, StatusCode: statusCode, Status: status, Fields: fs}, nil
 }
 
 // nextLine splits off the first line of s, which must end in LF (CR LF or
@@ -167,34 +176,42 @@ func (e *malformedError) Unwrap() error { return ErrMalformed }
 
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
 
-// each calls fn with every value of the fields named name (compared case-
-// insensitively), in order, until fn returns false.
-func (r *Response) each(name string, fn func(string) bool) {
-	for _, f := range r.Fields {
-		if strings.EqualFold(f.Name, name) && !fn(f.Value) {
-			return
+// next returns the index of the first field named name (compared
+// case-insensitively) at or after i, or -1. (Plain loops rather than a
+// callback: a Response parsed into fields on the caller's stack keeps
+// them there.)
+func (r *Response) next(name string, i int) int {
+	for ; i < len(r.Fields); i++ {
+		if strings.EqualFold(r.Fields[i].Name, name) {
+			return i
 		}
 	}
+	return -1
 }
 
 // Get returns the first value of the fields named name, or "".
 func (r *Response) Get(name string) string {
-	v := ""
-	r.each(name, func(s string) bool { v = s; return false })
-	return v
+	if i := r.next(name, 0); i >= 0 {
+		return r.Fields[i].Value
+	}
+	return ""
 }
 
 // Values returns the values of the fields named name.
 func (r *Response) Values(name string) []string {
 	var vs []string
-	r.each(name, func(s string) bool { vs = append(vs, s); return true })
+	for i := r.next(name, 0); i >= 0; i = r.next(name, i+1) {
+		vs = append(vs, r.Fields[i].Value)
+	}
 	return vs
 }
 
 // count returns how many fields are named name.
 func (r *Response) count(name string) int {
 	n := 0
-	r.each(name, func(string) bool { n++; return true })
+	for i := r.next(name, 0); i >= 0; i = r.next(name, i+1) {
+		n++
+	}
 	return n
 }
 
@@ -228,19 +245,16 @@ func (r *Response) HTTP() *http.Response {
 // hasToken reports whether a comma-separated field named name contains
 // token, compared case-insensitively.
 func (r *Response) hasToken(name, token string) bool {
-	found := false
-	r.each(name, func(v string) bool {
-		for v != "" {
+	for i := r.next(name, 0); i >= 0; i = r.next(name, i+1) {
+		for v := r.Fields[i].Value; v != ""; {
 			var t string
 			t, v, _ = strings.Cut(v, ",")
 			if strings.EqualFold(textproto.TrimString(t), token) {
-				found = true
-				return false
+				return true
 			}
 		}
-		return true
-	})
-	return found
+	}
+	return false
 }
 
 // acceptMatches reports whether v is the Sec-WebSocket-Accept value for
