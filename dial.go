@@ -739,8 +739,10 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // deadline).
 func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u *url.URL, auth string) (*Conn, error) {
 	var err error
-	key := handshake.NewKey()
-	hdr := d.Header // copied before any change
+	var keyb [handshake.KeyLen]byte
+	handshake.PutKey(&keyb)
+	key := string(keyb[:]) // on this stack while it stays there
+	hdr := d.Header        // copied before any change
 	if auth != "" && hdr.Get("Authorization") == "" {
 		hdr = cloneHeader(hdr)
 		hdr.Set("Authorization", auth)
