@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"reflect"
 	"strings"
@@ -263,5 +264,18 @@ func TestParseReusesFields(t *testing.T) {
 	}
 	if len(r.Fields) != 3 || r.Get("upgrade") != "websocket" || r.StatusCode != 101 {
 		t.Errorf("Parse: %+v", r)
+	}
+}
+
+// canonicalKey agrees with net/textproto, allocating nothing for the
+// handshake's own fields however they are spelt.
+func TestCanonicalKey(t *testing.T) {
+	for _, k := range []string{"Sec-WebSocket-Accept", "sec-websocket-protocol", "SEC-WEBSOCKET-EXTENSIONS", "Sec-Websocket-Version", "Sec-WebSocket-Key", "Sec-WebSocket-", "Server", "x-y", "Sec-Websocket-Accept2"} {
+		if got, want := canonicalKey(k), textproto.CanonicalMIMEHeaderKey(k); got != want {
+			t.Errorf("canonicalKey(%q) = %q, want %q", k, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = canonicalKey("Sec-WebSocket-Accept") }); n != 0 {
+		t.Errorf("canonicalKey: %v allocations, want 0", n)
 	}
 }

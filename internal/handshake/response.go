@@ -222,7 +222,7 @@ func (r *Response) Header() http.Header {
 	// seen again appends to a copy.
 	vals := make([]string, len(r.Fields))
 	for i, f := range r.Fields {
-		k := textproto.CanonicalMIMEHeaderKey(f.Name)
+		k := canonicalKey(f.Name)
 		if vs, ok := h[k]; ok {
 			h[k] = append(vs, f.Value)
 			continue
@@ -231,6 +231,25 @@ func (r *Response) Header() http.Header {
 		h[k] = vals[i : i+1 : i+1]
 	}
 	return h
+}
+
+// wsKeys are the canonical forms of the handshake's own response fields,
+// which servers often spell otherwise ("Sec-WebSocket-Accept"), and which
+// net/textproto does not intern.
+var wsKeys = [...]string{"Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions", "Sec-Websocket-Version"}
+
+// canonicalKey is textproto.CanonicalMIMEHeaderKey without an allocation
+// for the handshake's fields. (Names are tokens, so ASCII: EqualFold does
+// no more than ASCII case folding on them.)
+func canonicalKey(name string) string {
+	if len(name) > 14 && strings.EqualFold(name[:14], "Sec-Websocket-") {
+		for _, k := range wsKeys {
+			if strings.EqualFold(name, k) {
+				return k
+			}
+		}
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
 // HTTP returns the head as an *http.Response with an empty body.
