@@ -630,20 +630,33 @@ type initResult struct {
 	err  error
 }
 
-// connLoop dials; a failure is handled here, a connection by a fresh
-// goroutine that runs OnConnect and then reads: its stack stays small while
-// the connection is idle, where the dialling goroutine's has grown, and
-// the goroutine ID that marks it as running callbacks (see enterCallback)
-// is learnt once for all the connection's callbacks.
+// connLoop dials; on success it runs OnConnect and starts the reader.
 func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32) {
+	// A callback (OnConnect or OnDisconnect) runs here once the attempt
+	// ends: learn the goroutine's ID for it now, while the stack is at its
+	// shallowest (the stack read that finds it costs more the deeper the
+	// stack).
+	gid := curGoid()
 	cn, err := c.cfg.dialer.dial(ctx, c.url, ab)
-	if err != nil {
-		c.lock(nil)
-		c.dispatch(&event{kind: evDialed, gen: gen, err: err})
-		c.unlock()
+	var cc *clientConn
+	if err == nil {
+		cc = &clientConn{cn: cn, c: c}
+	}
+	c.lock(&gid)
+	c.dispatch(&event{kind: evDialed, gen: gen, cc: cc, err: err})
+	ok := cc != nil && c.m.conn == cc
+	c.unlock()
+	if !ok {
+		if cc != nil {
+			cn.CloseNow()
+		}
 		return
 	}
-	go (&clientConn{cn: cn, c: c}).readLoop(gen)
+	c.kick()
+	// A fresh goroutine reads: its stack stays small while the connection
+	// is idle, where the dialling goroutine's has grown (OnConnect ran
+	// there).
+	go cc.readLoop()
 }
 
 // connInfo describes cc's connection to url. The header is built for it
@@ -660,24 +673,11 @@ func (cc *clientConn) connInfo(url string) ConnInfo {
 	}
 }
 
-// readLoop hands the new connection to the machine (OnConnect runs here),
-// then reads cc's messages and runs HandleFrame for each on this goroutine,
-// with no hand-off; replies are written at once when the socket takes them.
-func (cc *clientConn) readLoop(gen uint32) {
+// readLoop reads cc's messages and runs HandleFrame for each on this
+// goroutine, with no hand-off; replies are written at once when the socket
+// takes them.
+func (cc *clientConn) readLoop() {
 	c := cc.c
-	// Every callback of this connection runs here: learn the goroutine's
-	// ID now, with the stack at its shallowest (the stack read that finds
-	// it costs more the deeper the stack).
-	cc.g = curGoid()
-	c.lock(&cc.g)
-	c.dispatch(&event{kind: evDialed, gen: gen, cc: cc})
-	ok := c.m.conn == cc
-	c.unlock()
-	if !ok {
-		cc.cn.CloseNow()
-		return
-	}
-	c.kick()
 	cc.ctl = cc.control
 	cc.cn.setControlHandler(&cc.ctl)
 	ctx := context.Background()

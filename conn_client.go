@@ -28,7 +28,7 @@ func (c *Conn) responseHeader() http.Header {
 	if c.respHead == "" {
 		return nil
 	}
-	var fields [12]handshake.Field // on this stack: only the header is kept
+	var fields [8]handshake.Field // on this stack: only the header is kept
 	r, err := handshake.ParseInto(c.respHead, fields[:0])
 	if err != nil {
 		return nil // cannot happen: the head was parsed during the handshake

@@ -803,7 +803,7 @@ func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u
 	// typical response. (It stays there only while nothing copies its
 	// strings to the heap: what needs them parses rawHead again, on the
 	// paths that are not a success.)
-	var fields [12]handshake.Field
+	var fields [8]handshake.Field
 	respv, err := handshake.ParseInto(rawHead, fields[:0])
 	resp := &respv
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
