@@ -410,7 +410,7 @@ func BenchmarkHandshake(b *testing.B) {
 	b.ReportAllocs()
 	for range b.N {
 		hc := &handshakeConn{}
-		if _, err := d.upgrade(ctx, hc, u, ""); err != nil {
+		if _, err := d.upgrade(ctx, time.Now().Add(time.Minute), hc, u, ""); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -435,7 +435,7 @@ func BenchmarkIdleConn(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		for i := range conns {
-			conns[i], err = d.upgrade(context.Background(), hcs[i], u, "")
+			conns[i], err = d.upgrade(context.Background(), time.Now().Add(time.Minute), hcs[i], u, "")
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -74,7 +74,7 @@ type machine struct {
 	ctx         context.Context
 	ctxStop     func() bool
 	conn        *clientConn
-	dialCancel  context.CancelFunc
+	dialAbort   *dialAbort // ends the current attempt
 	localClose  *LocalCloseError
 	dropReason  error
 	pendingStop *event
@@ -163,8 +163,8 @@ func (c *Client) inConnecting(e *event) {
 		c.dialFailed(ErrKeepaliveTimeout)
 	case evStop:
 		c.m.reason = e.err
-		if c.m.dialCancel != nil {
-			c.m.dialCancel()
+		if c.m.dialAbort != nil {
+			c.m.dialAbort.abort()
 		}
 		c.enter(Stopping, c.cfg.stopTimeout)
 	}
@@ -247,8 +247,8 @@ func (c *Client) inStopping(e *event) {
 			c.ob.detach(c.m.conn)
 			c.m.conn.cn.CloseNow()
 		}
-		if c.m.dialCancel != nil {
-			c.m.dialCancel()
+		if c.m.dialAbort != nil {
+			c.m.dialAbort.abort()
 		}
 	case evStop:
 		if c.m.reason == nil {
@@ -305,21 +305,22 @@ func (c *Client) onTimer() {
 func (c *Client) dial() {
 	c.m.dialGen++
 	gen := c.m.dialGen
-	ctx, cancel := context.WithCancel(c.m.ctx)
-	c.m.dialing, c.m.dialCancel = true, cancel
+	// No context per attempt: the Dialer takes an abort handle instead.
+	ab := &dialAbort{}
+	c.m.dialing, c.m.dialAbort = true, ab
 	var hs time.Duration
 	if c.cfg.keepalive > 0 {
 		hs = c.cfg.keepalive * time.Duration(c.cfg.keepMissed)
 	}
 	c.enter(Connecting, hs)
-	go c.connLoop(ctx, gen)
+	go c.connLoop(c.m.ctx, ab, gen)
 }
 
 func (c *Client) endDial() {
 	c.m.dialing = false
-	if c.m.dialCancel != nil {
-		c.m.dialCancel()
-		c.m.dialCancel = nil
+	if c.m.dialAbort != nil {
+		c.m.dialAbort.abort()
+		c.m.dialAbort = nil
 	}
 }
 
@@ -546,8 +547,8 @@ func (c *Client) maybeTerminate() {
 // finish ends the run: leftovers are handed back, Terminate runs last.
 func (c *Client) finish() {
 	c.disarm()
-	if c.m.dialCancel != nil {
-		c.m.dialCancel()
+	if c.m.dialAbort != nil {
+		c.m.dialAbort.abort()
 	}
 	if c.m.ctxStop != nil {
 		c.m.ctxStop()
@@ -630,13 +631,18 @@ type initResult struct {
 }
 
 // connLoop dials; on success it runs OnConnect and starts the reader.
-func (c *Client) connLoop(ctx context.Context, gen uint32) {
-	cn, err := c.cfg.dialer.Dial(ctx, c.url)
+func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32) {
+	// A callback (OnConnect or OnDisconnect) runs here once the attempt
+	// ends: learn the goroutine's ID for it now, while the stack is at its
+	// shallowest (the stack read that finds it costs more the deeper the
+	// stack).
+	gid := curGoid()
+	cn, err := c.cfg.dialer.dial(ctx, c.url, ab)
 	var cc *clientConn
 	if err == nil {
 		cc = &clientConn{cn: cn, c: c}
 	}
-	c.lock(nil)
+	c.lock(&gid)
 	c.dispatch(&event{kind: evDialed, gen: gen, cc: cc, err: err})
 	ok := cc != nil && c.m.conn == cc
 	c.unlock()
@@ -648,7 +654,8 @@ func (c *Client) connLoop(ctx context.Context, gen uint32) {
 	}
 	c.kick()
 	// A fresh goroutine reads: its stack stays small while the connection
-	// is idle, where the dialling goroutine's has grown.
+	// is idle, where the dialling goroutine's has grown (OnConnect ran
+	// there).
 	go cc.readLoop()
 }
 

@@ -34,7 +34,7 @@ func machineIn(t *testing.T, st State) (*Client, *clientConn) {
 	var cc *clientConn
 	switch st {
 	case Connecting:
-		c.m.dialing, c.m.dialGen, c.m.dialCancel = true, 1, func() {}
+		c.m.dialing, c.m.dialGen, c.m.dialAbort = true, 1, &dialAbort{}
 	case Connected, Closing, Stopping:
 		cc = pipeConn(t)
 		c.m.conn = cc

@@ -28,7 +28,8 @@ func (c *Conn) responseHeader() http.Header {
 	if c.respHead == "" {
 		return nil
 	}
-	r, err := handshake.ParseResponse(c.respHead)
+	var fields [8]handshake.Field // on this stack: only the header is kept
+	r, err := handshake.ParseInto(c.respHead, fields[:0])
 	if err != nil {
 		return nil // cannot happen: the head was parsed during the handshake
 	}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/http/httpproxy"
 	"golang.org/x/net/proxy"
 
 	"github.com/wsclient/wsclient/internal/handshake"
@@ -241,14 +242,13 @@ func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
 	if u.Fragment != "" {
 		u.Fragment = ""
 	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "wss" {
-			port = "443"
-		}
+	if u.Port() != "" {
+		addr = u.Host // host:port, an IPv6 address in brackets
+	} else if u.Scheme == "wss" {
+		addr = net.JoinHostPort(u.Hostname(), "443")
+	} else {
+		addr = net.JoinHostPort(u.Hostname(), "80")
 	}
-	addr = net.JoinHostPort(u.Hostname(), port)
 	if u.User != nil {
 		pw, _ := u.User.Password()
 		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw))
@@ -265,9 +265,76 @@ func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
 // for a redirect; see FollowRedirects); a failure to reach the server or to
 // complete TLS returns a *DialError.
 func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
+	return d.dial(ctx, rawURL, nil)
+}
+
+// dialAbort lets a Client end its connection attempt without a context of
+// its own per attempt: abort cancels the context of the network dial
+// while that runs, and moves the socket's deadline into the past while
+// the upgrade runs. Its zero value is ready; one serves one attempt.
+type dialAbort struct {
+	mu      sync.Mutex
+	aborted bool
+	cancel  context.CancelFunc // the running network dial's
+	nc      net.Conn           // the socket being upgraded
+}
+
+// abort ends the attempt; it may be called more than once, from any
+// goroutine.
+func (a *dialAbort) abort() {
+	a.mu.Lock()
+	a.aborted = true
+	if a.cancel != nil {
+		a.cancel()
+	}
+	if a.nc != nil {
+		a.nc.SetDeadline(aLongTimeAgo)
+	}
+	a.mu.Unlock()
+}
+
+// setCancel installs (or, with nil, removes) the cancel function of the
+// running network dial; it reports false, installing nothing, if the
+// attempt was aborted.
+func (a *dialAbort) setCancel(cancel context.CancelFunc) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cancel = cancel
+	if a.aborted {
+		a.cancel = nil
+		return cancel == nil
+	}
+	return true
+}
+
+// setConn is setCancel for the socket being upgraded.
+func (a *dialAbort) setConn(nc net.Conn) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.nc = nc
+	if a.aborted {
+		a.nc = nil
+		return false
+	}
+	return true
+}
+
+// dial is Dial, abortable through ab when it is not nil.
+func (d *Dialer) dial(ctx context.Context, rawURL string, ab *dialAbort) (*Conn, error) {
 	u, addr, auth, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
+	}
+	if d.HTTP2 != HTTP2Off && ab != nil {
+		// The HTTP/2 path takes its time limit from ctx: make ab able to
+		// end it.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		if !ab.setCancel(cancel) {
+			return nil, &DialError{Op: "dial", Err: context.Canceled}
+		}
+		defer ab.setCancel(nil)
 	}
 	if d.HTTP2 != HTTP2Off {
 		if c, err := d.dialHTTP2(ctx, u, addr, auth); !errors.Is(err, errUseHTTP1) {
@@ -278,8 +345,14 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	if timeout == 0 {
 		timeout = defaultHandshakeTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	// The time limit is a deadline rather than a context with a timer: a
+	// context is made only for the network dial, which needs one, and the
+	// upgrade runs under the socket's deadline (with ctx watched only when
+	// it can end).
+	deadline := time.Now().Add(timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
 
 	maxRedirects := d.MaxRedirects
 	if maxRedirects <= 0 {
@@ -288,9 +361,12 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	firstAddr, hop, hopAuth := addr, d, auth
 	dropped := false // the first host's credentials are no longer sent
 	for redirects := 0; ; redirects++ {
-		c, err := hop.dialOnce(ctx, u, addr, hopAuth)
-		var he *HandshakeError
-		if err == nil || !errors.As(err, &he) || !isRedirect(he.StatusCode) {
+		c, err := hop.dialOnce(ctx, deadline, ab, u, addr, hopAuth)
+		// dialOnce returns a refusal as a *HandshakeError itself, not
+		// wrapped (a type assertion, unlike errors.As, does not make he
+		// escape on every dial).
+		he, ok := err.(*HandshakeError)
+		if err == nil || !ok || !isRedirect(he.StatusCode) {
 			return c, err
 		}
 		loc := he.Header.Get("Location")
@@ -382,18 +458,36 @@ func isRedirect(status int) bool {
 }
 
 // dialOnce connects to one URL and performs the opening handshake, within
-// ctx.
-func (d *Dialer) dialOnce(ctx context.Context, u *url.URL, addr, auth string) (*Conn, error) {
-	nc, err := d.dialNet(ctx, u, addr)
+// ctx and before deadline.
+func (d *Dialer) dialOnce(ctx context.Context, deadline time.Time, ab *dialAbort, u *url.URL, addr, auth string) (*Conn, error) {
+	nc, err := d.dialNet(ctx, deadline, ab, u, addr)
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
-	c, err := d.upgrade(ctx, nc, u, auth)
-	if !stop() || err != nil {
+	// The deadline bounds the upgrade; ctx, when it can end before it,
+	// and ab move it into the past.
+	nc.SetDeadline(deadline)
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
+	}
+	var c *Conn
+	aborted := ab != nil && !ab.setConn(nc)
+	if !aborted {
+		c, err = d.upgrade(ctx, deadline, nc, u, auth)
+		aborted = ab != nil && !ab.setConn(nil)
+	}
+	if (stop != nil && !stop()) || aborted || err != nil {
 		nc.Close()
-		if err == nil || ctx.Err() != nil {
-			err = &DialError{Op: "handshake", Err: fmt.Errorf("no complete answer to the upgrade request: %w", ctx.Err())}
+		xerr := dialExpired(ctx, deadline)
+		if aborted {
+			xerr = context.Canceled
+		}
+		if err == nil || xerr != nil {
+			if xerr == nil {
+				xerr = ctx.Err()
+			}
+			err = &DialError{Op: "handshake", Err: fmt.Errorf("no complete answer to the upgrade request: %w", xerr)}
 		}
 		return nil, err
 	}
@@ -401,31 +495,87 @@ func (d *Dialer) dialOnce(ctx context.Context, u *url.URL, addr, auth string) (*
 	return c, nil
 }
 
-// dialNet opens the stream to the server: directly, through a proxy, and
-// with TLS for wss.
-func (d *Dialer) dialNet(ctx context.Context, u *url.URL, addr string) (net.Conn, error) {
-	netDial := d.NetDialContext
-	if netDial == nil {
-		var nd net.Dialer
-		netDial = nd.DialContext
+// dialExpired returns why a dial must end: ctx's error, or
+// context.DeadlineExceeded once deadline has passed; else nil.
+func dialExpired(ctx context.Context, deadline time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	if !time.Now().Before(deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// netDialer dials when Dialer.NetDialContext is nil. Its zero value is
+// what a fresh net.Dialer would be; sharing it saves an allocation a dial.
+var netDialer net.Dialer
+
+// envProxySet reports whether the environment names a proxy (HTTP_PROXY
+// or HTTPS_PROXY, in either case). Like http.ProxyFromEnvironment, it reads
+// the environment once. When it names none, a Dialer with a nil Proxy
+// skips http.ProxyFromEnvironment, which would answer nil after building a
+// request for it.
+var envProxySet = sync.OnceValue(func() bool {
+	cfg := httpproxy.FromEnvironment()
+	return cfg.HTTPProxy != "" || cfg.HTTPSProxy != ""
+})
+
+// httpScheme returns the HTTP scheme that a ws or wss URL's requests are
+// made under (for proxies and cookies).
+func httpScheme(ws string) string {
+	if ws == "wss" {
+		return "https"
+	}
+	return "http"
+}
+
+// dialNet opens the stream to the server, before deadline: directly,
+// through a proxy, and with TLS for wss.
+func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort, u *url.URL, addr string) (net.Conn, error) {
 	proxyFn := d.Proxy
-	if proxyFn == nil {
+	if proxyFn == nil && envProxySet() {
 		proxyFn = http.ProxyFromEnvironment
 	}
-	pu := *u
-	pu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
-	proxyURL, err := proxyFn(&http.Request{URL: &pu, Header: http.Header{}})
-	if err != nil {
-		return nil, &DialError{Op: "proxy", Err: err}
+	var proxyURL *url.URL
+	if proxyFn != nil {
+		pu := *u
+		pu.Scheme = httpScheme(u.Scheme)
+		var err error
+		proxyURL, err = proxyFn(&http.Request{URL: &pu, Header: http.Header{}})
+		if err != nil {
+			return nil, &DialError{Op: "proxy", Err: err}
+		}
+	}
+	// The dial takes a context with the deadline (net.Dialer uses the
+	// context's deadline as it is when it has one), which ab can end.
+	if dl, ok := ctx.Deadline(); !ok || !dl.Equal(deadline) || ab != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+		if ab != nil {
+			if !ab.setCancel(cancel) {
+				return nil, &DialError{Op: "dial", Err: context.Canceled}
+			}
+			defer ab.setCancel(nil)
+		}
 	}
 	var nc net.Conn
+	var err error
 	if proxyURL == nil {
-		nc, err = netDial(ctx, "tcp", addr)
+		if d.NetDialContext == nil {
+			nc, err = netDialer.DialContext(ctx, "tcp", addr)
+		} else {
+			nc, err = d.NetDialContext(ctx, "tcp", addr)
+		}
 		if err != nil {
 			return nil, &DialError{Op: "dial", Err: err}
 		}
 	} else {
+		netDial := d.NetDialContext
+		if netDial == nil {
+			netDial = netDialer.DialContext
+		}
 		nc, err = d.dialProxy(ctx, proxyURL, addr, netDial)
 		if err != nil {
 			return nil, &DialError{Op: "proxy", Err: err}
@@ -584,11 +734,15 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// upgrade sends the handshake request and validates the response.
-func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth string) (*Conn, error) {
+// upgrade sends the handshake request and validates the response. ctx and
+// deadline only tell why an I/O error happened (dialOnce set the socket's
+// deadline).
+func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u *url.URL, auth string) (*Conn, error) {
 	var err error
-	key := handshake.NewKey()
-	hdr := d.Header // copied before any change
+	var keyb [handshake.KeyLen]byte
+	handshake.PutKey(&keyb)
+	key := string(keyb[:]) // on this stack while it stays there
+	hdr := d.Header        // copied before any change
 	if auth != "" && hdr.Get("Authorization") == "" {
 		hdr = cloneHeader(hdr)
 		hdr.Set("Authorization", auth)
@@ -596,7 +750,7 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	if d.Jar != nil {
 		hdr = cloneHeader(hdr)
 		hu := *u
-		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+		hu.Scheme = httpScheme(u.Scheme)
 		// One Cookie header for all of them (RFC 6265 section 5.4).
 		var cks []string
 		for _, ck := range d.Jar.Cookies(&hu) {
@@ -631,34 +785,44 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	if maxHdr <= 0 {
 		maxHdr = defaultMaxHeader
 	}
-	buf, head, err := readHead(nc, maxHdr)
-	defer putHeadBuf(buf)
+	bp, buf, head, err := readHead(nc, maxHdr)
+	if bp != nil {
+		defer headBufPool.Put(bp)
+	}
 	if err != nil {
 		if errors.Is(err, errHeaderTooLarge) {
 			return nil, &HandshakeError{Reason: fmt.Sprintf("response header over %d bytes", maxHdr)}
 		}
-		if ctx.Err() != nil {
-			return nil, &DialError{Op: "handshake", Err: ctx.Err()}
+		if xerr := dialExpired(ctx, deadline); xerr != nil {
+			return nil, &DialError{Op: "handshake", Err: xerr}
 		}
 		return nil, &HandshakeError{Reason: "reading the response: " + err.Error(), Err: err}
 	}
 	rawHead := string(buf[:head]) // kept by the Conn
-	resp, err := handshake.ParseResponse(rawHead)
+	// The parsed head lives on this stack, with room for the fields of a
+	// typical response. (It stays there only while nothing copies its
+	// strings to the heap: what needs them parses rawHead again, on the
+	// paths that are not a success.)
+	var fields [8]handshake.Field
+	respv, err := handshake.ParseInto(rawHead, fields[:0])
+	resp := &respv
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 		// Not an upgrade: let net/http read the whole response, body
 		// included, for the HandshakeError.
-		return nil, d.refusal(ctx, nc, u, io.MultiReader(bytes.NewReader(buf), nc))
+		return nil, d.refusal(ctx, deadline, nc, u, io.MultiReader(bytes.NewReader(buf), nc))
 	}
 	if d.Jar != nil {
 		hu := *u
-		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
-		if cks := resp.HTTP().Cookies(); len(cks) > 0 {
-			d.Jar.SetCookies(&hu, cks)
+		hu.Scheme = httpScheme(u.Scheme)
+		if hr, err := handshake.ParseResponse(rawHead); err == nil {
+			if cks := hr.HTTP().Cookies(); len(cks) > 0 {
+				d.Jar.SetCookies(&hu, cks)
+			}
 		}
 	}
 	res, err := handshake.Check(resp, key, d.Subprotocols, d.Compression != nil)
 	if err != nil {
-		he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header(), Reason: err.Error(), Err: err}
+		he := headError(rawHead, err)
 		if f := (*handshake.Failure)(nil); errors.As(err, &f) {
 			he.Reason, he.Err = f.Reason, nil // the Failure says no more than the HandshakeError
 		}
@@ -668,7 +832,7 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	if len(res.Extensions) > 0 {
 		neg, err = d.Compression.accept(res.Extensions)
 		if err != nil {
-			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header(), Reason: err.Error(), Err: err}
+			return nil, headError(rawHead, err)
 		}
 	}
 	// Bytes the server sent right after the response (a first frame in the
@@ -679,6 +843,16 @@ func (d *Dialer) upgrade(ctx context.Context, nc net.Conn, u *url.URL, auth stri
 	// demand.
 	c.respHead = rawHead
 	return c, nil
+}
+
+// headError returns a *HandshakeError for err about the response whose
+// head is rawHead (which has been parsed without error).
+func headError(rawHead string, err error) *HandshakeError {
+	he := &HandshakeError{Reason: err.Error(), Err: err}
+	if r, perr := handshake.ParseResponse(rawHead); perr == nil {
+		he.StatusCode, he.Status, he.Header = r.StatusCode, r.Status, r.Header()
+	}
+	return he
 }
 
 // newConn makes the Conn of an accepted handshake, with the Dialer's
@@ -729,21 +903,27 @@ var headBufPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b
 
 // readHead reads from nc until buf holds a whole response head (head is its
 // length; bytes after it are the server's first frames), reading no more
-// than maxHdr bytes for it. buf comes from headBufPool when it is 4 KiB.
-func readHead(nc net.Conn, maxHdr int) (buf []byte, head int, err error) {
-	bp := headBufPool.Get().(*[]byte)
+// than maxHdr bytes for it. bp, if not nil, is the headBufPool entry that
+// buf uses, for the caller to put back once done with buf; a head larger
+// than it leaves it in the pool at once.
+func readHead(nc net.Conn, maxHdr int) (bp *[]byte, buf []byte, head int, err error) {
+	bp = headBufPool.Get().(*[]byte)
 	b := (*bp)[:0]
 	for {
 		if head = handshake.HeadEnd(b); head >= 0 {
-			return b, head, nil
+			return bp, b, head, nil
 		}
 		if len(b) >= maxHdr {
-			return b, 0, errHeaderTooLarge
+			return bp, b, 0, errHeaderTooLarge
 		}
 		if len(b) == cap(b) {
 			nb := make([]byte, len(b), min(2*cap(b), maxHdr))
 			copy(nb, b)
 			b = nb
+			if bp != nil {
+				headBufPool.Put(bp)
+				bp = nil
+			}
 		}
 		n, err := nc.Read(b[len(b):min(cap(b), maxHdr)])
 		b = b[:len(b)+n]
@@ -751,32 +931,24 @@ func readHead(nc net.Conn, maxHdr int) (buf []byte, head int, err error) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return b, 0, err
+			return bp, b, 0, err
 		}
-	}
-}
-
-// putHeadBuf returns a buffer from readHead to its pool.
-func putHeadBuf(b []byte) {
-	if cap(b) == 4096 {
-		b = b[:cap(b)]
-		headBufPool.Put(&b)
 	}
 }
 
 // refusal reads a response that is not an upgrade with net/http (body
 // included, bounded) and returns it as a *HandshakeError.
-func (d *Dialer) refusal(ctx context.Context, nc net.Conn, u *url.URL, r io.Reader) error {
+func (d *Dialer) refusal(ctx context.Context, deadline time.Time, nc net.Conn, u *url.URL, r io.Reader) error {
 	resp, err := http.ReadResponse(bufio.NewReader(r), &http.Request{Method: http.MethodGet, URL: u})
 	if err != nil {
-		if ctx.Err() != nil {
-			return &DialError{Op: "handshake", Err: ctx.Err()}
+		if xerr := dialExpired(ctx, deadline); xerr != nil {
+			return &DialError{Op: "handshake", Err: xerr}
 		}
 		return &HandshakeError{Reason: "reading the response: " + err.Error(), Err: err}
 	}
 	if d.Jar != nil {
 		hu := *u
-		hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+		hu.Scheme = httpScheme(u.Scheme)
 		if cks := resp.Cookies(); len(cks) > 0 {
 			d.Jar.SetCookies(&hu, cks)
 		}
@@ -787,7 +959,11 @@ func (d *Dialer) refusal(ctx context.Context, nc net.Conn, u *url.URL, r io.Read
 		he.Reason = "malformed 101 response"
 		he.Err = handshake.ErrMalformed
 	}
-	nc.SetReadDeadline(time.Now().Add(time.Second))
+	bodyDL := time.Now().Add(time.Second)
+	if deadline.Before(bodyDL) {
+		bodyDL = deadline
+	}
+	nc.SetReadDeadline(bodyDL)
 	he.Body, _ = io.ReadAll(io.LimitReader(resp.Body, MaxHandshakeErrorBody))
 	return he
 }

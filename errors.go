@@ -219,5 +219,15 @@ func lostErr(err error) error {
 	if err == nil {
 		return ErrConnectionLost
 	}
-	return fmt.Errorf("%w: %w", ErrConnectionLost, err)
+	return &lostError{err}
 }
+
+// lostError is ErrConnectionLost with its cause. Its message is built only
+// when asked for: a connection closed with CloseNow ends its reader with
+// one, and formatting a *net.OpError costs some twenty allocations.
+type lostError struct{ err error }
+
+func (e *lostError) Error() string { return ErrConnectionLost.Error() + ": " + e.err.Error() }
+
+// Unwrap returns ErrConnectionLost and the cause, as fmt.Errorf's %w: %w.
+func (e *lostError) Unwrap() []error { return []error{ErrConnectionLost, e.err} }

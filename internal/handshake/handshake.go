@@ -20,9 +20,20 @@ const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // NewKey returns a fresh Sec-WebSocket-Key: 16 random bytes, base64.
 func NewKey() string {
+	var k [KeyLen]byte
+	PutKey(&k)
+	return string(k[:])
+}
+
+// KeyLen is the length of a Sec-WebSocket-Key.
+const KeyLen = 24
+
+// PutKey writes a fresh Sec-WebSocket-Key into k, for a caller that keeps
+// it on its stack.
+func PutKey(k *[KeyLen]byte) {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	return base64.StdEncoding.EncodeToString(b[:])
+	base64.StdEncoding.Encode(k[:], b[:])
 }
 
 // Accept returns the Sec-WebSocket-Accept value that answers key.
@@ -87,9 +98,20 @@ func (r *Request) Append(dst []byte) ([]byte, error) {
 	if h := r.Header.Get("Host"); h != "" && !httpguts.ValidHostHeader(h) {
 		return dst, fmt.Errorf("%w: Host %q", ErrInvalidHeader, h)
 	}
-	for _, v := range append([]string{r.Origin, r.Extensions}, r.Subprotocols...) {
+	// (Each value checked in place, and copied for an error: the
+	// Request's strings may stay on the caller's stack.)
+	for i := -2; i < len(r.Subprotocols); i++ {
+		var v string
+		switch i {
+		case -2:
+			v = r.Origin
+		case -1:
+			v = r.Extensions
+		default:
+			v = r.Subprotocols[i]
+		}
 		if !httpguts.ValidHeaderFieldValue(v) {
-			return dst, fmt.Errorf("%w: value %q", ErrInvalidHeader, v)
+			return dst, fmt.Errorf("%w: value %q", ErrInvalidHeader, strings.Clone(v))
 		}
 	}
 	target := r.URL.RequestURI()
@@ -160,7 +182,8 @@ func Check(resp *Response, key string, subprotocols []string, allowExtensions bo
 		return res, &Failure{StatusCode: resp.StatusCode, Reason: fmt.Sprintf(format, a...)}
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		return fail("server refused the upgrade: %s", resp.Status)
+		// (A copy: a Response kept on the caller's stack stays there.)
+		return fail("server refused the upgrade: %s", strings.Clone(resp.Status))
 	}
 	if !resp.hasToken("Upgrade", "websocket") {
 		return fail("response Upgrade header is %q, want websocket", resp.Get("Upgrade"))

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"net/textproto"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -138,6 +140,13 @@ func FuzzResponse(f *testing.F) {
 			return
 		}
 		resp, err := ParseResponse(string(b[:n]))
+		// Parse into a used Response (the dialer's way) agrees.
+		reused := &Response{Proto: "stale", Fields: []Field{{"Stale", "x"}, {}}}
+		if rerr := reused.Parse(string(b[:n])); (rerr == nil) != (err == nil) {
+			t.Fatalf("Parse into a used Response: %v, ParseResponse: %v", rerr, err)
+		} else if err == nil && !reflect.DeepEqual(reused, resp) {
+			t.Fatalf("Parse into a used Response: %+v, ParseResponse: %+v", reused, resp)
+		}
 		if err != nil {
 			return
 		}
@@ -238,5 +247,35 @@ func TestRequestRejectsInjection(t *testing.T) {
 		if _, err := r.Append(nil); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// Parse into a Response whose fields have room allocates nothing.
+func TestParseReusesFields(t *testing.T) {
+	const head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+	r := &Response{Fields: make([]Field, 0, 8)}
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := r.Parse(head); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Parse: %v allocations, want 0", allocs)
+	}
+	if len(r.Fields) != 3 || r.Get("upgrade") != "websocket" || r.StatusCode != 101 {
+		t.Errorf("Parse: %+v", r)
+	}
+}
+
+// canonicalKey agrees with net/textproto, allocating nothing for the
+// handshake's own fields however they are spelt.
+func TestCanonicalKey(t *testing.T) {
+	for _, k := range []string{"Sec-WebSocket-Accept", "sec-websocket-protocol", "SEC-WEBSOCKET-EXTENSIONS", "Sec-Websocket-Version", "Sec-WebSocket-Key", "Sec-WebSocket-", "Server", "x-y", "Sec-Websocket-Accept2"} {
+		if got, want := canonicalKey(k), textproto.CanonicalMIMEHeaderKey(k); got != want {
+			t.Errorf("canonicalKey(%q) = %q, want %q", k, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = canonicalKey("Sec-WebSocket-Accept") }); n != 0 {
+		t.Errorf("canonicalKey: %v allocations, want 0", n)
 	}
 }

@@ -53,63 +53,85 @@ func HeadEnd(b []byte) int {
 // ParseResponse parses a response head as HeadEnd delimits it. The strings
 // of the Response slice head.
 func ParseResponse(head string) (*Response, error) {
-	line, rest, err := nextLine(head)
-	if err != nil {
+	r := &Response{}
+	if err := r.Parse(head); err != nil {
 		return nil, err
 	}
-	r := &Response{}
+	return r, nil
+}
+
+// Parse parses a response head as HeadEnd delimits it into r, whose Fields
+// it reuses (appending to Fields[:0]) when they have room. The strings of r
+// slice head. On an error r is left empty.
+func (r *Response) Parse(head string) error {
+	var err error
+	*r, err = ParseInto(head, r.Fields)
+	return err
+}
+
+// ParseInto is ParseResponse into a Response value whose fields are
+// appended to fields[:0] while they have room: a caller that passes an
+// array on its stack, and keeps the result there, parses with no
+// allocation.
+func ParseInto(head string, fields []Field) (Response, error) {
+	// Locals, put together at the end: escape analysis follows a struct as
+	// one, and an error made from the status line would otherwise move
+	// fields to the heap.
+	line, rest, err := nextLine(head)
+	if err != nil {
+		return Response{}, err
+	}
 	proto, status, ok := strings.Cut(line, " ")
 	if !ok {
-		return nil, malformed("status line", line)
+		return Response{}, malformed("status line", line)
 	}
-	r.Proto = proto
-	r.Status = strings.TrimLeft(status, " ")
-	code, _, _ := strings.Cut(r.Status, " ")
+	status = strings.TrimLeft(status, " ")
+	code, _, _ := strings.Cut(status, " ")
 	if len(code) != 3 || !isDigit(code[0]) || !isDigit(code[1]) || !isDigit(code[2]) {
-		return nil, malformed("status code", code)
+		return Response{}, malformed("status code", code)
 	}
-	r.StatusCode = int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
+	statusCode := int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
 	if major, _, ok := http.ParseHTTPVersion(proto); !ok || major != 1 {
-		return nil, malformed("HTTP version", proto)
+		return Response{}, malformed("HTTP version", proto)
 	}
-	n := strings.Count(rest, "\n")
-	r.Fields = make([]Field, 0, n)
-	first := true
+	fs := fields[:0]
+	if n := strings.Count(rest, "\n"); n > cap(fs) {
+		fs = make([]Field, 0, n)
+	}
 	for {
 		if line, rest, err = nextLine(rest); err != nil {
-			return nil, err
+			return Response{}, err
 		}
 		if line == "" {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			// Obsolete line folding continues the previous value.
-			if first {
-				return nil, malformed("header initial line", line)
+			if len(fs) == 0 {
+				return Response{}, malformed("header initial line", line)
 			}
-			f := &r.Fields[len(r.Fields)-1]
+			f := &fs[len(fs)-1]
 			if !validValue(line) {
-				return nil, malformed("header line", line)
+				return Response{}, malformed("header line", line)
 			}
 			// As net/textproto: one space, then the line trimmed.
 			f.Value = strings.TrimLeft(f.Value+" "+textproto.TrimString(line), " \t")
 			continue
 		}
-		first = false
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || !httpguts.ValidHeaderFieldName(name) {
-			return nil, malformed("header line", line)
+			return Response{}, malformed("header line", line)
 		}
 		if !validValue(value) {
-			return nil, malformed("header line", line)
+			return Response{}, malformed("header line", line)
 		}
 		value = textproto.TrimString(value)
-		r.Fields = append(r.Fields, Field{Name: name, Value: value})
+		fs = append(fs, Field{Name: name, Value: value})
 	}
 	if rest != "" {
-		return nil, malformed("head", "bytes after the empty line")
+		return Response{}, malformed("head", "bytes after the empty line")
 	}
-	return r, nil
+	return Response{Proto: proto, StatusCode: statusCode, Status: status, Fields: fs}, nil
 }
 
 // nextLine splits off the first line of s, which must end in LF (CR LF or
@@ -154,34 +176,42 @@ func (e *malformedError) Unwrap() error { return ErrMalformed }
 
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
 
-// each calls fn with every value of the fields named name (compared case-
-// insensitively), in order, until fn returns false.
-func (r *Response) each(name string, fn func(string) bool) {
-	for _, f := range r.Fields {
-		if strings.EqualFold(f.Name, name) && !fn(f.Value) {
-			return
+// next returns the index of the first field named name (compared
+// case-insensitively) at or after i, or -1. (Plain loops rather than a
+// callback: a Response parsed into fields on the caller's stack keeps
+// them there.)
+func (r *Response) next(name string, i int) int {
+	for ; i < len(r.Fields); i++ {
+		if strings.EqualFold(r.Fields[i].Name, name) {
+			return i
 		}
 	}
+	return -1
 }
 
 // Get returns the first value of the fields named name, or "".
 func (r *Response) Get(name string) string {
-	v := ""
-	r.each(name, func(s string) bool { v = s; return false })
-	return v
+	if i := r.next(name, 0); i >= 0 {
+		return r.Fields[i].Value
+	}
+	return ""
 }
 
 // Values returns the values of the fields named name.
 func (r *Response) Values(name string) []string {
 	var vs []string
-	r.each(name, func(s string) bool { vs = append(vs, s); return true })
+	for i := r.next(name, 0); i >= 0; i = r.next(name, i+1) {
+		vs = append(vs, r.Fields[i].Value)
+	}
 	return vs
 }
 
 // count returns how many fields are named name.
 func (r *Response) count(name string) int {
 	n := 0
-	r.each(name, func(string) bool { n++; return true })
+	for i := r.next(name, 0); i >= 0; i = r.next(name, i+1) {
+		n++
+	}
 	return n
 }
 
@@ -192,7 +222,7 @@ func (r *Response) Header() http.Header {
 	// seen again appends to a copy.
 	vals := make([]string, len(r.Fields))
 	for i, f := range r.Fields {
-		k := textproto.CanonicalMIMEHeaderKey(f.Name)
+		k := canonicalKey(f.Name)
 		if vs, ok := h[k]; ok {
 			h[k] = append(vs, f.Value)
 			continue
@@ -201,6 +231,25 @@ func (r *Response) Header() http.Header {
 		h[k] = vals[i : i+1 : i+1]
 	}
 	return h
+}
+
+// wsKeys are the canonical forms of the handshake's own response fields,
+// which servers often spell otherwise ("Sec-WebSocket-Accept"), and which
+// net/textproto does not intern.
+var wsKeys = [...]string{"Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions", "Sec-Websocket-Version"}
+
+// canonicalKey is textproto.CanonicalMIMEHeaderKey without an allocation
+// for the handshake's fields. (Names are tokens, so ASCII: EqualFold does
+// no more than ASCII case folding on them.)
+func canonicalKey(name string) string {
+	if len(name) > 14 && strings.EqualFold(name[:14], "Sec-Websocket-") {
+		for _, k := range wsKeys {
+			if strings.EqualFold(name, k) {
+				return k
+			}
+		}
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
 // HTTP returns the head as an *http.Response with an empty body.
@@ -215,19 +264,16 @@ func (r *Response) HTTP() *http.Response {
 // hasToken reports whether a comma-separated field named name contains
 // token, compared case-insensitively.
 func (r *Response) hasToken(name, token string) bool {
-	found := false
-	r.each(name, func(v string) bool {
-		for v != "" {
+	for i := r.next(name, 0); i >= 0; i = r.next(name, i+1) {
+		for v := r.Fields[i].Value; v != ""; {
 			var t string
 			t, v, _ = strings.Cut(v, ",")
 			if strings.EqualFold(textproto.TrimString(t), token) {
-				found = true
-				return false
+				return true
 			}
 		}
-		return true
-	})
-	return found
+	}
+	return false
 }
 
 // acceptMatches reports whether v is the Sec-WebSocket-Accept value for

@@ -1,0 +1,32 @@
+//go:build !race
+
+package wsclient
+
+import (
+	"context"
+	"net"
+	"testing"
+)
+
+// A Dial's allocations stay pinned (TestDialAllocs holds the looser
+// bound of issue 11): the request, the response parsing and
+// validation, the time limit, the new Conn. The network is an in-memory
+// handshakeConn (allocated by the dial function below, and counted), so
+// the count does not depend on net.Dialer. Raise the bound only with a
+// reason; BenchmarkDial shows where they go.
+func TestDialAllocsPinned(t *testing.T) {
+	const want = 10 // measured; one more is allowed below
+	d := &Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) {
+		return &handshakeConn{}, nil
+	}}
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(200, func() {
+		if _, err := d.Dial(ctx, "ws://example.com/chat"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > want+1 {
+		t.Errorf("Dial: %v allocations, want at most %d", allocs, want+1)
+	}
+	t.Logf("Dial: %v allocations", allocs)
+}
