@@ -41,8 +41,9 @@ func frame64() []byte {
 }
 
 // A fresh cancellable context per call costs the Conn nothing on a write the
-// socket takes at once, and at most one allocation (the context's done
-// channel, which a watch cannot do without) on a read that must wait.
+// socket takes at once, and on a read that must wait no more than
+// context.AfterFunc's registration and the context's done channel (five;
+// see ctxwatch.go for why not a goroutine), released when the read ends.
 func TestConnFreshContextAllocs(t *testing.T) {
 	bg := context.Background()
 	base := testing.AllocsPerRun(100, func() {
@@ -96,8 +97,8 @@ func TestConnFreshContextAllocs(t *testing.T) {
 	})
 	close(requests)
 	recv(t, answered)
-	if a > base+1 {
-		t.Errorf("%v allocations per waiting read with a fresh context (%v for the context), want at most 1 more", a, base)
+	if a > base+5 {
+		t.Errorf("%v allocations per waiting read with a fresh context (%v for the context), want at most 5 more", a, base)
 	}
 	w.mu.Lock()
 	registered := w.stop != nil
@@ -222,8 +223,8 @@ func TestConnWriteContextCancelRaw(t *testing.T) {
 	}
 }
 
-// A read whose context has ended before it waits fails at once; the watch
-// goroutine of a fresh context is gone once the call is over.
+// A read whose context has ended before it waits fails at once, and a
+// fresh context is not left registered once the call is over.
 func TestConnReadContextDoneBeforeWait(t *testing.T) {
 	conn, _ := benchConn(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -235,16 +236,11 @@ func TestConnReadContextDoneBeforeWait(t *testing.T) {
 	if w == nil {
 		t.Fatal("the read never watched its context")
 	}
-	for deadline := time.Now().Add(waitLong); ; runtime.Gosched() {
-		w.mu.Lock()
-		running := w.running
-		w.mu.Unlock()
-		if !running {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the watch goroutine outlived the call")
-		}
+	w.mu.Lock()
+	registered := w.stop != nil || w.ctx != nil
+	w.mu.Unlock()
+	if registered {
+		t.Error("a fresh context was left registered")
 	}
 }
 
