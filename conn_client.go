@@ -15,8 +15,10 @@ import (
 // frames masked into one buffer and written with one system call, under the
 // Conn's write locks, so that they never interleave with other writers).
 
-// bytesRead returns how many bytes have been read from the socket so far.
-func (c *Conn) bytesRead() uint64 { return c.bytesIn.Load() }
+// bytesRead returns how many bytes have arrived so far: read from the
+// socket, plus those the kernel holds for a read that waits for more of a
+// large frame (see unreadQueued). It changes whenever bytes arrive.
+func (c *Conn) bytesRead() uint64 { return c.bytesIn.Load() + c.unreadQueued() }
 
 // responseHeader returns the handshake response's header: the Response's
 // when it has been built, else one built from the response's head alone,

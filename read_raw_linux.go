@@ -3,6 +3,8 @@ package wsclient
 import (
 	"net"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Large payloads over TCP are read with the socket's receive low-water mark
@@ -89,4 +91,22 @@ func (c *Conn) lowerLowat(owed int64) {
 		l.tcp = false
 		c.nc.Close()
 	}
+}
+
+// unreadQueued returns how many bytes the kernel holds for the socket,
+// not read yet (SIOCINQ), or 0 when it cannot tell. While the mark is
+// raised, arriving bytes wait there until enough of them have come, so a
+// liveness check (the Client's keepalive) counts them too.
+func (c *Conn) unreadQueued() uint64 {
+	if c.raw == nil {
+		return 0
+	}
+	var n int
+	var err error
+	if cerr := c.raw.Control(func(fd uintptr) {
+		n, err = unix.IoctlGetInt(int(fd), unix.SIOCINQ)
+	}); cerr != nil || err != nil || n < 0 {
+		return 0
+	}
+	return uint64(n)
 }

@@ -10,3 +10,7 @@ type rawLowat struct{}
 func (c *Conn) setupLowat()           {}
 func (c *Conn) raiseLowat(n int)      {}
 func (c *Conn) lowerLowat(owed int64) {}
+
+// unreadQueued is 0: without the mark, bytes do not wait in the kernel for
+// a read that wants more.
+func (c *Conn) unreadQueued() uint64 { return 0 }
