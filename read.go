@@ -240,7 +240,6 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		}
 		c.drained = n < len(p)
 		c.bytesIn.Add(uint64(n))
-		c.lowerLowat(c.proto.Remaining() - int64(n))
 	} else {
 		c.sizeReadBuf()
 		c.rr, c.rw = 0, 0
@@ -258,6 +257,10 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 	if err := c.proto.Payload(p[:n]); err != nil {
 		return 0, c.failProto(err)
 	}
+	// Whichever way the bytes came (a direct read, or through the read
+	// buffer when the caller reads in small pieces), the mark must not
+	// outlast what the frame still owes the socket.
+	c.lowerLowat(c.proto.Remaining() - int64(c.rw-c.rr))
 	return n, nil
 }
 
