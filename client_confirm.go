@@ -162,6 +162,7 @@ type confirmer struct {
 	sentAt time.Time // when
 	conf   bool      // the pending ping (outbox.ping) is a confirmation ping
 	user   bool      // the pending ping is a user's (Client.Ping)
+	redo   bool      // a user's ping took a pending confirmation ping's place
 
 	cc    *clientConn // the connection the kept frames were written on
 	kept  []*outItem
@@ -257,6 +258,12 @@ func (ob *outbox) takePingLocked(b *batch) {
 			cf.user = false
 			cf.userOut++
 		}
+		if cf != nil && cf.redo {
+			// Ask again for the confirmation ping the user's replaced:
+			// nothing else may (no keepalive, no frame written later).
+			cf.redo = false
+			ob.wantPingLocked()
+		}
 		return
 	}
 	cf.conf = false
@@ -279,7 +286,7 @@ func (ob *outbox) attachConfirmLocked(cc *clientConn) {
 	cf.cc = cc
 	cf.acked = cf.seq
 	cf.conf = false
-	cf.stray, cf.userOut, cf.off = false, 0, nil
+	cf.stray, cf.userOut, cf.off, cf.redo = false, 0, nil, false
 }
 
 // keep takes written data frames, in order, into the confirmation list (cc

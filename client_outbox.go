@@ -179,11 +179,14 @@ func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
 	if ob.cc != cc || cc == nil {
 		return false
 	}
-	ob.ping = true
-	ob.pingData = append(ob.pingData[:0], p...)
 	if ob.cf != nil {
+		if ob.ping && ob.cf.conf {
+			ob.cf.redo = true // (see takePingLocked)
+		}
 		ob.cf.conf, ob.cf.user = false, true
 	}
+	ob.ping = true
+	ob.pingData = append(ob.pingData[:0], p...)
 	return true
 }
 
