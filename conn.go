@@ -96,7 +96,9 @@ type Conn struct {
 	// The context of the read (readMu) and of the write (wmu) under way,
 	// until it is watched or the call ends (see beginRead).
 	rctx, wctx context.Context
-	rio        *rawIO // made on the first raw read or write with one (see sockRead)
+	// rio is made on the first raw read or write with a context (see
+	// sockRead); atomic, as the reader and a writer may make it at once.
+	rio atomic.Pointer[rawIO]
 
 	pongMu      sync.Mutex
 	pong        [frame.MaxControlPayload]byte // latest unanswered ping's payload

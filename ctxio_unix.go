@@ -22,12 +22,15 @@ type rawIO struct {
 }
 
 func (c *Conn) rawIO() *rawIO {
-	if c.rio == nil {
-		r := &rawIO{c: c}
-		r.rfn, r.wfn = r.read, r.write
-		c.rio = r
+	if r := c.rio.Load(); r != nil {
+		return r
 	}
-	return c.rio
+	r := &rawIO{c: c}
+	r.rfn, r.wfn = r.read, r.write
+	if !c.rio.CompareAndSwap(nil, r) {
+		return c.rio.Load() // the other direction made it meanwhile
+	}
+	return r
 }
 
 // sockRead reads from the socket into p (not empty) for the read under way
