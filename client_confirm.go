@@ -220,6 +220,15 @@ func (ob *outbox) queueConfirmPing(cc *clientConn) bool {
 	if ob.cc != cc || cc == nil {
 		return false
 	}
+	if ob.ping && ob.user {
+		// A user's ping waits to go out: it keeps the connection alive as
+		// well, and is not replaced (its pong is what the user waits for).
+		// A confirmation ping follows it (see takePingLocked).
+		if ob.cf != nil && ob.cf.cc == cc {
+			ob.cf.redo = true
+		}
+		return true
+	}
 	ob.ping = true
 	ob.pingData = ob.pingData[:0]
 	if ob.cf != nil {

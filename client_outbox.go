@@ -105,6 +105,7 @@ type outbox struct {
 	closed bool // the run has ended: refuse frames
 	busy   bool // the writer token is taken
 	ping   bool // a ping goes ahead of the queue
+	user   bool // the pending ping is Client.Ping's (see queueConfirmPing)
 }
 
 func (ob *outbox) open() {
@@ -185,7 +186,7 @@ func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
 		}
 		ob.cf.conf, ob.cf.user = false, true
 	}
-	ob.ping = true
+	ob.ping, ob.user = true, true
 	ob.pingData = append(ob.pingData[:0], p...)
 	return true
 }
@@ -203,7 +204,7 @@ func (ob *outbox) detach(cc *clientConn) {
 	ob.mu.Lock()
 	if ob.cc == cc {
 		ob.cc = nil
-		ob.ping = false
+		ob.ping, ob.user = false, false
 	}
 	ob.mu.Unlock()
 }
@@ -282,7 +283,7 @@ func (ob *outbox) close() []*outItem {
 	defer ob.mu.Unlock()
 	ob.closed = true
 	ob.cc = nil
-	ob.ping = false
+	ob.ping, ob.user = false, false
 	for ob.busy {
 		ob.cond.Wait()
 	}
@@ -321,7 +322,7 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	b.items = cc.items[:0]
 	if ob.ping {
 		b.ping = true
-		ob.ping = false
+		ob.ping, ob.user = false, false
 		ob.takePingLocked(b)
 		size += frame.MaxHeaderLen + b.pingLen
 	}
