@@ -81,3 +81,27 @@ func TestConnWriteBatchContextCancel(t *testing.T) {
 		t.Fatal("WriteBatch's context did not end it")
 	}
 }
+
+// A read whose context has ended before the call fails at once with the
+// context's error even when a message is already buffered, and leaves the
+// connection usable: the message is read by the next call.
+func TestConnReadContextEndedBeforeCall(t *testing.T) {
+	conn, srv := benchConn(t)
+	if _, err := srv.Write(append(frame64(), frame64()...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := conn.ReadMessage(context.Background()); err != nil {
+		t.Fatal(err) // the second message is now buffered
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := conn.ReadMessage(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadMessage: %v, want context.Canceled", err)
+	}
+	if _, _, err := conn.NextReader(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("NextReader: %v, want context.Canceled", err)
+	}
+	if _, p, err := conn.ReadMessage(context.Background()); err != nil || len(p) != 64 {
+		t.Fatalf("ReadMessage after: %v (%d bytes), want the buffered message", err, len(p))
+	}
+}

@@ -15,10 +15,14 @@ import (
 // The reader is valid until the next call to NextReader, ReadMessage or
 // AppendMessage; an unread rest of the message is discarded then. ctx bounds
 // the wait for the message to begin; if it ends first, the connection is
-// closed and ctx's error is returned.
+// closed and ctx's error is returned. A ctx that has ended before the call
+// returns its error at once and leaves the connection as it is.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
 	c.beginRead(ctx)
 	defer c.endRead()
 	typ, err := c.beginMessage()
@@ -39,6 +43,9 @@ func (c *Conn) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
 func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return 0, dst, err
+	}
 	c.beginRead(ctx)
 	defer c.endRead()
 	typ, err := c.beginMessage()
