@@ -98,9 +98,7 @@ func (c *Client) dispatch(e *event) {
 		c.undelivered(e.f, e.err)
 	case evInfo: // in every state but terminated
 		if c.m.st != Terminated {
-			if a, ok := call(c, "HandleInfo", func() Action { return c.h.HandleInfo(c, e.msg) }); ok {
-				c.apply(a, false)
-			}
+			c.handleInfo(e.msg)
 		}
 	default:
 		switch c.m.st {
@@ -357,6 +355,17 @@ func (c *Client) connected(cc *clientConn) {
 	}
 }
 
+// handleInfo runs HandleInfo and carries out its action. Not inlined, nor
+// is finish's work: dispatch's frame stays small, and the reading goroutine
+// can end a run (finish on its 2 KiB stack) without growing its stack.
+//
+//go:noinline
+func (c *Client) handleInfo(msg any) {
+	if a, ok := call(c, "HandleInfo", func() Action { return c.h.HandleInfo(c, msg) }); ok {
+		c.apply(a, false)
+	}
+}
+
 // handleFrame runs HandleFrame and carries out its action.
 func (c *Client) handleFrame(f Frame) {
 	if a, ok := call(c, "HandleFrame", func() Action { return c.h.HandleFrame(c, f) }); ok {
@@ -554,6 +563,22 @@ func (c *Client) finish() {
 		c.m.ctxStop()
 	}
 	c.stopKeepalive()
+	c.returnLeftovers()
+	c.m.active = false
+	c.setState(Terminated)
+	c.terminate()
+	c.runMu.Lock()
+	r := c.run
+	r.err = c.m.reason
+	r.running = false
+	c.runMu.Unlock()
+	close(r.done)
+}
+
+// returnLeftovers hands back what the outbox and the mailbox still hold.
+//
+//go:noinline
+func (c *Client) returnLeftovers() {
 	for _, it := range c.ob.close() {
 		switch {
 		case it.closeOn != nil:
@@ -569,8 +594,12 @@ func (c *Client) finish() {
 			c.undelivered(x.f, x.err)
 		}
 	}
-	c.m.active = false
-	c.setState(Terminated)
+}
+
+// terminate runs Terminate.
+//
+//go:noinline
+func (c *Client) terminate() {
 	reason := c.m.reason
 	protect(func() struct{} { c.h.Terminate(c, reason); return struct{}{} }, func(v any, stack []byte) {
 		c.log(slog.LevelError, "wsclient: panic in Terminate", "panic", v)
@@ -578,12 +607,6 @@ func (c *Client) finish() {
 			c.m.reason = &PanicError{Callback: "Terminate", Value: v, Stack: stack}
 		}
 	})
-	c.runMu.Lock()
-	r := c.run
-	r.err = c.m.reason
-	r.running = false
-	c.runMu.Unlock()
-	close(r.done)
 }
 
 // runInit runs Init on the calling goroutine and starts the run; it
