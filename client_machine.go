@@ -311,7 +311,60 @@ func (c *Client) dial() {
 		hs = c.cfg.keepalive * time.Duration(c.cfg.keepMissed)
 	}
 	c.enter(Connecting, hs)
-	go c.connLoop(c.m.ctx, ab, gen)
+	startDial(dialJob{c: c, ctx: c.m.ctx, ab: ab, gen: gen})
+}
+
+// dialJob is one connection attempt.
+type dialJob struct {
+	c   *Client
+	ctx context.Context
+	ab  *dialAbort
+	gen uint32
+}
+
+// An attempt runs on a dialling goroutine that has finished an attempt
+// within dialLinger, when one is waiting, else on a new one. Reuse spares
+// the attempt a goroutine's start, the growth of its stack in the network
+// dial (which needs more than a new goroutine's 2 KiB) and the stack read
+// that learns its ID, when clients are started one after another. A
+// waiting goroutine holds no client.
+var dialJobs = make(chan dialJob)
+
+// dialLinger is how long a dialling goroutine waits for another attempt
+// before it ends.
+const dialLinger = 10 * time.Millisecond
+
+func startDial(j dialJob) {
+	select {
+	case dialJobs <- j:
+	default:
+		go dialWorker(j)
+	}
+}
+
+// dialWorker runs j, then the attempts handed to it while it waits.
+func dialWorker(j dialJob) {
+	// A callback (OnConnect or OnDisconnect) runs here once an attempt
+	// ends: learn the goroutine's ID for it now, while the stack is at its
+	// shallowest (the stack read that finds it costs more the deeper the
+	// stack).
+	gid := curGoid()
+	var t *time.Timer
+	for {
+		j.c.connLoop(j.ctx, j.ab, j.gen, &gid)
+		j = dialJob{} // keep nothing of the client while waiting
+		if t == nil {
+			t = time.NewTimer(dialLinger)
+		} else {
+			t.Reset(dialLinger)
+		}
+		select {
+		case j = <-dialJobs:
+			t.Stop()
+		case <-t.C:
+			return
+		}
+	}
 }
 
 func (c *Client) endDial() {
@@ -653,19 +706,15 @@ type initResult struct {
 	err  error
 }
 
-// connLoop dials; on success it runs OnConnect and starts the reader.
-func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32) {
-	// A callback (OnConnect or OnDisconnect) runs here once the attempt
-	// ends: learn the goroutine's ID for it now, while the stack is at its
-	// shallowest (the stack read that finds it costs more the deeper the
-	// stack).
-	gid := curGoid()
+// connLoop dials; on success it runs OnConnect and starts the reader. gid
+// holds the calling goroutine's ID.
+func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32, gid *uint64) {
 	cn, err := c.cfg.dialer.dial(ctx, c.url, ab)
 	var cc *clientConn
 	if err == nil {
 		cc = &clientConn{cn: cn, c: c}
 	}
-	c.lock(&gid)
+	c.lock(gid)
 	c.dispatch(&event{kind: evDialed, gen: gen, cc: cc, err: err})
 	ok := cc != nil && c.m.conn == cc
 	c.unlock()
