@@ -2,7 +2,9 @@ package wsclient
 
 import (
 	"context"
+	"runtime"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -43,14 +45,19 @@ func TestClientDialGoroutineReused(t *testing.T) {
 		}
 		_ = c.Stop(ended)
 		<-c.Done()
+		// Let the attempt's goroutine reach its wait (it has dialLinger
+		// to do so; a loaded machine may take longer).
+		for deadline := time.Now().Add(5 * time.Second); dialWaiting.Load() == 0 && time.Now().Before(deadline); {
+			runtime.Gosched()
+		}
 		if g == last {
 			reused++
 		}
 		last = g
 	}
-	// The previous attempt's goroutine waits for the next one unless the
-	// machine is so loaded that it has not reached its wait within
-	// dialLinger: most attempts reuse it.
+	// The previous attempt's goroutine waits for the next one unless it
+	// did not reach its wait within dialLinger, or another client's
+	// attempt took it: most attempts reuse it.
 	if reused < n/2 {
 		t.Fatalf("%d of %d attempts ran on the previous attempt's goroutine, want most", reused, n-1)
 	}

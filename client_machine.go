@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
@@ -358,14 +359,21 @@ func dialWorker(j dialJob) {
 		} else {
 			t.Reset(dialLinger)
 		}
+		dialWaiting.Add(1)
 		select {
 		case j = <-dialJobs:
 			t.Stop()
 		case <-t.C:
+		}
+		dialWaiting.Add(-1)
+		if j.c == nil {
 			return
 		}
 	}
 }
+
+// dialWaiting counts the dialling goroutines waiting for an attempt.
+var dialWaiting atomic.Int32
 
 func (c *Client) endDial() {
 	c.m.dialing = false
