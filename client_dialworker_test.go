@@ -24,6 +24,11 @@ func (h *gidHandler) OnConnect(*Client, ConnInfo) Action {
 // handed to the dialling goroutine that finished the previous one, which
 // ends dialLinger after its last attempt.
 func TestClientDialGoroutineReused(t *testing.T) {
+	// Dialling goroutines left waiting by earlier tests would take turns
+	// with this test's: let them end first (they wait dialLinger).
+	for deadline := time.Now().Add(5 * time.Second); dialWaiting.Load() != 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	before := goleak.IgnoreCurrent()
 	d := memDialer()
 	ended, cancel := context.WithCancel(context.Background())
