@@ -204,7 +204,8 @@ func New(url string, h Handler, opts ...Option) *Client {
 		if _, _, _, err := parseURL(url); err != nil {
 			c.h = badHandler{err: &urlError{err}}
 		} else {
-			lastGoodURL.Store(&url)
+			u := url // only here: &url would move url to the heap on every call
+			lastGoodURL.Store(&u)
 		}
 	}
 	c.ob.cond.L = &c.ob.mu
