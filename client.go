@@ -198,8 +198,14 @@ func New(url string, h Handler, opts ...Option) *Client {
 	case h == nil:
 		c.h = badHandler{err: ErrNilHandler}
 	default:
+		if p := lastGoodURL.Load(); p != nil && *p == url {
+			break // parsed before: the check would allocate again
+		}
 		if _, _, _, err := parseURL(url); err != nil {
 			c.h = badHandler{err: &urlError{err}}
+		} else {
+			u := url // only here: &url would move url to the heap on every call
+			lastGoodURL.Store(&u)
 		}
 	}
 	c.ob.cond.L = &c.ob.mu
@@ -239,6 +245,10 @@ func makeConfig(opts []Option) *clientConfig {
 	lastConfig.Store(cfg)
 	return cfg
 }
+
+// lastGoodURL is the last URL New found usable: clients made in a row for
+// one URL parse it once here (and once per connection attempt).
+var lastGoodURL atomic.Pointer[string]
 
 // ErrBadURL is matched (errors.Is) by the error New's client returns when
 // its URL can never be dialled: unparsable, a scheme other than ws, wss,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
@@ -98,9 +99,7 @@ func (c *Client) dispatch(e *event) {
 		c.undelivered(e.f, e.err)
 	case evInfo: // in every state but terminated
 		if c.m.st != Terminated {
-			if a, ok := call(c, "HandleInfo", func() Action { return c.h.HandleInfo(c, e.msg) }); ok {
-				c.apply(a, false)
-			}
+			c.handleInfo(e.msg)
 		}
 	default:
 		switch c.m.st {
@@ -313,8 +312,68 @@ func (c *Client) dial() {
 		hs = c.cfg.keepalive * time.Duration(c.cfg.keepMissed)
 	}
 	c.enter(Connecting, hs)
-	go c.connLoop(c.m.ctx, ab, gen)
+	startDial(dialJob{c: c, ctx: c.m.ctx, ab: ab, gen: gen})
 }
+
+// dialJob is one connection attempt.
+type dialJob struct {
+	c   *Client
+	ctx context.Context
+	ab  *dialAbort
+	gen uint32
+}
+
+// An attempt runs on a dialling goroutine that has finished an attempt
+// within dialLinger, when one is waiting, else on a new one. Reuse spares
+// the attempt a goroutine's start, the growth of its stack in the network
+// dial (which needs more than a new goroutine's 2 KiB) and the stack read
+// that learns its ID, when clients are started one after another. A
+// waiting goroutine holds no client.
+var dialJobs = make(chan dialJob)
+
+// dialLinger is how long a dialling goroutine waits for another attempt
+// before it ends.
+const dialLinger = 10 * time.Millisecond
+
+func startDial(j dialJob) {
+	select {
+	case dialJobs <- j:
+	default:
+		go dialWorker(j)
+	}
+}
+
+// dialWorker runs j, then the attempts handed to it while it waits.
+func dialWorker(j dialJob) {
+	// A callback (OnConnect or OnDisconnect) runs here once an attempt
+	// ends: learn the goroutine's ID for it now, while the stack is at its
+	// shallowest (the stack read that finds it costs more the deeper the
+	// stack).
+	gid := curGoid()
+	var t *time.Timer
+	for {
+		j.c.connLoop(j.ctx, j.ab, j.gen, &gid)
+		j = dialJob{} // keep nothing of the client while waiting
+		if t == nil {
+			t = time.NewTimer(dialLinger)
+		} else {
+			t.Reset(dialLinger)
+		}
+		dialWaiting.Add(1)
+		select {
+		case j = <-dialJobs:
+			t.Stop()
+		case <-t.C:
+		}
+		dialWaiting.Add(-1)
+		if j.c == nil {
+			return
+		}
+	}
+}
+
+// dialWaiting counts the dialling goroutines waiting for an attempt.
+var dialWaiting atomic.Int32
 
 func (c *Client) endDial() {
 	c.m.dialing = false
@@ -354,6 +413,17 @@ func (c *Client) connected(cc *clientConn) {
 	}
 	if c.m.conn == cc && !c.m.remoteClose {
 		c.ob.attach(cc)
+	}
+}
+
+// handleInfo runs HandleInfo and carries out its action. Not inlined, nor
+// is finish's work: dispatch's frame stays small, and the reading goroutine
+// can end a run (finish on its 2 KiB stack) without growing its stack.
+//
+//go:noinline
+func (c *Client) handleInfo(msg any) {
+	if a, ok := call(c, "HandleInfo", func() Action { return c.h.HandleInfo(c, msg) }); ok {
+		c.apply(a, false)
 	}
 }
 
@@ -554,6 +624,22 @@ func (c *Client) finish() {
 		c.m.ctxStop()
 	}
 	c.stopKeepalive()
+	c.returnLeftovers()
+	c.m.active = false
+	c.setState(Terminated)
+	c.terminate()
+	c.runMu.Lock()
+	r := c.run
+	r.err = c.m.reason
+	r.running = false
+	c.runMu.Unlock()
+	close(r.done)
+}
+
+// returnLeftovers hands back what the outbox and the mailbox still hold.
+//
+//go:noinline
+func (c *Client) returnLeftovers() {
 	for _, it := range c.ob.close() {
 		switch {
 		case it.closeOn != nil:
@@ -569,8 +655,12 @@ func (c *Client) finish() {
 			c.undelivered(x.f, x.err)
 		}
 	}
-	c.m.active = false
-	c.setState(Terminated)
+}
+
+// terminate runs Terminate.
+//
+//go:noinline
+func (c *Client) terminate() {
 	reason := c.m.reason
 	protect(func() struct{} { c.h.Terminate(c, reason); return struct{}{} }, func(v any, stack []byte) {
 		c.log(slog.LevelError, "wsclient: panic in Terminate", "panic", v)
@@ -578,12 +668,6 @@ func (c *Client) finish() {
 			c.m.reason = &PanicError{Callback: "Terminate", Value: v, Stack: stack}
 		}
 	})
-	c.runMu.Lock()
-	r := c.run
-	r.err = c.m.reason
-	r.running = false
-	c.runMu.Unlock()
-	close(r.done)
 }
 
 // runInit runs Init on the calling goroutine and starts the run; it
@@ -630,19 +714,15 @@ type initResult struct {
 	err  error
 }
 
-// connLoop dials; on success it runs OnConnect and starts the reader.
-func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32) {
-	// A callback (OnConnect or OnDisconnect) runs here once the attempt
-	// ends: learn the goroutine's ID for it now, while the stack is at its
-	// shallowest (the stack read that finds it costs more the deeper the
-	// stack).
-	gid := curGoid()
+// connLoop dials; on success it runs OnConnect and starts the reader. gid
+// holds the calling goroutine's ID.
+func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32, gid *uint64) {
 	cn, err := c.cfg.dialer.dial(ctx, c.url, ab)
 	var cc *clientConn
 	if err == nil {
 		cc = &clientConn{cn: cn, c: c}
 	}
-	c.lock(&gid)
+	c.lock(gid)
 	c.dispatch(&event{kind: evDialed, gen: gen, cc: cc, err: err})
 	ok := cc != nil && c.m.conn == cc
 	c.unlock()
