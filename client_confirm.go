@@ -119,9 +119,9 @@ func (e *unconfirmedError) Unwrap() []error { return []error{ErrUnconfirmed, e.c
 //
 // Confirmation is off by default because it costs throughput: in the
 // benchmarks (bench/, contender wsclient-confirm; README "Delivery
-// guarantees") a fifth to a third of the messages per second for small
+// guarantees") a quarter to a half of the messages per second for small
 // pipelined messages and on many connections (request/response on one
-// connection is barely affected), 10–50% more client CPU per message, and
+// connection under a tenth), 10–100% more client CPU per message, and
 // about 350 bytes more per idle connection.
 func WithConfirmation(retainBytes int) Option {
 	return func(c *clientConfig) {
