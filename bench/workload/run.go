@@ -119,6 +119,57 @@ type sink struct {
 	expect uint64
 	target uint64
 	done   chan struct{}
+	win    window
+}
+
+// window bounds the messages in flight of a pipelined run (size 0: no
+// bound). The writer waits before a message that would put more than size
+// echoes outstanding, until half the window has come back, so it waits (and
+// is woken) at most once per size/2 messages. Without a bound, the writer
+// fills the socket buffers (megabytes on loopback) and the kernel's queue
+// regime decides the rate: how many writes it coalesces into one segment,
+// zero windows and queue pruning flip between runs (see README, How it
+// measures).
+type window struct {
+	size int
+	got  atomic.Uint64 // echoes received (the sink's expect)
+	want atomic.Uint64 // the writer waits until got reaches it; 0: not waiting
+	wake chan struct{} // the reader's signal to a waiting writer
+}
+
+func newWindow(size int) window {
+	return window{size: size, wake: make(chan struct{}, 1)}
+}
+
+// received records that n echoes have come back, waking the writer when it
+// waits for them.
+func (w *window) received(n uint64) {
+	if w.size == 0 {
+		return
+	}
+	w.got.Store(n)
+	if x := w.want.Load(); x != 0 && n >= x && w.want.CompareAndSwap(x, 0) {
+		w.wake <- struct{}{}
+	}
+}
+
+// admit waits until message seq (counted from 0) may be sent, reporting
+// false if the run failed meanwhile.
+func (w *window) admit(seq uint64, f *failer) bool {
+	if w.size == 0 || seq < w.got.Load()+uint64(w.size) {
+		return true
+	}
+	x := seq - uint64(w.size)/2 + 1
+	w.want.Store(x)
+	if w.got.Load() >= x && w.want.CompareAndSwap(x, 0) {
+		return true // it came back meanwhile; the reader will not signal
+	}
+	select {
+	case <-w.wake:
+		return true
+	case <-f.ch:
+		return false
+	}
 }
 
 func (s *sink) until(target uint64) <-chan struct{} {
@@ -136,18 +187,20 @@ func (s *sink) onMessage(b []byte) {
 		return
 	}
 	s.expect++
+	s.win.received(s.expect)
 	if s.expect == s.target {
 		close(s.done)
 	}
 }
 
 // pipelineRun writes n messages from one writer goroutine while the reading
-// goroutine checks the echoes, after a warm-up of warm messages.
-func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm, batch int,
+// goroutine checks the echoes, after a warm-up of warm messages, with at
+// most win messages in flight (0: no bound).
+func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm, batch, win int,
 	payload func(seq uint64) []byte, check func(seq uint64, b []byte) bool) (Result, error) {
 	f := newFailer()
 	var ending atomic.Bool
-	s := &sink{f: f, check: check}
+	s := &sink{f: f, check: check, win: newWindow(win)}
 	c, err := env.Contender.Dial(ctx, env.URL, opt, contenders.Handler{Message: s.onMessage, Closed: closedHandler(f, &ending)})
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
@@ -173,6 +226,9 @@ func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm, 
 				ps := make([][]byte, 0, batch)
 				for i := start; i < end; i += uint64(batch) {
 					ps = ps[:0]
+					if !s.win.admit(min(i+uint64(batch), end)-1, f) {
+						return
+					}
 					for j := i; j < min(i+uint64(batch), end); j++ {
 						ps = append(ps, payload(j))
 					}
@@ -184,6 +240,9 @@ func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm, 
 				return
 			}
 			for i := start; i < end; i++ {
+				if !s.win.admit(i, f) {
+					return
+				}
 				if err := c.Write(payload(i)); err != nil {
 					f.fail(fmt.Errorf("write %d: %w", i, err))
 					return
@@ -206,10 +265,11 @@ func pipelineRun(ctx context.Context, env Env, opt contenders.Options, n, warm, 
 	return res, nil
 }
 
-// pipeline sends n messages of size bytes from one writer goroutine; with
-// batch > 1 the writer hands batch messages at a time to the contender's
-// batch API (contenders.WriteBatch).
-func pipeline(ctx context.Context, env Env, size, n, batch int) (Result, error) {
+// pipeline sends n messages of size bytes from one writer goroutine, with
+// at most win in flight (0: no bound); with batch > 1 the writer hands
+// batch messages at a time to the contender's batch API
+// (contenders.WriteBatch).
+func pipeline(ctx context.Context, env Env, size, n, batch, win int) (Result, error) {
 	bufs := make([][]byte, max(batch, 1)) // a batch's messages are in flight together
 	for i := range bufs {
 		bufs[i] = bytes.Repeat([]byte{'b'}, size)
@@ -218,7 +278,7 @@ func pipeline(ctx context.Context, env Env, size, n, batch int) (Result, error) 
 	if size >= 1<<20 {
 		warm = 2
 	}
-	return pipelineRun(ctx, env, contenders.Options{MaxMessageSize: maxMessage, MessageSize: size}, n, warm, batch,
+	return pipelineRun(ctx, env, contenders.Options{MaxMessageSize: maxMessage, MessageSize: size}, n, warm, batch, win,
 		func(seq uint64) []byte {
 			buf := bufs[seq%uint64(len(bufs))]
 			binary.LittleEndian.PutUint64(buf, seq)
@@ -236,7 +296,7 @@ var jsonSet = JSONMessages(16, 4096)
 func compressed(ctx context.Context, env Env, n int) (Result, error) {
 	k := uint64(len(jsonSet))
 	return pipelineRun(ctx, env, contenders.Options{Text: true, Compression: true, MaxMessageSize: maxMessage, MessageSize: 4096},
-		n, min(n/10+1, 500), 0,
+		n, min(n/10+1, 500), 0, 0,
 		func(seq uint64) []byte { return jsonSet[seq%k] },
 		func(seq uint64, b []byte) bool { return bytes.Equal(b, jsonSet[seq%k]) })
 }

@@ -110,8 +110,8 @@ func All() []Workload {
 				return sequential(ctx, env, 64, pick(n, s.n(50000, 3000)))
 			},
 		},
-		pipelined("pipe64", 64, 400000, 20000, "msg_per_s", "msg/s"),
-		pipelined("pipe4k", 4096, 150000, 8000, "msg_per_s", "msg/s"),
+		pipelined("pipe64", 64, 320000, 20000, 256, "msg_per_s", "msg/s"),
+		pipelined("pipe4k", 4096, 120000, 8000, 64, "msg_per_s", "msg/s"),
 		{
 			Name:    "pipe64x4",
 			Metrics: metrics([]Metric{{"msg_per_s", "msg/s", true}}, "msg"),
@@ -123,9 +123,9 @@ func All() []Workload {
 			},
 			Extra: true,
 		},
-		extra(pipelinedBatch("pipe64batch", 64, 400000, 20000, 64, "msg_per_s", "msg/s")),
-		extra(pipelined("msg1m", 1<<20, 300, 20, "mb_per_s", "MB/s")),
-		pipelined("msg16m", 16<<20, 20, 3, "mb_per_s", "MB/s"),
+		extra(pipelinedBatch("pipe64batch", 64, 400000, 20000, 64, 256, "msg_per_s", "msg/s")),
+		extra(pipelined("msg1m", 1<<20, 300, 20, 0, "mb_per_s", "MB/s")),
+		pipelined("msg16m", 16<<20, 20, 3, 0, "mb_per_s", "MB/s"),
 		{
 			Name: "conc1000",
 			Metrics: metrics([]Metric{{"rt_per_s", "round trips/s", true}, {"p50_us", "p50 µs", false},
@@ -218,26 +218,36 @@ func pick(n, def int) int {
 	return def
 }
 
-func pipelined(name string, size, full, quick int, rateKey, rateUnit string) Workload {
-	return pipelinedBatch(name, size, full, quick, 0, rateKey, rateUnit)
+// pipelined is one writer goroutine sending size-byte messages with at
+// most win in flight (0: no bound) while the reader takes the echoes.
+func pipelined(name string, size, full, quick, win int, rateKey, rateUnit string) Workload {
+	return pipelinedBatch(name, size, full, quick, 0, win, rateKey, rateUnit)
 }
 
 // pipelinedBatch is pipelined with the writer handing batch messages at a
-// time to the contender's batch API (batch > 1).
-func pipelinedBatch(name string, size, full, quick, batch int, rateKey, rateUnit string) Workload {
+// time to the contender's batch API (batch > 1); a window holds at least
+// two batches.
+func pipelinedBatch(name string, size, full, quick, batch, win int, rateKey, rateUnit string) Workload {
 	how := "sending"
 	if batch > 1 {
 		how = fmt.Sprintf("handing %d at a time to the library's batch API,", batch)
+		if win > 0 {
+			win = max(win, 2*batch)
+		}
+	}
+	bound := ""
+	if win > 0 {
+		bound = fmt.Sprintf(", at most %d in flight,", win)
 	}
 	return Workload{
 		Name:    name,
 		Metrics: metrics([]Metric{{rateKey, rateUnit, true}}, "msg"),
 		Describe: func(s Scale) string {
-			return fmt.Sprintf("one connection, one writer goroutine %s %d binary messages of %s while the reader takes the echoes", how, s.n(full, quick), sizeName(size))
+			return fmt.Sprintf("one connection, one writer goroutine %s %d binary messages of %s%s while the reader takes the echoes", how, s.n(full, quick), sizeName(size), bound)
 		},
 		Run: func(ctx context.Context, env Env, s Scale, n int) (Result, error) {
 			n = pick(n, s.n(full, quick))
-			r, err := pipeline(ctx, env, size, n, batch)
+			r, err := pipeline(ctx, env, size, n, batch, win)
 			if err != nil {
 				return nil, err
 			}
