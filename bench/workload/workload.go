@@ -110,8 +110,8 @@ func All() []Workload {
 				return sequential(ctx, env, 64, pick(n, s.n(50000, 3000)))
 			},
 		},
-		pipelined("pipe64", 64, 320000, 20000, 256, "msg_per_s", "msg/s"),
-		pipelined("pipe4k", 4096, 120000, 8000, 64, "msg_per_s", "msg/s"),
+		pipelined("pipe64", 64, 260000, 20000, 256, "msg_per_s", "msg/s"),
+		pipelined("pipe4k", 4096, 95000, 8000, 64, "msg_per_s", "msg/s"),
 		{
 			Name:    "pipe64x4",
 			Metrics: metrics([]Metric{{"msg_per_s", "msg/s", true}}, "msg"),
