@@ -546,6 +546,19 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 			return nil, &DialError{Op: "proxy", Err: err}
 		}
 	}
+	var nc net.Conn
+	var err error
+	direct := proxyURL == nil && d.NetDialContext == nil
+	if direct && ab == nil && isIPHost(u) {
+		// A TCP connect to an IP address: net.Dialer's connect takes its
+		// time limit from the context's Deadline alone (as the socket's
+		// write deadline), so a connectCtx spares the timer context.
+		nc, err = dialIP(ctx, deadline, addr)
+		if err != nil {
+			return nil, &DialError{Op: "dial", Err: err}
+		}
+		return d.dialTLS(ctx, deadline, nc, u)
+	}
 	// The dial takes a context with the deadline (net.Dialer uses the
 	// context's deadline as it is when it has one), which ab can end.
 	if dl, ok := ctx.Deadline(); !ok || !dl.Equal(deadline) || ab != nil {
@@ -559,10 +572,8 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 			defer ab.setCancel(nil)
 		}
 	}
-	var nc net.Conn
-	var err error
 	if proxyURL == nil {
-		if d.NetDialContext == nil {
+		if direct {
 			nc, err = netDialer.DialContext(ctx, "tcp", addr)
 		} else {
 			nc, err = d.NetDialContext(ctx, "tcp", addr)
@@ -580,6 +591,12 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 			return nil, &DialError{Op: "proxy", Err: err}
 		}
 	}
+	return d.dialTLS(ctx, deadline, nc, u)
+}
+
+// dialTLS runs the TLS handshake on nc for a wss URL, within ctx and
+// before deadline (closing nc if it fails); for ws it returns nc as it is.
+func (d *Dialer) dialTLS(ctx context.Context, deadline time.Time, nc net.Conn, u *url.URL) (net.Conn, error) {
 	if u.Scheme != "wss" {
 		return nc, nil
 	}
@@ -599,8 +616,13 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 		d.warnInsecure("wsclient: TLS certificate verification is OFF for this connection", "url", u.String())
 	}
 	tc := tls.Client(nc, cfg)
+	// ctx need not carry the deadline (see dialIP): the socket does.
+	nc.SetDeadline(deadline)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		nc.Close()
+		if xerr := dialExpired(ctx, deadline); xerr != nil {
+			err = xerr
+		}
 		return nil, &DialError{Op: "tls", Err: err}
 	}
 	return tc, nil
