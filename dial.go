@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -520,6 +521,15 @@ var envProxySet = sync.OnceValue(func() bool {
 	return cfg.HTTPProxy != "" || cfg.HTTPSProxy != ""
 })
 
+// isNoProxy reports whether fn is NoProxy, which need not be asked (with a
+// request made for it). Function values compare by their code pointer;
+// one that is not recognised is only asked.
+func isNoProxy(fn func(*http.Request) (*url.URL, error)) bool {
+	return reflect.ValueOf(fn).Pointer() == noProxyPC
+}
+
+var noProxyPC = reflect.ValueOf(NoProxy).Pointer()
+
 // httpScheme returns the HTTP scheme that a ws or wss URL's requests are
 // made under (for proxies and cookies).
 func httpScheme(ws string) string {
@@ -537,7 +547,7 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 		proxyFn = http.ProxyFromEnvironment
 	}
 	var proxyURL *url.URL
-	if proxyFn != nil {
+	if proxyFn != nil && !isNoProxy(proxyFn) {
 		pu := *u
 		pu.Scheme = httpScheme(u.Scheme)
 		var err error
