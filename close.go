@@ -221,6 +221,7 @@ var errCloseBlocked = errors.New("wsclient: close frame not sent: a write blocke
 func (c *Conn) CloseNow() error {
 	// Close the socket first: it unblocks a writer stuck on a peer that
 	// does not read, which holds the write lock.
+	c.closedNow.Store(true)
 	err := c.nc.Close()
 	c.wmu.lock()
 	c.proto.MarkClosed()
@@ -230,4 +231,13 @@ func (c *Conn) CloseNow() error {
 	c.wmu.unlock()
 	c.endClose()
 	return err
+}
+
+// closeNowOnce is CloseNow for a caller that may have called it already
+// (the Client ends a connection it stopped): the socket is closed once,
+// where a second Close would only make an error to say it was.
+func (c *Conn) closeNowOnce() {
+	if !c.closedNow.Load() {
+		c.CloseNow()
+	}
 }
