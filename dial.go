@@ -277,6 +277,8 @@ type dialAbort struct {
 	aborted bool
 	cancel  context.CancelFunc // the running network dial's
 	nc      net.Conn           // the socket being upgraded
+	onAbort func()             // the connect's context.AfterFunc callback (see connectCtx.AfterFunc)
+	cc      connectCtx         // the connect's context (see dialIP), made with the attempt
 }
 
 // abort ends the attempt; it may be called more than once, from any
@@ -290,8 +292,46 @@ func (a *dialAbort) abort() {
 	if a.nc != nil {
 		a.nc.SetDeadline(aLongTimeAgo)
 	}
+	f := a.onAbort
+	a.onAbort = nil
 	a.mu.Unlock()
+	if f != nil {
+		go f() // as context.AfterFunc calls it
+	}
 }
+
+// isAborted reports whether abort has been called.
+func (a *dialAbort) isAborted() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.aborted
+}
+
+// afterFunc arranges for f to be called (on its own goroutine) when the
+// attempt is aborted, as context.AfterFunc does for a context; the
+// returned function cancels that, reporting whether it stopped f from
+// being called. One f at a time.
+func (a *dialAbort) afterFunc(f func()) func() bool {
+	a.mu.Lock()
+	if a.aborted {
+		a.mu.Unlock()
+		go f()
+		return stopNothing
+	}
+	a.onAbort = f
+	a.mu.Unlock()
+	return a.stopAfterFunc
+}
+
+func (a *dialAbort) stopAfterFunc() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	stopped := a.onAbort != nil
+	a.onAbort = nil
+	return stopped
+}
+
+func stopNothing() bool { return false }
 
 // setCancel installs (or, with nil, removes) the cancel function of the
 // running network dial; it reports false, installing nothing, if the
@@ -559,15 +599,34 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 	var nc net.Conn
 	var err error
 	direct := proxyURL == nil && d.NetDialContext == nil
-	if direct && ab == nil && isIPHost(u) {
+	if direct && (ab == nil || ctx.Done() == nil) && isIPHost(u) {
 		// A TCP connect to an IP address: net.Dialer's connect takes its
 		// time limit from the context's Deadline alone (as the socket's
 		// write deadline), so a connectCtx spares the timer context.
-		nc, err = dialIP(ctx, deadline, addr)
+		nc, err = dialIP(ctx, deadline, addr, ab)
 		if err != nil {
 			return nil, &DialError{Op: "dial", Err: err}
 		}
-		return d.dialTLS(ctx, deadline, nc, u)
+		if ab == nil {
+			return d.dialTLS(ctx, deadline, nc, u)
+		}
+		// ab ends the TLS handshake through the socket's deadline.
+		op := "dial"
+		if u.Scheme == "wss" {
+			op = "tls"
+		}
+		if !ab.setConn(nc) {
+			nc.Close()
+			return nil, &DialError{Op: op, Err: context.Canceled}
+		}
+		nc, err = d.dialTLS(ctx, deadline, nc, u)
+		if !ab.setConn(nil) {
+			if err == nil {
+				nc.Close()
+			}
+			return nil, &DialError{Op: op, Err: context.Canceled}
+		}
+		return nc, err
 	}
 	// The dial takes a context with the deadline (net.Dialer uses the
 	// context's deadline as it is when it has one), which ab can end.

@@ -32,7 +32,12 @@ func isIPHost(u *url.URL) bool {
 // cancellation and values, and the earlier deadline, without a timer.
 // (DNS lookups, proxies and a Dialer.NetDialContext, which may rely on
 // Done closing at the deadline, get a real context.WithDeadline.)
-func dialIP(ctx context.Context, deadline time.Time, addr string) (net.Conn, error) {
+//
+// With ab (only for a ctx that never ends), the connect ends when ab is
+// aborted: the connectCtx is then ab's, and its AfterFunc method has ab
+// call the connect's callback (context.AfterFunc uses such a method), so
+// that no cancelable context is made for the attempt.
+func dialIP(ctx context.Context, deadline time.Time, addr string, ab *dialAbort) (net.Conn, error) {
 	var nc net.Conn
 	var err error
 	if dl, ok := ctx.Deadline(); ok && !dl.After(deadline) {
@@ -42,14 +47,27 @@ func dialIP(ctx context.Context, deadline time.Time, addr string) (net.Conn, err
 		if !time.Now().Before(deadline) {
 			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errConnectTimeout{}}
 		}
-		cc := &connectCtx{parent: ctx, done: ctx, deadline: deadline}
-		if ctx.Done() == nil {
-			cc.done, cc.never = neverEnds, true
+		var cc *connectCtx
+		if ab != nil {
+			cc = &ab.cc
+			*cc = connectCtx{parent: ctx, done: neverEnds, never: true, deadline: deadline, ab: ab}
+		} else {
+			cc = &connectCtx{parent: ctx, done: ctx, deadline: deadline}
+			if ctx.Done() == nil {
+				cc.done, cc.never = neverEnds, true
+			}
 		}
 		nc, err = netDialer.DialContext(cc, "tcp", addr)
 	}
 	if err != nil {
-		if oe, ok := err.(*net.OpError); ok && errors.Is(oe.Err, os.ErrDeadlineExceeded) {
+		oe, ok := err.(*net.OpError)
+		if ab != nil && ab.isAborted() {
+			if ok {
+				oe.Err = context.Canceled
+			} else {
+				err = context.Canceled
+			}
+		} else if ok && errors.Is(oe.Err, os.ErrDeadlineExceeded) {
 			// The socket's write deadline, which the connect sets from
 			// the context's Deadline, ended it before the context's
 			// timer (if any) did: report it as net.Dialer reports a
@@ -74,11 +92,17 @@ var neverEnds, _ = context.WithCancel(context.Background())
 // which the connect applies as the socket's write deadline. Its Done does
 // not close at the deadline: it is for net.Dialer's connect alone, which
 // never waits on Done for it.
+//
+// With ab, it ends when ab is aborted: Err reports it, and AfterFunc
+// (which context.AfterFunc uses, finding no cancelCtx among the values)
+// has ab call the callback. Its Done (neverEnds') never closes then: the
+// connect only selects on it to choose its error, which dialIP replaces.
 type connectCtx struct {
 	parent   context.Context // the caller's context
 	done     context.Context // parent, or neverEnds when parent never ends
 	never    bool            // done is neverEnds
 	deadline time.Time
+	ab       *dialAbort // the attempt's abort handle, if any
 }
 
 func (c *connectCtx) Deadline() (time.Time, bool) { return c.deadline, true }
@@ -88,6 +112,9 @@ func (c *connectCtx) Err() error {
 	if err := c.done.Err(); err != nil {
 		return err
 	}
+	if c.ab != nil && c.ab.isAborted() {
+		return context.Canceled
+	}
 	if !time.Now().Before(c.deadline) {
 		return context.DeadlineExceeded
 	}
@@ -95,10 +122,20 @@ func (c *connectCtx) Err() error {
 }
 
 func (c *connectCtx) Value(key any) any {
-	if v := c.parent.Value(key); v != nil || !c.never {
+	if v := c.parent.Value(key); v != nil || !c.never || c.ab != nil {
 		return v
 	}
 	return c.done.Value(key)
+}
+
+// AfterFunc is context.AfterFunc for the connectCtx: context.AfterFunc
+// calls it when the values hold no cancelCtx whose Done is this Done (an
+// ab's connectCtx, or a caller's context of another kind).
+func (c *connectCtx) AfterFunc(f func()) func() bool {
+	if c.ab != nil {
+		return c.ab.afterFunc(f)
+	}
+	return context.AfterFunc(c.done, f)
 }
 
 // errConnectTimeout is the error of a connect that the deadline of a

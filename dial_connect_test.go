@@ -111,11 +111,11 @@ func TestDialIPConnectLimits(t *testing.T) {
 func TestDialIPExpired(t *testing.T) {
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	_, err := dialIP(ctx, time.Now().Add(time.Minute), "127.0.0.1:1")
+	_, err := dialIP(ctx, time.Now().Add(time.Minute), "127.0.0.1:1", nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("past context deadline: %v", err)
 	}
-	_, err = dialIP(context.Background(), time.Now().Add(-time.Second), "127.0.0.1:1")
+	_, err = dialIP(context.Background(), time.Now().Add(-time.Second), "127.0.0.1:1", nil)
 	var ne net.Error
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
 		t.Errorf("past deadline: %v", err)
@@ -182,6 +182,70 @@ func TestDialIPTLSTimeout(t *testing.T) {
 	}
 	if el > 5*time.Second {
 		t.Fatalf("Dial took %v", el)
+	}
+	ln.Close()
+	for c := range held {
+		c.Close()
+	}
+}
+
+// A Client's attempt (an abort handle, a context that never ends) to an
+// IP address: the connect without a cancelable context (see dialIP) ends
+// when the attempt is aborted, before or while it waits, with a dial
+// *DialError matching context.Canceled, and at HandshakeTimeout when it
+// is not; an unanswered TLS handshake ends when aborted too.
+func TestDialIPAbort(t *testing.T) {
+	addr := unansweredAddr(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	held := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(held)
+				return
+			}
+			held <- c
+		}
+	}()
+	for _, tc := range []struct {
+		name    string
+		url     string
+		abort   time.Duration // -1: before the dial; 0: never
+		timeout time.Duration
+		op      string
+		want    error
+	}{
+		{"connect, aborted while waiting", "ws://" + addr + "/", 150 * time.Millisecond, time.Minute, "dial", context.Canceled},
+		{"connect, aborted before", "ws://" + addr + "/", -1, time.Minute, "dial", context.Canceled},
+		{"connect, HandshakeTimeout", "ws://" + addr + "/", 0, 300 * time.Millisecond, "dial", context.DeadlineExceeded},
+		{"TLS, aborted while waiting", "wss://" + ln.Addr().String() + "/", 150 * time.Millisecond, time.Minute, "tls", context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ab := &dialAbort{}
+			switch {
+			case tc.abort < 0:
+				ab.abort()
+			case tc.abort > 0:
+				tm := time.AfterFunc(tc.abort, ab.abort)
+				defer tm.Stop()
+			}
+			d := &Dialer{HandshakeTimeout: tc.timeout, Proxy: NoProxy}
+			start := time.Now()
+			c, err := d.dial(context.Background(), tc.url, ab)
+			el := time.Since(start)
+			var de *DialError
+			if c != nil || !errors.As(err, &de) || de.Op != tc.op || !errors.Is(err, tc.want) {
+				t.Fatalf("dial = %v, %v; want a %s *DialError matching %v", c, err, tc.op, tc.want)
+			}
+			if el > 5*time.Second {
+				t.Fatalf("dial took %v", el)
+			}
+		})
 	}
 	ln.Close()
 	for c := range held {
