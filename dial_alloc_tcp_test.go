@@ -29,9 +29,9 @@ func TestDialAllocsTCP(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	t.Run("Conn", func(t *testing.T) {
-		// 29 of wsclient's and net's, plus the test's goroutine and its
+		// 28 of wsclient's and net's, plus the test's goroutine and its
 		// done channel.
-		const want = 31
+		const want = 30
 		d := &Dialer{Proxy: NoProxy}
 		allocs := testing.AllocsPerRun(100, func() {
 			cn, done, err := dialConnReadingURL(ctx, d, url)
@@ -47,7 +47,7 @@ func TestDialAllocsTCP(t *testing.T) {
 		t.Logf("Conn dial, read, CloseNow: %v allocations", allocs)
 	})
 	t.Run("Client", func(t *testing.T) {
-		const want = 38
+		const want = 37
 		d := &Dialer{Proxy: NoProxy}
 		h := &connectHandler{connected: make(chan struct{}, 1)}
 		ended, cancelEnded := context.WithCancel(ctx)
