@@ -21,9 +21,10 @@ import (
 // CloseNow, the reader's end; and a Client's Start, OnConnect, Stop. The
 // echo server runs in another process (this test binary again, see
 // TestHelperEchoServer), so the counts are the client's alone, net's
-// connect included. Raise the bounds only with a reason; the bench
-// module's `go test -bench Handshake -memprofile … -memprofilerate 1`
-// shows where they go.
+// connect included; the least of three measurements is taken (see
+// minAllocsPerRun), so the bounds are exact. Raise them only with a
+// reason; the bench module's `go test -bench Handshake -memprofile …
+// -memprofilerate 1` shows where they go.
 func TestDialAllocsTCP(t *testing.T) {
 	url := helperEchoServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -33,7 +34,7 @@ func TestDialAllocsTCP(t *testing.T) {
 		// done channel.
 		const want = 30
 		d := &Dialer{Proxy: NoProxy}
-		allocs := testing.AllocsPerRun(100, func() {
+		allocs := minAllocsPerRun(func() {
 			cn, done, err := dialConnReadingURL(ctx, d, url)
 			if err != nil {
 				t.Fatal(err)
@@ -41,8 +42,8 @@ func TestDialAllocsTCP(t *testing.T) {
 			cn.CloseNow()
 			<-done
 		})
-		if allocs > want+1 {
-			t.Errorf("Conn dial, read, CloseNow: %v allocations, want at most %d", allocs, want+1)
+		if allocs > want {
+			t.Errorf("Conn dial, read, CloseNow: %v allocations, want at most %d", allocs, want)
 		}
 		t.Logf("Conn dial, read, CloseNow: %v allocations", allocs)
 	})
@@ -52,7 +53,7 @@ func TestDialAllocsTCP(t *testing.T) {
 		h := &connectHandler{connected: make(chan struct{}, 1)}
 		ended, cancelEnded := context.WithCancel(ctx)
 		cancelEnded()
-		allocs := testing.AllocsPerRun(100, func() {
+		allocs := minAllocsPerRun(func() {
 			// A Client started with a context that never ends (as the
 			// bench module's is) dials with no cancelable context.
 			c, err := Start(context.Background(), url, h, WithDialer(d))
@@ -67,11 +68,22 @@ func TestDialAllocsTCP(t *testing.T) {
 			_ = c.Stop(ended)
 			<-c.Done()
 		})
-		if allocs > want+1 {
-			t.Errorf("Client start, connect, stop: %v allocations, want at most %d", allocs, want+1)
+		if allocs > want {
+			t.Errorf("Client start, connect, stop: %v allocations, want at most %d", allocs, want)
 		}
 		t.Logf("Client start, connect, stop: %v allocations", allocs)
 	})
+}
+
+// minAllocsPerRun is the least of three testing.AllocsPerRun(50, f): the
+// counts are process-wide, and what another goroutine allocates meanwhile
+// (one a test before this one left ending) only ever adds.
+func minAllocsPerRun(f func()) float64 {
+	least := testing.AllocsPerRun(50, f)
+	for range 2 {
+		least = min(least, testing.AllocsPerRun(50, f))
+	}
+	return least
 }
 
 // dialConnReadingURL is dialConnReading for url.
