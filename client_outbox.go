@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"context"
+	"math/bits"
 	"slices"
 	"sync"
 
@@ -24,7 +25,8 @@ import (
 // outItem is a frame in the outbox, or a close marker.
 type outItem struct {
 	f       Frame
-	buf     []byte          // the client's copy of a cast or replied frame
+	buf     []byte          // the client's copy of a small cast or replied frame
+	bigp    *[]byte         // the copy of a large one (bigBufGet)
 	ctx     context.Context // Send's
 	done    chan error      // Send's (pooled with the item); nil otherwise
 	counted bool            // counts against the outbox bound
@@ -50,11 +52,22 @@ var sendPool = sync.Pool{New: func() any { return &outItem{done: make(chan error
 // maxPooledData bounds the data buffer an item keeps when recycled.
 const maxPooledData = 64 << 10
 
-// copyItem returns a pooled item holding a copy of f.
+// copyItem returns a pooled item holding a copy of f. A copy larger than
+// an item keeps goes into a buffer from the big-buffer pools, so that a
+// stream of large Casts reuses its buffers instead of allocating (and
+// faulting in) a fresh one per message.
 func copyItem(f Frame) *outItem {
 	it := itemPool.Get().(*outItem)
-	it.buf = append(it.buf[:0], f.Data...)
-	it.f = Frame{Type: f.Type, Data: it.buf}
+	var data []byte
+	if n := len(f.Data); n > maxPooledData {
+		it.bigp = bigBufGet(n)
+		data = (*it.bigp)[:n]
+		copy(data, f.Data)
+	} else {
+		it.buf = append(it.buf[:0], f.Data...)
+		data = it.buf
+	}
+	it.f = Frame{Type: f.Type, Data: data}
 	return it
 }
 
@@ -64,8 +77,66 @@ func freeItem(it *outItem) {
 	if cap(buf) > maxPooledData {
 		buf = nil
 	}
+	if it.bigp != nil {
+		bigBufPut(it.bigp)
+	}
 	*it = outItem{buf: buf}
 	itemPool.Put(it)
+}
+
+// handOver recycles an item whose data now belongs to someone else (a
+// frame given to OnUndelivered may be kept): the item goes back to its
+// pool without its buffers.
+func handOver(it *outItem) {
+	it.buf, it.bigp = nil, nil
+	freeItem(it)
+}
+
+// Big buffers (over maxPooledData) are pooled by size class: four classes
+// per power of two, so a buffer is at most 25% larger than the copy it
+// holds, and a stream of messages of one size reuses one class. The pools
+// are global and emptied by the garbage collector (sync.Pool), so an idle
+// client holds none of them; a buffer lives on in its pool for at most two
+// collections after its last use.
+const (
+	bigClassMin = 17 // 2^(bigClassMin-1) = 64 KiB < the smallest class
+	bigClassMax = 31 // sizes above 2^(bigClassMax-1) are not pooled
+)
+
+var bigBufPools [(bigClassMax - bigClassMin + 1) * 4]sync.Pool
+
+// bigClass returns the pool index and size of the smallest class that
+// holds n bytes (64 KiB < n), or -1 when n is too large to be pooled.
+func bigClass(n int) (int, int) {
+	k := bits.Len(uint(n - 1)) // 2^(k-1) < n <= 2^k
+	if k < bigClassMin || k > bigClassMax {
+		return -1, n
+	}
+	base := 1 << (k - 1)
+	step := base / 4
+	j := (n - base + step - 1) / step // 1..4
+	return (k-bigClassMin)*4 + j - 1, base + j*step
+}
+
+// bigBufGet returns a buffer of at least n bytes (n > maxPooledData),
+// pooled unless n is huge.
+func bigBufGet(n int) *[]byte {
+	i, size := bigClass(n)
+	if i >= 0 {
+		if p, _ := bigBufPools[i].Get().(*[]byte); p != nil {
+			return p
+		}
+	}
+	b := make([]byte, size)
+	return &b
+}
+
+// bigBufPut gives a buffer of bigBufGet back.
+func bigBufPut(p *[]byte) {
+	if i, size := bigClass(cap(*p)); i >= 0 && size == cap(*p) {
+		*p = (*p)[:cap(*p)]
+		bigBufPools[i].Put(p)
+	}
 }
 
 // Batches: at most batchBytes of frames are masked into one buffer; a frame
