@@ -2,7 +2,6 @@ package wsclient
 
 import (
 	"context"
-	"math/bits"
 	"slices"
 	"sync"
 
@@ -90,53 +89,6 @@ func freeItem(it *outItem) {
 func handOver(it *outItem) {
 	it.buf, it.bigp = nil, nil
 	freeItem(it)
-}
-
-// Big buffers (over maxPooledData) are pooled by size class: four classes
-// per power of two, so a buffer is at most 25% larger than the copy it
-// holds, and a stream of messages of one size reuses one class. The pools
-// are global and emptied by the garbage collector (sync.Pool), so an idle
-// client holds none of them; a buffer lives on in its pool for at most two
-// collections after its last use.
-const (
-	bigClassMin = 17 // 2^(bigClassMin-1) = 64 KiB < the smallest class
-	bigClassMax = 31 // sizes above 2^(bigClassMax-1) are not pooled
-)
-
-var bigBufPools [(bigClassMax - bigClassMin + 1) * 4]sync.Pool
-
-// bigClass returns the pool index and size of the smallest class that
-// holds n bytes (64 KiB < n), or -1 when n is too large to be pooled.
-func bigClass(n int) (int, int) {
-	k := bits.Len(uint(n - 1)) // 2^(k-1) < n <= 2^k
-	if k < bigClassMin || k > bigClassMax {
-		return -1, n
-	}
-	base := 1 << (k - 1)
-	step := base / 4
-	j := (n - base + step - 1) / step // 1..4
-	return (k-bigClassMin)*4 + j - 1, base + j*step
-}
-
-// bigBufGet returns a buffer of at least n bytes (n > maxPooledData),
-// pooled unless n is huge.
-func bigBufGet(n int) *[]byte {
-	i, size := bigClass(n)
-	if i >= 0 {
-		if p, _ := bigBufPools[i].Get().(*[]byte); p != nil {
-			return p
-		}
-	}
-	b := make([]byte, size)
-	return &b
-}
-
-// bigBufPut gives a buffer of bigBufGet back.
-func bigBufPut(p *[]byte) {
-	if i, size := bigClass(cap(*p)); i >= 0 && size == cap(*p) {
-		*p = (*p)[:cap(*p)]
-		bigBufPools[i].Put(p)
-	}
 }
 
 // Batches: at most batchBytes of frames are masked into one buffer; a frame
