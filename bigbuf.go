@@ -52,6 +52,28 @@ func bigBufGet(n int) *[]byte {
 	return &b
 }
 
+// bigBufCopy returns a buffer like bigBufGet's holding a copy of src (its
+// first len(src) bytes). A buffer the pool does not have is made by
+// appending to src (full, so the append makes a new array), which copies
+// src without first zeroing the bytes the copy overwrites, as make would:
+// a pass over 16 MiB less per message.
+func bigBufCopy(src []byte) *[]byte {
+	n := len(src)
+	i, size := bigClass(n)
+	if i >= 0 {
+		if p, _ := bigBufPools[i].Get().(*[]byte); p != nil {
+			copy(*p, src)
+			return p
+		}
+	}
+	b := append(src[:n:n], 0) // grows by a quarter at least: a class's room
+	if cap(b) < size {
+		b = append(b[:cap(b)], make([]byte, size-cap(b))...)
+	}
+	b = b[:size:size]
+	return &b
+}
+
 // bigBufPut gives a buffer of bigBufGet back.
 func bigBufPut(p *[]byte) {
 	if bigPooled(cap(*p)) {

@@ -29,3 +29,27 @@ func TestBigClass(t *testing.T) {
 		t.Fatalf("a huge size is pooled in class %d", i)
 	}
 }
+
+// bigBufCopy copies into a new array (never src's) of a class's size.
+func TestBigBufCopy(t *testing.T) {
+	for _, n := range []int{maxPooledData + 1, 1 << 20, 1<<20 + 1, 5<<20 + 77} {
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(i * 7)
+		}
+		p := bigBufCopy(src)
+		_, size := bigClass(n)
+		if len(*p) != size || cap(*p) != size {
+			t.Fatalf("bigBufCopy of %d bytes: len %d cap %d, want %d", n, len(*p), cap(*p), size)
+		}
+		if &(*p)[0] == &src[0] {
+			t.Fatalf("bigBufCopy of %d bytes shares src's array", n)
+		}
+		for i := range src {
+			if (*p)[i] != src[i] {
+				t.Fatalf("bigBufCopy of %d bytes differs at %d", n, i)
+			}
+		}
+		bigBufPut(p)
+	}
+}

@@ -25,7 +25,7 @@ import (
 type outItem struct {
 	f       Frame
 	buf     []byte          // the client's copy of a small cast or replied frame
-	bigp    *[]byte         // the copy of a large one (bigBufGet)
+	bigp    *[]byte         // the copy of a large one (bigBufCopy)
 	ctx     context.Context // Send's
 	done    chan error      // Send's (pooled with the item); nil otherwise
 	counted bool            // counts against the outbox bound
@@ -59,9 +59,8 @@ func copyItem(f Frame) *outItem {
 	it := itemPool.Get().(*outItem)
 	var data []byte
 	if n := len(f.Data); n > maxPooledData {
-		it.bigp = bigBufGet(n)
+		it.bigp = bigBufCopy(f.Data)
 		data = (*it.bigp)[:n]
-		copy(data, f.Data)
 	} else {
 		it.buf = append(it.buf[:0], f.Data...)
 		data = it.buf
