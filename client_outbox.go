@@ -337,7 +337,11 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 		switch {
 		case it.closeOn != nil:
 			if it.closeOn != cc {
-				ob.popLocked() // left from an earlier connection
+				// Left from an earlier connection (a close marker, or a
+				// place marker of confirmEnd's, whose frames are all in).
+				if ob.popLocked() == ob.cf.lateMarkOrNil() {
+					ob.cf.lateMark = nil
+				}
 				continue
 			}
 			if len(b.items) > 0 || b.ping || small {
