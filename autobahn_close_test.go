@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wsclient/wsclient/wstest"
 )
@@ -103,9 +102,12 @@ func abRepeat(s string, n int) string {
 
 // ---------------------------------------------------------------------------
 // 9 Limits and performance: large messages, whole and fragmented, and many
-// small ones, each under a time bound. Autobahn runs 9.1-9.8 with up to
-// 16 MiB messages; we run a selection (the sizes the default
-// MaxMessageSize of 32 MiB must allow).
+// small ones. Autobahn runs 9.1-9.8 with up to 16 MiB messages; we run a
+// selection (the sizes the default MaxMessageSize of 32 MiB must allow).
+// Autobahn only reports the time a case takes; so do we (go test -v shows
+// it): a wall-clock bound here failed under -race on a loaded machine (16
+// MiB echoed in 11 s at load average 12), and only a hang (abCaseLimit)
+// fails a case.
 
 func abSection9() []abCase {
 	big := func(op wstest.Opcode, n int) []byte {
@@ -116,15 +118,6 @@ func abSection9() []abCase {
 	}
 	ev := func(op wstest.Opcode, b []byte) abEvent { return abEvent{kind: abMessage, op: op, data: b} }
 	var cases []abCase
-	timed := func(limit time.Duration, play func(p *abPeer)) func(p *abPeer) {
-		return func(p *abPeer) {
-			start := time.Now()
-			play(p)
-			if d := time.Since(start); d > limit {
-				p.t.Errorf("took %v, over %v", d, limit)
-			}
-		}
-	}
 	// 9.1 text, 9.2 binary: 64 KiB ... 16 MiB in one frame.
 	for s, op := range []wstest.Opcode{wstest.OpText, wstest.OpBinary} {
 		for i, n := range []int{64 << 10, 256 << 10, 1 << 20, 4 << 20, 8 << 20, 16 << 20} {
@@ -134,10 +127,10 @@ func abSection9() []abCase {
 			payload := big(op, n)
 			cases = append(cases, abCase{
 				id: fmt.Sprintf("9.%d.%d", s+1, i+1),
-				play: timed(10*time.Second, func(p *abPeer) {
+				play: func(p *abPeer) {
 					p.write(wstest.Frame{Fin: true, Opcode: op, Payload: payload}.Bytes())
-					p.awaitEvents(1, 10*time.Second)
-				}),
+					p.awaitEvents(1, abCaseLimit)
+				},
 				want: abOK(ev(op, payload)),
 			})
 		}
@@ -151,7 +144,7 @@ func abSection9() []abCase {
 			}
 			cases = append(cases, abCase{
 				id: fmt.Sprintf("9.%d.%d", s+3, i+1),
-				play: timed(10*time.Second, func(p *abPeer) {
+				play: func(p *abPeer) {
 					var b []byte
 					for off := 0; off < len(payload); off += fs {
 						o := wstest.OpContinuation
@@ -162,8 +155,8 @@ func abSection9() []abCase {
 						b = append(b, wstest.Frame{Fin: end == len(payload), Opcode: o, Payload: payload[off:end]}.Bytes()...)
 					}
 					p.write(b)
-					p.awaitEvents(1, 10*time.Second)
-				}),
+					p.awaitEvents(1, abCaseLimit)
+				},
 				want: abOK(ev(op, payload)),
 			})
 		}
@@ -177,10 +170,10 @@ func abSection9() []abCase {
 			}
 			cases = append(cases, abCase{
 				id: fmt.Sprintf("9.%d.%d", s+5, i+1),
-				play: timed(10*time.Second, func(p *abPeer) {
+				play: func(p *abPeer) {
 					p.writeChopped(chop, 0, wstest.Frame{Fin: true, Opcode: op, Payload: payload}.Bytes())
-					p.awaitEvents(1, 10*time.Second)
-				}),
+					p.awaitEvents(1, abCaseLimit)
+				},
 				want: abOK(ev(op, payload)),
 			})
 		}
@@ -197,7 +190,7 @@ func abSection9() []abCase {
 			}
 			cases = append(cases, abCase{
 				id: fmt.Sprintf("9.%d.%d", s+7, i+1),
-				play: timed(10*time.Second, func(p *abPeer) {
+				play: func(p *abPeer) {
 					f := wstest.Frame{Fin: true, Opcode: op, Payload: payload}.Bytes()
 					for k := range count {
 						p.write(f)
@@ -206,7 +199,7 @@ func abSection9() []abCase {
 							return
 						}
 					}
-				}),
+				},
 				want: abOK(want...),
 			})
 		}

@@ -277,6 +277,47 @@ func (d *abServerDeflater) compress(p []byte) []byte {
 	return bytes.Clone(bytes.TrimSuffix(d.buf.Bytes(), []byte{0, 0, 0xff, 0xff}))
 }
 
+// abDeflateKey is what the server's compressed messages of a case depend
+// on: the messages (corpus, size, count) and the server's deflate settings.
+type abDeflateKey struct {
+	corpus      string
+	size, count int
+	takeover    bool
+	level       int
+}
+
+// abDeflated caches the server's compressed messages (abDeflateKey ->
+// func() [][]byte): many 12.x and 13.x cases send the same ones.
+var abDeflated sync.Map
+
+// abDeflatedMessages returns msgs compressed as the server sends them under
+// k, computing them once per test binary. Cases call it before they
+// connect: compress/flate at the default level takes seconds for 4 x 128
+// KiB under -race on a loaded 2-core machine (up to 10 s measured with the
+// other cases running), time that must not count against the bounds of
+// the case's connection.
+func abDeflatedMessages(k abDeflateKey, msgs [][]byte) [][]byte {
+	f, _ := abDeflated.LoadOrStore(k, sync.OnceValue(func() [][]byte {
+		d := &abServerDeflater{takeover: k.takeover, level: k.level}
+		out := make([][]byte, len(msgs))
+		for i, m := range msgs {
+			out[i] = d.compress(m)
+		}
+		return out
+	}))
+	return f.(func() [][]byte)()
+}
+
+// abDeflateLevel is the level the server compresses with: a window smaller
+// than 32 KiB (server_max_window_bits) allows only Huffman coding with
+// compress/flate.
+func abDeflateLevel(serverBits int) int {
+	if serverBits != 0 && serverBits < 15 {
+		return flate.HuffmanOnly
+	}
+	return flate.DefaultCompression
+}
+
 // abDeflateCase builds one 12.x.x/13.x.x case.
 func abDeflateCase(id string, corpus abCorpus, size [2]int, count int, accept abAccept, opts CompressionOptions) abCase {
 	pmd := &abPMD{accept: accept}
@@ -302,8 +343,14 @@ func abDeflateCase(id string, corpus abCorpus, size [2]int, count int, accept ab
 	if !accepted {
 		want = want[:1]
 	}
+	// The server's settings follow from the client's offer: the server
+	// grants what the client requests of it (abPMD.respond).
+	key := abDeflateKey{corpus: corpus.name, size: size[0], count: count,
+		takeover: !opts.ServerNoContextTakeover, level: abDeflateLevel(opts.ServerMaxWindowBits)}
+	var payloads [][]byte
 	return abCase{
 		id:      id,
+		prepare: func() { payloads = abDeflatedMessages(key, msgs) },
 		dialer:  func() *Dialer { o := opts; return &Dialer{Compression: &o} },
 		srvOpts: []wstest.Option{wstest.WithRawResponse(pmd.respond)},
 		inflate: pmd.inflater,
@@ -322,13 +369,12 @@ func abDeflateCase(id string, corpus abCorpus, size [2]int, count int, accept ab
 				p.awaitEvents(1, abWait)
 				return
 			}
-			level := flate.DefaultCompression
-			if serverBits != 0 && serverBits < 15 {
-				level = flate.HuffmanOnly
+			if !serverNoCtx != key.takeover || abDeflateLevel(serverBits) != key.level {
+				p.t.Errorf("server settings (no context takeover %v, window bits %d) differ from the prepared messages' %+v", serverNoCtx, serverBits, key)
+				return
 			}
-			d := &abServerDeflater{takeover: !serverNoCtx, level: level}
 			for k, msg := range msgs {
-				payload := d.compress(msg)
+				payload := payloads[k]
 				frag := size[1]
 				if frag == 0 {
 					frag = max(len(payload), 1)

@@ -53,7 +53,9 @@ func abClientEcho(t *testing.T, url string, d *Dialer) (<-chan abEchoResult, <-c
 		d = &Dialer{}
 	}
 	h := &abEchoHandler{end: make(chan abEchoResult, 1), conn: make(chan struct{})}
-	cl, err := Start(testCtx(t), url, h, WithDialer(d))
+	ctx, cancel := context.WithTimeout(context.Background(), abCaseLimit)
+	t.Cleanup(cancel)
+	cl, err := Start(ctx, url, h, WithDialer(d))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,6 +172,10 @@ type confirmer struct {
 	since time.Time   // when the oldest kept frame was written (roughly)
 	age   *time.Timer // pings for kept frames older than confirmAge; the stray deadline
 
+	// lateMark holds the place, in the outbox, of frames a writer wrote on
+	// a connection that ended before it kept them (see confirmEnd).
+	lateMark *outItem
+
 	waitSince time.Time     // when the oldest unanswered confirmation ping was taken
 	stray     bool          // a stray pong came while a confirmation ping was unanswered
 	userOut   int           // user pings written and not yet answered (as far as known)
@@ -197,6 +201,14 @@ func newConfirmer(cfg *clientConfig) *confirmer {
 	cf.timeout = defaultConfirmTimeout
 	_, _ = rand.Read(cf.nonce[:])
 	return cf
+}
+
+// lateMarkOrNil returns the place marker of frames kept late, if any.
+func (cf *confirmer) lateMarkOrNil() *outItem {
+	if cf == nil {
+		return nil
+	}
+	return cf.lateMark
 }
 
 // fullLocked reports whether the kept frames fill the retention bound.
@@ -333,7 +345,7 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 		// The connection ended before the frames were kept.
 		ob.mu.Unlock()
 		cf.unconfirmed.Add(int64(len(items)))
-		c.handBack(slices.Clone(items), true)
+		c.handBack(cc, slices.Clone(items), true)
 		return
 	}
 	if cf.head == len(cf.kept) {
@@ -523,24 +535,34 @@ func (c *Client) confirmEnd(cc *clientConn) {
 	if cf.age != nil {
 		cf.age.Stop()
 	}
+	if cf.redeliver && ob.busy && !ob.closed {
+		// The writer may have frames written on cc that it has not kept
+		// yet; it keeps them late (keep finds cf.cc != cc). They were
+		// written after the frames handed back here and before those
+		// never written: a marker holds their place, a close marker of
+		// the ended connection, which writers skip.
+		cf.lateMark = &outItem{closeOn: cc}
+		ob.q = slices.Insert(ob.q, ob.head, cf.lateMark)
+	}
 	ob.mu.Unlock()
-	c.handBack(items, false)
+	c.handBack(cc, items, false)
 }
 
-// handBack deals with frames written but unconfirmed on a connection that
-// has ended: sent again (WithRedelivery) or reported with ErrUnconfirmed,
-// in order; async when not on the machine.
-func (c *Client) handBack(items []*outItem, async bool) {
+// handBack deals with frames written on cc but unconfirmed when it ended:
+// sent again (WithRedelivery) or reported with ErrUnconfirmed, in order.
+// late is set for frames the writer kept after the end (not on the
+// machine: reports go through the mailbox, after confirmEnd's).
+func (c *Client) handBack(cc *clientConn, items []*outItem, late bool) {
 	if len(items) == 0 {
 		return
 	}
 	c.ob.cf.unconfirmed.Add(-int64(len(items)))
-	if c.ob.cf.redeliver && c.ob.reopen(items) {
+	if c.ob.cf.redeliver && c.ob.reopen(cc, items, late) {
 		c.ob.cf.redelivered.Add(uint64(len(items)))
 		return
 	}
 	for _, it := range items {
-		c.unconfirmed(it, async, ErrUnconfirmed, true)
+		c.unconfirmed(it, late, ErrUnconfirmed, true)
 	}
 }
 
@@ -558,22 +580,30 @@ func (c *Client) unconfirmed(it *outItem, async bool, err error, report bool) {
 		_ = c.mail.put(c, mail{kind: mailUndelivered, f: it.f, err: err})
 	default:
 		c.undelivered(it.f, err)
-		freeItem(it)
+		handOver(it) // the handler may keep f.Data
 	}
 }
 
-// when the outbox is closed.
-func (ob *outbox) reopen(items []*outItem) bool {
+// reopen puts frames written on cc but unconfirmed back into the outbox,
+// to be sent again, or returns false when the outbox is closed. Those
+// handed back when cc ends go to the head; those the writer kept late go
+// where confirmEnd's marker holds their place (the head if it is gone).
+func (ob *outbox) reopen(cc *clientConn, items []*outItem, late bool) bool {
 	ob.mu.Lock()
+	defer ob.mu.Unlock()
 	if ob.closed {
-		ob.mu.Unlock()
 		return false
 	}
 	for _, it := range items {
 		it.again, it.taken, it.counted, it.tag = true, false, false, 0
 	}
-	ob.mu.Unlock()
-	ob.pushFront(items...)
+	at := ob.head
+	if m := ob.cf.lateMark; late && m != nil && m.closeOn == cc {
+		if i := slices.Index(ob.q[ob.head:], m); i >= 0 {
+			at += i
+		}
+	}
+	ob.q = slices.Insert(ob.q, at, items...)
 	return true
 }
 

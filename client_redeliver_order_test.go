@@ -1,0 +1,79 @@
+package wsclient
+
+import (
+	"slices"
+	"testing"
+)
+
+// takeAll returns the data of the frames a writer for cc takes from ob in
+// one batch, and gives the token back.
+func takeAll(t *testing.T, ob *outbox, cc *clientConn) []string {
+	t.Helper()
+	if got := ob.takeToken(); got != cc {
+		t.Fatalf("writer token for %p, want %p", got, cc)
+	}
+	var b batch
+	var got []string
+	if ob.take(cc, &b, false) {
+		for _, it := range b.items {
+			got = append(got, string(it.f.Data))
+			freeItem(it)
+		}
+		ob.release()
+	}
+	return got
+}
+
+// A writer that wrote a batch but had not yet kept it when its connection
+// ended (the reader handed back the frames kept before it) keeps it late:
+// with redelivery those frames go back after the ones handed back before,
+// which were written before them, and ahead of the frames never written.
+// They went to the head of the outbox, so the next connection sent them
+// out of order: TestClientRedelivery saw ["a" "b" "c" "d" "a" "b" "c"] when
+// "d" was kept late. This drives that interleaving by hand: the
+// goroutines' timing cannot be forced from outside.
+func TestClientRedeliveryLateKeepInOrder(t *testing.T) {
+	c := New(closedTCPURL(t), machineHandler{}, WithConfirmation(0), WithRedelivery())
+	cc := &clientConn{}
+	ob := &c.ob
+	ob.attach(cc)
+	items := func(s ...string) []*outItem {
+		var its []*outItem
+		for _, d := range s {
+			its = append(its, copyItem(TextFrame(d)))
+		}
+		return its
+	}
+	// "a", "b" written and kept; "c" written by the writer, which holds
+	// the token; "d" waits in the outbox.
+	c.keep(cc, items("a", "b"), 1)
+	if err := ob.push(items("d")[0], true); err != nil {
+		t.Fatal(err)
+	}
+	if ob.takeToken() != cc {
+		t.Fatal("no writer token")
+	}
+	// The connection ends before the writer keeps "c".
+	ob.detach(cc)
+	c.confirmEnd(cc)
+	// A reply of the next connection's OnConnect goes first.
+	next := &clientConn{}
+	ob.attach(next)
+	ob.pushFront(items("hello")...)
+	c.keep(cc, items("c"), 2)
+	ob.release()
+
+	want := []string{"hello", "a", "b", "c", "d"}
+	if got := takeAll(t, ob, next); !slices.Equal(got, want) {
+		t.Fatalf("the next connection's writer takes %q, want %q", got, want)
+	}
+	if n := c.ob.cf.redelivered.Load(); n != 3 {
+		t.Fatalf("redelivered %d, want 3", n)
+	}
+	if m := c.ob.cf.lateMark; m != nil {
+		t.Fatalf("place marker %+v still referenced after the writer passed it", m)
+	}
+	if left := ob.close(); len(left) != 0 {
+		t.Fatalf("%d items left", len(left))
+	}
+}
