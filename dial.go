@@ -633,10 +633,13 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 		if err != nil {
 			return nil, &DialError{Op: "dial", Err: err}
 		}
+		// ctx need not carry the deadline (see dialIP): the socket does.
+		nc.SetDeadline(deadline)
 		if ab == nil {
 			return d.dialTLS(ctx, deadline, nc, u)
 		}
-		// ab ends the TLS handshake through the socket's deadline.
+		// ab ends the TLS handshake through the socket's deadline, which
+		// is set before ab can move it into the past.
 		op := "dial"
 		if u.Scheme == "wss" {
 			op = "tls"
@@ -686,11 +689,14 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 			return nil, &DialError{Op: "proxy", Err: err}
 		}
 	}
+	nc.SetDeadline(deadline)
 	return d.dialTLS(ctx, deadline, nc, u)
 }
 
 // dialTLS runs the TLS handshake on nc for a wss URL, within ctx and
 // before deadline (closing nc if it fails); for ws it returns nc as it is.
+// The caller has set nc's deadline: setting it here would undo an abort
+// that moved it into the past after the socket was given to a dialAbort.
 func (d *Dialer) dialTLS(ctx context.Context, deadline time.Time, nc net.Conn, u *url.URL) (net.Conn, error) {
 	if u.Scheme != "wss" {
 		return nc, nil
@@ -711,8 +717,6 @@ func (d *Dialer) dialTLS(ctx context.Context, deadline time.Time, nc net.Conn, u
 		d.warnInsecure("wsclient: TLS certificate verification is OFF for this connection", "url", u.String())
 	}
 	tc := tls.Client(nc, cfg)
-	// ctx need not carry the deadline (see dialIP): the socket does.
-	nc.SetDeadline(deadline)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		nc.Close()
 		if xerr := dialExpired(ctx, deadline); xerr != nil {
