@@ -1,0 +1,167 @@
+package wsclient_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/wstest"
+)
+
+// reviewMsg returns message i of stream id: over 64 KiB (pooled sizes of
+// several classes) and of content unique to (id, i), text-safe.
+func reviewMsg(id, i int) []byte {
+	n := 64<<10 + 1 + (i*37%5)*41000 + i
+	b := make([]byte, n)
+	for j := range b {
+		b[j] = 'A' + byte((id*31+i*7+j)%26)
+	}
+	return b
+}
+
+// integrityHandler checks that message i of the echoed stream is
+// reviewMsg(id, i) when HandleFrame starts and still when it ends (no one
+// else writes into the buffer while the callback runs).
+type integrityHandler struct {
+	wsclient.BaseHandler
+	id        int
+	connected chan struct{}
+	next      int
+	n         int
+	done      chan struct{}
+	bad       atomic.Value // string
+}
+
+func (h *integrityHandler) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
+	close(h.connected)
+	return wsclient.Action{}
+}
+
+func (h *integrityHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	if f.Type != wsclient.TextMessage {
+		return wsclient.Action{}
+	}
+	want := reviewMsg(h.id, h.next)
+	if !bytes.Equal(f.Data, want) {
+		h.bad.CompareAndSwap(nil, fmt.Sprintf("client %d: message %d differs on arrival (%d bytes, want %d)", h.id, h.next, len(f.Data), len(want)))
+	}
+	for range 20 {
+		runtime.Gosched() // let the other client's reader and writers run
+	}
+	if !bytes.Equal(f.Data, want) {
+		h.bad.CompareAndSwap(nil, fmt.Sprintf("client %d: message %d changed during HandleFrame", h.id, h.next))
+	}
+	h.next++
+	if h.next == h.n {
+		close(h.done)
+	}
+	return wsclient.Action{}
+}
+
+// Two clients in one process (sharing the big-buffer pools) cast streams
+// of large messages, the caller overwriting its data right after each
+// Cast, and an echo server sends them back: every message arrives intact
+// and stays intact while HandleFrame runs.
+func TestReviewLargeEchoIntegrity(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Echo() }, wstest.WithT(t))
+	const n = 30
+	var wg sync.WaitGroup
+	hs := make([]*integrityHandler, 2)
+	for id := range hs {
+		h := &integrityHandler{id: id, connected: make(chan struct{}), n: n, done: make(chan struct{})}
+		hs[id] = h
+		c := start(t, srv.URL, h, wsclient.WithStopTimeout(time.Second), wsclient.WithOutboxSize(n+1))
+		select {
+		case <-h.connected:
+		case <-time.After(10 * time.Second):
+			t.Fatal("not connected")
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []byte
+			for i := range n {
+				buf = append(buf[:0], reviewMsg(id, i)...)
+				if err := c.Cast(wsclient.Frame{Type: wsclient.TextMessage, Data: buf}); err != nil {
+					t.Error(err)
+					return
+				}
+				for j := range buf {
+					buf[j] = '!' // the caller may reuse its data at once
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, h := range hs {
+		select {
+		case <-h.done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("client %d: %d of %d messages", h.id, h.next, n)
+		}
+		if s, _ := h.bad.Load().(string); s != "" {
+			t.Error(s)
+		}
+	}
+}
+
+// Large frames written on a connection that drops, unconfirmed, are sent
+// again on the next one intact and in order (their pooled copies are not
+// reused meanwhile), and the client's copies are not shared with the
+// caller's data.
+func TestReviewLargeRedeliveryIntegrity(t *testing.T) {
+	var mu sync.Mutex
+	var first, second []string
+	var conns atomic.Int32
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		if conns.Add(1) == 1 {
+			return pongRecorderT(&mu, &first, false, 2)(sc)
+		}
+		return pongRecorderT(&mu, &second, true, 0)(sc)
+	}, wstest.WithT(t))
+	h := newTH()
+	h.mode = wsclient.KeepReconnecting
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0), wsclient.WithRedelivery(),
+		wsclient.WithBackoff(wsclient.Backoff{Initial: time.Millisecond, Max: time.Millisecond}))
+	h.expect(t, "init")
+	const n = 8
+	buf := make([]byte, 0, 1<<20)
+	for i := range n {
+		buf = append(buf[:0], reviewMsg(9, i)...)
+		if err := c.Cast(wsclient.Frame{Type: wsclient.TextMessage, Data: buf}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := c.SendConfirmed(ctx, wsclient.TextFrame("end")); err != nil {
+		t.Fatalf("SendConfirmed = %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(second) != n+1 || second[n] != "end" {
+		t.Fatalf("second connection got %d messages (first %d), want %d and \"end\"", len(second), len(first), n+1)
+	}
+	for i := range n {
+		if second[i] != string(reviewMsg(9, i)) {
+			t.Fatalf("second connection: message %d differs (%d bytes)", i, len(second[i]))
+		}
+	}
+	for i, s := range first {
+		if s != string(reviewMsg(9, i)) {
+			t.Fatalf("first connection: message %d differs (%d bytes)", i, len(s))
+		}
+	}
+}
+
+// pongRecorderT is pongRecorder that records text messages only up to the
+// drop (the rest of a message the server never reads is not recorded).
+func pongRecorderT(mu *sync.Mutex, got *[]string, pong bool, drop int) func(*wstest.Conn) error {
+	return pongRecorder(mu, got, pong, drop)
+}
