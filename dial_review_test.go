@@ -3,8 +3,12 @@
 package wsclient
 
 import (
+	"strings"
+	"sync"
+
 	"context"
 	"errors"
+	"github.com/wsclient/wsclient/wstest"
 	"log/slog"
 	"net"
 	"testing"
@@ -63,5 +67,55 @@ func TestDialIPAbortBeforeTLSHandshake(t *testing.T) {
 	ln.Close()
 	for c := range held {
 		c.Close()
+	}
+}
+
+// Dials in a row to two servers, from two goroutines at once, each reach
+// the server of their own URL (the parsed URL kept by parseURL is shared
+// by dials of one URL only), and a URL with user info is never the one
+// kept.
+func TestDialURLCacheConcurrent(t *testing.T) {
+	var urls [2]string
+	var addrs [2]string
+	for i := range urls {
+		srv := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Echo() }, wstest.WithT(t))
+		urls[i] = srv.URL
+		addrs[i], _, _ = strings.Cut(strings.TrimPrefix(srv.URL, "ws://"), "/")
+	}
+	d := &Dialer{Proxy: NoProxy}
+	var wg sync.WaitGroup
+	for i := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 40 {
+				c, err := d.Dial(t.Context(), urls[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got := c.NetConn().RemoteAddr().String(); got != addrs[i] {
+					t.Errorf("dial of %s reached %s", urls[i], got)
+				}
+				c.CloseNow()
+			}
+		}()
+	}
+	wg.Wait()
+	withUser := strings.Replace(urls[0], "ws://", "ws://user:secret@", 1)
+	u, _, auth, err := parseURL(withUser)
+	if err != nil || u.User != nil || auth == "" {
+		t.Fatalf("parseURL(%q) = %v, %q, %v", withUser, u, auth, err)
+	}
+	if p := lastURL.Load(); p != nil && (strings.Contains(p.raw, "secret") || p.u.User != nil) {
+		t.Fatalf("kept URL %q carries user info", p.raw)
+	}
+	// The same URL with user info, after the one without, still yields
+	// the credentials.
+	if _, _, auth, _ := parseURL(urls[0]); auth != "" {
+		t.Fatalf("auth %q for a URL without user info", auth)
+	}
+	if _, _, auth, _ := parseURL(withUser); auth == "" {
+		t.Fatal("no auth for a URL with user info after a cached one")
 	}
 }
