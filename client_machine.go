@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -638,22 +639,42 @@ func (c *Client) finish() {
 
 // returnLeftovers hands back what the outbox and the mailbox still hold.
 //
+// In order: the frames the mailbox reports (a writer's failed write, such
+// as the frame Stop cut short; frames written on a connection that ended
+// before the writer kept them) were taken from the outbox before the
+// frames still in it, so they go first, after only the frames handed back
+// ahead of confirmEnd's place marker (written before them).
+//
 //go:noinline
 func (c *Client) returnLeftovers() {
-	for _, it := range c.ob.close() {
-		switch {
-		case it.closeOn != nil:
-		case it.done != nil:
-			it.taken = false
-			it.done <- ErrTerminated
-		default:
-			c.leftover(it)
-		}
+	left := c.ob.close() // (waits for the writer, which may still mail)
+	mails := c.mail.close()
+	split := 0
+	if m := c.ob.cf.lateMarkOrNil(); m != nil {
+		split = max(slices.Index(left, m), 0)
 	}
-	for _, x := range c.mail.close() {
+	for _, it := range left[:split] {
+		c.returnLeft(it)
+	}
+	for _, x := range mails {
 		if x.kind == mailUndelivered {
 			c.undelivered(x.f, x.err)
 		}
+	}
+	for _, it := range left[split:] {
+		c.returnLeft(it)
+	}
+}
+
+// returnLeft hands back one item left in the outbox at the run's end.
+func (c *Client) returnLeft(it *outItem) {
+	switch {
+	case it.closeOn != nil:
+	case it.done != nil:
+		it.taken = false
+		it.done <- ErrTerminated
+	default:
+		c.leftover(it)
 	}
 }
 

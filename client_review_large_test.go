@@ -165,3 +165,74 @@ func TestReviewLargeRedeliveryIntegrity(t *testing.T) {
 func pongRecorderT(mu *sync.Mutex, got *[]string, pong bool, drop int) func(*wstest.Conn) error {
 	return pongRecorder(mu, got, pong, drop)
 }
+
+// A client stopped while it writes a large frame to a server that does
+// not read reports that frame and the large frames queued behind it to
+// OnUndelivered, each with its own data, which stays the handler's: later
+// large Casts of another client (taking buffers from the shared pools)
+// do not change it.
+func TestReviewLargeUndeliveredAtStopIntact(t *testing.T) {
+	stall := wstest.NewServer(func(sc *wstest.Conn) error {
+		<-sc.Context().Done() // never reads
+		return nil
+	}, wstest.WithT(t))
+	h := newTH()
+	c, err := wsclient.Start(t.Context(), stall.URL, h, wsclient.WithStopTimeout(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	const n = 4
+	want := make([][]byte, n)
+	buf := make([]byte, 0, 4<<20)
+	for i := range n {
+		want[i] = bytes.Repeat(reviewMsg(5, i), 16) // over a MiB each: the first fills the socket
+		buf = append(buf[:0], want[i]...)
+		if err := c.Cast(wsclient.Frame{Type: wsclient.TextMessage, Data: buf}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c.Stop(ctx)
+	if err := waitDone(t, c); err != nil {
+		t.Logf("Wait = %v", err)
+	}
+	var und [][]byte
+	for e := range len(h.ev) {
+		_ = e
+		if ev := <-h.ev; ev.kind == "undelivered" {
+			und = append(und, ev.f.Data) // not copied: the handler's own
+		}
+	}
+	if len(und) == 0 {
+		t.Fatal("no frame reported undelivered")
+	}
+	// The reported frames are the last ones cast, in order (those before
+	// them were written).
+	off := n - len(und)
+	check := func(when string) {
+		for i, d := range und {
+			if !bytes.Equal(d, want[off+i]) {
+				t.Fatalf("%s: undelivered frame %d (%d bytes) differs from frame %d cast", when, i, len(d), off+i)
+			}
+		}
+	}
+	check("at once")
+	echo := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Echo() }, wstest.WithT(t))
+	h2 := newTH()
+	c2 := start(t, echo.URL, h2)
+	h2.expect(t, "init")
+	h2.expect(t, "connect")
+	for i := range 3 * n {
+		junk := bytes.Repeat([]byte{'#'}, len(want[i%n]))
+		if err := c2.Cast(wsclient.Frame{Type: wsclient.TextMessage, Data: junk}); err != nil {
+			t.Fatal(err)
+		}
+		if e := h2.until(t, "frame"); len(e.f.Data) != len(junk) {
+			t.Fatalf("echo of %d bytes, want %d", len(e.f.Data), len(junk))
+		}
+	}
+	check("after other large Casts")
+}
