@@ -221,7 +221,6 @@ var errCloseBlocked = errors.New("wsclient: close frame not sent: a write blocke
 func (c *Conn) CloseNow() error {
 	// Close the socket first: it unblocks a writer stuck on a peer that
 	// does not read, which holds the write lock.
-	c.closedNow.Store(true)
 	err := c.nc.Close()
 	c.wmu.lock()
 	c.proto.MarkClosed()
@@ -230,12 +229,16 @@ func (c *Conn) CloseNow() error {
 	}
 	c.wmu.unlock()
 	c.endClose()
+	c.closedNow.Store(true)
 	return err
 }
 
 // closeNowOnce is CloseNow for a caller that may have called it already
 // (the Client ends a connection it stopped): the socket is closed once,
-// where a second Close would only make an error to say it was.
+// where a second Close would only make an error to say it was. Only a
+// CloseNow that has finished counts: one under way on another goroutine
+// has not marked the writes closed yet, and this call must not return
+// before that.
 func (c *Conn) closeNowOnce() {
 	if !c.closedNow.Load() {
 		c.CloseNow()

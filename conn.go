@@ -108,7 +108,7 @@ type Conn struct {
 
 	bytesIn atomic.Uint64 // bytes read from the socket, for keepalive
 
-	closedNow  atomic.Bool // CloseNow has closed the socket
+	closedNow  atomic.Bool // a CloseNow has finished
 	closeMu    sync.Mutex
 	closeEnded bool          // the close handshake or the connection has ended (endClose)
 	closeRecv  chan struct{} // made by closeDone, closed by endClose

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wsclient/wsclient"
 	"github.com/wsclient/wsclient/wstest"
+	"go.uber.org/goleak"
 )
 
 // binPath is the wsclient binary built once for all tests.
@@ -46,6 +47,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if code == 0 {
+		// No test may leave a goroutine running (the binary's runs are
+		// processes, waited for by their tests).
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
