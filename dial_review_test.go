@@ -5,6 +5,7 @@ package wsclient
 import (
 	"strings"
 	"sync"
+	"syscall"
 
 	"context"
 	"errors"
@@ -117,5 +118,28 @@ func TestDialURLCacheConcurrent(t *testing.T) {
 	}
 	if _, _, auth, _ := parseURL(withUser); auth == "" {
 		t.Fatal("no auth for a URL with user info after a cached one")
+	}
+}
+
+// A refused connect to an IP address (the connect without a timer
+// context) still says what failed: a dial *DialError wrapping net's
+// *net.OpError, matching syscall.ECONNREFUSED, for Dial and for a
+// Client's attempt.
+func TestDialIPRefusedError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "ws://" + ln.Addr().String() + "/"
+	ln.Close()
+	d := &Dialer{Proxy: NoProxy, HandshakeTimeout: 5 * time.Second}
+	for _, ab := range []*dialAbort{nil, {}} {
+		c, err := d.dial(context.Background(), url, ab)
+		var de *DialError
+		var oe *net.OpError
+		if c != nil || !errors.As(err, &de) || de.Op != "dial" || !errors.As(err, &oe) ||
+			!errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, context.Canceled) {
+			t.Fatalf("dial (abort handle %v) = %v, %v; want a dial *DialError with a *net.OpError matching ECONNREFUSED", ab != nil, c, err)
+		}
 	}
 }
