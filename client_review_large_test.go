@@ -68,15 +68,26 @@ func (h *integrityHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsc
 // of large messages, the caller overwriting its data right after each
 // Cast, and an echo server sends them back: every message arrives intact
 // and stays intact while HandleFrame runs.
+//
+// Also compressed: a decompressed message's buffer (grown to a power of
+// two, a class size) goes to the pools too.
 func TestReviewLargeEchoIntegrity(t *testing.T) {
-	srv := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Echo() }, wstest.WithT(t))
+	t.Run("plain", func(t *testing.T) { largeEchoIntegrity(t, nil, nil) })
+	t.Run("deflate", func(t *testing.T) {
+		largeEchoIntegrity(t, []wstest.Option{wstest.WithDeflate(wstest.DeflateOptions{})},
+			[]wsclient.Option{wsclient.WithDialer(&wsclient.Dialer{Compression: &wsclient.CompressionOptions{}})})
+	})
+}
+
+func largeEchoIntegrity(t *testing.T, srvOpts []wstest.Option, opts []wsclient.Option) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Echo() }, append(srvOpts, wstest.WithT(t))...)
 	const n = 30
 	var wg sync.WaitGroup
 	hs := make([]*integrityHandler, 2)
 	for id := range hs {
 		h := &integrityHandler{id: id, connected: make(chan struct{}), n: n, done: make(chan struct{})}
 		hs[id] = h
-		c := start(t, srv.URL, h, wsclient.WithStopTimeout(time.Second), wsclient.WithOutboxSize(n+1))
+		c := start(t, srv.URL, h, append(opts, wsclient.WithStopTimeout(time.Second), wsclient.WithOutboxSize(n+1))...)
 		select {
 		case <-h.connected:
 		case <-time.After(10 * time.Second):
