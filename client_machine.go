@@ -557,7 +557,7 @@ func (c *Client) connEnded(cc *clientConn, err error) {
 func (c *Client) dropConn() {
 	cc := c.m.conn
 	c.ob.detach(cc)
-	cc.cn.CloseNow()
+	cc.cn.closeNowOnce() // a Stop may have closed it already
 	c.confirmEnd(cc)
 	c.m.conn = nil
 	c.cur.Store(nil)

@@ -65,9 +65,41 @@ func (c *Conn) failProto(err error) error {
 	return c.fail(&ProtocolError{Code: pe.Code, Msg: pe.Msg, kind: kind})
 }
 
+// endClose marks the close handshake or the connection as ended, closing
+// the channel closeDone returns.
 func (c *Conn) endClose() {
-	c.closeOnce.Do(func() { close(c.closeRecv) })
+	c.closeMu.Lock()
+	if !c.closeEnded {
+		c.closeEnded = true
+		if c.closeRecv != nil {
+			close(c.closeRecv)
+		}
+	}
+	c.closeMu.Unlock()
 }
+
+// closeDone returns a channel closed once the close handshake or the
+// connection has ended. It is made only when a caller waits for that (a
+// Close waiting for a close under way, PingWait): most connections never
+// need it.
+func (c *Conn) closeDone() <-chan struct{} {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closeRecv == nil {
+		if c.closeEnded {
+			return closedChan
+		}
+		c.closeRecv = make(chan struct{})
+	}
+	return c.closeRecv
+}
+
+// closedChan is a closed channel.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
 
 // writeCloseLocked sends a close frame and marks the close as sent. The
 // caller holds wmu and has checked that no close was sent.
@@ -131,7 +163,7 @@ func (c *Conn) Close(code int, reason string) error {
 		t := time.NewTimer(c.cfg.closeTimeout)
 		defer t.Stop()
 		select {
-		case <-c.closeRecv:
+		case <-c.closeDone():
 		case <-t.C:
 			c.nc.Close()
 		}
@@ -169,7 +201,7 @@ func (c *Conn) Close(code int, reason string) error {
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
-	case <-c.closeRecv:
+	case <-c.closeDone():
 		c.nc.Close()
 		if c.closeErr == nil {
 			return ErrConnectionLost
@@ -197,5 +229,18 @@ func (c *Conn) CloseNow() error {
 	}
 	c.wmu.unlock()
 	c.endClose()
+	c.closedNow.Store(true)
 	return err
+}
+
+// closeNowOnce is CloseNow for a caller that may have called it already
+// (the Client ends a connection it stopped): the socket is closed once,
+// where a second Close would only make an error to say it was. Only a
+// CloseNow that has finished counts: one under way on another goroutine
+// has not marked the writes closed yet, and this call must not return
+// before that.
+func (c *Conn) closeNowOnce() {
+	if !c.closedNow.Load() {
+		c.CloseNow()
+	}
 }

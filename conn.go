@@ -107,9 +107,11 @@ type Conn struct {
 
 	bytesIn atomic.Uint64 // bytes read from the socket, for keepalive
 
-	closeRecv chan struct{} // closed when the close handshake or the connection has ended
-	closeOnce sync.Once
-	closeErr  *CloseError // the peer's close, set before closeRecv is closed
+	closedNow  atomic.Bool // a CloseNow has finished
+	closeMu    sync.Mutex
+	closeEnded bool          // the close handshake or the connection has ended (endClose)
+	closeRecv  chan struct{} // made by closeDone, closed by endClose
+	closeErr   *CloseError   // the peer's close, set before endClose
 
 	pingWaits pingWaiters // PingWait's callers (control.go)
 }
@@ -133,7 +135,7 @@ func newConn(nc net.Conn, leftover []byte, cfg connConfig, readBufSize int) *Con
 	if len(leftover) > readBufSize {
 		readBufSize = len(leftover)
 	}
-	c := &Conn{nc: nc, cfg: cfg, closeRecv: make(chan struct{})}
+	c := &Conn{nc: nc, cfg: cfg}
 	c.rbufSize = readBufSize
 	c.proto.Reset(protocol.Config{MaxMessage: cfg.maxMessage})
 	c.wmu.conn = c

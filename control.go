@@ -231,7 +231,7 @@ func (c *Conn) PingWait(ctx context.Context, payload []byte) (time.Duration, err
 	case <-ctx.Done():
 		c.pingWaits.remove(w)
 		return 0, ctx.Err()
-	case <-c.closeRecv:
+	case <-c.closeDone():
 		c.pingWaits.remove(w)
 		return 0, ErrClosed
 	}

@@ -13,8 +13,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
@@ -220,8 +222,33 @@ func (e *DialError) Unwrap() error { return e.Err }
 
 // parseURL checks a ws:// or wss:// URL and returns it with the port filled
 // in, the network address to dial, and any user info as a Basic
-// Authorization value.
+// Authorization value. The URL may be shared with other callers: it must
+// not be modified.
 func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
+	if p := lastURL.Load(); p != nil && p.raw == raw {
+		return p.u, p.addr, "", nil
+	}
+	u, addr, auth, err = parseNewURL(raw)
+	if err == nil && auth == "" {
+		lastURL.Store(&parsedURL{raw: raw, u: u, addr: addr})
+	}
+	return u, addr, auth, err
+}
+
+// lastURL is the URL parseURL parsed last, for the next call with the
+// same string: dials in a row to one server (many connections, a Client's
+// reconnects) parse it once. A URL with user info is not kept (its
+// password would stay in memory).
+var lastURL atomic.Pointer[parsedURL]
+
+type parsedURL struct {
+	raw  string
+	u    *url.URL // never modified
+	addr string
+}
+
+// parseNewURL is parseURL without lastURL.
+func parseNewURL(raw string) (u *url.URL, addr, auth string, err error) {
 	u, err = url.Parse(raw)
 	if err != nil {
 		return nil, "", "", fmt.Errorf("wsclient: bad URL: %w", err)
@@ -276,6 +303,8 @@ type dialAbort struct {
 	aborted bool
 	cancel  context.CancelFunc // the running network dial's
 	nc      net.Conn           // the socket being upgraded
+	onAbort func()             // the connect's context.AfterFunc callback (see connectCtx.AfterFunc)
+	cc      connectCtx         // the connect's context (see dialIP), made with the attempt
 }
 
 // abort ends the attempt; it may be called more than once, from any
@@ -289,8 +318,46 @@ func (a *dialAbort) abort() {
 	if a.nc != nil {
 		a.nc.SetDeadline(aLongTimeAgo)
 	}
+	f := a.onAbort
+	a.onAbort = nil
 	a.mu.Unlock()
+	if f != nil {
+		go f() // as context.AfterFunc calls it
+	}
 }
+
+// isAborted reports whether abort has been called.
+func (a *dialAbort) isAborted() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.aborted
+}
+
+// afterFunc arranges for f to be called (on its own goroutine) when the
+// attempt is aborted, as context.AfterFunc does for a context; the
+// returned function cancels that, reporting whether it stopped f from
+// being called. One f at a time.
+func (a *dialAbort) afterFunc(f func()) func() bool {
+	a.mu.Lock()
+	if a.aborted {
+		a.mu.Unlock()
+		go f()
+		return stopNothing
+	}
+	a.onAbort = f
+	a.mu.Unlock()
+	return a.stopAfterFunc
+}
+
+func (a *dialAbort) stopAfterFunc() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	stopped := a.onAbort != nil
+	a.onAbort = nil
+	return stopped
+}
+
+func stopNothing() bool { return false }
 
 // setCancel installs (or, with nil, removes) the cancel function of the
 // running network dial; it reports false, installing nothing, if the
@@ -520,6 +587,15 @@ var envProxySet = sync.OnceValue(func() bool {
 	return cfg.HTTPProxy != "" || cfg.HTTPSProxy != ""
 })
 
+// isNoProxy reports whether fn is NoProxy, which need not be asked (with a
+// request made for it). Function values compare by their code pointer;
+// one that is not recognised is only asked.
+func isNoProxy(fn func(*http.Request) (*url.URL, error)) bool {
+	return reflect.ValueOf(fn).Pointer() == noProxyPC
+}
+
+var noProxyPC = reflect.ValueOf(NoProxy).Pointer()
+
 // httpScheme returns the HTTP scheme that a ws or wss URL's requests are
 // made under (for proxies and cookies).
 func httpScheme(ws string) string {
@@ -537,7 +613,7 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 		proxyFn = http.ProxyFromEnvironment
 	}
 	var proxyURL *url.URL
-	if proxyFn != nil {
+	if proxyFn != nil && !isNoProxy(proxyFn) {
 		pu := *u
 		pu.Scheme = httpScheme(u.Scheme)
 		var err error
@@ -545,6 +621,38 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 		if err != nil {
 			return nil, &DialError{Op: "proxy", Err: err}
 		}
+	}
+	var nc net.Conn
+	var err error
+	direct := proxyURL == nil && d.NetDialContext == nil
+	if direct && (ab == nil || ctx.Done() == nil) && isIPHost(u) {
+		// A TCP connect to an IP address: net.Dialer's connect takes its
+		// time limit from the context's Deadline alone (as the socket's
+		// write deadline), so a connectCtx spares the timer context.
+		nc, err = dialIP(ctx, deadline, addr, ab)
+		if err != nil {
+			return nil, &DialError{Op: "dial", Err: err}
+		}
+		if ab == nil {
+			return d.dialTLS(ctx, deadline, nc, u)
+		}
+		// ab ends the TLS handshake through the socket's deadline.
+		op := "dial"
+		if u.Scheme == "wss" {
+			op = "tls"
+		}
+		if !ab.setConn(nc) {
+			nc.Close()
+			return nil, &DialError{Op: op, Err: context.Canceled}
+		}
+		nc, err = d.dialTLS(ctx, deadline, nc, u)
+		if !ab.setConn(nil) {
+			if err == nil {
+				nc.Close()
+			}
+			return nil, &DialError{Op: op, Err: context.Canceled}
+		}
+		return nc, err
 	}
 	// The dial takes a context with the deadline (net.Dialer uses the
 	// context's deadline as it is when it has one), which ab can end.
@@ -559,10 +667,8 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 			defer ab.setCancel(nil)
 		}
 	}
-	var nc net.Conn
-	var err error
 	if proxyURL == nil {
-		if d.NetDialContext == nil {
+		if direct {
 			nc, err = netDialer.DialContext(ctx, "tcp", addr)
 		} else {
 			nc, err = d.NetDialContext(ctx, "tcp", addr)
@@ -580,6 +686,12 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 			return nil, &DialError{Op: "proxy", Err: err}
 		}
 	}
+	return d.dialTLS(ctx, deadline, nc, u)
+}
+
+// dialTLS runs the TLS handshake on nc for a wss URL, within ctx and
+// before deadline (closing nc if it fails); for ws it returns nc as it is.
+func (d *Dialer) dialTLS(ctx context.Context, deadline time.Time, nc net.Conn, u *url.URL) (net.Conn, error) {
 	if u.Scheme != "wss" {
 		return nc, nil
 	}
@@ -599,8 +711,13 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 		d.warnInsecure("wsclient: TLS certificate verification is OFF for this connection", "url", u.String())
 	}
 	tc := tls.Client(nc, cfg)
+	// ctx need not carry the deadline (see dialIP): the socket does.
+	nc.SetDeadline(deadline)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		nc.Close()
+		if xerr := dialExpired(ctx, deadline); xerr != nil {
+			err = xerr
+		}
 		return nil, &DialError{Op: "tls", Err: err}
 	}
 	return tc, nil

@@ -381,6 +381,13 @@ func (c *Conn) fill(n int) error {
 
 // readFailed records a network read error as the sticky read error.
 func (c *Conn) readFailed(err error) error {
+	return c.readEnded(err, false)
+}
+
+// readEnded is readFailed; closed says that the socket is known to be
+// closed already (a raw read found it closed), which a second Close
+// would only report again, in an error made for nothing.
+func (c *Conn) readEnded(err error, closed bool) error {
 	if c.rerr != nil {
 		return c.rerr
 	}
@@ -389,7 +396,9 @@ func (c *Conn) readFailed(err error) error {
 		// A deadline (or cancelled context) interrupted the read.
 		c.rerr = err
 	}
-	c.nc.Close()
+	if !closed {
+		c.nc.Close()
+	}
 	c.endClose()
 	return c.rerr
 }

@@ -3,6 +3,7 @@
 package wsclient
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -76,7 +77,14 @@ func (c *Conn) waitRaw() error {
 	}
 	if err != nil {
 		c.rw = 0
-		return c.readFailed(&net.OpError{Op: "read", Net: c.nc.LocalAddr().Network(), Source: c.nc.LocalAddr(), Addr: c.nc.RemoteAddr(), Err: err})
+		oe, ok := err.(*net.OpError)
+		if !ok {
+			oe = &net.OpError{Net: c.nc.LocalAddr().Network(), Source: c.nc.LocalAddr(), Addr: c.nc.RemoteAddr(), Err: err}
+		}
+		// The raw read's own error (such as a closed socket's) is made
+		// for this call: it becomes the read's, as a socket Read's is.
+		oe.Op = "read"
+		return c.readEnded(oe, errors.Is(oe.Err, net.ErrClosed))
 	}
 	if c.rw == 0 {
 		return c.readFailed(io.EOF)
