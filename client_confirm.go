@@ -558,7 +558,7 @@ func (c *Client) unconfirmed(it *outItem, async bool, err error, report bool) {
 		_ = c.mail.put(c, mail{kind: mailUndelivered, f: it.f, err: err})
 	default:
 		c.undelivered(it.f, err)
-		freeItem(it)
+		handOver(it) // the handler may keep f.Data
 	}
 }
 

@@ -762,17 +762,25 @@ func (cc *clientConn) readLoop() {
 	cc.cn.setControlHandler(&cc.ctl)
 	ctx := context.Background()
 	for {
-		typ, b, err := cc.cn.AppendMessage(ctx, cc.rbuf[:0])
+		typ, b, err := cc.cn.appendMessage(ctx, cc.rbuf[:0], true)
 		if err != nil {
 			cc.rbuf = nil
 			cc.end(err)
 			return
 		}
 		cc.frame(typ, b)
-		if rt := c.cfg.maxRetainBuf; rt > 0 && cap(b) > rt {
-			b = nil
+		switch rt := c.cfg.maxRetainBuf; {
+		case cap(b) > maxPooledData && bigPooled(cap(b)):
+			// A large message's buffer goes back to the shared pools,
+			// where the next large message finds it: the reader holds
+			// none while it waits. (A decompressed message's buffer is
+			// not of a pooled size: it is kept as before.)
+			cc.cn.putBig(b)
+		case rt > 0 && cap(b) > rt:
+			cc.rbuf = nil
+		default:
+			cc.rbuf = b
 		}
-		cc.rbuf = b
 		c.kick()
 	}
 }

@@ -105,10 +105,14 @@ func WithLogger(l *slog.Logger) Option { return func(c *clientConfig) { c.logger
 
 // WithReadBufferRetain releases a receive buffer after a message larger
 // than n bytes, so that a client that once received a large message does
-// not keep its buffer. The default, 0, keeps the buffers (up to the
-// Dialer's MaxMessageSize each; usually one or two, at most a handful while
-// callbacks fall behind) for the client's life: no allocation per message,
-// at the cost of memory on idle connections.
+// not keep its buffer. The default, 0, keeps the connection's buffer for
+// messages up to 64 KiB. The buffer of a larger message goes back to a
+// pool shared by all clients once HandleFrame returns, and the next large
+// message takes it from there: a stream of large messages does not
+// allocate, and an idle client holds no large buffer (the pool lets the
+// garbage collector free it after two collections). A compressed
+// message's buffer over 64 KiB is kept with the connection unless n says
+// otherwise.
 func WithReadBufferRetain(n int) Option {
 	return func(c *clientConfig) { c.maxRetainBuf = max(n, 0) }
 }

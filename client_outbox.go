@@ -24,7 +24,8 @@ import (
 // outItem is a frame in the outbox, or a close marker.
 type outItem struct {
 	f       Frame
-	buf     []byte          // the client's copy of a cast or replied frame
+	buf     []byte          // the client's copy of a small cast or replied frame
+	bigp    *[]byte         // the copy of a large one (bigBufCopy)
 	ctx     context.Context // Send's
 	done    chan error      // Send's (pooled with the item); nil otherwise
 	counted bool            // counts against the outbox bound
@@ -50,11 +51,21 @@ var sendPool = sync.Pool{New: func() any { return &outItem{done: make(chan error
 // maxPooledData bounds the data buffer an item keeps when recycled.
 const maxPooledData = 64 << 10
 
-// copyItem returns a pooled item holding a copy of f.
+// copyItem returns a pooled item holding a copy of f. A copy larger than
+// an item keeps goes into a buffer from the big-buffer pools, so that a
+// stream of large Casts reuses its buffers instead of allocating (and
+// faulting in) a fresh one per message.
 func copyItem(f Frame) *outItem {
 	it := itemPool.Get().(*outItem)
-	it.buf = append(it.buf[:0], f.Data...)
-	it.f = Frame{Type: f.Type, Data: it.buf}
+	var data []byte
+	if n := len(f.Data); n > maxPooledData {
+		it.bigp = bigBufCopy(f.Data)
+		data = (*it.bigp)[:n]
+	} else {
+		it.buf = append(it.buf[:0], f.Data...)
+		data = it.buf
+	}
+	it.f = Frame{Type: f.Type, Data: data}
 	return it
 }
 
@@ -64,8 +75,19 @@ func freeItem(it *outItem) {
 	if cap(buf) > maxPooledData {
 		buf = nil
 	}
+	if it.bigp != nil {
+		bigBufPut(it.bigp)
+	}
 	*it = outItem{buf: buf}
 	itemPool.Put(it)
+}
+
+// handOver recycles an item whose data now belongs to someone else (a
+// frame given to OnUndelivered may be kept): the item goes back to its
+// pool without its buffers.
+func handOver(it *outItem) {
+	it.buf, it.bigp = nil, nil
+	freeItem(it)
 }
 
 // Batches: at most batchBytes of frames are masked into one buffer; a frame

@@ -57,6 +57,7 @@ type Conn struct {
 	readMu   sync.Mutex
 	rbuf     []byte  // nil while idle (see fill)
 	rbufp    *[]byte // rbuf's pool entry, if it came from readBufPool
+	bigp     *[]byte // the big buffer a message is read into (takeBig), until putBig
 	rbufSize int
 	rr, rw   int
 	rerr     error // sticky read error

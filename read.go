@@ -41,6 +41,14 @@ func (c *Conn) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
 // returning the extended slice. Passing the previous result sliced to zero
 // length reads without allocating once the buffer is large enough.
 func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	return c.appendMessage(ctx, dst, false)
+}
+
+// appendMessage is AppendMessage; with pooled set, a large uncompressed
+// message is read into a big buffer from the pools (bigbuf.go) when one of
+// its first frame's size is there, which the caller gives back with
+// putBig (the Client: it holds no large buffer while it waits).
+func (c *Conn) appendMessage(ctx context.Context, dst []byte, pooled bool) (MessageType, []byte, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
 	if err := ctx.Err(); err != nil {
@@ -51,6 +59,9 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 	typ, err := c.beginMessage()
 	if err != nil {
 		return 0, dst, c.ctxErr(ctx, err)
+	}
+	if pooled && !c.proto.Compressed() {
+		dst = c.takeBig(c.proto.Remaining(), dst)
 	}
 	start := len(dst)
 	for {
@@ -90,13 +101,19 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 // grow returns dst with spare capacity: doubling, at least 512 bytes, and no
 // more than remain when remain is the rest of the message (the last frame of
 // an uncompressed message), so that a reused buffer of the right size stays
-// the right size. It never trusts a length more than doubling allows.
+// the right size. It never trusts a length more than doubling allows. A
+// buffer over 64 KiB is rounded up to a big-buffer class (bigbuf.go), so
+// that a Client can pool it.
 func grow(dst []byte, remain int64, open bool) []byte {
 	add := max(cap(dst), 512)
 	if !open && remain < int64(add) {
 		add = int(remain)
 	}
-	nd := make([]byte, len(dst), len(dst)+add)
+	size := len(dst) + add
+	if size > maxPooledData {
+		_, size = bigClass(size)
+	}
+	nd := make([]byte, len(dst), size)
 	copy(nd, dst)
 	return nd
 }

@@ -23,22 +23,14 @@ var writeBufPool = sync.Pool{New: func() any { b := make([]byte, defaultWriteBuf
 
 var largeBufPool = sync.Pool{New: func() any { b := make([]byte, largeWriteBuf); return &b }}
 
-// largeGroup bounds the masked bytes of a large frame held at once: a frame
-// is masked into pooled 64 KiB chunks. Over a plain socket on Linux the
-// chunks form a window that every writev offers whole and that is refilled
-// as the socket takes it (addLargeRaw); elsewhere they are written with one
-// writev per group (the header and any frames before it included in the
-// first). Measured on 16 MiB messages echoed over loopback (bench msg16m,
-// 3 rounds each, load 6-13, write system calls per message, which include
-// the calls that find the socket's send buffer full): groups of 1 MiB 21,
-// 2 MiB 12, 4 MiB 10, one 16 MiB group 8; a 2 MiB window 12, the 4 MiB
-// window 8.2-8.9; gws and gobwas, which mask a copy of the whole message
-// and write it at once, 6.4-8. Throughput was the same within the noise;
-// allocations per message 3.2-4.1 (chunks the pool lost to a GC made
-// again; 0.3 more for the 4 MiB window than for a 2 MiB one). A
-// 4 MiB window is about what a socket's send buffer takes per call on
-// Linux (tcp_wmem's default maximum), so a larger one would save little
-// and hold more; a whole-frame copy would hold as much as the message.
+// largeGroup bounds the masked bytes of a large frame held at once where
+// the socket is not a plain one (TLS, an HTTP/2 stream, a wrapper): the
+// frame is masked into pooled 64 KiB chunks and written with one writev
+// per group (the header and any frames before it included in the first).
+// Measured on 16 MiB messages echoed over loopback (bench msg16m, 3 rounds
+// each, load 6-13, write system calls per message): groups of 1 MiB 21,
+// 2 MiB 12, 4 MiB 10, one 16 MiB group 8. Over a plain socket on Linux a
+// ring of rawWindow bytes replaces the groups (addLargeRaw).
 var largeGroup = 4 << 20
 
 // combineMax and combineBytes bound how many frames of other writers the
@@ -159,7 +151,8 @@ func (b *frameBatch) reject(w *waiter) {
 
 // addLarge writes a frame too large for the buffer: its header after the
 // pending bytes, then the payload masked into pooled chunks, in one writev
-// per largeGroup bytes. The caller's data is never modified.
+// per largeGroup bytes, or over a plain socket on Linux through a ring
+// (addLargeRaw). The caller's data is never modified.
 func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
 	if len(b.buf)-b.n < frame.MaxHeaderLen {
 		b.flush()
@@ -217,32 +210,60 @@ func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
 	b.succeed()
 }
 
+// rawWindow is the size of the ring a large frame is masked into before
+// it is written over a plain socket (addLargeRaw). The ring should stay in
+// the CPU's cache between the masking and the kernel's copy, and be large
+// enough that a writev call takes what the socket's send buffer has room
+// for. Measured on 16 MiB messages written to a reader that discards them
+// (loopback, writer thread CPU per message, 6 interleaved runs each, load
+// 11-14): a 1 MiB ring 4.6 ms, 2 MiB 4.6 ms, 4 MiB 5.3 ms, the window of
+// 64 KiB chunks from a pool that it replaces (4 MiB) 5.7 ms; write system
+// calls per message in bench msg16m: 1 MiB 20, 2 MiB 12, 4 MiB 8.
+var rawWindow = 2 << 20
+
+// rawWindows holds the rings of addLargeRaw, one per large frame being
+// written: a global pool, so an idle connection holds none.
+var rawWindows = &sync.Pool{New: func() any { b := make([]byte, rawWindow); return &b }}
+
 // addLargeRaw writes a large frame over a plain socket, its header already
-// after the pending bytes: the payload is masked into a window of at most
-// largeGroup bytes of pooled chunks, and every writev offers the pending
-// bytes and the whole window; the chunks the socket has taken are masked
-// again with the next bytes of the payload and go to the window's end. So
-// each call takes as much as the socket's send buffer has room for, as
-// when the whole masked frame is written at once (no call ends early at a
-// group's end), while at most largeGroup bytes are held.
+// after the pending bytes: the payload is masked into a ring of rawWindow
+// bytes, and every writev offers the pending bytes and all the masked
+// bytes not yet written (one or two spans of the ring); the part the
+// socket has taken is masked again with the next bytes of the payload. So
+// each call takes as much as the socket's send buffer has room for (up to
+// the ring), the ring is one buffer taken from its pool once per frame,
+// and the bytes masked last are still in the cache when the kernel copies
+// them.
 func (b *frameBatch) addLargeRaw(h frame.Header, p []byte, w *waiter) {
 	lw := largeWritePool.Get().(*largeWrite)
+	rp := rawWindows.Get().(*[]byte)
+	ring := *rp
+	size := len(ring)
 	pending := b.n
 	head := b.buf[:pending] // pending frames and this header, unwritten part
-	pos, window := 0, 0     // key offset; masked bytes not yet written
+	pos := 0                // key offset
+	var masked, sent int    // payload bytes masked into the ring, and written
 	var err error
 	for {
-		for window < largeGroup && len(p) > 0 {
-			cp := largeBufPool.Get().(*[]byte)
-			m := min(len(p), len(*cp))
-			pos = frame.MaskCopy((*cp)[:m], p[:m], h.Mask, pos)
-			lw.iov = append(lw.iov, (*cp)[:m])
-			lw.chunks = append(lw.chunks, cp)
-			p = p[m:]
-			window += m
+		// Mask into the free part of the ring: from masked's offset to
+		// the ring's end or to sent's offset, twice when it wraps.
+		for masked < len(p) && masked-sent < size {
+			off := masked % size
+			m := min(size-off, size-(masked-sent), len(p)-masked)
+			pos = frame.MaskCopy(ring[off:off+m], p[masked:masked+m], h.Mask, pos)
+			masked += m
 		}
-		if len(head) == 0 && window == 0 {
+		if len(head) == 0 && masked == sent {
 			break
+		}
+		lw.iov = lw.iov[:0]
+		if masked > sent {
+			off := sent % size
+			end := min(off+masked-sent, size)
+			lw.iov = append(lw.iov, ring[off:end])
+			if rest := masked - sent - (end - off); rest > 0 {
+				lw.iov = append(lw.iov, ring[:rest])
+			}
 		}
 		var n int
 		if n, err = b.c.writevOnce(lw, head, lw.iov); err != nil {
@@ -257,33 +278,12 @@ func (b *frameBatch) addLargeRaw(h frame.Header, p []byte, w *waiter) {
 				b.succeed()
 			}
 		}
-		window -= n
-		done := 0
-		for n > 0 {
-			if n < len(lw.iov[done]) {
-				lw.iov[done] = lw.iov[done][n:]
-				break
-			}
-			n -= len(lw.iov[done])
-			largeBufPool.Put(lw.chunks[done])
-			done++
-		}
-		if done > 0 {
-			k := copy(lw.iov, lw.iov[done:])
-			clear(lw.iov[k:])
-			lw.iov = lw.iov[:k]
-			k = copy(lw.chunks, lw.chunks[done:])
-			clear(lw.chunks[k:])
-			lw.chunks = lw.chunks[:k]
-		}
-	}
-	for i, cp := range lw.chunks {
-		largeBufPool.Put(cp)
-		lw.chunks[i] = nil
+		sent += n
 	}
 	clear(lw.iov)
-	lw.chunks, lw.iov = lw.chunks[:0], lw.iov[:0]
+	lw.iov = lw.iov[:0]
 	largeWritePool.Put(lw)
+	rawWindows.Put(rp)
 	if err != nil {
 		if len(head) > 0 {
 			b.settleWritten(b.buf[:pending], pending-len(head))

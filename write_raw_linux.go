@@ -51,7 +51,7 @@ func (c *Conn) writevOnce(lw *largeWrite, head []byte, iov [][]byte) (int, error
 		w.fn = w.call
 	}
 	if cap(w.vec) < len(iov)+1 {
-		w.vec = make([]syscall.Iovec, 0, max(len(iov)+1, largeGroup/largeWriteBuf+2))
+		w.vec = make([]syscall.Iovec, 0, max(len(iov)+1, 3)) // head, two spans of the ring
 	}
 	w.vec = w.vec[:0]
 	if len(head) > 0 {
