@@ -12,7 +12,7 @@ import (
 func init() {
 	register(Contender{
 		Name: "wsclient-client",
-		Desc: "github.com/wsclient/wsclient callback Client: Start with a Handler (HandleFrame per message) and the shared Dialer, Cast to write (Send when the outbox is full), default options",
+		Desc: "github.com/wsclient/wsclient callback Client: Start with a Handler (HandleFrame per message) and the shared Dialer, Cast to write (Send when the outbox is full, and for messages of 1 MiB or more, which Send writes without copying), default options",
 		Dial: dialWsclientClient,
 	})
 }
@@ -86,10 +86,20 @@ func dialWsclientClientWith(ctx context.Context, url string, opt Options, h Hand
 	return w, nil
 }
 
+// sendAtLeast is the payload size from which Write sends rather than
+// casts: Cast copies the payload into the outbox, and for a megabyte or
+// more that copy costs more than waiting for the write (Cast's doc says
+// so).
+const sendAtLeast = 1 << 20
+
 // Write casts p; when the outbox is full (the writer goroutine is behind),
-// it sends p instead, which waits for room and for the write.
+// or p is large, it sends p instead, which waits for room and for the
+// write and does not copy p.
 func (w *wsclientClient) Write(p []byte) error {
 	f := wsclient.Frame{Type: w.typ, Data: p}
+	if len(p) >= sendAtLeast {
+		return w.c.Send(context.Background(), f)
+	}
 	err := w.c.Cast(f)
 	if errors.Is(err, wsclient.ErrOutboxFull) {
 		err = w.c.Send(context.Background(), f)
