@@ -278,7 +278,7 @@ func startProcess(name, dir string, argv []string) (*process, error) {
 	cmd.Stdin = nil
 	cmd.Stdout = &lineWriter{fn: p.stdoutLine}
 	cmd.Stderr = &lineWriter{fn: p.stderrLine}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procAttr()
 	cmd.WaitDelay = stopTimeout
 	p.cmd = cmd
 	if err := cmd.Start(); err != nil {
