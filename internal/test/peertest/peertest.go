@@ -38,7 +38,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -300,14 +299,14 @@ func (p *process) stop(graceful bool) {
 	p.stopOnce.Do(func() {
 		pgid := p.cmd.Process.Pid
 		if graceful {
-			_ = syscall.Kill(-pgid, syscall.SIGTERM)
+			terminateGroup(pgid)
 			select {
 			case <-p.exited:
 			case <-time.After(stopTimeout):
 			}
 		}
 		// Also reaches children left behind by a leader that already exited.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		killGroup(pgid, p.cmd.Process)
 		select {
 		case <-p.exited:
 		case <-time.After(stopTimeout):
