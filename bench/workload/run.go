@@ -293,10 +293,10 @@ func pipeline(ctx context.Context, env Env, size, n, batch, win int) (Result, er
 // through.
 var jsonSet = JSONMessages(16, 4096)
 
-func compressed(ctx context.Context, env Env, n int) (Result, error) {
+func compressed(ctx context.Context, env Env, n, win int) (Result, error) {
 	k := uint64(len(jsonSet))
 	return pipelineRun(ctx, env, contenders.Options{Text: true, Compression: true, MaxMessageSize: maxMessage, MessageSize: 4096},
-		n, min(n/10+1, 500), 0, 0,
+		n, min(n/10+1, 500), 0, win,
 		func(seq uint64) []byte { return jsonSet[seq%k] },
 		func(seq uint64, b []byte) bool { return bytes.Equal(b, jsonSet[seq%k]) })
 }
