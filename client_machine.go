@@ -794,8 +794,10 @@ func (cc *clientConn) readLoop() {
 		case cap(b) > maxPooledData && bigPooled(cap(b)):
 			// A large message's buffer goes back to the shared pools,
 			// where the next large message finds it: the reader holds
-			// none while it waits. (A decompressed message's buffer is
-			// not of a pooled size: it is kept as before.)
+			// none while it waits. A decompressed message's buffer,
+			// grown by doubling, lands here too when its capacity is a
+			// class size (powers of two are); otherwise it is kept as
+			// below.
 			cc.cn.putBig(b)
 		case rt > 0 && cap(b) > rt:
 			cc.rbuf = nil
