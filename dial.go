@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
@@ -220,69 +218,6 @@ func (e *ProxyError) Error() string { return "wsclient: proxy refused CONNECT: "
 // Unwrap returns the underlying error.
 func (e *DialError) Unwrap() error { return e.Err }
 
-// parseURL checks a ws:// or wss:// URL and returns it with the port filled
-// in, the network address to dial, and any user info as a Basic
-// Authorization value. The URL may be shared with other callers: it must
-// not be modified.
-func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
-	if p := lastURL.Load(); p != nil && p.raw == raw {
-		return p.u, p.addr, "", nil
-	}
-	u, addr, auth, err = parseNewURL(raw)
-	if err == nil && auth == "" {
-		lastURL.Store(&parsedURL{raw: raw, u: u, addr: addr})
-	}
-	return u, addr, auth, err
-}
-
-// lastURL is the URL parseURL parsed last, for the next call with the
-// same string: dials in a row to one server (many connections, a Client's
-// reconnects) parse it once. A URL with user info is not kept (its
-// password would stay in memory).
-var lastURL atomic.Pointer[parsedURL]
-
-type parsedURL struct {
-	raw  string
-	u    *url.URL // never modified
-	addr string
-}
-
-// parseNewURL is parseURL without lastURL.
-func parseNewURL(raw string) (u *url.URL, addr, auth string, err error) {
-	u, err = url.Parse(raw)
-	if err != nil {
-		return nil, "", "", fmt.Errorf("wsclient: bad URL: %w", err)
-	}
-	switch u.Scheme {
-	case "ws", "wss":
-	case "http":
-		u.Scheme = "ws"
-	case "https":
-		u.Scheme = "wss"
-	default:
-		return nil, "", "", fmt.Errorf("wsclient: bad URL scheme %q: want ws or wss", u.Scheme)
-	}
-	if u.Hostname() == "" {
-		return nil, "", "", fmt.Errorf("wsclient: URL %q has no host", raw)
-	}
-	if u.Fragment != "" {
-		u.Fragment = ""
-	}
-	if u.Port() != "" {
-		addr = u.Host // host:port, an IPv6 address in brackets
-	} else if u.Scheme == "wss" {
-		addr = net.JoinHostPort(u.Hostname(), "443")
-	} else {
-		addr = net.JoinHostPort(u.Hostname(), "80")
-	}
-	if u.User != nil {
-		pw, _ := u.User.Password()
-		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw))
-		u.User = nil
-	}
-	return u, addr, auth, nil
-}
-
 // Dial connects to a ws:// or wss:// URL and performs the opening handshake.
 // ctx bounds the whole connection set-up (with HandshakeTimeout); it does not
 // affect the connection once Dial has returned.
@@ -292,97 +227,6 @@ func parseNewURL(raw string) (u *url.URL, addr, auth string, err error) {
 // complete TLS returns a *DialError.
 func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	return d.dial(ctx, rawURL, nil)
-}
-
-// dialAbort lets a Client end its connection attempt without a context of
-// its own per attempt: abort cancels the context of the network dial
-// while that runs, and moves the socket's deadline into the past while
-// the upgrade runs. Its zero value is ready; one serves one attempt.
-type dialAbort struct {
-	mu      sync.Mutex
-	aborted bool
-	cancel  context.CancelFunc // the running network dial's
-	nc      net.Conn           // the socket being upgraded
-	onAbort func()             // the connect's context.AfterFunc callback (see connectCtx.AfterFunc)
-	cc      connectCtx         // the connect's context (see dialIP), made with the attempt
-}
-
-// abort ends the attempt; it may be called more than once, from any
-// goroutine.
-func (a *dialAbort) abort() {
-	a.mu.Lock()
-	a.aborted = true
-	if a.cancel != nil {
-		a.cancel()
-	}
-	if a.nc != nil {
-		a.nc.SetDeadline(aLongTimeAgo)
-	}
-	f := a.onAbort
-	a.onAbort = nil
-	a.mu.Unlock()
-	if f != nil {
-		go f() // as context.AfterFunc calls it
-	}
-}
-
-// isAborted reports whether abort has been called.
-func (a *dialAbort) isAborted() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.aborted
-}
-
-// afterFunc arranges for f to be called (on its own goroutine) when the
-// attempt is aborted, as context.AfterFunc does for a context; the
-// returned function cancels that, reporting whether it stopped f from
-// being called. One f at a time.
-func (a *dialAbort) afterFunc(f func()) func() bool {
-	a.mu.Lock()
-	if a.aborted {
-		a.mu.Unlock()
-		go f()
-		return stopNothing
-	}
-	a.onAbort = f
-	a.mu.Unlock()
-	return a.stopAfterFunc
-}
-
-func (a *dialAbort) stopAfterFunc() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	stopped := a.onAbort != nil
-	a.onAbort = nil
-	return stopped
-}
-
-func stopNothing() bool { return false }
-
-// setCancel installs (or, with nil, removes) the cancel function of the
-// running network dial; it reports false, installing nothing, if the
-// attempt was aborted.
-func (a *dialAbort) setCancel(cancel context.CancelFunc) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.cancel = cancel
-	if a.aborted {
-		a.cancel = nil
-		return cancel == nil
-	}
-	return true
-}
-
-// setConn is setCancel for the socket being upgraded.
-func (a *dialAbort) setConn(nc net.Conn) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.nc = nc
-	if a.aborted {
-		a.nc = nil
-		return false
-	}
-	return true
 }
 
 // dial is Dial, abortable through ab when it is not nil.
