@@ -110,8 +110,10 @@ func WithLogger(l *slog.Logger) Option { return func(c *clientConfig) { c.logger
 // pool shared by all clients once HandleFrame returns, and the next large
 // message takes it from there: a stream of large messages does not
 // allocate, and an idle client holds no large buffer (the pool lets the
-// garbage collector free it after two collections). A compressed
-// message's buffer over 64 KiB is kept with the connection unless n says
+// garbage collector free it after two collections). A decompressed
+// message's buffer over 64 KiB, grown as it inflates, goes to the same
+// pool when its size is one of the pool's (doubling makes powers of two,
+// which are); otherwise it is kept with the connection unless n says
 // otherwise.
 func WithReadBufferRetain(n int) Option {
 	return func(c *clientConfig) { c.maxRetainBuf = max(n, 0) }
