@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/test/netfault"
 )
 
 // unansweredAddr returns the address of a TCP listener on 127.0.0.1 whose
@@ -159,22 +161,10 @@ func TestDialIPContextValues(t *testing.T) {
 // ends, does not carry the limit), with a "tls" *DialError matching
 // context.DeadlineExceeded.
 func TestDialIPTLSTimeout(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	held := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			held <- c
-		}
-		close(held)
-	}()
+	addr := netfault.SilentServer(t)
 	d := &Dialer{HandshakeTimeout: 300 * time.Millisecond, Proxy: NoProxy}
 	start := time.Now()
-	c, err := d.Dial(context.Background(), "wss://"+ln.Addr().String()+"/")
+	c, err := d.Dial(context.Background(), "wss://"+addr+"/")
 	el := time.Since(start)
 	var de *DialError
 	if c != nil || !errors.As(err, &de) || de.Op != "tls" || !errors.Is(err, context.DeadlineExceeded) {
@@ -182,10 +172,6 @@ func TestDialIPTLSTimeout(t *testing.T) {
 	}
 	if el > 5*time.Second {
 		t.Fatalf("Dial took %v", el)
-	}
-	ln.Close()
-	for c := range held {
-		c.Close()
 	}
 }
 

@@ -9,11 +9,13 @@ import (
 
 	"context"
 	"errors"
-	"github.com/wsclient/wsclient/wstest"
 	"log/slog"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/test/netfault"
+	"github.com/wsclient/wsclient/wstest"
 )
 
 // abortOnLog is a slog handler that aborts a dial attempt when a record is
@@ -34,19 +36,7 @@ func (h abortOnLog) WithGroup(string) slog.Handler      { return h }
 // must not undo the abort (which moved the socket's deadline into the
 // past). The server accepts and never answers the ClientHello.
 func TestDialIPAbortBeforeTLSHandshake(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	held := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			held <- c
-		}
-		close(held)
-	}()
+	addr := netfault.SilentServer(t)
 	ab := &dialAbort{}
 	const timeout = 4 * time.Second
 	d := &Dialer{
@@ -56,7 +46,7 @@ func TestDialIPAbortBeforeTLSHandshake(t *testing.T) {
 		Logger:                        slog.New(abortOnLog{ab}),
 	}
 	start := time.Now()
-	c, err := d.dial(context.Background(), "wss://"+ln.Addr().String()+"/", ab)
+	c, err := d.dial(context.Background(), "wss://"+addr+"/", ab)
 	el := time.Since(start)
 	var de *DialError
 	if c != nil || !errors.As(err, &de) || !errors.Is(err, context.Canceled) {
@@ -64,10 +54,6 @@ func TestDialIPAbortBeforeTLSHandshake(t *testing.T) {
 	}
 	if el >= timeout/2 {
 		t.Fatalf("aborted dial took %v (HandshakeTimeout %v): the abort was lost", el, timeout)
-	}
-	ln.Close()
-	for c := range held {
-		c.Close()
 	}
 }
 

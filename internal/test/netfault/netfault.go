@@ -1,5 +1,5 @@
 // Package netfault provides network faults for tests: an address where
-// nothing listens, a connection whose writes fail at a chosen byte, and one
+// nothing listens, a server that accepts and never answers, a connection whose writes fail at a chosen byte, and one
 // that tells when a read begins, so that a test can wait for that event
 // instead of sleeping.
 //
@@ -96,4 +96,31 @@ func (c *ReadWatch) Read(p []byte) (int, error) {
 		close(ch)
 	}
 	return c.Conn.Read(p)
+}
+
+// SilentServer returns the address of a loopback listener that accepts one
+// connection and never writes to it (a server that takes TCP and then
+// never answers a TLS ClientHello or an upgrade request). The listener and
+// the held connection are closed when the test ends.
+func SilentServer(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			held <- c
+		}
+		close(held)
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for c := range held {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
 }
