@@ -11,7 +11,7 @@ import (
 // so that many clients cut off by the same server outage do not all return at
 // the same instant.
 //
-// A zero field takes the value of DefaultBackoff, Jitter included, so that
+// A zero field takes the value of defaultBackoff, Jitter included, so that
 // Backoff{Max: time.Minute} changes the cap and nothing else. For delays
 // without jitter set Jitter to a negative value.
 type Backoff struct {
@@ -24,14 +24,14 @@ type Backoff struct {
 	// Jitter is the fraction of each delay that is random, in (0, 1]: the
 	// delay is drawn uniformly from [d*(1-Jitter), d]. 1 is "full jitter"
 	// (uniform in [0, d]); values above 1 count as 1. 0 means the default
-	// (DefaultBackoff.Jitter); a negative value makes delays deterministic.
+	// (defaultBackoff.Jitter); a negative value makes delays deterministic.
 	Jitter float64
 }
 
-// DefaultBackoff is the backoff a Client uses unless WithBackoff says
+// defaultBackoff is the backoff a Client uses unless Options.Backoff says
 // otherwise: 500ms, 1s, 2s, 4s ... up to 30s, each reduced by up to half at
 // random.
-var DefaultBackoff = Backoff{
+var defaultBackoff = Backoff{
 	Initial:    500 * time.Millisecond,
 	Max:        30 * time.Second,
 	Multiplier: 2,
@@ -41,16 +41,16 @@ var DefaultBackoff = Backoff{
 // Base returns the delay for attempt without jitter: Initial *
 // Multiplier^attempt, capped at Max. Attempt 0 is the first reconnect after
 // a connection ended; attempt n follows n failed attempts in a row.
-func (b Backoff) Base(attempt int) time.Duration {
+func (b Backoff) base(attempt int) time.Duration {
 	initial, maxD, mult := b.Initial, b.Max, b.Multiplier
 	if initial <= 0 {
-		initial = DefaultBackoff.Initial
+		initial = defaultBackoff.Initial
 	}
 	if maxD <= 0 {
-		maxD = DefaultBackoff.Max
+		maxD = defaultBackoff.Max
 	}
 	if mult == 0 {
-		mult = DefaultBackoff.Multiplier
+		mult = defaultBackoff.Multiplier
 	}
 	if mult < 1 {
 		mult = 1
@@ -65,13 +65,13 @@ func (b Backoff) Base(attempt int) time.Duration {
 	return time.Duration(d)
 }
 
-// Next returns the delay before reconnect attempt attempt: Base(attempt)
+// next returns the delay before reconnect attempt attempt: base(attempt)
 // with jitter applied. It is safe for concurrent use.
-func (b Backoff) Next(attempt int) time.Duration {
-	d := b.Base(attempt)
+func (b Backoff) next(attempt int) time.Duration {
+	d := b.base(attempt)
 	j := b.Jitter
 	if j == 0 {
-		j = DefaultBackoff.Jitter
+		j = defaultBackoff.Jitter
 	}
 	j = min(j, 1)
 	if j <= 0 || d <= 0 || math.IsNaN(j) {

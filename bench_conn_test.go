@@ -97,7 +97,7 @@ func benchRead(b *testing.B, small bool) {
 			b.ResetTimer()
 			reads := readSyscalls()
 			for range b.N {
-				_, p, err := conn.AppendMessage(ctx, buf[:0])
+				_, p, err := conn.appendMessage(ctx, buf[:0], false)
 				if err != nil || len(p) != sz.n {
 					b.Fatalf("read: %v (%d bytes)", err, len(p))
 				}
@@ -159,7 +159,7 @@ func BenchmarkConnRoundTrip64B(b *testing.B) {
 		if err := conn.WriteMessage(ctx, BinaryMessage, msg); err != nil {
 			b.Fatal(err)
 		}
-		if _, p, err := conn.AppendMessage(ctx, buf[:0]); err != nil || len(p) != 64 {
+		if _, p, err := conn.appendMessage(ctx, buf[:0], false); err != nil || len(p) != 64 {
 			b.Fatalf("read: %v (%d bytes)", err, len(p))
 		}
 	}
@@ -228,7 +228,7 @@ func BenchmarkConnReadMem(b *testing.B) {
 	b.SetBytes(64)
 	b.ReportAllocs()
 	for b.Loop() {
-		_, p, err := conn.AppendMessage(ctx, buf[:0])
+		_, p, err := conn.appendMessage(ctx, buf[:0], false)
 		if err != nil || len(p) != 64 {
 			b.Fatalf("read: %v (%d bytes)", err, len(p))
 		}
@@ -457,7 +457,7 @@ func BenchmarkDial(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for range b.N {
-		if _, err := d.Dial(ctx, "ws://example.com/chat"); err != nil {
+		if _, err := Dial(ctx, "ws://example.com/chat", d); err != nil {
 			b.Fatal(err)
 		}
 	}

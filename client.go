@@ -46,7 +46,7 @@ import (
 // every state a frame that could not be written runs OnUndelivered. Each
 // state has one timer at most, armed on entry and disarmed on exit:
 // connecting the handshake keepalive (interval × maxMissed, with
-// WithKeepalive), connected the keepalive ticker, disconnected the
+// Options.Keepalive), connected the keepalive ticker, disconnected the
 // reconnect delay, closing the close timeout (the Dialer's CloseTimeout,
 // from when the close frame is sent), stopping the stop timeout.
 //
@@ -66,7 +66,7 @@ import (
 // Every frame handed to Cast, Send or a Reply action is either written to a
 // connection's socket or handed back — as Cast's or Send's error, or through
 // UndeliveredHandler — never dropped in silence. Frames wait in a bounded
-// outbox (see WithOutboxSize), in order, until they are written; while the
+// outbox (see Options.OutboxSize), in order, until they are written; while the
 // client is not connected they wait for the next connection and are written
 // after its OnConnect has run. Several waiting frames go out in one write.
 // WebSocket has no acknowledgements: a frame written just before a
@@ -109,8 +109,7 @@ type runResult struct {
 // State is the client's state (see Client for the transitions).
 type State int32
 
-// Client states. The values of the first six are those of earlier
-// versions.
+// Client states.
 const (
 	// Disconnected: no connection and no attempt under way; waiting for
 	// Connect or a reconnect delay.
@@ -118,11 +117,6 @@ const (
 	// Connecting: a connection attempt (DNS, TCP, TLS, proxy, the HTTP
 	// upgrade) is under way.
 	Connecting
-	// Handshaking is no longer reported: Connecting covers the whole
-	// attempt, which the client treats as one step.
-	//
-	// Deprecated: the client never reports it.
-	Handshaking
 	// Connected: the connection is open; frames are read and written.
 	Connected
 	// Closing: the connection is being closed (by the client, the server,
@@ -142,8 +136,6 @@ func (s State) String() string {
 		return "disconnected"
 	case Connecting:
 		return "connecting"
-	case Handshaking:
-		return "handshaking"
 	case Connected:
 		return "connected"
 	case Closing:
@@ -170,10 +162,10 @@ type Stats struct {
 	// Undelivered counts frames handed back as undelivered (including
 	// those unconfirmed, ErrUnconfirmed).
 	Undelivered uint64
-	// With WithConfirmation: Confirmed counts frames a pong confirmed,
+	// With Options.Confirm: Confirmed counts frames a pong confirmed,
 	// Unconfirmed is the number written and waiting for confirmation now,
 	// Redelivered counts frames sent again on a new connection
-	// (WithRedelivery), PingRTT is the round trip of the last confirmation
+	// (Options.Redelivery), PingRTT is the round trip of the last confirmation
 	// ping answered.
 	Confirmed   uint64
 	Unconfirmed uint64
@@ -181,7 +173,7 @@ type Stats struct {
 	PingRTT     time.Duration
 	// PongMismatches counts connections on which confirmation was given up
 	// because the server answers pings without echoing their payload
-	// (ErrPongMismatch); Unconfirmable counts the frames written on them
+	// (errPongMismatch); Unconfirmable counts the frames written on them
 	// after that, which are neither kept, confirmed nor reported.
 	PongMismatches uint64
 	Unconfirmable  uint64
@@ -192,7 +184,7 @@ type Stats struct {
 // Start. Frames cast and values posted before it runs wait for it. A nil h
 // or a URL that can never be dialled makes Serve return ErrNilHandler or an
 // error matching ErrBadURL at once.
-func New(url string, h Handler, opts ...Option) *Client {
+func New(url string, h Handler, opts *Options) *Client {
 	c := &Client{url: url, h: h, cfg: makeConfig(opts), run: &runResult{done: make(chan struct{})}}
 	switch {
 	case h == nil:
@@ -232,12 +224,9 @@ var (
 
 // makeConfig returns the configuration opts make, shared with the last
 // client's when equal. A configuration is never modified once made.
-func makeConfig(opts []Option) *clientConfig {
+func makeConfig(opts *Options) *clientConfig {
 	cfg := configPool.Get().(*clientConfig)
-	*cfg = defaultClientConfig()
-	for _, o := range opts {
-		o(cfg)
-	}
+	*cfg = opts.config()
 	if last := lastConfig.Load(); last != nil && *last == *cfg {
 		configPool.Put(cfg)
 		return last
@@ -266,8 +255,8 @@ func (e *urlError) Is(target error) bool { return target == ErrBadURL }
 // once Init has run, on the calling goroutine; if Init fails (or panics),
 // Start returns its error after Terminate has run. A nil handler or an
 // unusable URL is reported at once, before Init.
-func Start(ctx context.Context, url string, h Handler, opts ...Option) (*Client, error) {
-	c := New(url, h, opts...)
+func Start(ctx context.Context, url string, h Handler, opts *Options) (*Client, error) {
+	c := New(url, h, opts)
 	if err := c.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -327,17 +316,14 @@ func (c *Client) begin(ctx context.Context) error {
 	return nil
 }
 
-// URL returns the URL the client connects to.
-func (c *Client) URL() string { return c.url }
-
 // State returns the current state.
 func (c *Client) State() State { return State(c.pub.Load()) }
 
-// ConnInfo returns the current connection's info, and false when not
+// Info returns the current connection's info, and false when not
 // connected.
-func (c *Client) ConnInfo() (ConnInfo, bool) {
+func (c *Client) Info() (ConnInfo, bool) {
 	if cc := c.cur.Load(); cc != nil {
-		return cc.connInfo(c.url), true
+		return cc.connInfo(), true
 	}
 	return ConnInfo{}, false
 }
@@ -366,10 +352,6 @@ func (c *Client) Stats() Stats {
 	return st
 }
 
-// Done returns a channel that is closed when the current (or, before the
-// first, the next) run of the client has ended.
-func (c *Client) Done() <-chan struct{} { return c.curRun().done }
-
 // Wait waits for the current run of the client to end and returns the
 // termination reason: nil after Stop or a StopWith(nil) decision, ctx's
 // error when Serve's or Start's context was cancelled, the reason of a
@@ -391,10 +373,10 @@ func (c *Client) Wait() error {
 // written goes to OnUndelivered.
 //
 // A nil error means the frame was queued. A non-nil error means it was not
-// taken and stays the caller's: ErrOutboxFull when WithOutboxSize frames
+// taken and stays the caller's: ErrOutboxFull when Options.OutboxSize frames
 // are already waiting (retry later, or Send it to wait for room),
-// ErrTerminated after the client has ended, ErrBadFrameType or
-// ErrControlTooLong for a frame that cannot be sent.
+// ErrClosed after the client has ended, an error matching ErrBadFrame for a
+// frame that may not be sent.
 //
 // f.Data is not retained after Cast returns. The copy costs a pass over
 // the payload; for payloads of a megabyte or more, Send, which writes
@@ -415,21 +397,37 @@ func (c *Client) Cast(f Frame) error {
 	return nil
 }
 
-// Send sends f and returns after it has been written to the socket, or
-// with the error that kept it from being written (Erlang send/2). It takes
-// its turn in the outbox behind the frames queued before it, and waits for
-// it even when the outbox is full (ErrOutboxFull is never returned), and,
-// while the client is not connected, until the next connection. If ctx ends
-// before the frame is taken for writing it is withdrawn, never written, and
-// ctx's error returned; if ctx ends during the write, the connection is
-// dropped (its stream would be broken) and ctx's error returned. f.Data
-// must not be modified until Send returns. From a callback see Handler:
-// it fails at once with ErrSendInCallback where it could not complete.
+// Send sends f and waits for its fate (Erlang send/2). It returns nil once
+// the frame has been written to the socket and, with delivery confirmation
+// on (Options.Confirm) for a text or binary frame, once the server is known
+// to have read it (a pong, or the server's answer to the client's close,
+// came after it). Otherwise it returns the error that kept it from being
+// written, or, with confirmation, an error matching ErrUnconfirmed when
+// the connection ended first (the frame may or may not have arrived; with
+// Options.Redelivery it is sent again and Send goes on waiting).
+//
+// It takes its turn in the outbox behind the frames queued before it, and
+// waits for it even when the outbox is full (ErrOutboxFull is never
+// returned), and, while the client is not connected, until the next
+// connection. If ctx ends before the frame is taken for writing it is
+// withdrawn, never written, and ctx's error returned; if ctx ends during
+// the write, the connection is dropped (its stream would be broken) and
+// ctx's error returned; if ctx ends while Send waits for confirmation, the
+// frame is still confirmed or reported through OnUndelivered, and ctx's
+// error returned. f.Data must not be modified until Send returns.
+//
+// From a callback, Send returns once the frame is written (it cannot wait
+// for a confirmation that the callback itself would hold up), and fails at
+// once with ErrSendInCallback where even the write could not complete (see
+// Handler).
 func (c *Client) Send(ctx context.Context, f Frame) error {
+	if c.ob.cf != nil && (f.Type == TextMessage || f.Type == BinaryMessage) && !c.inCallback() && !c.inInit.Load() {
+		return c.sendConfirmed(ctx, f)
+	}
 	return c.send(ctx, f, nil)
 }
 
-// send is Send; cw is SendConfirmed's wait, or nil.
+// send writes f; cw is sendConfirmed's wait, or nil.
 func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 	if err := f.check(); err != nil {
 		return err
@@ -471,29 +469,9 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 
 // Post delivers msg to HandleInfo (the Erlang Pid ! Msg), after the values
 // posted before it. It never blocks: the mailbox is unbounded. It returns
-// ErrTerminated once the client has ended.
+// ErrClosed once the client has ended.
 func (c *Client) Post(msg any) error {
 	return c.mail.put(c, mail{kind: mailPost, msg: msg})
-}
-
-// Ping queues a ping with payload (at most 125 bytes, copied) to be written
-// on the current connection ahead of the frames waiting in the outbox, and
-// returns at once: it never waits for the network. It returns
-// ErrNotConnected when not connected. The pong arrives at HandleFrame. To
-// ping in order with other frames, Cast a PingFrame.
-func (c *Client) Ping(payload []byte) error {
-	if len(payload) > frame.MaxControlPayload {
-		return ErrControlTooLong
-	}
-	cc := c.cur.Load()
-	if cc == nil || c.State() != Connected {
-		return ErrNotConnected
-	}
-	if !c.ob.queuePing(cc, payload) {
-		return ErrNotConnected
-	}
-	c.kick()
-	return nil
 }
 
 // Connect asks a disconnected client to connect now (after
@@ -507,8 +485,8 @@ func (c *Client) Connect() error { return c.mail.put(c, mail{kind: mailConnect})
 // the reason. It does nothing when not connected. To close and end the
 // client, return CloseAndStop from a callback, or call Stop.
 func (c *Client) CloseConn(code int, reason string) error {
-	if !frame.ValidCloseCode(code) {
-		return fmt.Errorf("%w %d", ErrInvalidCloseCode, code)
+	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
+		return closeCodeError(code)
 	}
 	return c.mail.put(c, mail{kind: mailClose, code: code, reason: reason})
 }
@@ -517,7 +495,7 @@ func (c *Client) CloseConn(code int, reason string) error {
 // already posted are handled, frames already queued are written, the
 // connection is closed with a close handshake (code 1000), frames left in
 // the outbox are handed to OnUndelivered, and Terminate runs with a nil
-// reason. The stop timeout (WithStopTimeout) bounds the writing and the
+// reason. The stop timeout (Options.StopTimeout) bounds the writing and the
 // handshake: when it has passed, the connection is dropped. If ctx ends
 // first, the connection is dropped at once and ctx's error is returned
 // without waiting further; a ctx that has already ended skips the close

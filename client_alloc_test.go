@@ -27,11 +27,11 @@ func TestClientZeroAllocs(t *testing.T) {
 	}
 	srv := sinkServer(t)
 	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithStopTimeout(100*time.Millisecond))
+	c := start(t, srv.URL, h, &wsclient.Options{StopTimeout: 100 * time.Millisecond})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	for _, size := range []int{64, 1024, 4096} {
-		f := wsclient.BinaryFrame(make([]byte, size))
+		f := wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, size)}
 		cast := func() {
 			if err := c.Cast(f); err != nil {
 				t.Fatal(err)

@@ -55,7 +55,7 @@ func abClientEcho(t *testing.T, url string, d *Dialer) (<-chan abEchoResult, <-c
 	h := &abEchoHandler{end: make(chan abEchoResult, 1), conn: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), abCaseLimit)
 	t.Cleanup(cancel)
-	cl, err := Start(ctx, url, h, WithDialer(d))
+	cl, err := Start(ctx, url, h, &Options{Dialer: d})
 	if err != nil {
 		t.Fatal(err)
 	}

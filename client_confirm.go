@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Delivery confirmation (WithConfirmation). A server answers a ping only
+// Delivery confirmation (Options.Confirm). A server answers a ping only
 // after it has read every frame sent before it, so the pong for a ping
 // confirms every frame written before that ping. The client's confirmation
 // pings carry a payload no user ping is taken for: a random nonce of the
@@ -25,12 +25,12 @@ import (
 // each keepalive ping, and earlier when no confirmation ping is in flight
 // and the kept frames pass a quarter of the retention bound, are older
 // than confirmAge (a timer armed when the first frame is kept), or a
-// SendConfirmed waits. At the bound the writer stops
+// a confirming Send waits. At the bound the writer stops
 // taking data frames from the outbox (Send waits) and Cast returns
 // ErrOutboxFull, until a pong frees room.
 //
 // When the connection ends, the frames still kept are handed back in
-// order with ErrUnconfirmed, or, with WithRedelivery, put back at the head
+// order with ErrUnconfirmed, or, with Options.Redelivery, put back at the head
 // of the outbox for the next connection.
 //
 // A server that answers pings with another payload (an empty one, as
@@ -43,7 +43,7 @@ import (
 // unanswered confirmation ping is still unanswered confirmTimeout(cc)
 // after it was written and a stray pong came since, the client gives
 // confirmation up on that connection. The kept frames go back with an
-// error matching ErrUnconfirmed and ErrPongMismatch; the frames written
+// error matching ErrUnconfirmed and errPongMismatch; the frames written
 // after that on the connection are counted (Stats.Unconfirmable), not
 // kept: the client works on as one without confirmation, and a new
 // connection tries again.
@@ -62,18 +62,15 @@ const confirmAge = 100 * time.Millisecond
 const defaultConfirmTimeout = 2 * time.Second
 
 var (
-	// ErrConfirmationOff is returned by SendConfirmed on a client without
-	// WithConfirmation.
-	ErrConfirmationOff = errors.New("wsclient: SendConfirmed needs WithConfirmation")
-	// ErrPongMismatch says that the server answers pings without echoing
+	// errPongMismatch says that the server answers pings without echoing
 	// their payload (RFC 6455 section 5.5.3 requires it to; lxzan/gws's
 	// default ping handler sends empty pongs), so that delivery cannot be
-	// confirmed on the connection. It comes wrapped with ErrUnconfirmed
-	// (both match errors.Is) to OnUndelivered and SendConfirmed for the
-	// frames written on such a connection. See WithConfirmation.
-	ErrPongMismatch = errors.New("wsclient: server answers pings without echoing the payload: delivery cannot be confirmed")
+	// confirmed on the connection. It comes wrapped with ErrUnconfirmed to
+	// OnUndelivered and Send for the frames written on such a connection;
+	// Stats.PongMismatches counts such connections.
+	errPongMismatch = errors.New("wsclient: server answers pings without echoing the payload: delivery cannot be confirmed")
 
-	errUnconfirmedMismatch error = &unconfirmedError{cause: ErrPongMismatch}
+	errUnconfirmedMismatch error = &unconfirmedError{cause: errPongMismatch}
 )
 
 // unconfirmedError is ErrUnconfirmed with the reason no pong confirmed
@@ -86,62 +83,7 @@ func (e *unconfirmedError) Error() string {
 
 func (e *unconfirmedError) Unwrap() []error { return []error{ErrUnconfirmed, e.cause} }
 
-// WithConfirmation turns delivery confirmation on: written text and binary
-// frames are kept until a pong confirms the server read them, at most
-// retainBytes of payload (plus one batch) at a time; at the bound Cast
-// returns ErrOutboxFull and Send waits. Frames unconfirmed when their
-// connection ends go to OnUndelivered with ErrUnconfirmed (or are sent
-// again, see WithRedelivery). Stats reports Confirmed, Unconfirmed,
-// Redelivered and PingRTT. The confirmation pings carry a 16-byte payload
-// (a nonce of the client and a sequence); their pongs reach HandleFrame
-// like any other. A Send's frame is copied while it is kept. retainBytes
-// <= 0 means 1 MiB.
-//
-// The server must answer a ping with a pong carrying the ping's payload, as
-// RFC 6455 section 5.5.3 requires. A server that answers with another
-// payload (lxzan/gws's default handler sends empty pongs) can confirm
-// nothing. The client notices it when a confirmation ping is still
-// unanswered a bound after it was written and a pong answering none of the
-// client's pings came in the meantime; the bound is the keepalive's,
-// interval × maxMissed (see WithKeepalive), or 2 s without keepalive. It
-// then gives confirmation up on that connection: the frames kept go to
-// OnUndelivered (or SendConfirmed) with an error matching both
-// ErrUnconfirmed and ErrPongMismatch, a warning is logged, Stats counts the
-// connection (PongMismatches) and each frame written on it afterwards
-// (Unconfirmable; SendConfirmed returns the same error for them), and the
-// client works on as one without confirmation until the connection ends; a
-// new connection tries again. Until then, at most the bound, the retention
-// bound may push back as usual. An unsolicited pong never confirms a
-// frame; it can only make a correct server that takes longer than the
-// bound to answer look like a mismatching one. A server that answers no
-// ping at all, while sending other frames, still stops the client at the
-// retention bound: it cannot be told from a slow one.
-//
-// Confirmation is off by default because it is not free: in the
-// benchmarks (bench/, contender wsclient-confirm; README "Delivery
-// guarantees") it costs a few percent of the messages per second on one
-// busy connection, about a fifth across 1,000 connections (each pings on
-// its own) and for 16 MiB Sends (each is copied to be kept), and about
-// 380 bytes more per idle connection.
-func WithConfirmation(retainBytes int) Option {
-	return func(c *clientConfig) {
-		if retainBytes <= 0 {
-			retainBytes = 1 << 20
-		}
-		c.confirmBytes = retainBytes
-	}
-}
-
-// WithRedelivery (with WithConfirmation) sends the frames unconfirmed when
-// a connection ends again on the next connection, ahead of the frames
-// waiting, instead of handing them to OnUndelivered: at-least-once
-// delivery. The server may get a frame twice (it read it, but its pong was
-// lost with the connection); make messages idempotent or carry an id. A
-// frame still unconfirmed when the client terminates goes to OnUndelivered
-// with ErrUnconfirmed.
-func WithRedelivery() Option { return func(c *clientConfig) { c.redeliver = true } }
-
-// confirmWait is SendConfirmed's wait for the fate of its frame. Whoever
+// confirmWait is a confirming Send's wait for the fate of its frame. Whoever
 // swaps gone first owns it: the settler then sends the result on ch, the
 // waiter (whose context ended) leaves the frame to the usual reports.
 type confirmWait struct {
@@ -168,7 +110,7 @@ type confirmer struct {
 	kept  []*outItem
 	head  int
 	bytes int
-	waits int         // kept frames a SendConfirmed waits for
+	waits int         // kept frames a a confirming Send waits for
 	since time.Time   // when the oldest kept frame was written (roughly)
 	age   *time.Timer // pings for kept frames older than confirmAge; the stray deadline
 
@@ -416,7 +358,7 @@ func (c *Client) giveUpLocked() {
 	ob.mu.Unlock()
 	cf.mismatches.Add(1)
 	cf.unconfirmed.Add(-int64(len(items)))
-	c.log(slog.LevelWarn, ErrPongMismatch.Error()+"; delivery confirmation off on this connection",
+	c.log(slog.LevelWarn, errPongMismatch.Error()+"; delivery confirmation off on this connection",
 		"unconfirmed", len(items))
 	for _, it := range items {
 		c.unconfirmed(it, true, errUnconfirmedMismatch, true)
@@ -549,7 +491,7 @@ func (c *Client) confirmEnd(cc *clientConn) {
 }
 
 // handBack deals with frames written on cc but unconfirmed when it ended:
-// sent again (WithRedelivery) or reported with ErrUnconfirmed, in order.
+// sent again (Options.Redelivery) or reported with ErrUnconfirmed, in order.
 // late is set for frames the writer kept after the end (not on the
 // machine: reports go through the mailbox, after confirmEnd's).
 func (c *Client) handBack(cc *clientConn, items []*outItem, late bool) {
@@ -567,7 +509,7 @@ func (c *Client) handBack(cc *clientConn, items []*outItem, late bool) {
 }
 
 // unconfirmed reports one frame written but not confirmed, with err (an
-// ErrUnconfirmed): to SendConfirmed if it waits, otherwise to
+// ErrUnconfirmed): to a Send that waits for it, otherwise to
 // OnUndelivered when report is set (async when not on the machine).
 func (c *Client) unconfirmed(it *outItem, async bool, err error, report bool) {
 	switch {
@@ -615,31 +557,15 @@ func (c *Client) leftover(it *outItem) {
 		return
 	}
 	if it.cw != nil && it.cw.gone.CompareAndSwap(false, true) {
-		it.cw.ch <- ErrTerminated
+		it.cw.ch <- ErrClosed
 		return
 	}
-	c.undelivered(it.f, ErrTerminated)
+	c.undelivered(it.f, ErrClosed)
 }
 
-// SendConfirmed sends f like Send, then waits until a pong confirms that
-// the server has read it (see WithConfirmation). It returns nil once
-// confirmed; ErrUnconfirmed when the connection ended first (the frame
-// may or may not have arrived; with WithRedelivery it is sent again and
-// SendConfirmed goes on waiting); Send's errors when the frame was never
-// written; ctx's error when ctx ends first (a frame written by then is
-// still confirmed or reported through OnUndelivered). It returns
-// ErrConfirmationOff without WithConfirmation. On a connection whose
-// server answers pings without echoing their payload it returns an error
-// matching both ErrUnconfirmed and ErrPongMismatch, within the bound
-// WithConfirmation gives (the frame was written). f.Data must not be modified
-// until SendConfirmed returns.
-func (c *Client) SendConfirmed(ctx context.Context, f Frame) error {
-	if c.ob.cf == nil {
-		return ErrConfirmationOff
-	}
-	if f.Type != TextMessage && f.Type != BinaryMessage {
-		return c.Send(ctx, f)
-	}
+// sendConfirmed is Send with delivery confirmation on: it sends f, then
+// waits until the server is known to have read it.
+func (c *Client) sendConfirmed(ctx context.Context, f Frame) error {
 	cw := &confirmWait{ch: make(chan error, 1)}
 	if err := c.send(ctx, f, cw); err != nil {
 		return err

@@ -48,7 +48,7 @@ func TestClientConfirmEmptyPong(t *testing.T) {
 	got := make(chan string, 16)
 	srv := wstest.NewServer(mismatchServer(got, func([]byte) []byte { return nil }), wstest.WithT(t))
 	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	for _, s := range []string{"a", "b", "c"} {
@@ -59,7 +59,7 @@ func TestClientConfirmEmptyPong(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	err := c.SendConfirmed(ctx, wsclient.TextFrame("d"))
+	err := c.Send(ctx, wsclient.TextFrame("d"))
 	if !errors.Is(err, wsclient.ErrPongMismatch) || !errors.Is(err, wsclient.ErrUnconfirmed) {
 		t.Fatalf("SendConfirmed = %v after %v", err, time.Since(t0))
 	}
@@ -77,7 +77,7 @@ func TestClientConfirmEmptyPong(t *testing.T) {
 	}
 	// Now a plain client on this connection: SendConfirmed says at once
 	// that its frame was written but cannot be confirmed.
-	if err := c.SendConfirmed(ctx, wsclient.TextFrame("e")); !errors.Is(err, wsclient.ErrPongMismatch) {
+	if err := c.Send(ctx, wsclient.TextFrame("e")); !errors.Is(err, wsclient.ErrPongMismatch) {
 		t.Fatalf("SendConfirmed after giving up = %v", err)
 	}
 	if err := c.Cast(wsclient.TextFrame("f")); err != nil {
@@ -114,15 +114,14 @@ func TestClientConfirmWrongPong(t *testing.T) {
 	}), wstest.WithT(t))
 	h := newTH()
 	const bound, size = 1000, 100
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(bound), wsclient.WithOutboxSize(1<<20),
-		wsclient.WithKeepalive(100*time.Millisecond, 3))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: bound, OutboxSize: 1 << 20, Keepalive: 100 * time.Millisecond})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	data := make([]byte, size)
 	full := time.Time{}
 	cast := 0
 	for ; cast < 1<<16; cast++ {
-		err := c.Cast(wsclient.BinaryFrame(data))
+		err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: data})
 		if errors.Is(err, wsclient.ErrOutboxFull) {
 			full = time.Now()
 			break
@@ -149,11 +148,11 @@ func TestClientConfirmWrongPong(t *testing.T) {
 	}
 	// Past the retention bound now: nothing is kept.
 	for i := range 4 * bound / size {
-		if err := c.Cast(wsclient.BinaryFrame(data)); err != nil {
+		if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); err != nil {
 			t.Fatalf("cast %d after giving up: %v", i, err)
 		}
 	}
-	if err := c.Send(t.Context(), wsclient.BinaryFrame(data)); err != nil {
+	if err := c.Send(t.Context(), wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); err != nil {
 		t.Fatal(err)
 	}
 	if st := c.Stats(); st.PongMismatches != 1 || st.Confirmed != 0 || st.Unconfirmed != 0 ||
@@ -190,7 +189,7 @@ func TestClientConfirmUnsolicitedPong(t *testing.T) {
 		}
 	}, wstest.WithT(t))
 	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
@@ -206,7 +205,7 @@ func TestClientConfirmUnsolicitedPong(t *testing.T) {
 		t.Fatalf("an unsolicited pong confirmed: %+v", st)
 	}
 	close(release)
-	if err := c.SendConfirmed(t.Context(), wsclient.TextFrame("b")); err != nil {
+	if err := c.Send(t.Context(), wsclient.TextFrame("b")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}
 	if st := c.Stats(); st.Confirmed != 2 || st.PongMismatches != 0 || st.Unconfirmable != 0 {
@@ -249,7 +248,7 @@ func TestClientConfirmUserPings(t *testing.T) {
 	}, wstest.WithT(t))
 	h := newTH()
 	const interval = 100 * time.Millisecond
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0), wsclient.WithKeepalive(interval, 3))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, Keepalive: interval})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
@@ -260,7 +259,7 @@ func TestClientConfirmUserPings(t *testing.T) {
 	defer tick.Stop()
 	for i := range 24 {
 		<-tick.C
-		if err := c.Ping([]byte(fmt.Sprint("user", i))); err != nil {
+		if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte(fmt.Sprint("user", i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -268,7 +267,7 @@ func TestClientConfirmUserPings(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	close(release)
-	if err := c.SendConfirmed(t.Context(), wsclient.TextFrame("b")); err != nil {
+	if err := c.Send(t.Context(), wsclient.TextFrame("b")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}
 	if st := c.Stats(); st.PongMismatches != 0 || st.Confirmed != 2 {

@@ -38,7 +38,7 @@ func TestClientConfirmUserPingKeepsConfirmationPing(t *testing.T) {
 		}
 	}, wstest.WithT(t))
 	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	big := make([]byte, 24<<20)
@@ -53,7 +53,7 @@ func TestClientConfirmUserPingKeepsConfirmationPing(t *testing.T) {
 	// asked for; the writer is still stuck in the big frame. (A timer in
 	// the client: no event to wait for.)
 	time.Sleep(400 * time.Millisecond)
-	if err := c.Ping([]byte("user")); err != nil {
+	if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte("user")}); err != nil {
 		t.Fatal(err)
 	}
 	close(resume)

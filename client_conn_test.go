@@ -25,7 +25,7 @@ func TestClientConnInfo(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithSubprotocols("chat.v2"),
 		wstest.WithResponseHeader(http.Header{"X-Server": {"wstest"}}))
 	h := newTH()
-	c := start(t, srv.URL+"/path?q=1", h, wsclient.WithDialer(&wsclient.Dialer{Subprotocols: []string{"chat.v1", "chat.v2"}}))
+	c := start(t, srv.URL+"/path?q=1", h, &wsclient.Options{Dialer: &wsclient.Dialer{Subprotocols: []string{"chat.v1", "chat.v2"}}})
 	h.expect(t, "init")
 	e := h.expect(t, "connect")
 	info := e.info
@@ -38,7 +38,7 @@ func TestClientConnInfo(t *testing.T) {
 	if e.state != wsclient.Connected {
 		t.Fatalf("state in OnConnect %v", e.state)
 	}
-	got, ok := c.ConnInfo()
+	got, ok := c.Info()
 	if !ok || got.Subprotocol != "chat.v2" {
 		t.Fatalf("ConnInfo() = %+v, %v", got, ok)
 	}
@@ -76,7 +76,15 @@ func TestClientHandleFrameActions(t *testing.T) {
 	h := newTH()
 	h.frame = func(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
 		if f.Type == wsclient.PongMessage {
-			return wsclient.Reply(wsclient.TextFrame("r1"), wsclient.TextFrame("r2")).CloseConn(4001, "after replies")
+			// Cast, then close: the close is queued behind the frames.
+			for _, m := range []string{"r1", "r2"} {
+				if err := c.Cast(wsclient.TextFrame(m)); err != nil {
+					t.Error(err)
+				}
+			}
+			if err := c.CloseConn(4001, "after replies"); err != nil {
+				t.Error(err)
+			}
 		}
 		return wsclient.Action{}
 	}
@@ -196,7 +204,7 @@ func TestClientDialErrorAttempts(t *testing.T) {
 	giveUp := errors.New("gave up")
 	h.disc = func(c *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 		if d.Attempt < 3 {
-			return wsclient.ReconnectNow()
+			return wsclient.ReconnectAfter(0)
 		}
 		return wsclient.StopWith(giveUp)
 	}
@@ -237,7 +245,7 @@ func TestClientKeepaliveTimeout(t *testing.T) {
 		}
 	}, wstest.WithT(t))
 	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(30*time.Millisecond, 2))
+	c := start(t, srv.URL, h, &wsclient.Options{Keepalive: 30 * time.Millisecond, KeepaliveMissed: 2})
 	h.expect(t, "init")
 	conn := h.expect(t, "connect")
 	e := h.expect(t, "disconnect")
@@ -289,14 +297,14 @@ func TestClientKeepaliveWithBlockedWriter(t *testing.T) {
 	}, wstest.WithT(t))
 	h := newTH()
 	const outbox = 8
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(100*time.Millisecond, 3), wsclient.WithOutboxSize(outbox))
+	c := start(t, srv.URL, h, &wsclient.Options{Keepalive: 100 * time.Millisecond, OutboxSize: outbox})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	big := make([]byte, 4<<20)
 	accepted := 0
 	t0 := time.Now()
 	for {
-		err := c.Cast(wsclient.BinaryFrame(big))
+		err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: big})
 		if errors.Is(err, wsclient.ErrOutboxFull) {
 			break
 		}

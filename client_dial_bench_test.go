@@ -69,7 +69,7 @@ func (h *connectHandler) OnConnect(*Client, ConnInfo) Action {
 // dialConnReading is what a Conn user does to connect: Dial, then a
 // goroutine that reads.
 func dialConnReading(ctx context.Context, d *Dialer) (*Conn, chan struct{}, error) {
-	cn, err := d.Dial(ctx, "ws://example.com/chat")
+	cn, err := Dial(ctx, "ws://example.com/chat", d)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -79,7 +79,7 @@ func dialConnReading(ctx context.Context, d *Dialer) (*Conn, chan struct{}, erro
 		var buf []byte
 		for {
 			var err error
-			if _, buf, err = cn.AppendMessage(ctx, buf[:0]); err != nil {
+			if _, buf, err = cn.appendMessage(ctx, buf[:0], false); err != nil {
 				return
 			}
 		}
@@ -89,13 +89,13 @@ func dialConnReading(ctx context.Context, d *Dialer) (*Conn, chan struct{}, erro
 
 // startClient starts a Client on d and waits for its OnConnect.
 func startClient(ctx context.Context, d *Dialer, h *connectHandler) (*Client, error) {
-	c, err := Start(ctx, "ws://example.com/chat", h, WithDialer(d))
+	c, err := Start(ctx, "ws://example.com/chat", h, &Options{Dialer: d})
 	if err != nil {
 		return nil, err
 	}
 	select {
 	case <-h.connected:
-	case <-c.Done():
+	case <-clientDone(c):
 		return nil, c.Wait()
 	}
 	return c, nil
@@ -133,7 +133,7 @@ func BenchmarkClientDialClose(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = c.Stop(ended)
-		<-c.Done()
+		<-clientDone(c)
 	}
 }
 
@@ -195,7 +195,7 @@ func BenchmarkIdleConnected(b *testing.B) {
 			writeIdleProfile(b, "client")
 			for _, c := range cs {
 				_ = c.Stop(ended)
-				<-c.Done()
+				<-clientDone(c)
 			}
 		}
 	})

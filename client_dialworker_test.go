@@ -38,18 +38,18 @@ func TestClientDialGoroutineReused(t *testing.T) {
 	reused := 0
 	var last uint64
 	for i := range n {
-		c, err := Start(context.Background(), "ws://example.com/chat", h, WithDialer(d))
+		c, err := Start(context.Background(), "ws://example.com/chat", h, &Options{Dialer: d})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var g uint64
 		select {
 		case g = <-h.gids:
-		case <-c.Done():
+		case <-clientDone(c):
 			t.Fatalf("client %d ended: %v", i, c.Wait())
 		}
 		_ = c.Stop(ended)
-		<-c.Done()
+		<-clientDone(c)
 		// Let the attempt's goroutine reach its wait (it has dialLinger
 		// to do so; a loaded machine may take longer).
 		for deadline := time.Now().Add(5 * time.Second); dialWaiting.Load() == 0 && time.Now().Before(deadline); {

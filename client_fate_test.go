@@ -58,7 +58,7 @@ func TestClientOutboxFlushAfterOnConnect(t *testing.T) {
 	c := start(t, srv.URL, h)
 	h.expect(t, "init")
 	buf := []byte("1")
-	if err := c.Cast(wsclient.BinaryFrame(buf)); err != nil {
+	if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: buf}); err != nil {
 		t.Fatal(err)
 	}
 	buf[0] = 'X' // Cast copied it
@@ -93,7 +93,7 @@ func TestClientOutboxFlushAfterOnConnect(t *testing.T) {
 func TestClientOutboxFull(t *testing.T) {
 	h := newTH()
 	h.mode = wsclient.StartDisconnected
-	c := start(t, closedURL(t), h, wsclient.WithOutboxSize(2))
+	c := start(t, closedURL(t), h, &wsclient.Options{OutboxSize: 2})
 	h.expect(t, "init")
 	for i := range 2 {
 		if err := c.Cast(wsclient.TextFrame(fmt.Sprint(i))); err != nil {
@@ -110,10 +110,10 @@ func TestClientOutboxFull(t *testing.T) {
 	if err := c.Send(ctx, wsclient.TextFrame("x")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Send = %v", err)
 	}
-	if err := c.Cast(wsclient.Frame{Type: wsclient.CloseMessage}); !errors.Is(err, wsclient.ErrBadFrameType) {
+	if err := c.Cast(wsclient.Frame{Type: wsclient.CloseMessage}); !errors.Is(err, wsclient.ErrBadFrame) {
 		t.Fatalf("Cast close = %v", err)
 	}
-	if err := c.Cast(wsclient.PingFrame(make([]byte, 126))); !errors.Is(err, wsclient.ErrControlTooLong) {
+	if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: make([]byte, 126)}); !errors.Is(err, wsclient.ErrBadFrame) {
 		t.Fatalf("Cast ping = %v", err)
 	}
 }
@@ -134,7 +134,7 @@ func TestClientUndeliveredAtStop(t *testing.T) {
 	c.Stop(t.Context())
 	var und []string
 	for e := h.next(t); e.kind != "terminate"; e = h.next(t) {
-		if e.kind != "undelivered" || !errors.Is(e.err, wsclient.ErrTerminated) {
+		if e.kind != "undelivered" || !errors.Is(e.err, wsclient.ErrClosed) {
 			t.Fatalf("callback %s %v", e.kind, e.err)
 		}
 		und = append(und, string(e.f.Data))
@@ -142,7 +142,7 @@ func TestClientUndeliveredAtStop(t *testing.T) {
 	if !slices.Equal(und, []string{"a", "b"}) {
 		t.Fatalf("undelivered %q", und)
 	}
-	if err := <-sent; !errors.Is(err, wsclient.ErrTerminated) {
+	if err := <-sent; !errors.Is(err, wsclient.ErrClosed) {
 		t.Fatalf("Send = %v", err)
 	}
 	if n := c.Stats().Undelivered; n != 2 {
@@ -205,7 +205,7 @@ func TestClientReplyWhileDisconnected(t *testing.T) {
 	h.expect(t, "init")
 	c.Post("queued")
 	h.expect(t, "info")
-	if e := h.expect(t, "undelivered"); !errors.Is(e.err, wsclient.ErrBadFrameType) {
+	if e := h.expect(t, "undelivered"); !errors.Is(e.err, wsclient.ErrBadFrame) {
 		t.Fatalf("undelivered %v", e.err)
 	}
 	c.Connect()
@@ -250,7 +250,7 @@ func TestClientConcurrentSenders(t *testing.T) {
 		}
 	}
 	h.ev = make(chan ev, 1<<16)
-	c := start(t, srv.URL, h, wsclient.WithOutboxSize(64))
+	c := start(t, srv.URL, h, &wsclient.Options{OutboxSize: 64})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	var wg sync.WaitGroup
@@ -319,8 +319,7 @@ func TestClientFateAccounting(t *testing.T) {
 	h.ev = make(chan ev, 1<<16)
 	h.mode = wsclient.KeepReconnecting
 	h.undeliver = func(*wsclient.Client, wsclient.Frame, error) { undelivered.Add(1) }
-	c := start(t, srv.URL, h, wsclient.WithOutboxSize(1<<20),
-		wsclient.WithBackoff(wsclient.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}))
+	c := start(t, srv.URL, h, &wsclient.Options{OutboxSize: 1 << 20, Backoff: wsclient.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}})
 	const goroutines, per = 4, 500
 	var accepted, refused atomic.Int64
 	var wg sync.WaitGroup
@@ -384,10 +383,10 @@ func TestClientLargeFlush(t *testing.T) {
 		return wsclient.Action{}
 	}
 	h.ev = make(chan ev, 1<<12)
-	c := start(t, srv.URL, h, wsclient.WithReadBufferRetain(64<<10))
+	c := start(t, srv.URL, h, &wsclient.Options{ReadBufferRetain: 64 << 10})
 	big := make([]byte, 128<<10) // 50 MiB in all
 	for range n {
-		if err := c.Cast(wsclient.BinaryFrame(big)); err != nil {
+		if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: big}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -408,13 +407,13 @@ func TestClientLargeFlush(t *testing.T) {
 func TestClientPartialBatchWrite(t *testing.T) {
 	got := make(chan []string, 1)
 	srv := wstest.NewServer(textRecorder(got), wstest.WithT(t))
-	d := *wsclient.DefaultDialer
+	var d wsclient.Dialer
 	// Each frame is 2+4+1 bytes: cut the fourth frame after 4 bytes, so
 	// the fifth is not written at all.
 	d.NetDialContext = netfault.Dial(func(nc net.Conn) net.Conn { return &netfault.CutConn{Conn: nc, Cut: 3 + 7} })
 	h := newTH()
 	h.mode = wsclient.StartDisconnected
-	c := start(t, srv.URL, h, wsclient.WithDialer(&d))
+	c := start(t, srv.URL, h, &wsclient.Options{Dialer: &d})
 	h.expect(t, "init")
 	for _, s := range []string{"a", "b", "c", "d", "e"} {
 		if err := c.Cast(wsclient.TextFrame(s)); err != nil {

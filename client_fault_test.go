@@ -656,17 +656,16 @@ func runFaultRow(t *testing.T, tp *peertest.ToxiproxyServer, shared *peertest.Pe
 			return &tapConn{Conn: c, rec: rec}, nil
 		},
 	}
-	opts := []wsclient.Option{
-		wsclient.WithDialer(d),
-		wsclient.WithKeepalive(faultKeepalive, faultMissed),
-		wsclient.WithBackoff(wsclient.Backoff{Initial: 50 * time.Millisecond, Max: 200 * time.Millisecond, Jitter: -1}),
-		wsclient.WithOutboxSize(2 * n),
-		wsclient.WithConfirmation(0),
+	opts := &wsclient.Options{
+		Dialer:          d,
+		Keepalive:       faultKeepalive,
+		KeepaliveMissed: faultMissed,
+		Backoff:         wsclient.Backoff{Initial: 50 * time.Millisecond, Max: 200 * time.Millisecond, Jitter: -1},
+		OutboxSize:      2 * n,
+		Confirm:         1 << 20,
+		Redelivery:      row.redeliver,
 	}
-	if row.redeliver {
-		opts = append(opts, wsclient.WithRedelivery())
-	}
-	c, err := wsclient.Start(ctx, "ws://"+proxy.Addr+"/", &faultHandler{rec: rec}, opts...)
+	c, err := wsclient.Start(ctx, "ws://"+proxy.Addr+"/", &faultHandler{rec: rec}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1064,7 +1063,7 @@ func TestFaultTally(t *testing.T) {
 		r.written(id('S', seq))
 		r.echoed(id('S', seq))
 	}
-	r.reported(id('S', 0), wsclient.ErrTerminated)
+	r.reported(id('S', 0), wsclient.ErrClosed)
 	r.written(id('S', 3))
 	r.reported(id('S', 3), wsclient.ErrConnectionLost)
 	r.written(id('Z', 0)) // markers are not frames of the table

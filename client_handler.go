@@ -3,6 +3,7 @@ package wsclient
 // The handler's vocabulary: the callbacks a Client drives and the values
 // they return.
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -31,19 +32,6 @@ const (
 	// Erlang: {ok, State}.
 	StartDisconnected
 )
-
-// String returns the mode's name.
-func (m InitMode) String() string {
-	switch m {
-	case ConnectOnce:
-		return "ConnectOnce"
-	case KeepReconnecting:
-		return "KeepReconnecting"
-	case StartDisconnected:
-		return "StartDisconnected"
-	}
-	return fmt.Sprintf("InitMode(%d)", int(m))
-}
 
 // Handler is the behaviour a Client drives: the Go form of the Erlang
 // websocket_client callback module. Embed BaseHandler to implement only the
@@ -115,15 +103,15 @@ type Handler interface {
 // UndeliveredHandler may be implemented by a Handler to receive the frames
 // that were accepted by Cast (or a Reply action) but could not be written:
 // their connection failed, the client ended before they could be sent (err
-// is then ErrTerminated), or, for a reply, the outbox was full
-// (ErrOutboxFull). With WithConfirmation it also receives, in order, the
+// is then ErrClosed), or, for a reply, the outbox was full
+// (ErrOutboxFull). With Options.Confirm it also receives, in order, the
 // frames written but not confirmed by a pong: err matches ErrUnconfirmed
-// (the frame may or may not have arrived), and also ErrPongMismatch when
+// (the frame may or may not have arrived), and also errPongMismatch when
 // the server answers pings without echoing their payload, so that
-// confirmation was given up on the connection (see WithConfirmation). It
+// confirmation was given up on the connection (see Options.Confirm). It
 // runs on the client's goroutine like the
 // other callbacks; f.Data is the client's own copy and may be kept. Without
-// it such frames are counted in Stats.Undelivered and logged (WithLogger).
+// it such frames are counted in Stats.Undelivered and logged (Options.Logger).
 type UndeliveredHandler interface {
 	OnUndelivered(c *Client, f Frame, err error)
 }
@@ -164,47 +152,24 @@ type Frame struct {
 // TextFrame returns a text frame holding s.
 func TextFrame(s string) Frame { return Frame{Type: TextMessage, Data: []byte(s)} }
 
-// BinaryFrame returns a binary frame holding b (not copied).
-func BinaryFrame(b []byte) Frame { return Frame{Type: BinaryMessage, Data: b} }
-
-// PingFrame returns a ping frame with payload p (not copied).
-func PingFrame(p []byte) Frame { return Frame{Type: PingMessage, Data: p} }
-
-// PongFrame returns a pong frame with payload p (not copied).
-func PongFrame(p []byte) Frame { return Frame{Type: PongMessage, Data: p} }
-
-// String returns the type and, for short payloads, the data.
-func (f Frame) String() string {
-	if len(f.Data) <= 64 {
-		if f.Type == TextMessage {
-			return fmt.Sprintf("%s %q", f.Type, f.Data)
-		}
-		return fmt.Sprintf("%s %x", f.Type, f.Data)
-	}
-	return fmt.Sprintf("%s (%d bytes)", f.Type, len(f.Data))
-}
-
 func (f Frame) check() error {
 	switch f.Type {
 	case TextMessage, BinaryMessage:
 		return nil
 	case PingMessage, PongMessage:
 		if len(f.Data) > frame.MaxControlPayload {
-			return ErrControlTooLong
+			return errControlTooLong
 		}
 		return nil
 	}
-	return ErrBadFrameType
+	return errFrameType
 }
 
 // Action is a callback's result: the zero value does nothing (Erlang ok).
-// Build one with Reply, CloseConn and Keepalive, and combine them with the
-// methods of the same names, for example
-//
-//	return wsclient.Reply(wsclient.TextFrame("bye")).CloseConn(wsclient.CloseNormalClosure, "done")
-//
-// Replies are queued first, in order, then the keepalive is set, then the
-// connection is closed once the frames queued before the close are written.
+// Reply, Keepalive and CloseAndStop make the others, one each, as the
+// Erlang callbacks return one of ok, reply, keepalive (from onconnect) and
+// close. To send frames and then close the connection, Cast them and call
+// Client.CloseConn from the callback: the close is queued behind them.
 type Action struct {
 	first  Frame
 	nreply int
@@ -224,10 +189,8 @@ type Action struct {
 // OnConnect go ahead of everything waiting, and are accepted even when the
 // outbox is full). Frames that cannot be written, or find the outbox full,
 // go to OnUndelivered.
-func Reply(frames ...Frame) Action { return Action{}.Reply(frames...) }
-
-// Reply adds frames to send.
-func (a Action) Reply(frames ...Frame) Action {
+func Reply(frames ...Frame) Action {
+	var a Action
 	for _, f := range frames {
 		if a.nreply == 0 {
 			a.first = f
@@ -239,20 +202,6 @@ func (a Action) Reply(frames ...Frame) Action {
 	return a
 }
 
-// CloseConn returns an Action that closes the connection with code and
-// reason, once the frames queued before are written (a close handshake).
-// The client lives on: OnDisconnect then runs with a *LocalCloseError and
-// decides what happens next. To close and end the client, as the Erlang
-// {close, Payload} does, use CloseAndStop. An invalid code is replaced by
-// 1000.
-func CloseConn(code int, reason string) Action { return Action{}.CloseConn(code, reason) }
-
-// CloseConn adds closing the connection.
-func (a Action) CloseConn(code int, reason string) Action {
-	a.close, a.code, a.reason = true, code, reason
-	return a
-}
-
 // CloseAndStop returns an Action that ends the client, the Go form of the
 // Erlang {close, Payload} result of websocket_handle and websocket_info:
 // the frames queued before it are written, the connection is closed with
@@ -260,28 +209,18 @@ func (a Action) CloseConn(code int, reason string) Action {
 // left in the outbox go to OnUndelivered, OnDisconnect is not called, and
 // Terminate runs with err, which Wait returns (nil for a normal end). It
 // works from every callback; while not connected it just stops. An invalid
-// code is replaced by 1000.
+// code is replaced by 1000. To close the connection and let the client
+// live on (OnDisconnect then decides), call Client.CloseConn instead.
 func CloseAndStop(code int, reason string, err error) Action {
-	return Action{}.CloseAndStop(code, reason, err)
-}
-
-// CloseAndStop adds closing the connection and stopping the client.
-func (a Action) CloseAndStop(code int, reason string, err error) Action {
-	a.close, a.code, a.reason = true, code, reason
-	a.stop, a.err = true, err
-	return a
+	return Action{close: true, code: code, reason: reason, stop: true, err: err}
 }
 
 // Keepalive returns an Action that pings every interval on the current
 // connection (Erlang {ok, State, KeepaliveMs} from onconnect); 0 turns
 // keepalive off. The number of unanswered pings tolerated comes from
-// WithKeepalive (default 3).
-func Keepalive(interval time.Duration) Action { return Action{}.Keepalive(interval) }
-
-// Keepalive adds setting the keepalive interval.
-func (a Action) Keepalive(interval time.Duration) Action {
-	a.setKA, a.ka = true, max(interval, 0)
-	return a
+// Options.KeepaliveMissed (default 3).
+func Keepalive(interval time.Duration) Action {
+	return Action{setKA: true, ka: max(interval, 0)}
 }
 
 type daKind int
@@ -289,7 +228,6 @@ type daKind int
 const (
 	daDefault daKind = iota
 	daStay
-	daNow
 	daAfter
 	daBackoff
 	daStop
@@ -309,16 +247,14 @@ type DisconnectAction struct {
 // (Erlang ok).
 func Stay() DisconnectAction { return DisconnectAction{kind: daStay} }
 
-// ReconnectNow reconnects at once (Erlang reconnect).
-func ReconnectNow() DisconnectAction { return DisconnectAction{kind: daNow} }
-
-// ReconnectAfter reconnects after d (Erlang {reconnect, Ms}).
+// ReconnectAfter reconnects after d (Erlang {reconnect, Ms}); 0
+// reconnects at once (Erlang reconnect).
 func ReconnectAfter(d time.Duration) DisconnectAction {
 	return DisconnectAction{kind: daAfter, delay: d}
 }
 
 // ReconnectWithBackoff reconnects after the client's Backoff delay for
-// Disconnect.Attempt (see WithBackoff).
+// Disconnect.Attempt (see Options.Backoff).
 func ReconnectWithBackoff() DisconnectAction { return DisconnectAction{kind: daBackoff} }
 
 // StopWith ends the client with reason (nil for a normal end): Terminate
@@ -342,6 +278,10 @@ type Disconnect struct {
 	// WasConnected reports whether an established connection ended (as
 	// opposed to a connection attempt failing).
 	WasConnected bool
+	// Backoff is the delay ReconnectWithBackoff (and the KeepReconnecting
+	// default) waits before the next attempt, drawn from Options.Backoff
+	// for Attempt: known here so that it can be reported.
+	Backoff time.Duration
 }
 
 // LocalCloseError is the disconnect reason when the client closed the
@@ -356,7 +296,7 @@ type LocalCloseError struct {
 
 // Error describes the LocalCloseError.
 func (e *LocalCloseError) Error() string {
-	s := fmt.Sprintf("wsclient: closed by the client with code %d (%s)", e.Code, CloseCodeText(e.Code))
+	s := fmt.Sprintf("wsclient: closed by the client with code %d (%s)", e.Code, closeCodeText(e.Code))
 	if e.Reason != "" {
 		s += ": " + e.Reason
 	}
@@ -370,15 +310,26 @@ func (e *LocalCloseError) Error() string {
 func (e *LocalCloseError) Unwrap() error { return e.Err }
 
 // ConnInfo describes an established connection (the Erlang websocket_req
-// accessors). Header is the server's handshake response header; do not
-// modify it.
+// accessors): Conn.Info returns it, and a Client hands it to OnConnect.
 type ConnInfo struct {
-	URL         string
+	// URL is the URL dialled, the last hop of a followed redirect chain,
+	// with any password redacted.
+	URL string
+	// Subprotocol and Extensions are what the server selected
+	// (Sec-WebSocket-Protocol and Sec-WebSocket-Extensions), or "".
 	Subprotocol string
 	Extensions  string
-	Header      http.Header
-	LocalAddr   net.Addr
-	RemoteAddr  net.Addr
+	// Header is the server's handshake response header; do not modify it.
+	Header http.Header
+	// LocalAddr and RemoteAddr are the connection's addresses (over a
+	// proxy, the proxy's).
+	LocalAddr  net.Addr
+	RemoteAddr net.Addr
+	// HTTP2 reports a WebSocket over an HTTP/2 stream (RFC 8441).
+	HTTP2 bool
+	// TLS is the state of the TLS connection to the server (wss://), or
+	// nil.
+	TLS *tls.ConnectionState
 }
 
 // PanicError is the termination reason when a callback panicked.
@@ -401,14 +352,9 @@ func (e *PanicError) Unwrap() error {
 
 // Client errors.
 var (
-	// ErrTerminated: the client has ended (or ended before the frame could
-	// be sent).
-	ErrTerminated = errors.New("wsclient: client terminated")
-	// ErrOutboxFull: the outbox holds as many frames as WithOutboxSize
+	// ErrOutboxFull: the outbox holds as many frames as Options.OutboxSize
 	// allows; the frame was not taken.
 	ErrOutboxFull = errors.New("wsclient: outbox full")
-	// ErrNotConnected: the operation needs a live connection.
-	ErrNotConnected = errors.New("wsclient: not connected")
 	// ErrRunning: Serve was called while the client is already running.
 	ErrRunning = errors.New("wsclient: client already running")
 	// ErrSendInCallback: Send was called from a callback at a time when

@@ -34,7 +34,7 @@ func TestClientKeepaliveLargeSlowMessage(t *testing.T) {
 		}
 	}, wstest.WithT(t), wstest.WithRecordLimit(0))
 	h := newTH()
-	start(t, srv.URL, h, wsclient.WithKeepalive(interval, maxMissed), wsclient.WithDialer(&wsclient.Dialer{MaxMessageSize: 8 << 20}))
+	start(t, srv.URL, h, &wsclient.Options{Keepalive: interval, KeepaliveMissed: maxMissed, Dialer: &wsclient.Dialer{MaxMessageSize: 8 << 20}})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	e := h.next(t)

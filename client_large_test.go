@@ -23,16 +23,16 @@ func TestClientLargeCastReusesCopy(t *testing.T) {
 	}
 	srv := sinkServer(t)
 	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithStopTimeout(100*time.Millisecond))
+	c := start(t, srv.URL, h, &wsclient.Options{StopTimeout: 100 * time.Millisecond})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	const size, n = 1 << 20, 20
 	data := bytes.Repeat([]byte{'x'}, size)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	marker := wsclient.BinaryFrame([]byte("m"))
+	marker := wsclient.Frame{Type: wsclient.BinaryMessage, Data: []byte("m")}
 	cast := func() {
-		if err := c.Cast(wsclient.BinaryFrame(data)); err != nil {
+		if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); err != nil {
 			t.Fatal(err)
 		}
 		// Send returns once its frame is written, so the large frame
@@ -66,7 +66,7 @@ func TestClientUndeliveredKept(t *testing.T) {
 	srv := wstest.NewServer(pongRecorder(&mu, &got, false, 4), wstest.WithT(t))
 	h := newTH()
 	h.mode = wsclient.StartDisconnected
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20})
 	h.expect(t, "init")
 	var want []string
 	for i, size := range []int{16, 16, 100 << 10, 100 << 10} {
@@ -136,7 +136,7 @@ func bigServer(t *testing.T, size int) *wstest.Server {
 
 func startBig(t *testing.T, url string) (*wsclient.Client, *bigHandler) {
 	h := &bigHandler{connected: make(chan struct{}), got: make(chan int, 16)}
-	c := start(t, url, h, wsclient.WithStopTimeout(100*time.Millisecond))
+	c := start(t, url, h, &wsclient.Options{StopTimeout: 100 * time.Millisecond})
 	select {
 	case <-h.connected:
 	case <-time.After(10 * time.Second):

@@ -406,7 +406,7 @@ func (c *Client) connected(cc *clientConn) {
 		c.setKeepalive(c.cfg.keepalive)
 	}
 	c.m.inOnConnect = true
-	info := cc.connInfo(c.url)
+	info := cc.connInfo()
 	a, ok := call(c, "OnConnect", func() Action { return c.h.OnConnect(c, info) })
 	c.m.inOnConnect = false
 	if ok {
@@ -568,6 +568,7 @@ func (c *Client) dropConn() {
 // disconnected lets OnDisconnect decide what follows a connection's end or
 // a failed attempt.
 func (c *Client) disconnected(d Disconnect) {
+	d.Backoff = c.cfg.backoff.next(d.Attempt)
 	da, ok := call(c, "OnDisconnect", func() DisconnectAction { return c.h.OnDisconnect(c, d) })
 	if !ok {
 		return
@@ -588,12 +589,10 @@ func (c *Client) disconnected(d Disconnect) {
 	}
 	switch da.kind {
 	case daStay:
-	case daNow:
-		c.dial()
 	case daAfter:
 		c.reconnectAfter(da.delay)
 	case daBackoff:
-		c.reconnectAfter(c.cfg.backoff.Next(d.Attempt))
+		c.reconnectAfter(d.Backoff)
 	case daStop:
 		c.dispatch(&event{kind: evStop, err: da.reason, code: CloseNormalClosure})
 	}
@@ -672,7 +671,7 @@ func (c *Client) returnLeft(it *outItem) {
 	case it.closeOn != nil:
 	case it.done != nil:
 		it.taken = false
-		it.done <- ErrTerminated
+		it.done <- ErrClosed
 	default:
 		c.leftover(it)
 	}
@@ -762,16 +761,8 @@ func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32, gid *u
 
 // connInfo describes cc's connection to url. The header is built for it
 // from the response's head; the Conn's Response is not built.
-func (cc *clientConn) connInfo(url string) ConnInfo {
-	cn := cc.cn
-	return ConnInfo{
-		URL:         url,
-		Subprotocol: cn.Subprotocol(),
-		Extensions:  cn.Extensions(),
-		Header:      cn.responseHeader(),
-		LocalAddr:   cn.LocalAddr(),
-		RemoteAddr:  cn.RemoteAddr(),
-	}
+func (cc *clientConn) connInfo() ConnInfo {
+	return cc.cn.Info()
 }
 
 // readLoop reads cc's messages and runs HandleFrame for each on this

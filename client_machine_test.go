@@ -26,7 +26,7 @@ func pipeConn(t *testing.T) *clientConn {
 // machineIn returns a running client put into state st by hand (no
 // goroutine of its own: events are dispatched by the test).
 func machineIn(t *testing.T, st State) (*Client, *clientConn) {
-	c := New(closedTCPURL(t), machineHandler{}, WithStopTimeout(time.Hour))
+	c := New(closedTCPURL(t), machineHandler{}, &Options{StopTimeout: time.Hour})
 	if err := c.begin(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestClientStateEvents(t *testing.T) {
 				case "connEnd":
 					e.err = ErrConnectionLost
 				case "undelivered":
-					e.err = ErrTerminated
+					e.err = ErrClosed
 				}
 				c.lock(new(uint64))
 				c.dispatch(e)
@@ -131,7 +131,7 @@ func endMachine(t *testing.T, c *Client) {
 	}
 	c.unlock()
 	select {
-	case <-c.Done():
+	case <-clientDone(c):
 	case <-time.After(10 * time.Second):
 		t.Fatalf("client did not end (state %v)", c.State())
 	}

@@ -49,7 +49,7 @@ func (m *mailbox) put(c *Client, x mail) error {
 	m.mu.Lock()
 	if m.closed && x.kind != mailUndelivered {
 		m.mu.Unlock()
-		return ErrTerminated
+		return ErrClosed
 	}
 	m.q = append(m.q, x)
 	start := !m.running

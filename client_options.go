@@ -5,8 +5,84 @@ import (
 	"time"
 )
 
-// Option configures a Client; pass options to New or Start.
-type Option func(*clientConfig)
+// Options configures a Client; pass it to New or Start. A nil *Options, and
+// every zero field, means the default. The Client copies it: changing it
+// afterwards has no effect.
+type Options struct {
+	// Dialer is used for every connection (headers, TLS, proxies,
+	// subprotocols, limits). Nil means a zero Dialer. The Client does not
+	// modify it.
+	Dialer *Dialer
+
+	// Keepalive sends a ping every Keepalive on each connection and drops
+	// the connection with ErrKeepaliveTimeout as the disconnect reason after
+	// KeepaliveMissed consecutive pings went unanswered (not a byte arrived
+	// after them). Any inbound traffic counts as an answer, including the
+	// bytes of a large message still arriving. Zero (the default) turns
+	// keepalive off; a Keepalive action from a callback overrides the
+	// interval for the current connection. The same bound, Keepalive ×
+	// KeepaliveMissed, also limits a connection attempt the server never
+	// answers.
+	Keepalive time.Duration
+	// KeepaliveMissed is the number of unanswered pings tolerated; zero
+	// means 3.
+	KeepaliveMissed int
+
+	// Backoff computes the delays of ReconnectWithBackoff and of the
+	// KeepReconnecting default. See Backoff for how zero fields are
+	// treated.
+	Backoff Backoff
+
+	// OutboxSize bounds the number of cast and replied frames waiting to be
+	// written, whether the client is connected or not (zero means 1024).
+	// Beyond it Cast returns ErrOutboxFull and a Reply goes to
+	// OnUndelivered; Send waits for room instead, and OnConnect's replies
+	// are always taken. The outbox copies frames: size it for the memory it
+	// may hold.
+	OutboxSize int
+
+	// StopTimeout bounds how long the client takes to stop (Stop,
+	// cancellation of Serve's context, a StopWith decision, a panic in a
+	// callback): writing the frames still queued and the close handshake.
+	// After it the TCP connection is dropped, which also frees a write stuck
+	// on a server that does not read. Zero means 5 s.
+	StopTimeout time.Duration
+
+	// Logger receives connection events, undelivered frames and recovered
+	// panics. Nil (the default) is silent.
+	Logger *slog.Logger
+
+	// ReadBufferRetain releases a receive buffer after a message larger than
+	// ReadBufferRetain bytes, so that a client that once received a large
+	// message does not keep its buffer. The default, 0, keeps the
+	// connection's buffer for messages up to 64 KiB. The buffer of a larger
+	// message goes back to a pool shared by all clients once HandleFrame
+	// returns, and the next large message takes it from there: a stream of
+	// large messages does not allocate, and an idle client holds no large
+	// buffer (the pool lets the garbage collector free it after two
+	// collections). A decompressed message's buffer over 64 KiB, grown as
+	// it inflates, goes to the same pool when its size is one of the pool's
+	// (doubling makes powers of two, which are); otherwise it is kept with
+	// the connection unless ReadBufferRetain says otherwise.
+	ReadBufferRetain int
+
+	// Confirm turns delivery confirmation on: written text and binary
+	// frames are kept until a pong (or the server's answer to the client's
+	// close frame) confirms that the server read them, at most Confirm
+	// bytes of payload (plus one batch) at a time; at the bound Cast returns
+	// ErrOutboxFull and Send waits. Zero (the default) leaves it off. See
+	// "Delivery confirmation" in the package documentation.
+	Confirm int
+
+	// Redelivery (with Confirm) sends the frames unconfirmed when a
+	// connection ends again on the next connection, ahead of the frames
+	// waiting, instead of handing them to OnUndelivered: at-least-once
+	// delivery. The server may get a frame twice (it read it, but its pong
+	// was lost with the connection); make messages idempotent or carry an
+	// id. A frame still unconfirmed when the client terminates goes to
+	// OnUndelivered with ErrUnconfirmed.
+	Redelivery bool
+}
 
 type clientConfig struct {
 	dialer       *Dialer
@@ -17,104 +93,45 @@ type clientConfig struct {
 	stopTimeout  time.Duration
 	logger       *slog.Logger
 	maxRetainBuf int
-	confirmBytes int  // WithConfirmation; 0: off
-	redeliver    bool // WithRedelivery
+	confirmBytes int  // Options.Confirm; 0: off
+	redeliver    bool // Options.Redelivery
 }
 
 const (
-	defaultOutboxSize   = 1024
-	defaultStopTimeout  = 5 * time.Second
-	defaultKeepMissed   = 3
-	defaultMaxRetainBuf = 0
+	defaultOutboxSize  = 1024
+	defaultStopTimeout = 5 * time.Second
+	defaultKeepMissed  = 3
 )
 
-func defaultClientConfig() clientConfig {
-	return clientConfig{
-		dialer:       DefaultDialer,
-		keepMissed:   defaultKeepMissed,
-		backoff:      DefaultBackoff,
-		outboxSize:   defaultOutboxSize,
-		stopTimeout:  defaultStopTimeout,
-		maxRetainBuf: defaultMaxRetainBuf,
+// config returns the configuration o describes, defaults filled in.
+func (o *Options) config() clientConfig {
+	var z Options
+	if o == nil {
+		o = &z
 	}
-}
-
-// WithDialer sets the Dialer used for every connection (headers, TLS,
-// proxies, subprotocols, limits). Nil means DefaultDialer. The Client does
-// not modify it.
-func WithDialer(d *Dialer) Option {
-	return func(c *clientConfig) {
-		if d == nil {
-			d = DefaultDialer
-		}
-		c.dialer = d
+	cfg := clientConfig{
+		dialer:       o.Dialer,
+		keepalive:    max(o.Keepalive, 0),
+		keepMissed:   o.KeepaliveMissed,
+		backoff:      o.Backoff,
+		outboxSize:   o.OutboxSize,
+		stopTimeout:  o.StopTimeout,
+		logger:       o.Logger,
+		maxRetainBuf: max(o.ReadBufferRetain, 0),
+		confirmBytes: max(o.Confirm, 0),
+		redeliver:    o.Redelivery,
 	}
-}
-
-// WithKeepalive sends a ping every interval on each connection and drops the
-// connection with ErrKeepaliveTimeout as the disconnect reason after
-// maxMissed consecutive pings went unanswered (not a byte arrived after
-// them). Any inbound traffic counts as an answer, including the bytes of a
-// large message still arriving. maxMissed < 1 means 3. An interval of 0 (the default) turns keepalive off; a Keepalive action
-// from a callback overrides the interval for the current connection.
-func WithKeepalive(interval time.Duration, maxMissed int) Option {
-	return func(c *clientConfig) {
-		c.keepalive = max(interval, 0)
-		if maxMissed < 1 {
-			maxMissed = defaultKeepMissed
-		}
-		c.keepMissed = maxMissed
+	if cfg.dialer == nil {
+		cfg.dialer = defaultDialer
 	}
-}
-
-// WithBackoff sets the backoff used by ReconnectWithBackoff and by the
-// KeepReconnecting default. See Backoff for how zero fields are treated.
-func WithBackoff(b Backoff) Option { return func(c *clientConfig) { c.backoff = b } }
-
-// WithOutboxSize bounds the number of cast and replied frames waiting to be
-// written, whether the client is connected or not (default 1024). Beyond
-// it Cast returns ErrOutboxFull and a Reply goes to OnUndelivered; Send
-// waits for room instead, and OnConnect's replies are always taken. The
-// outbox copies frames: size it for the memory it may hold.
-func WithOutboxSize(n int) Option {
-	return func(c *clientConfig) {
-		if n < 1 {
-			n = 1
-		}
-		c.outboxSize = n
+	if cfg.keepMissed < 1 {
+		cfg.keepMissed = defaultKeepMissed
 	}
-}
-
-// WithStopTimeout bounds how long the client takes to stop (Stop,
-// cancellation of Serve's context, a StopWith decision, a panic in a
-// callback): writing the frames still queued and the close handshake.
-// After it the TCP connection is dropped, which also frees a write stuck on
-// a server that does not read. Default 5s.
-func WithStopTimeout(d time.Duration) Option {
-	return func(c *clientConfig) {
-		if d <= 0 {
-			d = defaultStopTimeout
-		}
-		c.stopTimeout = d
+	if cfg.outboxSize < 1 {
+		cfg.outboxSize = defaultOutboxSize
 	}
-}
-
-// WithLogger sets a logger for connection events, undelivered frames and
-// recovered panics. Nil (the default) is silent.
-func WithLogger(l *slog.Logger) Option { return func(c *clientConfig) { c.logger = l } }
-
-// WithReadBufferRetain releases a receive buffer after a message larger
-// than n bytes, so that a client that once received a large message does
-// not keep its buffer. The default, 0, keeps the connection's buffer for
-// messages up to 64 KiB. The buffer of a larger message goes back to a
-// pool shared by all clients once HandleFrame returns, and the next large
-// message takes it from there: a stream of large messages does not
-// allocate, and an idle client holds no large buffer (the pool lets the
-// garbage collector free it after two collections). A decompressed
-// message's buffer over 64 KiB, grown as it inflates, goes to the same
-// pool when its size is one of the pool's (doubling makes powers of two,
-// which are); otherwise it is kept with the connection unless n says
-// otherwise.
-func WithReadBufferRetain(n int) Option {
-	return func(c *clientConfig) { c.maxRetainBuf = max(n, 0) }
+	if cfg.stopTimeout <= 0 {
+		cfg.stopTimeout = defaultStopTimeout
+	}
+	return cfg
 }

@@ -32,7 +32,7 @@ type outItem struct {
 	taken   bool            // a writer has it
 	end     int             // where its frame ends in the batch's buffer
 	tag     uint64          // kept: the confirmation ping that confirms it
-	cw      *confirmWait    // SendConfirmed's
+	cw      *confirmWait    // a confirming Send's
 	again   bool            // written before, being redelivered
 	cancel  bool            // Send withdrew it
 
@@ -141,7 +141,7 @@ func (ob *outbox) push(it *outItem, bounded bool) error {
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
 	if ob.closed {
-		return ErrTerminated
+		return ErrClosed
 	}
 	if bounded {
 		if ob.count >= ob.limit || ob.cf.fullLocked() {
@@ -160,7 +160,7 @@ func (ob *outbox) full() error {
 	defer ob.mu.Unlock()
 	switch {
 	case ob.closed:
-		return ErrTerminated
+		return ErrClosed
 	case ob.count >= ob.limit || ob.cf.fullLocked():
 		return ErrOutboxFull
 	}
@@ -398,7 +398,7 @@ func (c *Client) kick() {
 		return
 	}
 	if cc.now == nil && !cc.noNow {
-		cc.now = newNowWriter(cc.cn.NetConn()) // the token guards it
+		cc.now = newNowWriter(cc.cn.nc) // the token guards it
 		cc.noNow = cc.now == nil
 	}
 	for {
@@ -640,7 +640,7 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 // sendClose starts the close handshake on cc (the frames before the close
 // marker are written) and tells the machine, which arms the close timer.
 func (c *Client) sendClose(cc *clientConn, it *outItem) {
-	if err := cc.cn.SendClose(it.code, it.reason); err != nil {
+	if err := cc.cn.sendClose(it.code, it.reason); err != nil {
 		cc.cn.CloseNow()
 	}
 	_ = c.mail.put(c, mail{kind: mailCloseSent, cc: cc})

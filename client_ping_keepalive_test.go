@@ -36,13 +36,13 @@ func TestClientUserPingSurvivesKeepalive(t *testing.T) {
 		}
 	}, wstest.WithT(t), wstest.WithRecordLimit(0), wstest.WithReadLimit(64<<20))
 	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(interval, 1000), wsclient.WithStopTimeout(200*time.Millisecond))
+	c := start(t, srv.URL, h, &wsclient.Options{Keepalive: interval, KeepaliveMissed: 1000, StopTimeout: 200 * time.Millisecond})
 	h.expect(t, "init")
 	h.expect(t, "connect")
-	if err := c.Cast(wsclient.BinaryFrame(make([]byte, 32<<20))); err != nil {
+	if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, 32<<20)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Ping([]byte("user")); err != nil {
+	if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte("user")}); err != nil {
 		t.Fatal(err)
 	}
 	// Keepalive ticks queue their pings while the user's waits; no event

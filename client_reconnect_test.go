@@ -3,7 +3,6 @@ package wsclient_test
 import (
 	"context"
 	"errors"
-	"math"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -13,58 +12,6 @@ import (
 	"github.com/wsclient/wsclient"
 	"github.com/wsclient/wsclient/wstest"
 )
-
-func TestBackoff(t *testing.T) {
-	b := wsclient.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: -1}
-	want := []time.Duration{100, 200, 400, 800, 1000, 1000}
-	for i, w := range want {
-		if got := b.Next(i); got != w*time.Millisecond {
-			t.Errorf("Next(%d) = %v, want %v", i, got, w*time.Millisecond)
-		}
-	}
-	if got := b.Base(math.MaxInt32); got != time.Second {
-		t.Errorf("Base(huge) = %v", got)
-	}
-	if got := (wsclient.Backoff{}).Base(0); got != wsclient.DefaultBackoff.Initial {
-		t.Errorf("zero Backoff Base(0) = %v", got)
-	}
-	b.Jitter = 0.5
-	lo, hi := time.Hour, time.Duration(0)
-	for range 1000 {
-		d := b.Next(2)
-		lo, hi = min(lo, d), max(hi, d)
-	}
-	if lo < 200*time.Millisecond || hi > 400*time.Millisecond || hi-lo < 100*time.Millisecond {
-		t.Errorf("jittered Next(2) in [%v, %v], want spread within [200ms, 400ms]", lo, hi)
-	}
-	b.Jitter = 1 // full jitter
-	for range 1000 {
-		if d := b.Next(0); d < 0 || d > 100*time.Millisecond {
-			t.Fatalf("full jitter Next(0) = %v", d)
-		}
-	}
-}
-
-// A zero Jitter means the default, as the other zero fields do: a backoff
-// that only sets a cap still spreads its clients out.
-func TestBackoffZeroJitterIsDefault(t *testing.T) {
-	b := wsclient.Backoff{Initial: 100 * time.Millisecond}
-	lo, hi := time.Hour, time.Duration(0)
-	for range 1000 {
-		d := b.Next(1)
-		lo, hi = min(lo, d), max(hi, d)
-	}
-	// DefaultBackoff: multiplier 2, jitter 0.5: [100ms, 200ms].
-	if lo < 100*time.Millisecond || hi > 200*time.Millisecond || hi-lo < 50*time.Millisecond {
-		t.Fatalf("Next(1) in [%v, %v], want spread within [100ms, 200ms]", lo, hi)
-	}
-	b.Jitter = -1
-	for range 100 {
-		if d := b.Next(1); d != 200*time.Millisecond {
-			t.Fatalf("no jitter: Next(1) = %v", d)
-		}
-	}
-}
 
 // {reconnect, Ms}: ReconnectAfter waits the delay.
 func TestClientReconnectAfter(t *testing.T) {
@@ -92,22 +39,29 @@ func TestClientReconnectWithBackoff(t *testing.T) {
 		return wsclient.ReconnectWithBackoff()
 	}
 	b := wsclient.Backoff{Initial: 20 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: -1}
-	start(t, refused.URL, h, wsclient.WithBackoff(b))
+	start(t, refused.URL, h, &wsclient.Options{Backoff: b})
 	h.expect(t, "init")
-	var last time.Time
+	var (
+		last        time.Time
+		prevBackoff time.Duration
+	)
 	for i := 1; i <= 4; i++ {
 		e := h.expect(t, "disconnect")
 		if e.d.Attempt != i || e.d.WasConnected {
 			t.Fatalf("disconnect %+v, want attempt %d", e.d, i)
 		}
 		if i > 1 {
-			// After attempt i-1 failed the delay was Next(i-1).
-			want := b.Next(i - 1)
+			// After attempt i-1 failed the delay was 20ms * 2^(i-1),
+			// as the previous disconnect said.
+			want := time.Duration(20<<(i-1)) * time.Millisecond
+			if prevBackoff != want {
+				t.Fatalf("disconnect %d: Backoff %v, want %v", i-1, prevBackoff, want)
+			}
 			if el := e.at.Sub(last); el < want || el > want+time.Second {
 				t.Fatalf("attempt %d came %v after the previous, want about %v", i, el, want)
 			}
 		}
-		last = e.at
+		last, prevBackoff = e.at, e.d.Backoff
 	}
 }
 
@@ -124,9 +78,9 @@ func TestClientAttemptReset(t *testing.T) {
 	}}
 	h := newTH()
 	h.disc = func(*wsclient.Client, wsclient.Disconnect) wsclient.DisconnectAction {
-		return wsclient.ReconnectNow()
+		return wsclient.ReconnectAfter(0)
 	}
-	start(t, srv.URL, h, wsclient.WithDialer(d))
+	start(t, srv.URL, h, &wsclient.Options{Dialer: d})
 	h.expect(t, "init")
 	for _, want := range []struct {
 		attempt int
@@ -147,7 +101,7 @@ func TestClientKeepaliveFromOnConnect(t *testing.T) {
 	h.connect = func(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
 		return wsclient.Keepalive(20 * time.Millisecond)
 	}
-	start(t, srv.URL, h, wsclient.WithKeepalive(0, 1))
+	start(t, srv.URL, h, &wsclient.Options{Keepalive: 0, KeepaliveMissed: 1})
 	h.expect(t, "init")
 	conn := h.expect(t, "connect")
 	var last time.Time
@@ -213,7 +167,7 @@ func TestClientDialerOptions(t *testing.T) {
 		},
 	}
 	h := newTH()
-	start(t, srv.URL, h, wsclient.WithDialer(d))
+	start(t, srv.URL, h, &wsclient.Options{Dialer: d})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	if got := srv.Conns()[0].Request().Header.Get("Authorization"); got != "Bearer t0k3n" || dials.Load() != 1 {

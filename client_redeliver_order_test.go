@@ -33,7 +33,7 @@ func takeAll(t *testing.T, ob *outbox, cc *clientConn) []string {
 // "d" was kept late. This drives that interleaving by hand: the
 // goroutines' timing cannot be forced from outside.
 func TestClientRedeliveryLateKeepInOrder(t *testing.T) {
-	c := New(closedTCPURL(t), machineHandler{}, WithConfirmation(0), WithRedelivery())
+	c := New(closedTCPURL(t), machineHandler{}, &Options{Confirm: 1 << 20, Redelivery: true})
 	cc := &clientConn{}
 	ob := &c.ob
 	ob.attach(cc)

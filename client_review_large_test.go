@@ -75,11 +75,11 @@ func TestReviewLargeEchoIntegrity(t *testing.T) {
 	t.Run("plain", func(t *testing.T) { largeEchoIntegrity(t, nil, nil) })
 	t.Run("deflate", func(t *testing.T) {
 		largeEchoIntegrity(t, []wstest.Option{wstest.WithDeflate(wstest.DeflateOptions{})},
-			[]wsclient.Option{wsclient.WithDialer(&wsclient.Dialer{Compression: &wsclient.CompressionOptions{}})})
+			&wsclient.Dialer{Compression: &wsclient.CompressionOptions{}})
 	})
 }
 
-func largeEchoIntegrity(t *testing.T, srvOpts []wstest.Option, opts []wsclient.Option) {
+func largeEchoIntegrity(t *testing.T, srvOpts []wstest.Option, d *wsclient.Dialer) {
 	srv := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Echo() }, append(srvOpts, wstest.WithT(t))...)
 	const n = 30
 	var wg sync.WaitGroup
@@ -87,7 +87,7 @@ func largeEchoIntegrity(t *testing.T, srvOpts []wstest.Option, opts []wsclient.O
 	for id := range hs {
 		h := &integrityHandler{id: id, connected: make(chan struct{}), n: n, done: make(chan struct{})}
 		hs[id] = h
-		c := start(t, srv.URL, h, append(opts, wsclient.WithStopTimeout(time.Second), wsclient.WithOutboxSize(n+1))...)
+		c := start(t, srv.URL, h, &wsclient.Options{Dialer: d, StopTimeout: time.Second, OutboxSize: n + 1})
 		select {
 		case <-h.connected:
 		case <-time.After(10 * time.Second):
@@ -138,8 +138,7 @@ func TestReviewLargeRedeliveryIntegrity(t *testing.T) {
 	}, wstest.WithT(t))
 	h := newTH()
 	h.mode = wsclient.KeepReconnecting
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0), wsclient.WithRedelivery(),
-		wsclient.WithBackoff(wsclient.Backoff{Initial: time.Millisecond, Max: time.Millisecond}))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, Redelivery: true, Backoff: wsclient.Backoff{Initial: time.Millisecond, Max: time.Millisecond}})
 	h.expect(t, "init")
 	const n = 8
 	buf := make([]byte, 0, 1<<20)
@@ -151,7 +150,7 @@ func TestReviewLargeRedeliveryIntegrity(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	if err := c.SendConfirmed(ctx, wsclient.TextFrame("end")); err != nil {
+	if err := c.Send(ctx, wsclient.TextFrame("end")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}
 	// A frame whose write the drop cut short was never written: it goes
@@ -207,7 +206,7 @@ func TestReviewLargeUndeliveredAtStopIntact(t *testing.T) {
 		return nil
 	}, wstest.WithT(t))
 	h := newTH()
-	c, err := wsclient.Start(t.Context(), stall.URL, h, wsclient.WithStopTimeout(200*time.Millisecond))
+	c, err := wsclient.Start(t.Context(), stall.URL, h, &wsclient.Options{StopTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,9 +148,15 @@ func (h *th) noMore(t *testing.T, d time.Duration) {
 	}
 }
 
-func start(t *testing.T, url string, h wsclient.Handler, opts ...wsclient.Option) *wsclient.Client {
+// start starts a client for url with the options opts holds (at most one;
+// none means the defaults) and stops it when the test ends.
+func start(t *testing.T, url string, h wsclient.Handler, opts ...*wsclient.Options) *wsclient.Client {
 	t.Helper()
-	c, err := wsclient.Start(t.Context(), url, h, opts...)
+	var o *wsclient.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	c, err := wsclient.Start(t.Context(), url, h, o)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -165,9 +171,11 @@ func start(t *testing.T, url string, h wsclient.Handler, opts ...wsclient.Option
 
 func waitDone(t *testing.T, c *wsclient.Client) error {
 	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
 	select {
-	case <-c.Done():
-		return c.Wait()
+	case err := <-done:
+		return err
 	case <-time.After(10 * time.Second):
 		t.Fatal("client did not terminate")
 		return nil

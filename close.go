@@ -112,15 +112,13 @@ func (c *Conn) writeCloseLocked(code int, reason string) error {
 	return c.writeFrameLocked(true, 0, frame.OpClose, payload)
 }
 
-// SendClose starts the close handshake by sending a close frame with code
-// and reason, and returns without waiting. The goroutine reading the
-// connection goes on receiving the messages the server sent before it saw
-// the close, and then the server's close as a *CloseError, after which the
-// connection is closed. Use it instead of Close when a reader should not
-// miss those messages; bound the wait with a read deadline or context.
-func (c *Conn) SendClose(code int, reason string) error {
+// sendClose starts the close handshake by sending a close frame with code
+// and reason, and returns without waiting: the reader goes on receiving the
+// messages the server sent before it saw the close, then its close. (The
+// Client's close: its reader stays the connection's reader.)
+func (c *Conn) sendClose(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
-		return ErrInvalidCloseCode
+		return closeCodeError(code)
 	}
 	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
 		c.CloseNow()
@@ -139,11 +137,16 @@ func (c *Conn) SendClose(code int, reason string) error {
 // timeout for the server's close frame, gives the server a moment to close
 // the TCP connection, and closes it. If another goroutine is reading, that
 // reader receives the server's close (as a *CloseError); otherwise Close
-// reads and discards incoming messages itself (see SendClose to receive
-// them instead). Close returns nil after a complete handshake.
+// reads and discards incoming messages itself: to receive the messages the
+// server sent before its close, keep a reader running and call Close from
+// another goroutine. Close returns nil after a complete handshake.
+//
+// Code CloseNoStatusReceived (1005) sends a close frame without a code
+// (RFC 6455 section 7.1.5: the server then reports 1005); the other codes
+// must be ones an endpoint may send (see ErrBadFrame).
 func (c *Conn) Close(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
-		return ErrInvalidCloseCode
+		return closeCodeError(code)
 	}
 	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
 		c.CloseNow()

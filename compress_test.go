@@ -17,13 +17,13 @@ func TestCompressionEchoWithWstest(t *testing.T) {
 	defer srv.Close()
 	ctx := t.Context()
 	d := &Dialer{Compression: &CompressionOptions{Threshold: -1}}
-	c, err := d.Dial(ctx, srv.URL)
+	c, err := Dial(ctx, srv.URL, d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	if !strings.Contains(c.Extensions(), "permessage-deflate") {
-		t.Fatalf("not negotiated: %q", c.Extensions())
+	if !strings.Contains(c.Info().Extensions, "permessage-deflate") {
+		t.Fatalf("not negotiated: %q", c.Info().Extensions)
 	}
 	for _, n := range []int{0, 1, 200, 70000, 1 << 20} {
 		msg := bytes.Repeat([]byte(`{"k":"value"}`), n/13+1)[:n]
@@ -87,7 +87,7 @@ func TestDecompressionBombClosesWith1009(t *testing.T) {
 	}, wstest.WithT(t), wstest.WithExtensions("permessage-deflate"))
 	defer srv.Close()
 	d := &Dialer{Compression: &CompressionOptions{}, MaxMessageSize: 1 << 20}
-	c, err := d.Dial(t.Context(), srv.URL)
+	c, err := Dial(t.Context(), srv.URL, d)
 	if err != nil {
 		t.Fatal(err)
 	}

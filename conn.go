@@ -2,15 +2,16 @@ package wsclient
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
-	"github.com/wsclient/wsclient/internal/handshake"
 	"github.com/wsclient/wsclient/internal/protocol"
 )
 
@@ -48,16 +49,19 @@ type Conn struct {
 	nc  net.Conn
 	cfg connConfig
 
+	url         *url.URL // the URL dialled (the last hop of a redirect chain)
 	subprotocol string
 	extensions  string
-	respHead    string                        // the handshake response's head, as received
-	resp        atomic.Pointer[http.Response] // built from respHead by Response
+	respHead    string               // the handshake response's head, as received (HTTP/1.1)
+	respHeader  http.Header          // the response's header, over HTTP/2
+	h2TLS       *tls.ConnectionState // the HTTP/2 connection's TLS, if any
 
 	// Read side, owned by the single reader (readMu).
 	readMu   sync.Mutex
-	rbuf     []byte  // nil while idle (see fill)
-	rbufp    *[]byte // rbuf's pool entry, if it came from readBufPool
-	bigp     *[]byte // the big buffer a message is read into (takeBig), until putBig
+	reads    atomic.Uint64 // read calls begun + ended: odd while one runs
+	rbuf     []byte        // nil while idle (see fill)
+	rbufp    *[]byte       // rbuf's pool entry, if it came from readBufPool
+	bigp     *[]byte       // the big buffer a message is read into (takeBig), until putBig
 	rbufSize int
 	rr, rw   int
 	rerr     error // sticky read error
@@ -153,56 +157,14 @@ func newConn(nc net.Conn, leftover []byte, cfg connConfig, readBufSize int) *Con
 	return c
 }
 
-// Subprotocol returns the subprotocol the server selected, or "".
-func (c *Conn) Subprotocol() string { return c.subprotocol }
-
-// Extensions returns the negotiated Sec-WebSocket-Extensions, or "".
-func (c *Conn) Extensions() string { return c.extensions }
-
-// Response returns the server's handshake response. Its body is empty. It
-// is built on the first call from what the connection keeps of the
-// response (its parsed head), so a connection that never asks holds less.
-func (c *Conn) Response() *http.Response {
-	if r := c.resp.Load(); r != nil {
-		return r
-	}
-	if c.respHead == "" {
-		return nil
-	}
-	r, err := handshake.ParseResponse(c.respHead)
-	if err != nil {
-		return nil // cannot happen: the head was parsed during the handshake
-	}
-	c.resp.CompareAndSwap(nil, r.HTTP())
-	return c.resp.Load()
-}
-
-// LocalAddr returns the local network address.
-func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
-
-// RemoteAddr returns the remote network address.
-func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
-
-// NetConn returns the underlying connection. Reading from or writing to it
-// corrupts the WebSocket stream; it is meant for socket options and stats.
-func (c *Conn) NetConn() net.Conn { return c.nc }
-
-// SetReadDeadline sets the deadline for reads on the underlying connection.
-// A read that times out leaves the connection unusable.
-func (c *Conn) SetReadDeadline(t time.Time) error {
+// setReadDeadline sets the deadline for reads on the underlying connection
+// (kept, so that a read's context watch puts it back). A read that times
+// out leaves the connection unusable.
+func (c *Conn) setReadDeadline(t time.Time) error {
 	c.dlMu.Lock()
 	c.rdl = t
 	c.dlMu.Unlock()
 	return c.nc.SetReadDeadline(t)
-}
-
-// SetWriteDeadline sets the deadline for writes on the underlying connection.
-// A write that times out leaves the connection unusable.
-func (c *Conn) SetWriteDeadline(t time.Time) error {
-	c.dlMu.Lock()
-	c.wdl = t
-	c.dlMu.Unlock()
-	return c.nc.SetWriteDeadline(t)
 }
 
 // SetControlHandler installs f to be called, on the reading goroutine, for
@@ -217,7 +179,27 @@ func (c *Conn) SetControlHandler(f func(typ MessageType, payload []byte)) {
 	c.onCtl.Store(&f)
 }
 
-// SetCompression turns compression of outgoing messages on or off when
-// permessage-deflate was negotiated (it is on by default then). It applies to
-// messages started after the call.
-func (c *Conn) SetCompression(on bool) { c.noCompress.Store(!on) }
+// Info describes the connection: the URL dialled (the last hop of a
+// followed redirect chain), the subprotocol and extensions the server
+// selected, its handshake response header and the addresses. It is built
+// on each call from what the connection keeps (the response's head is
+// parsed again), so a connection that never asks holds less.
+func (c *Conn) Info() ConnInfo {
+	ci := ConnInfo{
+		Subprotocol: c.subprotocol,
+		Extensions:  c.extensions,
+		Header:      c.responseHeader(),
+		LocalAddr:   c.nc.LocalAddr(),
+		RemoteAddr:  c.nc.RemoteAddr(),
+		HTTP2:       c.respHeader != nil,
+		TLS:         c.h2TLS,
+	}
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		ci.TLS = &st
+	}
+	if c.url != nil {
+		ci.URL = c.url.Redacted()
+	}
+	return ci
+}

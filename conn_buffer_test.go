@@ -53,7 +53,7 @@ func TestConnIdleHoldsNoReadBuffer(t *testing.T) {
 			}
 			// Wait for a message that does not come; the deadline ends
 			// the wait (and the connection).
-			conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			conn.setReadDeadline(time.Now().Add(100 * time.Millisecond))
 			_, _, err := conn.ReadMessage(context.Background())
 			var ne net.Error
 			if !errors.As(err, &ne) || !ne.Timeout() {
@@ -117,7 +117,7 @@ func TestConnKeepsReadBufferWhileDataFlows(t *testing.T) {
 		// (Reading /proc/self/io costs reads too: subtract them.)
 		r0 := readSyscallsNow()
 		r1 := readSyscallsNow()
-		_, p, err := conn.AppendMessage(ctx, buf[:0])
+		_, p, err := conn.appendMessage(ctx, buf[:0], false)
 		reads := readSyscallsNow() - r1 - (r1 - r0)
 		if err != nil || !bytes.Equal(p, msg) {
 			t.Fatalf("message %d: %v", i, err)

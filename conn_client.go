@@ -24,8 +24,8 @@ func (c *Conn) bytesRead() uint64 { return c.bytesIn.Load() + c.unreadQueued() }
 // when it has been built, else one built from the response's head alone,
 // without building (or keeping) a Response.
 func (c *Conn) responseHeader() http.Header {
-	if r := c.resp.Load(); r != nil {
-		return r.Header
+	if c.respHeader != nil {
+		return c.respHeader
 	}
 	if c.respHead == "" {
 		return nil

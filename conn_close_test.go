@@ -68,7 +68,7 @@ func TestConnServerClose(t *testing.T) {
 			if err := conn.WriteMessage(ctx, TextMessage, []byte("late")); !errors.Is(err, ErrClosed) {
 				t.Fatalf("WriteMessage after the close: %v, want ErrClosed", err)
 			}
-			if err := conn.Ping(ctx, nil); !errors.Is(err, ErrClosed) {
+			if _, err := conn.Ping(ctx, nil); !errors.Is(err, ErrClosed) {
 				t.Fatalf("Ping after the close: %v, want ErrClosed", err)
 			}
 		})
@@ -427,10 +427,10 @@ func TestConnSendCloseKeepsMessagesInFlight(t *testing.T) {
 		return c.Close(code, reason)
 	})
 	conn := dialT(t, srv.URL, nil)
-	if err := conn.SendClose(4001, "done"); err != nil {
+	if err := conn.sendClose(4001, "done"); err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.SendClose(4001, "again"); !errors.Is(err, ErrClosed) {
+	if err := conn.sendClose(4001, "again"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("second SendClose: %v, want ErrClosed", err)
 	}
 	for i := range 3 {

@@ -135,7 +135,7 @@ func TestConnConcurrentWriters(t *testing.T) {
 	}
 	wg.Go(func() {
 		for i := range 100 {
-			if err := conn.Ping(ctx, []byte(strconv.Itoa(i))); err != nil {
+			if _, err := conn.Ping(ctx, []byte(strconv.Itoa(i))); err != nil {
 				errs <- err
 				return
 			}
@@ -305,7 +305,7 @@ func TestConnReadContextCancel(t *testing.T) {
 	})
 	t.Run("SetReadDeadline", func(t *testing.T) {
 		conn := dialT(t, srv.URL, nil)
-		conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		conn.setReadDeadline(time.Now().Add(50 * time.Millisecond))
 		_, _, err := conn.ReadMessage(context.Background())
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
@@ -449,14 +449,14 @@ func TestConnWriteContextIsolation(t *testing.T) {
 	recv(t, started)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if err := conn.Ping(ctx, []byte("impatient")); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := conn.Ping(ctx, []byte("impatient")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Ping: %v, want context.DeadlineExceeded", err)
 	}
 	close(release)
 	if err := recv(t, big); err != nil {
 		t.Fatalf("the other goroutine's write failed because of the Ping's context: %v", err)
 	}
-	if err := conn.Ping(testCtx(t), []byte("patient")); err != nil {
+	if _, err := conn.Ping(testCtx(t), []byte("patient")); err != nil {
 		t.Fatalf("connection unusable afterwards: %v", err)
 	}
 }

@@ -72,7 +72,7 @@ func TestConnDialBadURL(t *testing.T) {
 		return nil, errors.New("must not dial")
 	}}
 	for _, u := range []string{"ftp://example.com/", "ws://", "ws:///path", "example.com", "ws://[::1", "%%"} {
-		if c, err := d.Dial(context.Background(), u); err == nil {
+		if c, err := Dial(context.Background(), u, d); err == nil {
 			c.CloseNow()
 			t.Fatalf("Dial(%q) succeeded", u)
 		}
@@ -98,7 +98,7 @@ func TestConnDialDefaultPorts(t *testing.T) {
 			got = network + " " + addr
 			return nil, boom
 		}}
-		_, err := d.Dial(context.Background(), tc.url)
+		_, err := Dial(context.Background(), tc.url, d)
 		var de *DialError
 		if !errors.As(err, &de) || de.Op != "dial" || !errors.Is(err, boom) {
 			t.Fatalf("%s: %v, want a DialError dial wrapping the dial function's error", tc.url, err)
@@ -145,7 +145,7 @@ func TestConnDialIPv6(t *testing.T) {
 	if r.Host != strings.TrimPrefix(srv.URL, "ws://") || r.RequestURI != "/six?x=1" {
 		t.Fatalf("Host %q target %q", r.Host, r.RequestURI)
 	}
-	if ra := conn.RemoteAddr().String(); ra != strings.TrimPrefix(srv.URL, "ws://") {
+	if ra := conn.Info().RemoteAddr.String(); ra != strings.TrimPrefix(srv.URL, "ws://") {
 		t.Fatalf("RemoteAddr %q", ra)
 	}
 }
@@ -189,8 +189,8 @@ func TestConnDialHeaders(t *testing.T) {
 		Subprotocols: []string{"alpha", "beta"},
 	}
 	conn := dialT(t, srv.URL, d)
-	if conn.Subprotocol() != "beta" {
-		t.Fatalf("Subprotocol %q", conn.Subprotocol())
+	if conn.Info().Subprotocol != "beta" {
+		t.Fatalf("Subprotocol %q", conn.Info().Subprotocol)
 	}
 	r := requestSeen(t, srv)
 	h := r.Header
@@ -292,7 +292,7 @@ func TestConnDialCustomNetDial(t *testing.T) {
 	if len(addrs) != 1 || addrs[0] != "chat.example.invalid:80" {
 		t.Fatalf("NetDialContext called with %v", addrs)
 	}
-	if conn.NetConn() != conns[0] || conn.LocalAddr().String() != conns[0].LocalAddr().String() {
+	if conn.nc != conns[0] || conn.Info().LocalAddr.String() != conns[0].LocalAddr().String() {
 		t.Fatal("Conn does not use the dialled connection")
 	}
 	if got := requestSeen(t, srv).Host; got != "chat.example.invalid" {
@@ -334,8 +334,8 @@ func TestConnDialUnixSocket(t *testing.T) {
 		return nd.DialContext(ctx, "unix", path)
 	}}
 	conn := dialT(t, "ws://unix.local/socket", d)
-	if conn.RemoteAddr().Network() != "unix" {
-		t.Fatalf("RemoteAddr network %q", conn.RemoteAddr().Network())
+	if conn.Info().RemoteAddr.Network() != "unix" {
+		t.Fatalf("RemoteAddr network %q", conn.Info().RemoteAddr.Network())
 	}
 	ctx := testCtx(t)
 	msg := pattern(100000, 3)
@@ -368,8 +368,8 @@ func TestConnDialTLS(t *testing.T) {
 		if _, got, err := conn.ReadMessage(ctx); err != nil || string(got) != "secure" {
 			t.Fatalf("%q, %v", got, err)
 		}
-		if _, ok := conn.NetConn().(*tls.Conn); !ok {
-			t.Fatalf("NetConn is %T, want *tls.Conn", conn.NetConn())
+		if _, ok := conn.nc.(*tls.Conn); !ok {
+			t.Fatalf("NetConn is %T, want *tls.Conn", conn.nc)
 		}
 	}
 	toServer := func(ctx context.Context, network, _ string) (net.Conn, error) {

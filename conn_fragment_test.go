@@ -3,6 +3,7 @@ package wsclient
 import (
 	"bytes"
 	"fmt"
+	"github.com/wsclient/wsclient/internal/frame"
 	"io"
 	"testing"
 	"time"
@@ -258,12 +259,12 @@ func TestConnControlBetweenWriterFragments(t *testing.T) {
 	if _, err := w.Write(bytes.Repeat([]byte("a"), 150)); err != nil { // one frame out, 50 bytes pending
 		t.Fatal(err)
 	}
-	if err := conn.Ping(ctx, []byte("ping")); err != nil {
+	if _, err := conn.Ping(ctx, []byte("ping")); err != nil {
 		t.Fatal(err)
 	}
 	other := make(chan error, 1)
 	go func() { other <- conn.WriteMessage(ctx, TextMessage, []byte("other")) }()
-	if err := conn.Pong(ctx, []byte("pong")); err != nil {
+	if err := conn.writeControl(ctx, frame.OpPong, []byte("pong")); err != nil {
 		t.Fatal(err)
 	}
 	// WriteMessage's frame waits on the write lock (the open message makes

@@ -68,7 +68,7 @@ func TestConnAppendMessage(t *testing.T) {
 		if err := conn.WriteMessage(ctx, BinaryMessage, msg); err != nil {
 			t.Fatal(err)
 		}
-		_, got, err := conn.AppendMessage(ctx, append(buf[:0], "prefix"...))
+		_, got, err := conn.appendMessage(ctx, append(buf[:0], "prefix"...), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +171,7 @@ func TestConnMasking(t *testing.T) {
 			t.Fatalf("echo %d: %v", i, err)
 		}
 	}
-	if err := conn.Ping(ctx, []byte("ping")); err != nil {
+	if _, err := conn.Ping(ctx, []byte("ping")); err != nil {
 		t.Fatal(err)
 	}
 	w, err := conn.NextWriter(ctx, TextMessage)

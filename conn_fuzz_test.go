@@ -64,7 +64,7 @@ func FuzzConnRead(f *testing.F) {
 			<-fed
 			<-drained
 		}()
-		conn.SetReadDeadline(time.Now().Add(5 * time.Second)) // a hang fails below as a timeout
+		conn.setReadDeadline(time.Now().Add(5 * time.Second)) // a hang fails below as a timeout
 		var err error
 		for range len(data) + 2 {
 			var typ MessageType

@@ -80,8 +80,8 @@ func TestConnHandshakeBodyBounded(t *testing.T) {
 	t.Run("large body", func(t *testing.T) {
 		srv := newServer(t, nil, wstest.WithStatus(http.StatusBadRequest, strings.Repeat("e", 1<<20)))
 		he := dialHandshakeError(t, srv, nil)
-		if len(he.Body) != MaxHandshakeErrorBody {
-			t.Fatalf("Body of %d bytes, want the %d-byte bound", len(he.Body), MaxHandshakeErrorBody)
+		if len(he.Body) != maxHandshakeErrorBody {
+			t.Fatalf("Body of %d bytes, want the %d-byte bound", len(he.Body), maxHandshakeErrorBody)
 		}
 	})
 	t.Run("endless body", func(t *testing.T) {
@@ -98,7 +98,7 @@ func TestConnHandshakeBodyBounded(t *testing.T) {
 		}))
 		start := time.Now()
 		he := dialHandshakeError(t, srv, nil)
-		if he.StatusCode != 500 || len(he.Body) > MaxHandshakeErrorBody {
+		if he.StatusCode != 500 || len(he.Body) > maxHandshakeErrorBody {
 			t.Fatalf("status %d, body %d bytes", he.StatusCode, len(he.Body))
 		}
 		if d := time.Since(start); d > 3*time.Second {
@@ -147,15 +147,14 @@ func TestConnHandshakeLenient101(t *testing.T) {
 		"X-Extra":    {"seen"},
 	}), wstest.WithSubprotocols("v2.chat"))
 	conn := dialT(t, srv.URL, &Dialer{Subprotocols: []string{"v1.chat", "v2.chat"}})
-	if conn.Subprotocol() != "v2.chat" {
-		t.Fatalf("Subprotocol() = %q", conn.Subprotocol())
+	if conn.Info().Subprotocol != "v2.chat" {
+		t.Fatalf("Subprotocol() = %q", conn.Info().Subprotocol)
 	}
-	if conn.Extensions() != "" {
-		t.Fatalf("Extensions() = %q", conn.Extensions())
+	if conn.Info().Extensions != "" {
+		t.Fatalf("Extensions() = %q", conn.Info().Extensions)
 	}
-	resp := conn.Response()
-	if resp == nil || resp.StatusCode != 101 || resp.Header.Get("X-Extra") != "seen" {
-		t.Fatalf("Response() = %+v", resp)
+	if info := conn.Info(); info.Header.Get("X-Extra") != "seen" {
+		t.Fatalf("Info() = %+v", info)
 	}
 	ctx := testCtx(t)
 	if err := conn.WriteMessage(ctx, TextMessage, []byte("works")); err != nil {
@@ -234,7 +233,7 @@ func TestConnHandshakeCancel(t *testing.T) {
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
 	d := &Dialer{Proxy: NoProxy}
-	conn, err := d.Dial(ctx, srv.URL)
+	conn, err := Dial(ctx, srv.URL, d)
 	if err == nil {
 		conn.CloseNow()
 	}
@@ -245,7 +244,7 @@ func TestConnHandshakeCancel(t *testing.T) {
 		t.Fatalf("Dial returned %v after the cancel", el)
 	}
 	// An already cancelled context fails before any I/O.
-	conn, err = d.Dial(ctx, srv.URL)
+	conn, err = Dial(ctx, srv.URL, d)
 	if err == nil {
 		conn.CloseNow()
 		t.Fatal("Dial with a cancelled context succeeded")
@@ -259,7 +258,7 @@ func TestConnHandshakeCancel(t *testing.T) {
 func TestConnDialContextEndsAfterDial(t *testing.T) {
 	srv := newEcho(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	conn, err := (&Dialer{Proxy: NoProxy}).Dial(ctx, srv.URL)
+	conn, err := Dial(ctx, srv.URL, &Dialer{Proxy: NoProxy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,8 +504,8 @@ func TestConnDialRedirectScheme(t *testing.T) {
 			http.Redirect(w, r, "https://"+strings.TrimPrefix(echo.URL, "wss://")+"/secure", http.StatusMovedPermanently)
 		})
 		conn := dialT(t, rd.wsURL(), &Dialer{FollowRedirects: true, TLSConfig: &tls.Config{RootCAs: echo.CertPool()}})
-		if _, ok := conn.NetConn().(*tls.Conn); !ok {
-			t.Fatalf("NetConn is %T, want *tls.Conn", conn.NetConn())
+		if _, ok := conn.nc.(*tls.Conn); !ok {
+			t.Fatalf("NetConn is %T, want *tls.Conn", conn.nc)
 		}
 		if r := requestSeen(t, echo); r.RequestURI != "/secure" {
 			t.Fatalf("server saw %q", r.RequestURI)

@@ -45,7 +45,7 @@ func dialE(t testing.TB, url string, d *Dialer) (*Conn, error) {
 	if d.Proxy == nil {
 		d.Proxy = NoProxy
 	}
-	c, err := d.Dial(testCtx(t), url)
+	c, err := Dial(testCtx(t), url, d)
 	if err != nil {
 		return nil, err
 	}

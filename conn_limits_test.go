@@ -145,7 +145,7 @@ func TestConnResponseHeaderLimit(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Dial: %v", err)
 				}
-				if got := conn.Response().Header.Get("X-Big"); len(got) != tc.size {
+				if got := conn.Info().Header.Get("X-Big"); len(got) != tc.size {
 					t.Fatalf("X-Big of %d bytes", len(got))
 				}
 				return

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wsclient/wsclient/internal/frame"
 	"net"
 	"sync"
 	"testing"
@@ -224,19 +225,19 @@ func TestConnPingPongSend(t *testing.T) {
 	})
 	conn := dialT(t, srv.URL, nil)
 	ctx := testCtx(t)
-	if err := conn.Ping(ctx, pattern(126, 0)); !errors.Is(err, ErrControlTooLong) {
+	if _, err := conn.Ping(ctx, pattern(126, 0)); !errors.Is(err, ErrBadFrame) {
 		t.Fatalf("Ping of 126 bytes: %v, want ErrControlTooLong", err)
 	}
-	if err := conn.Pong(ctx, pattern(1000, 0)); !errors.Is(err, ErrControlTooLong) {
+	if err := conn.writeControl(ctx, frame.OpPong, pattern(1000, 0)); !errors.Is(err, ErrBadFrame) {
 		t.Fatalf("Pong of 1000 bytes: %v, want ErrControlTooLong", err)
 	}
 	for _, step := range []struct {
 		f func() error
 	}{
-		{func() error { return conn.Ping(ctx, []byte("are you there")) }},
-		{func() error { return conn.Ping(ctx, pattern(125, 7)) }},
-		{func() error { return conn.Pong(ctx, []byte("unsolicited")) }},
-		{func() error { return conn.Ping(ctx, nil) }},
+		{func() error { return conn.writeControl(ctx, frame.OpPing, []byte("are you there")) }},
+		{func() error { return conn.writeControl(ctx, frame.OpPing, pattern(125, 7)) }},
+		{func() error { return conn.writeControl(ctx, frame.OpPong, []byte("unsolicited")) }},
+		{func() error { return conn.writeControl(ctx, frame.OpPing, nil) }},
 	} {
 		if err := step.f(); err != nil {
 			t.Fatal(err)
@@ -296,7 +297,7 @@ func TestConnPongWriteBounded(t *testing.T) {
 				return errors.New("the client kept reading 128 MB of pings")
 			})
 			conn := dialT(t, srv.URL, &Dialer{CloseTimeout: tc.close})
-			if tc, ok := conn.NetConn().(*net.TCPConn); ok {
+			if tc, ok := conn.nc.(*net.TCPConn); ok {
 				tc.SetWriteBuffer(4096)
 			}
 			ctx := context.Background()

@@ -77,7 +77,7 @@ func TestConnReadLargeIntoDestination(t *testing.T) {
 		rec.mu.Lock()
 		rec.sizes = rec.sizes[:0]
 		rec.mu.Unlock()
-		_, p, err := conn.AppendMessage(testCtx(t), dst[:0])
+		_, p, err := conn.appendMessage(testCtx(t), dst[:0], false)
 		if err != nil || !bytes.Equal(p, msg) {
 			t.Fatalf("message %d: %d bytes, %v", i, len(p), err)
 		}
@@ -132,7 +132,7 @@ func TestConnReadBufferGrowsWhileStreaming(t *testing.T) {
 	r0 := readSyscallsNow()
 	r1 := readSyscallsNow()
 	for i := range n {
-		_, p, err := conn.AppendMessage(ctx, dst[:0])
+		_, p, err := conn.appendMessage(ctx, dst[:0], false)
 		if err != nil || len(p) != size || p[0] != byte(i) {
 			t.Fatalf("message %d: %d bytes, %v", i, len(p), err)
 		}
@@ -141,7 +141,7 @@ func TestConnReadBufferGrowsWhileStreaming(t *testing.T) {
 	if reads >= n/2 {
 		t.Errorf("%d messages of %d bytes took %d read system calls, want far fewer than one each", n, size, reads)
 	}
-	conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	conn.setReadDeadline(time.Now().Add(100 * time.Millisecond))
 	if _, _, err := conn.ReadMessage(context.Background()); err == nil {
 		t.Fatal("read a message that was never sent")
 	}

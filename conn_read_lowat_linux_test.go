@@ -44,7 +44,7 @@ func TestConnReadLargeLowWaterMark(t *testing.T) {
 	}
 	got := make(chan result, 1)
 	go func() {
-		_, p, err := conn.AppendMessage(testCtx(t), make([]byte, 0, size))
+		_, p, err := conn.appendMessage(testCtx(t), make([]byte, 0, size), false)
 		got <- result{p, err}
 	}()
 	// The header and the first MiB: the reader then waits with the mark
@@ -52,9 +52,9 @@ func TestConnReadLargeLowWaterMark(t *testing.T) {
 	s.Write(serverFrameHead(frame.OpBinary, size))
 	s.Write(msg[:1<<20])
 	deadline := time.Now().Add(10 * time.Second)
-	for rcvLowat(t, conn.NetConn()) != lowatMax {
+	for rcvLowat(t, conn.nc) != lowatMax {
 		if time.Now().After(deadline) {
-			t.Fatalf("SO_RCVLOWAT is %d during the large read, want %d", rcvLowat(t, conn.NetConn()), lowatMax)
+			t.Fatalf("SO_RCVLOWAT is %d during the large read, want %d", rcvLowat(t, conn.nc), lowatMax)
 		}
 		time.Sleep(time.Millisecond) // polling the kernel's state: no event to wait for
 	}
@@ -63,7 +63,7 @@ func TestConnReadLargeLowWaterMark(t *testing.T) {
 	if r.err != nil || !bytes.Equal(r.p, msg) {
 		t.Fatalf("large message: %d bytes, %v", len(r.p), r.err)
 	}
-	if v := rcvLowat(t, conn.NetConn()); v != 1 {
+	if v := rcvLowat(t, conn.nc); v != 1 {
 		t.Fatalf("SO_RCVLOWAT is %d after the large message, want 1", v)
 	}
 	// A small message: read without waiting for more.
@@ -79,7 +79,7 @@ func TestConnReadLargeLowWaterMark(t *testing.T) {
 // reader when the window closes.
 func TestConnReadLargeSmallReceiveBuffer(t *testing.T) {
 	conn, s := rawConnPair(t)
-	if err := conn.NetConn().(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
+	if err := conn.nc.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
 		t.Fatal(err)
 	}
 	const size = 8 << 20
@@ -89,9 +89,9 @@ func TestConnReadLargeSmallReceiveBuffer(t *testing.T) {
 		s.Write(msg)
 		s.Write(append(serverFrameHead(frame.OpText, 2), "ok"...))
 	}()
-	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	conn.setReadDeadline(time.Now().Add(20 * time.Second))
 	dst := make([]byte, 0, size)
-	_, p, err := conn.AppendMessage(testCtx(t), dst)
+	_, p, err := conn.appendMessage(testCtx(t), dst, false)
 	if err != nil || !bytes.Equal(p, msg) {
 		t.Fatalf("large message: %d bytes, %v", len(p), err)
 	}

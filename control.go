@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -141,22 +141,21 @@ func (c *Conn) sendPendingPongLocked(byReader bool) {
 	c.dlMu.Unlock()
 }
 
-// Ping sends a ping with payload (at most 125 bytes).
-func (c *Conn) Ping(ctx context.Context, payload []byte) error {
-	return c.writeControl(ctx, frame.OpPing, payload)
-}
+// The ErrBadFrame errors: what is wrong with a frame that may not be sent.
+var (
+	errControlTooLong = fmt.Errorf("%w: control frame payload over 125 bytes", ErrBadFrame)
+	errConnType       = fmt.Errorf("%w: Conn writes TextMessage or BinaryMessage messages (Ping and Close have their methods)", ErrBadFrame)
+	errFrameType      = fmt.Errorf("%w: a Client Frame is text, binary, ping or pong", ErrBadFrame)
+)
 
-// Pong sends an unsolicited pong with payload (at most 125 bytes).
-func (c *Conn) Pong(ctx context.Context, payload []byte) error {
-	return c.writeControl(ctx, frame.OpPong, payload)
+// closeCodeError reports a close code that may not be sent.
+func closeCodeError(code int) error {
+	return fmt.Errorf("%w: close code %d may not be sent", ErrBadFrame, code)
 }
-
-// ErrControlTooLong is returned for a ping or pong payload over 125 bytes.
-var ErrControlTooLong = errors.New("wsclient: control frame payload over 125 bytes")
 
 func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte) error {
 	if len(payload) > frame.MaxControlPayload {
-		return ErrControlTooLong
+		return errControlTooLong
 	}
 	return c.writeData(ctx, true, 0, op, payload)
 }
@@ -198,18 +197,21 @@ func (pw *pingWaiters) remove(w *pingWaiter) {
 	}
 }
 
-// PingWait sends a ping and waits for the pong that answers it, and returns
+// Ping sends a ping and waits for the pong that answers it, and returns
 // the round trip. As the peer answers a ping only after reading everything
 // sent before it, a nil error confirms that the peer has read every frame
 // written before the ping. A nil payload is replaced by a sequence number
-// of the Conn's; a payload should be unique among pings outstanding (a pong
-// also completes the waits of pings registered before it). Pongs are seen
-// only while another goroutine reads from the Conn (ReadMessage,
-// NextReader). It returns ctx's error when ctx ends first, and the write's
-// error when the ping cannot be sent.
-func (c *Conn) PingWait(ctx context.Context, payload []byte) (time.Duration, error) {
+// of the Conn's; a payload (at most 125 bytes) should be unique among
+// pings outstanding (a pong also completes the waits of pings registered
+// before it).
+//
+// Pongs are seen only while another goroutine reads from the Conn
+// (ReadMessage, NextReader): when ctx ends before the pong arrived, the
+// error wraps ctx's error and says whether anyone read meanwhile. It
+// returns the write's error when the ping cannot be sent.
+func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) {
 	if len(payload) > frame.MaxControlPayload {
-		return 0, ErrControlTooLong
+		return 0, errControlTooLong
 	}
 	w := &pingWaiter{done: make(chan struct{})}
 	c.pingWaits.mu.Lock()
@@ -221,7 +223,8 @@ func (c *Conn) PingWait(ctx context.Context, payload []byte) (time.Duration, err
 	c.pingWaits.w = append(c.pingWaits.w, w)
 	c.pingWaits.mu.Unlock()
 	start := time.Now()
-	if err := c.Ping(ctx, w.payload); err != nil {
+	reads := c.reads.Load()
+	if err := c.writeControl(ctx, frame.OpPing, w.payload); err != nil {
 		c.pingWaits.remove(w)
 		return 0, err
 	}
@@ -230,7 +233,10 @@ func (c *Conn) PingWait(ctx context.Context, payload []byte) (time.Duration, err
 		return time.Since(start), nil
 	case <-ctx.Done():
 		c.pingWaits.remove(w)
-		return 0, ctx.Err()
+		if now := c.reads.Load(); now == reads && now%2 == 0 {
+			return 0, fmt.Errorf("wsclient: no pong seen: no goroutine read the connection while Ping waited (pongs arrive through ReadMessage or NextReader): %w", ctx.Err())
+		}
+		return 0, fmt.Errorf("wsclient: no pong seen before the context ended: %w", ctx.Err())
 	case <-c.closeDone():
 		c.pingWaits.remove(w)
 		return 0, ErrClosed

@@ -46,7 +46,7 @@ func BenchmarkConnRoundTripCtx(b *testing.B) {
 				if err := conn.WriteMessage(c, BinaryMessage, msg); err != nil {
 					b.Fatal(err)
 				}
-				if _, p, err := conn.AppendMessage(c, buf[:0]); err != nil || len(p) != 64 {
+				if _, p, err := conn.appendMessage(c, buf[:0], false); err != nil || len(p) != 64 {
 					b.Fatalf("read: %v (%d bytes)", err, len(p))
 				}
 				if cancel != nil {

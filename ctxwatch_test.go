@@ -90,7 +90,7 @@ func TestConnFreshContextAllocs(t *testing.T) {
 	a := testing.AllocsPerRun(100, func() {
 		ctx, cancel := context.WithCancel(bg)
 		requests <- struct{}{}
-		if _, p, err := conn.AppendMessage(ctx, buf[:0]); err != nil || len(p) != 64 {
+		if _, p, err := conn.appendMessage(ctx, buf[:0], false); err != nil || len(p) != 64 {
 			t.Errorf("read: %v (%d bytes)", err, len(p))
 		}
 		cancel()

@@ -158,16 +158,12 @@ type Dialer struct {
 	Logger *slog.Logger
 }
 
-// DefaultDialer is the Dialer used by Dial.
-var DefaultDialer = &Dialer{}
+// defaultDialer is the Dialer of a nil *Dialer: a zero Dialer, never
+// modified.
+var defaultDialer = &Dialer{}
 
 // NoProxy is a Dialer.Proxy function that never uses a proxy.
 func NoProxy(*http.Request) (*url.URL, error) { return nil, nil }
-
-// Dial connects to url with DefaultDialer.
-func Dial(ctx context.Context, url string) (*Conn, error) {
-	return DefaultDialer.Dial(ctx, url)
-}
 
 const (
 	defaultHandshakeTimeout = 30 * time.Second
@@ -218,15 +214,20 @@ func (e *ProxyError) Error() string { return "wsclient: proxy refused CONNECT: "
 // Unwrap returns the underlying error.
 func (e *DialError) Unwrap() error { return e.Err }
 
-// Dial connects to a ws:// or wss:// URL and performs the opening handshake.
-// ctx bounds the whole connection set-up (with HandshakeTimeout); it does not
-// affect the connection once Dial has returned.
+// Dial connects to a ws:// or wss:// URL (http:// and https:// are taken
+// as their WebSocket equivalents) and performs the opening handshake, with
+// the options of d; nil means a zero Dialer. ctx bounds the whole
+// connection set-up (with Dialer.HandshakeTimeout); it does not affect the
+// connection once Dial has returned.
 //
 // A refused or invalid upgrade returns a *HandshakeError (with Location
-// for a redirect; see FollowRedirects); a failure to reach the server or to
-// complete TLS returns a *DialError.
-func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
-	return d.dial(ctx, rawURL, nil)
+// for a redirect; see Dialer.FollowRedirects); a failure to reach the
+// server or to complete TLS returns a *DialError.
+func Dial(ctx context.Context, url string, d *Dialer) (*Conn, error) {
+	if d == nil {
+		d = defaultDialer
+	}
+	return d.dial(ctx, url, nil)
 }
 
 // dial is Dial, abortable through ab when it is not nil.
@@ -248,6 +249,9 @@ func (d *Dialer) dial(ctx context.Context, rawURL string, ab *dialAbort) (*Conn,
 	}
 	if d.HTTP2 != HTTP2Off {
 		if c, err := d.dialHTTP2(ctx, u, addr, auth); !errors.Is(err, errUseHTTP1) {
+			if c != nil {
+				c.url = u
+			}
 			return c, err
 		}
 	}
@@ -277,6 +281,9 @@ func (d *Dialer) dial(ctx context.Context, rawURL string, ab *dialAbort) (*Conn,
 		// escape on every dial).
 		he, ok := err.(*HandshakeError)
 		if err == nil || !ok || !isRedirect(he.StatusCode) {
+			if c != nil {
+				c.url = u
+			}
 			return c, err
 		}
 		loc := he.Header.Get("Location")
@@ -812,6 +819,6 @@ func (d *Dialer) refusal(ctx context.Context, deadline time.Time, nc net.Conn, u
 		bodyDL = deadline
 	}
 	nc.SetReadDeadline(bodyDL)
-	he.Body, _ = io.ReadAll(io.LimitReader(resp.Body, MaxHandshakeErrorBody))
+	he.Body, _ = io.ReadAll(io.LimitReader(resp.Body, maxHandshakeErrorBody))
 	return he
 }

@@ -54,7 +54,7 @@ func TestDialAbort(t *testing.T) {
 // ends it at once (the attempt has no context of its own to cancel).
 func TestClientStopWhileConnecting(t *testing.T) {
 	silent := wstest.NewEchoServer(wstest.WithT(t), wstest.WithHandshakeDelay(time.Minute))
-	c, err := Start(context.Background(), silent.URL, &connectHandler{connected: make(chan struct{}, 1)})
+	c, err := Start(context.Background(), silent.URL, &connectHandler{connected: make(chan struct{}, 1)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,5 +71,5 @@ func TestClientStopWhileConnecting(t *testing.T) {
 	if el := time.Since(start); el > 5*time.Second {
 		t.Fatalf("Stop took %v", el)
 	}
-	<-c.Done()
+	<-clientDone(c)
 }

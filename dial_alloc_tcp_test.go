@@ -56,17 +56,17 @@ func TestDialAllocsTCP(t *testing.T) {
 		allocs := minAllocsPerRun(func() {
 			// A Client started with a context that never ends (as the
 			// bench module's is) dials with no cancelable context.
-			c, err := Start(context.Background(), url, h, WithDialer(d))
+			c, err := Start(context.Background(), url, h, &Options{Dialer: d})
 			if err != nil {
 				t.Fatal(err)
 			}
 			select {
 			case <-h.connected:
-			case <-c.Done():
+			case <-clientDone(c):
 				t.Fatal(c.Wait())
 			}
 			_ = c.Stop(ended)
-			<-c.Done()
+			<-clientDone(c)
 		})
 		if allocs > want {
 			t.Errorf("Client start, connect, stop: %v allocations, want at most %d", allocs, want)
@@ -88,7 +88,7 @@ func minAllocsPerRun(f func()) float64 {
 
 // dialConnReadingURL is dialConnReading for url.
 func dialConnReadingURL(ctx context.Context, d *Dialer, url string) (*Conn, chan struct{}, error) {
-	cn, err := d.Dial(ctx, url)
+	cn, err := Dial(ctx, url, d)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,7 +98,7 @@ func dialConnReadingURL(ctx context.Context, d *Dialer, url string) (*Conn, chan
 		var buf []byte
 		for {
 			var err error
-			if _, buf, err = cn.AppendMessage(ctx, buf[:0]); err != nil {
+			if _, buf, err = cn.appendMessage(ctx, buf[:0], false); err != nil {
 				return
 			}
 		}

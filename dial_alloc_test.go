@@ -22,7 +22,7 @@ func TestDialAllocsPinned(t *testing.T) {
 	}}
 	ctx := context.Background()
 	allocs := testing.AllocsPerRun(200, func() {
-		if _, err := d.Dial(ctx, "ws://example.com/chat"); err != nil {
+		if _, err := Dial(ctx, "ws://example.com/chat", d); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -87,7 +87,7 @@ func TestDialIPConnectLimits(t *testing.T) {
 			defer cancel()
 			d := &Dialer{HandshakeTimeout: tc.timeout, Proxy: NoProxy}
 			start := time.Now()
-			c, err := d.Dial(ctx, url)
+			c, err := Dial(ctx, url, d)
 			el := time.Since(start)
 			var de *DialError
 			if c != nil || !errors.As(err, &de) || de.Op != "dial" || !errors.Is(err, tc.want) {
@@ -144,11 +144,11 @@ func TestDialIPContextValues(t *testing.T) {
 			ctx, cancel = context.WithCancel(ctx)
 			defer cancel()
 		}
-		c, err := (&Dialer{Proxy: NoProxy}).Dial(ctx, srv.URL)
+		c, err := Dial(ctx, srv.URL, &Dialer{Proxy: NoProxy})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "tcp " + c.RemoteAddr().String()
+		want := "tcp " + c.Info().RemoteAddr.String()
 		c.CloseNow()
 		if started != want || done != want {
 			t.Errorf("cancellable %v: trace saw start %q, done %q; want %q", cancellable, started, done, want)
@@ -164,7 +164,7 @@ func TestDialIPTLSTimeout(t *testing.T) {
 	addr := netfault.SilentServer(t)
 	d := &Dialer{HandshakeTimeout: 300 * time.Millisecond, Proxy: NoProxy}
 	start := time.Now()
-	c, err := d.Dial(context.Background(), "wss://"+addr+"/")
+	c, err := Dial(context.Background(), "wss://"+addr+"/", d)
 	el := time.Since(start)
 	var de *DialError
 	if c != nil || !errors.As(err, &de) || de.Op != "tls" || !errors.Is(err, context.DeadlineExceeded) {

@@ -3,7 +3,6 @@ package wsclient
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -52,37 +51,6 @@ const (
 // HTTP/2 to a Dialer with HTTP2Only: TLS did not negotiate h2, or the
 // server's SETTINGS did not enable extended CONNECT (RFC 8441 section 3).
 var ErrHTTP2Unsupported = errors.New("wsclient: server does not offer WebSockets over HTTP/2 (RFC 8441)")
-
-// String returns "off", "auto" or "only".
-func (m HTTP2Mode) String() string {
-	switch m {
-	case HTTP2Off:
-		return "off"
-	case HTTP2Auto:
-		return "auto"
-	case HTTP2Only:
-		return "only"
-	}
-	return fmt.Sprintf("HTTP2Mode(%d)", uint8(m))
-}
-
-// MarshalText returns the mode's name, as String.
-func (m HTTP2Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
-
-// UnmarshalText parses "off", "auto" or "only" (flag.TextVar uses it).
-func (m *HTTP2Mode) UnmarshalText(b []byte) error {
-	switch strings.ToLower(string(b)) {
-	case "off", "":
-		*m = HTTP2Off
-	case "auto":
-		*m = HTTP2Auto
-	case "only":
-		*m = HTTP2Only
-	default:
-		return fmt.Errorf("wsclient: HTTP/2 mode %q: want off, auto or only", b)
-	}
-	return nil
-}
 
 // dialHTTP2 opens the WebSocket as an HTTP/2 stream. It returns errUseHTTP1
 // when Dial should go on with HTTP/1.1 instead (HTTP2Auto).
@@ -236,7 +204,7 @@ func (d *Dialer) h2Accept(u *url.URL, s *streamConn, resp *http.Response, offer 
 		he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.(*handshake.Failure).Reason}
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			s.SetReadDeadline(time.Now().Add(time.Second))
-			he.Body, _ = io.ReadAll(io.LimitReader(s, MaxHandshakeErrorBody))
+			he.Body, _ = io.ReadAll(io.LimitReader(s, maxHandshakeErrorBody))
 		}
 		return nil, he
 	}
@@ -247,8 +215,6 @@ func (d *Dialer) h2Accept(u *url.URL, s *streamConn, resp *http.Response, offer 
 		}
 	}
 	c := d.newConn(s, nil, res.Subprotocol, res.Extensions, neg)
-	resp.Body = http.NoBody
-	resp.Request = nil
-	c.resp.Store(resp)
+	c.respHeader, c.h2TLS = resp.Header, resp.TLS
 	return c, nil
 }

@@ -76,12 +76,12 @@ func TestDialURLCacheConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 40 {
-				c, err := d.Dial(t.Context(), urls[i])
+				c, err := Dial(t.Context(), urls[i], d)
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				if got := c.NetConn().RemoteAddr().String(); got != addrs[i] {
+				if got := c.Info().RemoteAddr.String(); got != addrs[i] {
 					t.Errorf("dial of %s reached %s", urls[i], got)
 				}
 				c.CloseNow()

@@ -1,5 +1,6 @@
 // Package wsclient is a WebSocket client (RFC 6455, with permessage-deflate
-// from RFC 7692) in two forms that share one protocol core:
+// from RFC 7692 and WebSockets over HTTP/2 from RFC 8441) in two forms that
+// share one protocol core:
 //
 //   - Conn, a plain connection: Dial, then read and write messages from your
 //     own goroutines. Writes are safe for concurrent use; reads come from one
@@ -7,17 +8,14 @@
 //   - Client, a long-lived, callback-driven client modelled on the Erlang
 //     library websocket_client: an explicit state machine whose callbacks
 //     never overlap, each happening-before the next, so handler state needs
-//     no locks; HandleFrame runs on the connection's reading goroutine and
-//     frames are written without a hand-off when the socket takes them, so
-//     Cast and callbacks never wait for the network and an idle client has
-//     one goroutine. It reconnects by policy, keeps the connection alive
-//     with pings, and ends with a termination reason that Wait and Serve
-//     return.
+//     no locks. It reconnects by policy, keeps the connection alive with
+//     pings, accounts for every frame handed to it, and ends with a
+//     termination reason that Wait and Serve return.
 //
 // A Conn: dial, write, read, close.
 //
 //	func hello(ctx context.Context) error {
-//		c, err := wsclient.Dial(ctx, "wss://example.com/feed")
+//		c, err := wsclient.Dial(ctx, "wss://example.com/feed", nil)
 //		if err != nil {
 //			return err // a *HandshakeError, a *DialError, ...
 //		}
@@ -49,7 +47,7 @@
 //
 //	func feed(ctx context.Context) error {
 //		c, err := wsclient.Start(ctx, "wss://example.com/feed", printer{},
-//			wsclient.WithKeepalive(10*time.Second, 3))
+//			&wsclient.Options{Keepalive: 10 * time.Second})
 //		if err != nil {
 //			return err
 //		}
@@ -59,18 +57,92 @@
 //		return c.Wait() // until ctx ends or the client stops
 //	}
 //
+// # One way to do each thing
+//
+// Every action has one spelling; configuration is a struct owned by the
+// type it configures (a nil pointer means the defaults). What you want, and
+// the API that does it:
+//
+//   - connect a plain connection: [Dial], configured by [Dialer] fields
+//     (headers, TLS, proxies, limits, compression, HTTP/2)
+//   - send a message on a Conn: [Conn.WriteMessage]; to stream one,
+//     [Conn.NextWriter]; a burst in few system calls, [Conn.WriteBatch]
+//   - receive a message on a Conn: [Conn.ReadMessage]; to stream it or read
+//     into a buffer of your own, [Conn.NextReader]
+//   - ping and wait for the pong (a round trip): [Conn.Ping]
+//   - see pings, pongs and closes as they arrive: [Conn.SetControlHandler]
+//   - close a Conn with the close handshake: [Conn.Close]; drop it at once:
+//     [Conn.CloseNow]
+//   - describe a connection: [Conn.Info], [Client.Info] (a [ConnInfo])
+//   - run a callback-driven client: [Start] (returns once Init has run), or
+//     [New] and [Client.Serve] (for a supervisor), configured by [Options]
+//   - send from a Client without waiting: [Client.Cast] (a ping or pong is a
+//     [Frame] of that type); send and wait for the outcome: [Client.Send];
+//     send as a callback's result: [Reply]
+//   - hand the handler a value from another goroutine: [Client.Post], which
+//     runs HandleInfo
+//   - close a Client's connection and let OnDisconnect decide what follows:
+//     [Client.CloseConn]
+//   - end a Client: from a callback, return [CloseAndStop]; from elsewhere,
+//     [Client.Stop]; after a disconnect, OnDisconnect returns [StopWith]
+//   - decide what follows a disconnect: [Stay], [ReconnectAfter],
+//     [ReconnectWithBackoff], [StopWith]
+//   - connect a client that is disconnected: [Client.Connect]
+//   - wait for a Client's end and its reason: [Client.Wait]
+//   - observe a Client: [Client.State], [Client.Stats]
+//   - learn of frames that could not be delivered:
+//     [UndeliveredHandler.OnUndelivered]
+//   - tell the server's close, and its code, from other ends: errors.As with
+//     a [*CloseError]
+//
+// # The Erlang library, in Go
+//
+//   - start_link(URL, Handler, Args, Opts): [Start](ctx, url, handler,
+//     opts); or [New] and [Client.Serve]
+//   - init/1 returning ok, once or reconnect: [Handler].Init returning
+//     [StartDisconnected], [ConnectOnce] or [KeepReconnecting]
+//   - onconnect/2 returning ok, {ok, State, KeepaliveMs}, reply or close:
+//     OnConnect returning Action{}, [Keepalive](d), [Reply](frames...) or
+//     [CloseAndStop](code, reason, err)
+//   - ondisconnect/2 returning ok, reconnect, {reconnect, Ms} or {close,
+//     Reason}: OnDisconnect returning [Stay](), [ReconnectAfter](0),
+//     [ReconnectAfter](d) or [ReconnectWithBackoff](), [StopWith](err)
+//   - websocket_handle/3 returning ok, reply or close: HandleFrame returning
+//     Action{}, [Reply](frames...) or [CloseAndStop] (the client ends, as
+//     the Erlang process does)
+//   - websocket_info/3, fed by Pid ! Msg: HandleInfo, fed by [Client.Post]
+//   - websocket_terminate/3: Terminate, exactly once, last, with the reason
+//   - cast(Pid, Frame) and send(Pid, Frame): [Client.Cast] and [Client.Send]
+//   - the websocket_req accessors: [ConnInfo] (URL, subprotocol,
+//     extensions, response header, addresses, TLS state)
+//   - {keepalive, Ms} and keepalive_max_attempts: [Options].Keepalive and
+//     KeepaliveMissed, ending in [ErrKeepaliveTimeout]; the same bound limits
+//     a handshake the server never answers
+//   - {extra_headers, ...}, {ssl_verify, ...}, {socket_opts, ...}:
+//     [Options].Dialer with [Dialer].Header, TLSConfig (verification on
+//     unless InsecureSkipVerifyDangerously) and NetDialContext
+//   - exit {error, {400, <<"Bad Request">>}}: a [*HandshakeError] with
+//     StatusCode, Status, Header and Body
+//   - {remote, Code, Reason} and {remote, closed}: a [*CloseError] with Code
+//     and Reason; [ErrConnectionLost]
+//   - the states disconnected, handshaking and connected: [Client.State]
+//     reports [Disconnected], [Connecting], [Connected], [Closing],
+//     [Stopping], [Terminated]
+//   - a crash in a callback, and the supervisor's restart: the panic is
+//     recovered, Terminate runs, [Client.Wait] and [Client.Serve] return a
+//     [*PanicError]; a supervisor calls Serve again
+//
 // # Protocol
 //
 // Every frame the client sends is masked with a fresh key drawn from a
 // ChaCha8 generator seeded from crypto/rand (pooled, so it costs no memory
-// per connection). Incoming frames
-// are checked strictly: masked server frames, reserved opcodes, RSV bits no
-// extension claims, fragmented or oversized control frames, bad close
-// payloads and text that is not UTF-8 (checked incrementally, failing at the
-// first bad fragment) close the connection with 1002 or 1007 and return a
-// *ProtocolError. A message over Dialer.MaxMessageSize closes with 1009
-// (ErrMessageTooBig). Pings are answered automatically, also between the
-// fragments of a message, and are shown to SetControlHandler.
+// per connection). Incoming frames are checked strictly: masked server
+// frames, reserved opcodes, RSV bits no extension claims, fragmented or
+// oversized control frames, bad close payloads and text that is not UTF-8
+// (checked incrementally, failing at the first bad fragment) close the
+// connection with 1002 or 1007 and return a *ProtocolError. A message over
+// Dialer.MaxMessageSize closes with 1009 (ErrMessageTooBig). Pings are
+// answered automatically, also between the fragments of a message.
 //
 // # Errors
 //
@@ -79,12 +151,12 @@
 // malformed upgrade returns a *HandshakeError with the status code, status
 // text, headers, a bounded body and, for a redirect, its Location. Failing
 // to reach the server or to complete TLS returns a *DialError (wrapping a
-// *ProxyError when a proxy refused the CONNECT). A close frame
-// from the server returns a *CloseError with its code and reason
-// (CloseStatus extracts the code); a connection that ends without one
-// returns an error matching ErrConnectionLost; a close the server never
-// answers, ErrCloseTimeout. Misuse has its sentinels: ErrClosed,
-// ErrInvalidCloseCode, ErrBadFrameType, ErrControlTooLong.
+// *ProxyError when a proxy refused the CONNECT). A close frame from the
+// server returns a *CloseError with its code and reason; a connection that
+// ends without one returns an error matching ErrConnectionLost; a close the
+// server never answers, ErrCloseTimeout. Misuse has its sentinels:
+// ErrClosed, ErrBadFrame, ErrRunning, ErrNilHandler, ErrBadURL,
+// ErrSendInCallback.
 //
 // # TLS
 //
@@ -104,6 +176,36 @@
 // # Delivery
 //
 // WebSocket has no acknowledgements. A message written to the socket can be
-// lost if the connection dies before the server reads it; applications that
-// need delivery guarantees must acknowledge at their own level.
+// lost if the connection dies before the server reads it. A Client accounts
+// for every frame handed to it: each is written, or handed back (as the
+// error of Cast or Send, or to OnUndelivered), never dropped in silence.
+//
+// Delivery confirmation (Options.Confirm) goes further: a server answers a
+// ping only after reading everything sent before it, and answers the
+// client's close frame only after reading everything before it, so a pong
+// that answers a ping written after a frame, or the server's close frame in
+// answer to the client's, proves that the server has read the frame. With
+// confirmation on, written text and binary frames are kept until such a
+// proof arrives; frames still unconfirmed when their connection ends go to
+// OnUndelivered with ErrUnconfirmed (they may or may not have arrived), or,
+// with Options.Redelivery, are sent again on the next connection
+// (at-least-once; the server may see duplicates). Send then returns once its
+// frame is confirmed. Stats reports Confirmed, Unconfirmed, Redelivered and
+// PingRTT.
+//
+// The confirmation pings carry a 16-byte payload (a nonce of the client and
+// a sequence); their pongs reach HandleFrame like any other. The server must
+// answer a ping with a pong carrying the ping's payload, as RFC 6455 section
+// 5.5.3 requires. A server that answers with another payload (lxzan/gws's
+// default handler sends empty pongs) can confirm nothing: the client notices
+// it when a confirmation ping is still unanswered a bound after it was
+// written (Keepalive × KeepaliveMissed, or 2 s without keepalive) and a pong
+// answering none of its pings came meanwhile. It then gives confirmation up
+// on that connection: the frames kept are reported with an error matching
+// ErrUnconfirmed that says why, a warning is logged, Stats counts the
+// connection (PongMismatches) and each frame written on it afterwards
+// (Unconfirmable), and the client works on without confirmation until the
+// connection ends. A server that answers no ping at all, while sending other
+// frames, still stops the client's writes at the retention bound: it cannot
+// be told from a slow one.
 package wsclient

@@ -9,20 +9,20 @@ import (
 	"github.com/wsclient/wsclient/internal/frame"
 )
 
-// Close codes of RFC 6455 section 7.4.1.
+// Close codes of RFC 6455 section 7.4.1 that a client sends or a server
+// reports. (1006 and 1015 are never on the wire: a connection lost without
+// a close frame is ErrConnectionLost; 1010 is the client's answer to an
+// extension the server refused, which the handshake reports instead.)
 const (
 	CloseNormalClosure           = frame.CloseNormal
 	CloseGoingAway               = frame.CloseGoingAway
 	CloseProtocolError           = frame.CloseProtocolError
 	CloseUnsupportedData         = frame.CloseUnsupported
 	CloseNoStatusReceived        = frame.CloseNoStatus // reported, never sent
-	CloseAbnormalClosure         = frame.CloseAbnormal // reported, never sent
 	CloseInvalidFramePayloadData = frame.CloseInvalidPayload
 	ClosePolicyViolation         = frame.ClosePolicyViolation
 	CloseMessageTooBig           = frame.CloseTooBig
-	CloseMandatoryExtension      = frame.CloseMandatoryExt
 	CloseInternalServerErr       = frame.CloseInternalError
-	CloseTLSHandshake            = frame.CloseTLSHandshake // reported, never sent
 )
 
 // CloseError is the peer's close frame: the connection was closed by the
@@ -37,13 +37,13 @@ type CloseError struct {
 // Error describes the CloseError.
 func (e *CloseError) Error() string {
 	if e.Reason == "" {
-		return fmt.Sprintf("wsclient: closed by peer with code %d (%s)", e.Code, CloseCodeText(e.Code))
+		return fmt.Sprintf("wsclient: closed by peer with code %d (%s)", e.Code, closeCodeText(e.Code))
 	}
-	return fmt.Sprintf("wsclient: closed by peer with code %d (%s): %s", e.Code, CloseCodeText(e.Code), e.Reason)
+	return fmt.Sprintf("wsclient: closed by peer with code %d (%s): %s", e.Code, closeCodeText(e.Code), e.Reason)
 }
 
-// CloseCodeText returns a short name for a close code.
-func CloseCodeText(code int) string {
+// closeCodeText returns a short name for a close code.
+func closeCodeText(code int) string {
 	switch code {
 	case 1000:
 		return "normal closure"
@@ -119,13 +119,15 @@ var (
 	// frame (the Erlang library's {remote, closed}). The underlying network
 	// error, if any, is wrapped with it.
 	ErrConnectionLost = errors.New("wsclient: connection lost without a close frame")
-	// ErrUnconfirmed is handed back (OnUndelivered, SendConfirmed) with a
+	// ErrUnconfirmed is handed back (OnUndelivered, Send) with a
 	// frame that was written to the socket but not confirmed by a pong
 	// before its connection ended: it may or may not have reached the
-	// server. A frame never written gets another error. See WithConfirmation.
+	// server. A frame never written gets another error. See Options.Confirm.
 	ErrUnconfirmed = errors.New("wsclient: frame written but not confirmed: it may or may not have arrived")
-	// ErrClosed is returned when the Conn is used after it was closed.
-	ErrClosed = errors.New("wsclient: use of closed connection")
+	// ErrClosed is returned when a Conn is used after it was closed, and
+	// by a Client that has ended (Cast, Send, Post after the end; frames
+	// it could not send before the end, handed to OnUndelivered).
+	ErrClosed = errors.New("wsclient: use of closed connection or ended client")
 	// ErrKeepaliveTimeout reports a connection dropped because keepalive
 	// pings went unanswered.
 	ErrKeepaliveTimeout = errors.New("wsclient: keepalive timeout: pings unanswered")
@@ -133,15 +135,14 @@ var (
 	// within the close timeout (Dialer.CloseTimeout): it never answered the
 	// client's close frame. The connection has been dropped.
 	ErrCloseTimeout = errors.New("wsclient: close handshake timed out: the server never answered the close frame")
-	// ErrInvalidCloseCode is returned by Conn.Close, Conn.SendClose and
-	// Client.CloseConn for a close code that may not be sent (RFC 6455
-	// section 7.4: 1000-1003, 1007-1014 and 3000-4999 may).
-	ErrInvalidCloseCode = errors.New("wsclient: invalid close code")
-	// ErrBadFrameType is returned when a message or frame of the wrong type
-	// is written: Conn writes only TextMessage and BinaryMessage (pings and
-	// pongs have their own methods, close has Close), and a Client Frame is
-	// text, binary, ping or pong.
-	ErrBadFrameType = errors.New("wsclient: bad message type: want text or binary (or, for a Client frame, ping or pong)")
+	// ErrBadFrame is returned, wrapped with what is wrong, for a frame
+	// that may not be sent: a message type Conn cannot write (it writes
+	// TextMessage and BinaryMessage; Ping and Close have their methods) or
+	// a Client Frame that is not text, binary, ping or pong; a ping or pong
+	// payload over 125 bytes; a close code that may not be sent (RFC 6455
+	// section 7.4: 1000-1003, 1007-1014 and 3000-4999 may, and 1005 stands
+	// for a close frame without a code).
+	ErrBadFrame = errors.New("wsclient: frame may not be sent")
 	// ErrTooManyRedirects is wrapped by the *HandshakeError of the last
 	// redirect when Dialer.FollowRedirects gave up after MaxRedirects.
 	ErrTooManyRedirects = errors.New("wsclient: too many redirects")
@@ -149,26 +150,6 @@ var (
 	// from wss:// to ws://, which is never followed.
 	ErrInsecureRedirect = errors.New("wsclient: refusing to follow a redirect from wss:// to ws://")
 )
-
-// CloseStatus returns the close code the server sent if err is or wraps a
-// *CloseError (the server's close frame), and -1 otherwise. It mirrors
-// coder/websocket's helper of the same name:
-//
-//	if wsclient.CloseStatus(err) == wsclient.CloseNormalClosure { ... }
-//
-// Only the server's code is reported: a close this side started (a
-// *ProtocolError after the server broke the protocol, a *LocalCloseError
-// from a Client's own close) gives -1, so that a code here always means
-// "the server said so". Use errors.As with those types for the code this
-// side sent. CloseNoStatusReceived (1005) means the server's close frame
-// carried no code.
-func CloseStatus(err error) int {
-	var ce *CloseError
-	if errors.As(err, &ce) {
-		return ce.Code
-	}
-	return -1
-}
 
 func protoErr(code int, kind error, format string, a ...any) *ProtocolError {
 	return &ProtocolError{Code: code, Msg: fmt.Sprintf(format, a...), kind: kind}
@@ -189,7 +170,7 @@ type HandshakeError struct {
 	StatusCode int
 	Status     string // status text, such as "400 Bad Request"
 	Header     http.Header
-	Body       []byte // at most MaxHandshakeErrorBody bytes of the body
+	Body       []byte // at most maxHandshakeErrorBody bytes of the body
 	Reason     string // what was wrong, in words
 	Location   string // a redirect's target, resolved against the request URL ("" if none)
 	Err        error  // the underlying error, if any (such as a TLS alert while reading the response)
@@ -198,8 +179,8 @@ type HandshakeError struct {
 // Unwrap returns the underlying error, if any.
 func (e *HandshakeError) Unwrap() error { return e.Err }
 
-// MaxHandshakeErrorBody bounds the body kept in a HandshakeError.
-const MaxHandshakeErrorBody = 4096
+// maxHandshakeErrorBody bounds the body kept in a HandshakeError.
+const maxHandshakeErrorBody = 4096
 
 // Error describes the HandshakeError.
 func (e *HandshakeError) Error() string {

@@ -25,7 +25,7 @@ func TestCloseStatus(t *testing.T) {
 		{&LocalCloseError{Code: 4000}, -1},
 		{ErrConnectionLost, -1},
 	} {
-		if got := CloseStatus(tc.err); got != tc.want {
+		if got := closeStatus(tc.err); got != tc.want {
 			t.Errorf("CloseStatus(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}
@@ -43,7 +43,7 @@ func TestCloseStatus(t *testing.T) {
 	})
 	conn := dialT(t, srv.URL, nil)
 	_, err := readUntilErr(t, conn)
-	if got := CloseStatus(err); got != 4321 {
+	if got := closeStatus(err); got != 4321 {
 		t.Fatalf("CloseStatus(%v) = %d, want 4321", err, got)
 	}
 }
@@ -53,10 +53,10 @@ func TestCloseStatus(t *testing.T) {
 func TestErrInvalidCloseCode(t *testing.T) {
 	conn := dialT(t, newEcho(t).URL, nil)
 	for _, code := range []int{0, 999, 1004, 1006, 1015, 2999, 5000} {
-		if err := conn.SendClose(code, ""); !errors.Is(err, ErrInvalidCloseCode) {
+		if err := conn.sendClose(code, ""); !errors.Is(err, ErrBadFrame) {
 			t.Errorf("SendClose(%d) = %v, want ErrInvalidCloseCode", code, err)
 		}
-		if err := conn.Close(code, ""); !errors.Is(err, ErrInvalidCloseCode) {
+		if err := conn.Close(code, ""); !errors.Is(err, ErrBadFrame) {
 			t.Errorf("Close(%d) = %v, want ErrInvalidCloseCode", code, err)
 		}
 	}
@@ -69,8 +69,8 @@ func TestErrInvalidCloseCode(t *testing.T) {
 		t.Fatalf("%q, %v", msg, err)
 	}
 
-	c := New("ws://127.0.0.1:1/", &BaseHandler{})
-	if err := c.CloseConn(5000, ""); !errors.Is(err, ErrInvalidCloseCode) {
+	c := New("ws://127.0.0.1:1/", &BaseHandler{}, nil)
+	if err := c.CloseConn(5000, ""); !errors.Is(err, ErrBadFrame) {
 		t.Errorf("Client.CloseConn(5000) = %v, want ErrInvalidCloseCode", err)
 	}
 }
@@ -81,15 +81,15 @@ func TestErrBadFrameType(t *testing.T) {
 	conn := dialT(t, newEcho(t).URL, nil)
 	ctx := testCtx(t)
 	for _, typ := range []MessageType{PingMessage, PongMessage, CloseMessage, 0, 3} {
-		if err := conn.WriteMessage(ctx, typ, nil); !errors.Is(err, ErrBadFrameType) {
+		if err := conn.WriteMessage(ctx, typ, nil); !errors.Is(err, ErrBadFrame) {
 			t.Errorf("WriteMessage(%v) = %v, want ErrBadFrameType", typ, err)
 		}
-		if _, err := conn.NextWriter(ctx, typ); !errors.Is(err, ErrBadFrameType) {
+		if _, err := conn.NextWriter(ctx, typ); !errors.Is(err, ErrBadFrame) {
 			t.Errorf("NextWriter(%v) = %v, want ErrBadFrameType", typ, err)
 		}
 	}
-	c := New("ws://127.0.0.1:1/", &BaseHandler{})
-	if err := c.Cast(Frame{Type: CloseMessage}); !errors.Is(err, ErrBadFrameType) {
+	c := New("ws://127.0.0.1:1/", &BaseHandler{}, nil)
+	if err := c.Cast(Frame{Type: CloseMessage}); !errors.Is(err, ErrBadFrame) {
 		t.Errorf("Client.Cast(close) = %v, want ErrBadFrameType", err)
 	}
 }
@@ -135,7 +135,12 @@ type closeOnConnect struct {
 	reasons chan error
 }
 
-func (h *closeOnConnect) OnConnect(*Client, ConnInfo) Action { return CloseConn(4000, "bye") }
+func (h *closeOnConnect) OnConnect(c *Client, _ ConnInfo) Action {
+	if err := c.CloseConn(4000, "bye"); err != nil {
+		panic(err)
+	}
+	return Action{}
+}
 
 func (h *closeOnConnect) OnDisconnect(_ *Client, d Disconnect) DisconnectAction {
 	h.reasons <- d.Reason
@@ -157,7 +162,7 @@ func TestClientErrCloseTimeout(t *testing.T) {
 		return nil
 	})
 	h := &closeOnConnect{reasons: make(chan error, 1)}
-	c, err := Start(testCtx(t), srv.URL, h, WithDialer(&Dialer{Proxy: NoProxy, CloseTimeout: 200 * time.Millisecond}))
+	c, err := Start(testCtx(t), srv.URL, h, &Options{Dialer: &Dialer{Proxy: NoProxy, CloseTimeout: 200 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,8 +171,8 @@ func TestClientErrCloseTimeout(t *testing.T) {
 	if !errors.As(reason, &lc) || lc.Code != 4000 || !errors.Is(reason, ErrCloseTimeout) {
 		t.Fatalf("disconnect reason %v, want a *LocalCloseError 4000 matching ErrCloseTimeout", reason)
 	}
-	if CloseStatus(reason) != -1 {
-		t.Fatalf("CloseStatus(%v) = %d, want -1: the server sent no close", reason, CloseStatus(reason))
+	if closeStatus(reason) != -1 {
+		t.Fatalf("closeStatus(%v) = %d, want -1: the server sent no close", reason, closeStatus(reason))
 	}
 	if err := c.Wait(); err != nil {
 		t.Fatalf("Wait = %v", err)

@@ -20,8 +20,9 @@ func (echoHandler) OnConnect(c *wsclient.Client, info wsclient.ConnInfo) wsclien
 }
 
 func (echoHandler) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
-	fmt.Printf("received %s\n", f)
-	return wsclient.CloseConn(wsclient.CloseNormalClosure, "done")
+	fmt.Printf("received %s %q\n", f.Type, f.Data)
+	c.CloseConn(wsclient.CloseNormalClosure, "done") // OnDisconnect decides what follows
+	return wsclient.Action{}
 }
 
 func (echoHandler) OnDisconnect(c *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
@@ -39,7 +40,7 @@ func Example() {
 	srv := wstest.NewEchoServer()
 	defer srv.Close()
 
-	c, err := wsclient.Start(context.Background(), srv.URL, echoHandler{})
+	c, err := wsclient.Start(context.Background(), srv.URL, echoHandler{}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -76,7 +77,7 @@ func ExampleClient_Cast() {
 	defer srv.Close()
 
 	h := counter{got: make(chan string, 3)}
-	c, _ := wsclient.Start(context.Background(), srv.URL, h)
+	c, _ := wsclient.Start(context.Background(), srv.URL, h, nil)
 	defer c.Stop(context.Background())
 
 	c.Cast(wsclient.TextFrame("first"))
@@ -109,7 +110,7 @@ func (p *pinger) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Acti
 		p.pongs++
 		fmt.Println("pong", p.pongs)
 		if p.pongs == 2 {
-			return wsclient.CloseConn(wsclient.CloseNormalClosure, "")
+			return wsclient.CloseAndStop(wsclient.CloseNormalClosure, "", nil)
 		}
 	}
 	return wsclient.Action{}
@@ -120,7 +121,7 @@ func ExampleKeepalive() {
 	srv := wstest.NewEchoServer()
 	defer srv.Close()
 
-	c, _ := wsclient.Start(context.Background(), srv.URL, &pinger{})
+	c, _ := wsclient.Start(context.Background(), srv.URL, &pinger{}, nil)
 	fmt.Println("Wait:", c.Wait())
 	// Output:
 	// pong 1
@@ -128,19 +129,38 @@ func ExampleKeepalive() {
 	// Wait: <nil>
 }
 
-// The reconnect delays of a backoff without jitter.
-func ExampleBackoff() {
-	b := wsclient.Backoff{Initial: 100 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2, Jitter: -1}
-	for attempt := range 6 {
-		fmt.Println(attempt, b.Next(attempt))
+// retrier reports the reconnect delays its backoff gives, then stops.
+type retrier struct {
+	wsclient.BaseHandler
+}
+
+func (retrier) Init(*wsclient.Client) (wsclient.InitMode, error) {
+	return wsclient.KeepReconnecting, nil
+}
+
+func (retrier) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
+	fmt.Println(d.Attempt, d.Backoff)
+	if d.Attempt == 4 {
+		return wsclient.StopWith(nil)
 	}
+	return wsclient.ReconnectWithBackoff()
+}
+
+// The reconnect delays of a backoff without jitter, against a server that
+// refuses every upgrade.
+func ExampleBackoff() {
+	srv := wstest.NewServer(nil, wstest.WithStatus(503, "try later"))
+	defer srv.Close()
+
+	b := wsclient.Backoff{Initial: time.Millisecond, Max: 4 * time.Millisecond, Multiplier: 2, Jitter: -1}
+	c, _ := wsclient.Start(context.Background(), srv.URL, retrier{}, &wsclient.Options{Backoff: b})
+	fmt.Println("Wait:", c.Wait())
 	// Output:
-	// 0 100ms
-	// 1 200ms
-	// 2 400ms
-	// 3 800ms
-	// 4 1.6s
-	// 5 2s
+	// 1 2ms
+	// 2 4ms
+	// 3 4ms
+	// 4 4ms
+	// Wait: <nil>
 }
 
 // stopper ends the client from HandleFrame, like {close, Payload} from the
@@ -172,7 +192,7 @@ func ExampleCloseAndStop() {
 	srv := wstest.NewEchoServer()
 	defer srv.Close()
 
-	c, err := wsclient.Start(context.Background(), srv.URL, stopper{})
+	c, err := wsclient.Start(context.Background(), srv.URL, stopper{}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -22,7 +22,7 @@ func ExampleDial() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := wsclient.Dial(ctx, srv.URL+"/echo")
+	conn, err := wsclient.Dial(ctx, srv.URL+"/echo", nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func ExampleDial() {
 
 // A Dialer carries the options: extra headers, Origin, subprotocols, TLS,
 // limits and timeouts.
-func ExampleDialer_Dial() {
+func ExampleDialer() {
 	srv := wstest.NewEchoServer(wstest.WithSubprotocols("chat.v2"))
 	defer srv.Close()
 
@@ -55,12 +55,12 @@ func ExampleDialer_Dial() {
 		HandshakeTimeout: 5 * time.Second,
 		MaxMessageSize:   1 << 20,
 	}
-	conn, err := d.Dial(context.Background(), srv.URL+"/chat?room=42")
+	conn, err := wsclient.Dial(context.Background(), srv.URL+"/chat?room=42", d)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer conn.CloseNow()
-	fmt.Println("subprotocol:", conn.Subprotocol())
+	fmt.Println("subprotocol:", conn.Info().Subprotocol)
 	fmt.Println("server saw:", srv.Conns()[0].Request().URL)
 	// Output:
 	// subprotocol: chat.v2
@@ -73,7 +73,7 @@ func ExampleConn_WriteMessage() {
 	srv := wstest.NewEchoServer()
 	defer srv.Close()
 	ctx := context.Background()
-	conn, err := wsclient.Dial(ctx, srv.URL)
+	conn, err := wsclient.Dial(ctx, srv.URL, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func ExampleConn_ReadMessage() {
 	})
 	defer srv.Close()
 	ctx := context.Background()
-	conn, err := wsclient.Dial(ctx, srv.URL)
+	conn, err := wsclient.Dial(ctx, srv.URL, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func ExampleConn_NextWriter() {
 	srv := wstest.NewEchoServer()
 	defer srv.Close()
 	ctx := context.Background()
-	conn, err := (&wsclient.Dialer{FragmentSize: 8}).Dial(ctx, srv.URL)
+	conn, err := wsclient.Dial(ctx, srv.URL, &wsclient.Dialer{FragmentSize: 8})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func ExampleConn_NextWriter() {
 func ExampleConn_Close() {
 	srv := wstest.NewEchoServer()
 	defer srv.Close()
-	conn, err := wsclient.Dial(context.Background(), srv.URL)
+	conn, err := wsclient.Dial(context.Background(), srv.URL, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func ExampleConn_Close() {
 func ExampleHandshakeError() {
 	srv := wstest.NewServer(nil, wstest.WithStatus(http.StatusForbidden, "no entry\n"))
 	defer srv.Close()
-	_, err := wsclient.Dial(context.Background(), srv.URL)
+	_, err := wsclient.Dial(context.Background(), srv.URL, nil)
 	var he *wsclient.HandshakeError
 	if errors.As(err, &he) {
 		fmt.Printf("%d %q %q\n", he.StatusCode, he.Status, he.Body)
@@ -187,9 +187,9 @@ func ExampleHandshakeError() {
 	// 403 "403 Forbidden" "no entry\n"
 }
 
-// CloseStatus tells a close by the server, with its code, from every other
-// way a connection ends.
-func ExampleCloseStatus() {
+// A *CloseError tells a close by the server, with its code and reason,
+// from every other way a connection ends.
+func ExampleCloseError() {
 	srv := wstest.NewServer(func(c *wstest.Conn) error {
 		if err := c.WriteMessage(wstest.OpText, []byte("last news")); err != nil {
 			return err
@@ -204,7 +204,7 @@ func ExampleCloseStatus() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := wsclient.Dial(ctx, srv.URL)
+	conn, err := wsclient.Dial(ctx, srv.URL, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -212,21 +212,17 @@ func ExampleCloseStatus() {
 	for {
 		_, msg, err := conn.ReadMessage(ctx)
 		if err != nil {
-			fmt.Println("close status:", wsclient.CloseStatus(err))
 			var ce *wsclient.CloseError
 			if errors.As(err, &ce) {
-				fmt.Printf("reason: %q\n", ce.Reason)
+				fmt.Printf("closed by the server: %d %q\n", ce.Code, ce.Reason)
 			}
 			break
 		}
 		fmt.Printf("%s\n", msg)
 	}
-	fmt.Println("status of another error:", wsclient.CloseStatus(wsclient.ErrConnectionLost))
 	// Output:
 	// last news
-	// close status: 4000
-	// reason: "maintenance"
-	// status of another error: -1
+	// closed by the server: 4000 "maintenance"
 }
 
 // A redirect answer to the upgrade shows its target in Location; with
@@ -241,14 +237,13 @@ func ExampleDialer_FollowRedirects() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := wsclient.Dial(ctx, old)
+	_, err := wsclient.Dial(ctx, old, nil)
 	var he *wsclient.HandshakeError
 	if errors.As(err, &he) {
 		fmt.Println(he.StatusCode, he.Location == echo.URL+"/new")
 	}
 
-	d := &wsclient.Dialer{FollowRedirects: true}
-	conn, err := d.Dial(ctx, old)
+	conn, err := wsclient.Dial(ctx, old, &wsclient.Dialer{FollowRedirects: true})
 	if err != nil {
 		log.Fatal(err)
 	}

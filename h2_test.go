@@ -26,8 +26,8 @@ import (
 func TestH2EchoSizes(t *testing.T) {
 	s := newH2Server(t, true, 0)
 	c := dialT(t, s.url+"/echo", s.dialer())
-	if r := c.Response(); r.ProtoMajor != 2 || r.StatusCode != http.StatusOK {
-		t.Fatalf("response %s %d, want HTTP/2 200", r.Proto, r.StatusCode)
+	if !c.Info().HTTP2 {
+		t.Fatalf("%s, want HTTP/2", proto(c))
 	}
 	ctx := testCtx(t)
 	for _, n := range []int{0, 1, 125, 126, 65535, 65536, 300 << 10, 1 << 20} {
@@ -64,8 +64,8 @@ func TestH2PriorKnowledgeH2C(t *testing.T) {
 	if _, got, err := c.ReadMessage(ctx); err != nil || string(got) != "h2c" {
 		t.Fatalf("echo: %q, %v", got, err)
 	}
-	if c.Response().ProtoMajor != 2 {
-		t.Fatalf("proto %s", c.Response().Proto)
+	if !c.Info().HTTP2 {
+		t.Fatalf("proto %s", proto(c))
 	}
 	if err := c.Close(CloseNormalClosure, ""); err != nil {
 		t.Fatal(err)
@@ -73,8 +73,8 @@ func TestH2PriorKnowledgeH2C(t *testing.T) {
 	// HTTP2Auto never guesses h2c: a ws:// URL uses HTTP/1.1.
 	echo := newEcho(t)
 	c2 := dialT(t, echo.URL, &Dialer{HTTP2: HTTP2Auto})
-	if c2.Response().ProtoMajor != 1 {
-		t.Fatalf("HTTP2Auto on ws:// used %s", c2.Response().Proto)
+	if c2.Info().HTTP2 {
+		t.Fatalf("HTTP2Auto on ws:// used %s", proto(c2))
 	}
 }
 
@@ -99,7 +99,7 @@ func TestH2FragmentsPingClose(t *testing.T) {
 			pongs <- string(p)
 		}
 	})
-	if err := c.Ping(ctx, []byte("are you there")); err != nil {
+	if _, err := c.Ping(ctx, []byte("are you there")); err != nil {
 		t.Fatal(err)
 	}
 	if _, got, err := c.ReadMessage(ctx); err != nil || string(got) != msg {
@@ -137,8 +137,8 @@ func TestH2SubprotocolHeadersCookies(t *testing.T) {
 	d.Origin = "https://example.test"
 	d.Header = http.Header{"X-Custom": {"1"}}
 	c := dialT(t, strings.Replace(s.url, "wss://", "wss://user:pw@", 1)+"/headers?q=1", d)
-	if c.Subprotocol() != "superchat" {
-		t.Errorf("subprotocol %q", c.Subprotocol())
+	if c.Info().Subprotocol != "superchat" {
+		t.Errorf("subprotocol %q", c.Info().Subprotocol)
 	}
 	_, b, err := c.ReadMessage(testCtx(t))
 	if err != nil {
@@ -171,8 +171,8 @@ func TestH2Deflate(t *testing.T) {
 	d := s.dialer()
 	d.Compression = &CompressionOptions{}
 	c := dialT(t, s.url+"/", d)
-	if !strings.Contains(c.Extensions(), "permessage-deflate") {
-		t.Fatalf("extensions %q", c.Extensions())
+	if !strings.Contains(c.Info().Extensions, "permessage-deflate") {
+		t.Fatalf("extensions %q", c.Info().Extensions)
 	}
 	ctx := testCtx(t)
 	msg := strings.Repeat("compress me ", 1000)
@@ -307,7 +307,7 @@ func TestH2ServerClosesConnection(t *testing.T) {
 func TestH2DeadlinesKeepTheStream(t *testing.T) {
 	s := newH2Server(t, true, 0)
 	c := dialT(t, s.url+"/", s.dialer())
-	nc := c.NetConn()
+	nc := c.nc
 	// A read deadline interrupts a blocked Read...
 	nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	var b [16]byte
@@ -330,7 +330,7 @@ func TestH2DeadlinesKeepTheStream(t *testing.T) {
 
 	// A write deadline interrupts a Write blocked by flow control.
 	c2 := dialT(t, s.url+"/noread", s.dialer())
-	nc2 := c2.NetConn()
+	nc2 := c2.nc
 	nc2.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
 	big := make([]byte, 64<<20)
 	n, err := nc2.Write(big)
@@ -366,8 +366,8 @@ func TestH2OnlyRefusesHTTP1Server(t *testing.T) {
 	d.HTTP2 = HTTP2Auto
 	for range 2 {
 		c := dialT(t, srv.URL, d)
-		if c.Response().ProtoMajor != 1 {
-			t.Fatalf("HTTP2Auto fallback used %s", c.Response().Proto)
+		if c.Info().HTTP2 {
+			t.Fatalf("HTTP2Auto fallback used %s", proto(c))
 		}
 		c.CloseNow()
 	}
@@ -378,8 +378,8 @@ func TestH2AutoUsesHTTP2(t *testing.T) {
 	d := s.dialer()
 	d.HTTP2 = HTTP2Auto
 	c := dialT(t, s.url+"/", d)
-	if c.Response().ProtoMajor != 2 {
-		t.Fatalf("HTTP2Auto against an RFC 8441 server used %s", c.Response().Proto)
+	if !c.Info().HTTP2 {
+		t.Fatalf("HTTP2Auto against an RFC 8441 server used %s", proto(c))
 	}
 }
 
@@ -387,7 +387,7 @@ func TestH2Client(t *testing.T) {
 	s := newH2Server(t, true, 0)
 	got := make(chan string, 1)
 	h := &h2EchoHandler{got: got}
-	cl, err := Start(testCtx(t), s.url+"/", h, WithDialer(s.dialer()))
+	cl, err := Start(testCtx(t), s.url+"/", h, &Options{Dialer: s.dialer()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,18 +413,4 @@ func (h *h2EchoHandler) HandleFrame(_ *Client, f Frame) Action {
 		h.got <- string(f.Data)
 	}
 	return Action{}
-}
-
-func TestHTTP2ModeText(t *testing.T) {
-	for _, m := range []HTTP2Mode{HTTP2Off, HTTP2Auto, HTTP2Only} {
-		b, _ := m.MarshalText()
-		var back HTTP2Mode
-		if err := back.UnmarshalText(b); err != nil || back != m {
-			t.Errorf("%v: round trip %q gave %v, %v", m, b, back, err)
-		}
-	}
-	var m HTTP2Mode
-	if err := m.UnmarshalText([]byte("sometimes")); err == nil {
-		t.Error("UnmarshalText accepted an unknown mode")
-	}
 }

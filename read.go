@@ -25,6 +25,8 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	}
 	c.beginRead(ctx)
 	defer c.endRead()
+	c.reads.Add(1) // odd while a read call runs (see Ping)
+	defer c.reads.Add(1)
 	typ, err := c.beginMessage()
 	if err != nil {
 		return 0, nil, c.ctxErr(ctx, err)
@@ -32,19 +34,14 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	return typ, &c.reader, nil
 }
 
-// ReadMessage reads the next data message into a new slice.
+// ReadMessage reads the next data message into a new slice. To read
+// without allocating, use NextReader with a buffer of your own.
 func (c *Conn) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
-	return c.AppendMessage(ctx, nil)
+	return c.appendMessage(ctx, nil, false)
 }
 
-// AppendMessage reads the next data message and appends its payload to dst,
-// returning the extended slice. Passing the previous result sliced to zero
-// length reads without allocating once the buffer is large enough.
-func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
-	return c.appendMessage(ctx, dst, false)
-}
-
-// appendMessage is AppendMessage; with pooled set, a large uncompressed
+// appendMessage reads the next data message and appends its payload to
+// dst; with pooled set, a large uncompressed
 // message is read into a big buffer from the pools (bigbuf.go) when one of
 // its first frame's size is there, which the caller gives back with
 // putBig (the Client: it holds no large buffer while it waits).
@@ -56,6 +53,8 @@ func (c *Conn) appendMessage(ctx context.Context, dst []byte, pooled bool) (Mess
 	}
 	c.beginRead(ctx)
 	defer c.endRead()
+	c.reads.Add(1) // odd while a read call runs (see Ping)
+	defer c.reads.Add(1)
 	typ, err := c.beginMessage()
 	if err != nil {
 		return 0, dst, c.ctxErr(ctx, err)

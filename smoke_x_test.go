@@ -16,7 +16,7 @@ func TestSmokeXNet(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 	d := &Dialer{Origin: "http://localhost"}
-	c, err := d.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/")
+	c, err := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/", d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -498,7 +498,7 @@ func dataOpcode(typ MessageType) (frame.Opcode, error) {
 	case TextMessage, BinaryMessage:
 		return frame.Opcode(typ), nil
 	}
-	return 0, ErrBadFrameType
+	return 0, errConnType
 }
 
 // WriteMessage sends data as one message of type typ (TextMessage or

@@ -65,9 +65,14 @@ func (r *recorder) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Ac
 func (r *recorder) Terminate(_ *wsclient.Client, err error) { r.terminated <- err }
 
 // startClient starts a client for url and stops it when the test ends.
-func startClient(t *testing.T, url string, h wsclient.Handler, opts ...wsclient.Option) *wsclient.Client {
+// (opts holds at most one *Options; none means the defaults).
+func startClient(t *testing.T, url string, h wsclient.Handler, opts ...*wsclient.Options) *wsclient.Client {
 	t.Helper()
-	c, err := wsclient.Start(ctxFor(t), url, h, opts...)
+	var o *wsclient.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	c, err := wsclient.Start(ctxFor(t), url, h, o)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -151,7 +156,7 @@ func TestClientCastSendOrder(t *testing.T) {
 				body += strings.Repeat("x", 70000) // a 64-bit length
 			}
 			if i%3 == 0 {
-				return wsclient.BinaryFrame([]byte(body))
+				return wsclient.Frame{Type: wsclient.BinaryMessage, Data: []byte(body)}
 			}
 			return wsclient.TextFrame(body)
 		}
@@ -214,7 +219,7 @@ func TestClientDeflate(t *testing.T) {
 			var w wire
 			d := &wsclient.Dialer{Compression: &wsclient.CompressionOptions{}, NetDialContext: w.dialFunc()}
 			r := newRecorder(wsclient.ConnectOnce)
-			c := startClient(t, p.URL+"/", r, wsclient.WithDialer(d))
+			c := startClient(t, p.URL+"/", r, &wsclient.Options{Dialer: d})
 			info := awaitConnect(t, r)
 			if !strings.Contains(info.Extensions, "permessage-deflate") {
 				t.Fatalf("extensions %q", info.Extensions)
@@ -381,7 +386,7 @@ func TestClientReconnectAcrossRestart(t *testing.T) {
 			rl := newRelay(t, first.Addr)
 			r := newRecorder(wsclient.KeepReconnecting)
 			c := startClient(t, rl.url()+"/", r,
-				wsclient.WithBackoff(wsclient.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond, Multiplier: 2}))
+				&wsclient.Options{Backoff: wsclient.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond, Multiplier: 2}})
 			awaitConnect(t, r)
 			if err := c.Send(ctxFor(t), wsclient.TextFrame("before")); err != nil {
 				t.Fatal(err)
@@ -448,7 +453,7 @@ func TestClientKeepalive(t *testing.T) {
 		r := newRecorder(wsclient.ConnectOnce)
 		// Generous for a loaded machine: 8 pings may go unanswered.
 		const interval, missed = 100 * time.Millisecond, 8
-		c := startClient(t, rl.url()+"/", r, wsclient.WithKeepalive(interval, missed))
+		c := startClient(t, rl.url()+"/", r, &wsclient.Options{Keepalive: interval, KeepaliveMissed: missed})
 		awaitConnect(t, r)
 		// Idle for many intervals: still connected.
 		select {

@@ -85,7 +85,7 @@ func TestConcurrentWriters(t *testing.T) {
 			}
 			wg.Go(func() {
 				for i := range 20 {
-					if err := c.Ping(ctx, fmt.Appendf(nil, "ping-%d", i)); err != nil {
+					if _, err := c.Ping(ctx, fmt.Appendf(nil, "ping-%d", i)); err != nil {
 						errc <- fmt.Errorf("ping %d: %w", i, err)
 						return
 					}
@@ -95,7 +95,7 @@ func TestConcurrentWriters(t *testing.T) {
 			var buf []byte
 			for range writers * perWriter {
 				var err error
-				_, buf, err = c.AppendMessage(ctx, buf[:0])
+				_, buf, err = c.ReadMessage(ctx)
 				if err != nil {
 					select {
 					case werr := <-errc:

@@ -46,7 +46,7 @@ func TestPingPong(t *testing.T) {
 				target := "/pingpong/" + strconv.Itoa(len(pl))
 				c := dial(t, ctx, newDialer(), p.URL+target)
 				ctl := recordControls(c)
-				if err := c.Ping(ctx, pl); err != nil {
+				if _, err := c.Ping(ctx, pl); err != nil {
 					t.Fatalf("Ping: %v", err)
 				}
 				// The server answers the ping before it echoes this message.

@@ -65,8 +65,8 @@ func forEachH2Proxy(t *testing.T, nodeOpts peertest.NodeOptions, proxyOpts peert
 func (e *h2Env) dialH2(t *testing.T, ctx context.Context, path string) *wsclient.Conn {
 	t.Helper()
 	c := dial(t, ctx, e.d, e.proxy.URL+path)
-	if r := c.Response(); r.ProtoMajor != 2 {
-		t.Fatalf("%s answered over %s, want HTTP/2", e.proxy.Name, r.Proto)
+	if !c.Info().HTTP2 {
+		t.Fatalf("%s answered over HTTP/1.1, want HTTP/2", e.proxy.Name)
 	}
 	return c
 }
@@ -109,7 +109,7 @@ func TestH2FragmentsAndPing(t *testing.T) {
 		checkSame(t, "fragmented echo", got, msg)
 
 		ctl := recordControls(c)
-		if err := c.Ping(ctx, []byte("h2 ping")); err != nil {
+		if _, err := c.Ping(ctx, []byte("h2 ping")); err != nil {
 			t.Fatal(err)
 		}
 		echo(t, ctx, c, wsclient.TextMessage, []byte("after ping"))
@@ -153,8 +153,8 @@ func TestH2SubprotocolAndHeaders(t *testing.T) {
 		e.d.Subprotocols = []string{"v1.chat", "v2.chat"}
 		e.d.Header = map[string][]string{"X-Wsclient-Test": {"h2"}}
 		c := e.dialH2(t, ctx, "/headers")
-		if c.Subprotocol() != "v2.chat" {
-			t.Fatalf("subprotocol %q, want v2.chat", c.Subprotocol())
+		if c.Info().Subprotocol != "v2.chat" {
+			t.Fatalf("subprotocol %q, want v2.chat", c.Info().Subprotocol)
 		}
 		_, b, err := c.ReadMessage(ctx)
 		if err != nil {
@@ -172,8 +172,8 @@ func TestH2Deflate(t *testing.T) {
 		ctx := ctxFor(t)
 		e.d.Compression = &wsclient.CompressionOptions{}
 		c := e.dialH2(t, ctx, "/h2/deflate")
-		if name, _ := extParams(c.Extensions()); name != "permessage-deflate" {
-			t.Fatalf("extensions %q", c.Extensions())
+		if name, _ := extParams(c.Info().Extensions); name != "permessage-deflate" {
+			t.Fatalf("extensions %q", c.Info().Extensions)
 		}
 		for i := range 5 {
 			echo(t, ctx, c, wsclient.TextMessage, compressiblePayload(1000+i*20000))
@@ -199,7 +199,7 @@ func TestH2ManyOnOneConnection(t *testing.T) {
 				errs := make(chan error, n)
 				for i := range n {
 					wg.Go(func() {
-						c, err := e.d.Dial(ctx, e.proxy.URL+"/h2/many")
+						c, err := wsclient.Dial(ctx, e.proxy.URL+"/h2/many", e.d)
 						if err == nil {
 							conns[i] = c
 							t.Cleanup(func() { c.CloseNow() })
@@ -255,7 +255,7 @@ func TestH2StreamReset(t *testing.T) {
 		c3 := e.dialH2(t, ctx, "/h2/reset-by-client")
 		waitConnectEvent(t, e.node, "/h2/reset-by-client")
 		c3.CloseNow()
-		if ev := waitCloseEvent(t, e.node, "/h2/reset-by-client"); ev.Code != wsclient.CloseAbnormalClosure {
+		if ev := waitCloseEvent(t, e.node, "/h2/reset-by-client"); ev.Code != 1006 {
 			t.Fatalf("server saw close %d after a client reset, want 1006", ev.Code)
 		}
 		echo(t, ctx, other, wsclient.TextMessage, []byte("still here after a reset"))
@@ -299,8 +299,8 @@ func TestH2AutoAndProxies(t *testing.T) {
 	d.HTTP2 = wsclient.HTTP2Auto
 	d.TLSConfig = hp.TLSConfig()
 	c := dial(t, ctx, d, hp.URL+"/h2/auto")
-	if c.Response().ProtoMajor != 2 {
-		t.Fatalf("HTTP2Auto with haproxy used %s", c.Response().Proto)
+	if !c.Info().HTTP2 {
+		t.Fatal("HTTP2Auto with haproxy used HTTP/1.1")
 	}
 	echo(t, ctx, c, wsclient.TextMessage, []byte("auto h2"))
 
@@ -308,12 +308,12 @@ func TestH2AutoAndProxies(t *testing.T) {
 	d2.HTTP2 = wsclient.HTTP2Auto
 	d2.TLSConfig = ng.TLSConfig()
 	c2 := dial(t, ctx, d2, ng.URL+"/h2/auto-fallback")
-	if c2.Response().ProtoMajor != 1 {
-		t.Fatalf("HTTP2Auto with nginx used %s", c2.Response().Proto)
+	if c2.Info().HTTP2 {
+		t.Fatal("HTTP2Auto with nginx used HTTP/2")
 	}
 	echo(t, ctx, c2, wsclient.TextMessage, []byte("auto h1"))
 	d2.HTTP2 = wsclient.HTTP2Only
-	if _, err := d2.Dial(ctx, ng.URL+"/h2/only"); !errors.Is(err, wsclient.ErrHTTP2Unsupported) {
+	if _, err := wsclient.Dial(ctx, ng.URL+"/h2/only", d2); !errors.Is(err, wsclient.ErrHTTP2Unsupported) {
 		t.Fatalf("HTTP2Only with nginx: %v, want ErrHTTP2Unsupported", err)
 	}
 
@@ -323,7 +323,7 @@ func TestH2AutoAndProxies(t *testing.T) {
 	d3.TLSConfig = hp.TLSConfig()
 	d3.Proxy = fixedProxy(t, px.URL)
 	c3 := dial(t, ctx, d3, hp.URL+"/h2/via-proxy")
-	if got := c3.RemoteAddr().String(); got != px.Addr {
+	if got := c3.Info().RemoteAddr.String(); got != px.Addr {
 		t.Fatalf("RemoteAddr %s, want the proxy's %s", got, px.Addr)
 	}
 	echo(t, ctx, c3, wsclient.BinaryMessage, binaryPayload(70000, 3))

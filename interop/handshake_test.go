@@ -36,7 +36,7 @@ func TestSubprotocol(t *testing.T) {
 					target := "/subprotocol/" + tc.name
 					d := newDialer()
 					d.Subprotocols = tc.offer
-					c, err := d.Dial(ctx, p.URL+target)
+					c, err := wsclient.Dial(ctx, p.URL+target, d)
 					if err != nil {
 						var he *wsclient.HandshakeError
 						// websockets' new asyncio API (>= 13) refuses a
@@ -49,10 +49,10 @@ func TestSubprotocol(t *testing.T) {
 						t.Fatalf("Dial offering %q: %v", tc.offer, err)
 					}
 					t.Cleanup(func() { c.CloseNow() })
-					if got := c.Subprotocol(); got != tc.want {
+					if got := c.Info().Subprotocol; got != tc.want {
 						t.Fatalf("Subprotocol() = %q, want %q", got, tc.want)
 					}
-					if got := c.Response().Header.Get("Sec-WebSocket-Protocol"); got != tc.want {
+					if got := c.Info().Header.Get("Sec-WebSocket-Protocol"); got != tc.want {
 						t.Fatalf("response Sec-WebSocket-Protocol %q, want %q", got, tc.want)
 					}
 					ev := waitConnectEvent(t, p, target)

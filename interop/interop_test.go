@@ -129,7 +129,7 @@ func newDialer() *wsclient.Dialer {
 // dial connects d to url and registers a cleanup that drops the connection.
 func dial(t *testing.T, ctx context.Context, d *wsclient.Dialer, url string) *wsclient.Conn {
 	t.Helper()
-	c, err := d.Dial(ctx, url)
+	c, err := wsclient.Dial(ctx, url, d)
 	if err != nil {
 		t.Fatalf("Dial(%s): %v", url, err)
 	}

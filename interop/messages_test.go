@@ -71,7 +71,7 @@ func TestEchoSequence(t *testing.T) {
 					buf, err = io.ReadAll(r)
 				}
 			} else {
-				typ, buf, err = c.AppendMessage(ctx, buf[:0])
+				typ, buf, err = c.ReadMessage(ctx)
 			}
 			if err != nil {
 				t.Fatalf("read message %d: %v", i, err)

@@ -50,7 +50,7 @@ func TestProxy(t *testing.T) {
 			d := newDialer()
 			d.Proxy = fixedProxy(t, px.URL)
 			c := dial(t, ctx, d, node.URL+target)
-			if got := c.RemoteAddr().String(); got != px.Addr {
+			if got := c.Info().RemoteAddr.String(); got != px.Addr {
 				t.Fatalf("RemoteAddr %s, want the proxy's %s", got, px.Addr)
 			}
 			for _, n := range []int{0, 125, 65536, 1 << 20} {
@@ -63,7 +63,7 @@ func TestProxy(t *testing.T) {
 				return
 			}
 			d.Proxy = fixedProxy(t, pc.bad(px))
-			c2, err := d.Dial(ctx, node.URL+target+"/bad")
+			c2, err := wsclient.Dial(ctx, node.URL+target+"/bad", d)
 			if err == nil {
 				c2.CloseNow()
 				t.Fatal("Dial with wrong proxy credentials succeeded")
@@ -80,7 +80,7 @@ func TestProxy(t *testing.T) {
 			// above really authenticated.
 			scheme, _, _ := strings.Cut(px.URL, "://")
 			d.Proxy = fixedProxy(t, scheme+"://"+px.Addr)
-			if c3, err := d.Dial(ctx, node.URL+target+"/bad"); err == nil {
+			if c3, err := wsclient.Dial(ctx, node.URL+target+"/bad", d); err == nil {
 				c3.CloseNow()
 				t.Fatal("Dial without proxy credentials succeeded on a proxy that requires them")
 			}
@@ -103,8 +103,8 @@ func TestProxyTLS(t *testing.T) {
 	d.TLSConfig = tp.TLSConfig()
 	const target = "/proxy-tls"
 	c := dial(t, ctx, d, tp.URL+target)
-	if _, ok := c.NetConn().(*tls.Conn); !ok {
-		t.Fatalf("NetConn is %T, want *tls.Conn", c.NetConn())
+	if c.Info().TLS == nil {
+		t.Fatal("Info().TLS is nil over wss://")
 	}
 	echo(t, ctx, c, wsclient.BinaryMessage, binaryPayload(1<<20, 3))
 	closeClean(t, c, node, target)
@@ -125,11 +125,10 @@ func TestTLS(t *testing.T) {
 		d.Subprotocols = []string{"none-accepted"}
 		const target = "/tls"
 		c := dial(t, ctx, d, tp.URL+target)
-		tc, ok := c.NetConn().(*tls.Conn)
-		if !ok {
-			t.Fatalf("NetConn is %T, want *tls.Conn", c.NetConn())
+		st := c.Info().TLS
+		if st == nil {
+			t.Fatal("Info().TLS is nil over wss://")
 		}
-		st := tc.ConnectionState()
 		if !st.HandshakeComplete || len(st.PeerCertificates) == 0 || !st.PeerCertificates[0].Equal(tp.Certificate) {
 			t.Fatalf("TLS state: complete=%v, peer certificate is not the harness's", st.HandshakeComplete)
 		}
@@ -141,7 +140,7 @@ func TestTLS(t *testing.T) {
 			echo(t, ctx, c, wsclient.TextMessage, textPayload(n, uint64(n)))
 		}
 		ctl := recordControls(c)
-		if err := c.Ping(ctx, []byte("tls-ping")); err != nil {
+		if _, err := c.Ping(ctx, []byte("tls-ping")); err != nil {
 			t.Fatal(err)
 		}
 		echo(t, ctx, c, wsclient.TextMessage, []byte("x"))
@@ -191,7 +190,7 @@ func TestTLS(t *testing.T) {
 	t.Run("untrusted", func(t *testing.T) {
 		ctx := ctxFor(t)
 		d := newDialer() // system roots only
-		c, err := d.Dial(ctx, tp.URL+"/untrusted")
+		c, err := wsclient.Dial(ctx, tp.URL+"/untrusted", d)
 		if err == nil {
 			c.CloseNow()
 			t.Fatal("Dial succeeded with a self-signed certificate not in the roots")
@@ -216,7 +215,7 @@ func TestTLS(t *testing.T) {
 		cfg := tp.TLSConfig()
 		cfg.ServerName = "not-this-host.example"
 		d.TLSConfig = cfg
-		c, err := d.Dial(ctx, tp.URL+"/wrong-name")
+		c, err := wsclient.Dial(ctx, tp.URL+"/wrong-name", d)
 		if err == nil {
 			c.CloseNow()
 			t.Fatal("Dial succeeded for a name the certificate does not cover")

@@ -11,7 +11,7 @@ import (
 func init() {
 	register(Contender{
 		Name: "wsclient",
-		Desc: "github.com/wsclient/wsclient Conn: one reused Dialer, AppendMessage into a reused buffer, WriteMessage, context.Background()",
+		Desc: "github.com/wsclient/wsclient Conn: one reused Dialer, NextReader read into a reused buffer, WriteMessage, context.Background()",
 		Dial: dialWsclient,
 	})
 }
@@ -38,7 +38,7 @@ type wsclientConn struct {
 }
 
 func dialWsclient(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
-	c, err := wsclientDialer(opt).Dial(ctx, url)
+	c, err := wsclient.Dial(ctx, url, wsclientDialer(opt))
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func dialWsclient(ctx context.Context, url string, opt Options, h Handler) (Conn
 	if opt.Text {
 		w.typ = wsclient.TextMessage
 	}
-	w.comp = strings.Contains(c.Extensions(), "permessage-deflate")
+	w.comp = strings.Contains(c.Info().Extensions, "permessage-deflate")
 	go w.readLoop(h)
 	return w, nil
 }
@@ -55,8 +55,10 @@ func (w *wsclientConn) readLoop(h Handler) {
 	ctx := context.Background()
 	var buf []byte // allocated on the first message, so idle connections hold none
 	for {
-		var err error
-		_, buf, err = w.c.AppendMessage(ctx, buf[:0])
+		_, r, err := w.c.NextReader(ctx)
+		if err == nil {
+			buf, err = readAll(r, buf)
+		}
 		if err != nil {
 			w.done.finish(h, err)
 			return

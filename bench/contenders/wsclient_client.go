@@ -56,21 +56,22 @@ func (ch *clientHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wscli
 func (ch *clientHandler) Terminate(_ *wsclient.Client, reason error) { ch.done.finish(ch.h, reason) }
 
 func dialWsclientClient(ctx context.Context, url string, opt Options, h Handler) (Conn, error) {
-	return dialWsclientClientWith(ctx, url, opt, h)
+	return dialWsclientClientWith(ctx, url, opt, h, wsclient.Options{})
 }
 
 // dialWsclientClientWith is dialWsclientClient with extra Client options
 // (other adapters of the Client, such as wsclient-confirm).
-func dialWsclientClientWith(ctx context.Context, url string, opt Options, h Handler, extra ...wsclient.Option) (Conn, error) {
+func dialWsclientClientWith(ctx context.Context, url string, opt Options, h Handler, co wsclient.Options) (Conn, error) {
 	d := wsclientDialer(opt)
 	ch := &clientHandler{h: h, done: newReaderDone(), connected: make(chan struct{})}
-	c, err := wsclient.Start(context.Background(), url, ch, append([]wsclient.Option{wsclient.WithDialer(d)}, extra...)...)
+	co.Dialer = d
+	c, err := wsclient.Start(context.Background(), url, ch, &co)
 	if err != nil {
 		return nil, err
 	}
 	select {
 	case <-ch.connected:
-	case <-c.Done():
+	case <-ch.done.ch:
 		return nil, c.Wait()
 	case <-ctx.Done():
 		w := &wsclientClient{c: c, done: ch.done}
@@ -115,7 +116,7 @@ func (w *wsclientClient) Close() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_ = w.c.Stop(ctx)
-	<-w.c.Done()
+	_ = w.c.Wait()
 	w.done.wait()
 	return nil
 }

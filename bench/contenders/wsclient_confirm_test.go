@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,7 +99,7 @@ func TestConfirmContenderDefaultGws(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	t.Logf("stats %+v", st)
-	if err := conn.(*wsclientClient).c.SendConfirmed(ctx, wsclient.BinaryFrame(msg)); !errors.Is(err, wsclient.ErrPongMismatch) {
-		t.Fatalf("SendConfirmed = %v", err)
+	if err := conn.(*wsclientClient).c.Send(ctx, wsclient.Frame{Type: wsclient.BinaryMessage, Data: msg}); !errors.Is(err, wsclient.ErrUnconfirmed) || !strings.Contains(err.Error(), "without echoing") {
+		t.Fatalf("Send = %v, want ErrUnconfirmed because pongs do not echo", err)
 	}
 }

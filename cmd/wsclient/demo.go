@@ -65,7 +65,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	ctx, cancelTimeout := context.WithTimeout(sigCtx, time.Minute)
 	defer cancelTimeout()
 	h := &handler.Handler{Out: stdout, Delay: time.Duration(delay)}
-	c, err := wsclient.Start(ctx, *url, h, wsclient.WithLogger(discardLogger))
+	c, err := wsclient.Start(ctx, *url, h, &wsclient.Options{Logger: discardLogger})
 	if err == nil {
 		err = c.Wait()
 	}

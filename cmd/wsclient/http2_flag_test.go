@@ -18,7 +18,7 @@ func TestHTTP2Flag(t *testing.T) {
 		}
 	}
 	o, err := parseClientArgs([]string{"wss://example.test/"})
-	if err != nil || o.http2 != wsclient.HTTP2Off {
+	if err != nil || wsclient.HTTP2Mode(o.http2) != wsclient.HTTP2Off {
 		t.Fatalf("default: %v, %v", o.http2, err)
 	}
 	if _, err := parseClientArgs([]string{"--http2", "maybe", "wss://example.test/"}); err == nil {

@@ -69,9 +69,8 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // prints what arrives and decides about reconnecting.
 type cliHandler struct {
 	wsclient.BaseHandler
-	o       *clientOptions
-	p       *printer
-	backoff wsclient.Backoff
+	o *clientOptions
+	p *printer
 
 	// closeCode, when not 0, is the close code the user asked for (end of
 	// input, Ctrl-C): the session ends after that close, and a connection
@@ -124,18 +123,19 @@ func (h *cliHandler) OnConnect(c *wsclient.Client, info wsclient.ConnInfo) wscli
 	h.readyOnce.Do(func() { h.ready <- c })
 	h.p.connected(url, info.Subprotocol, info.Extensions)
 	if code := h.closeCode.Load(); code != 0 {
-		return h.closeConn(code)
+		return h.closeConn(c, code)
 	}
 	return wsclient.Action{}
 }
 
 // closeConn returns the action that closes the connection with code and
 // notes when the close began.
-func (h *cliHandler) closeConn(code int32) wsclient.Action {
+func (h *cliHandler) closeConn(c *wsclient.Client, code int32) wsclient.Action {
 	h.mu.Lock()
 	h.closeAt = time.Now()
 	h.mu.Unlock()
-	return wsclient.CloseConn(int(code), "")
+	_ = c.CloseConn(int(code), "") // a valid code: the CLI checked it
+	return wsclient.Action{}
 }
 
 func (h *cliHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
@@ -172,7 +172,7 @@ func (h *cliHandler) HandleInfo(c *wsclient.Client, msg any) wsclient.Action {
 		if req.urgent {
 			h.p.status("closing with %d: waiting up to %v for the server's close frame (Ctrl-C again to quit at once)", code, closeTimeout)
 		}
-		return h.closeConn(code)
+		return h.closeConn(c, code)
 	case st == wsclient.Closing:
 		// Closing already; OnDisconnect ends the session.
 	case everConnected || req.urgent:
@@ -220,7 +220,7 @@ func (h *cliHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsc
 	if !reconnect {
 		return wsclient.StopWith(d.Reason)
 	}
-	delay := h.backoff.Next(d.Attempt)
+	delay := d.Backoff
 	h.p.reconnecting(d.Attempt+1, delay)
 	return wsclient.ReconnectAfter(delay)
 }
@@ -239,7 +239,7 @@ type session struct {
 // until the user ends it) and returns the exit code and a final message.
 func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 	o, p := s.o, s.p
-	h := &cliHandler{o: o, p: p, backoff: wsclient.DefaultBackoff, ready: make(chan *wsclient.Client, 1)}
+	h := &cliHandler{o: o, p: p, ready: make(chan *wsclient.Client, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	snd := startSender(ctx, h.ready, o.binary, s.lines, p)
@@ -261,14 +261,13 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 		d = &dd
 	}
 	c, err := wsclient.Start(ctx, o.url, h,
-		wsclient.WithDialer(d),
-		wsclient.WithKeepalive(time.Duration(o.keepalive), maxUnansweredPings),
-		wsclient.WithBackoff(h.backoff),
-		wsclient.WithLogger(discardLogger),
+		&wsclient.Options{Dialer: d, Keepalive: time.Duration(o.keepalive), KeepaliveMissed: maxUnansweredPings, Logger: discardLogger},
 	)
 	if err != nil {
 		return finish(exitError, errText(err))
 	}
+	clientDone := make(chan struct{})
+	go func() { c.Wait(); close(clientDone) }()
 	// endSession asks the client's goroutine to close the connection with
 	// code (see HandleInfo); the client then ends.
 	endSession := func(code int, urgent bool) {
@@ -308,7 +307,7 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 			}
 			interrupted, interruptedAt = true, time.Now()
 			endSession(wsclient.CloseGoingAway, true)
-		case <-c.Done():
+		case <-clientDone:
 			err := c.Wait()
 			h.mu.Lock()
 			localEnd, connected, closeAt := h.localEnd, h.connected, h.closeAt
@@ -402,7 +401,7 @@ func startSender(ctx context.Context, ready <-chan *wsclient.Client, binary bool
 				}
 			}
 			err := c.Send(ctx, wsclient.Frame{Type: typ, Data: in.data})
-			if err != nil && (ctx.Err() != nil || errors.Is(err, wsclient.ErrTerminated)) {
+			if err != nil && (ctx.Err() != nil || errors.Is(err, wsclient.ErrClosed)) {
 				s.unsent++
 				return // the session is over
 			}

@@ -628,7 +628,7 @@ func TestServe(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	c, err := wsclient.Dial(ctx, url)
+	c, err := wsclient.Dial(ctx, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ type clientOptions struct {
 	quiet          bool
 	timeout        durationFlag
 	version        bool
-	http2          wsclient.HTTP2Mode // --http2 off|auto|only
+	http2          http2Flag // --http2 off|auto|only
 }
 
 func clientFlagSet(o *clientOptions) *flag.FlagSet {
@@ -76,7 +76,7 @@ func clientFlagSet(o *clientOptions) *flag.FlagSet {
 	fs.Var(&o.timeout, "timeout", "")
 	fs.BoolVar(&o.version, "V", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
-	fs.TextVar(&o.http2, "http2", wsclient.HTTP2Off, "")
+	fs.Var(&o.http2, "http2", "")
 	return fs
 }
 
@@ -215,7 +215,7 @@ func (o *clientOptions) dialer() (*wsclient.Dialer, error) {
 		FollowRedirects:               o.follow,
 		MaxRedirects:                  maxRedirects,
 		Logger:                        discardLogger,
-		HTTP2:                         o.http2,
+		HTTP2:                         wsclient.HTTP2Mode(o.http2),
 	}
 	if o.proxy != "" {
 		u, err := parseProxy(o.proxy)
@@ -268,4 +268,32 @@ func loadCertPool(flag, file string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s %s: no PEM certificate found", flag, file)
 	}
 	return pool, nil
+}
+
+// http2Flag is --http2: off, auto or only (wsclient.HTTP2Off, HTTP2Auto,
+// HTTP2Only).
+type http2Flag wsclient.HTTP2Mode
+
+func (f *http2Flag) String() string {
+	switch wsclient.HTTP2Mode(*f) {
+	case wsclient.HTTP2Auto:
+		return "auto"
+	case wsclient.HTTP2Only:
+		return "only"
+	}
+	return "off"
+}
+
+func (f *http2Flag) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "off", "":
+		*f = http2Flag(wsclient.HTTP2Off)
+	case "auto":
+		*f = http2Flag(wsclient.HTTP2Auto)
+	case "only":
+		*f = http2Flag(wsclient.HTTP2Only)
+	default:
+		return fmt.Errorf("want off, auto or only, not %q", s)
+	}
+	return nil
 }

@@ -46,7 +46,7 @@ func (h *handler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Act
 	h.pongs++
 	fmt.Fprintf(h.out, "pong %d after %v\n", h.pongs, time.Since(h.connected).Round(time.Millisecond))
 	if h.max > 0 && h.pongs >= h.max {
-		return wsclient.CloseConn(wsclient.CloseNormalClosure, "enough pongs")
+		return wsclient.CloseAndStop(wsclient.CloseNormalClosure, "enough pongs", nil)
 	}
 	return wsclient.Action{}
 }
@@ -83,7 +83,7 @@ func run(args []string, out io.Writer) error {
 	defer stop()
 
 	h := &handler{out: out, interval: *interval, max: *n}
-	c, err := wsclient.Start(ctx, *url, h)
+	c, err := wsclient.Start(ctx, *url, h, nil)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func run(args []string, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	c, err := wsclient.Start(ctx, *url, &handler.Handler{Out: out, Delay: *delay})
+	c, err := wsclient.Start(ctx, *url, &handler.Handler{Out: out, Delay: *delay}, nil)
 	if err != nil {
 		return err
 	}

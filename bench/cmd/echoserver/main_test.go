@@ -30,7 +30,7 @@ func TestEchoPongPayload(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	cn, err := wsclient.Dial(ctx, "ws://"+ln.Addr().String()+"/")
+	cn, err := wsclient.Dial(ctx, "ws://"+ln.Addr().String()+"/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestEchoPongPayload(t *testing.T) {
 			}
 		}
 	}()
-	if _, err := cn.PingWait(ctx, []byte("payload")); err != nil {
+	if _, err := cn.Ping(ctx, []byte("payload")); err != nil {
 		t.Fatalf("PingWait = %v", err)
 	}
 	cn.CloseNow()

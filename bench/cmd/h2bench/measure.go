@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"runtime"
@@ -98,13 +99,13 @@ func measure(c config) (result, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			conn, err := d.Dial(ctx, c.url)
+			conn, err := wsclient.Dial(ctx, c.url, d)
 			if err != nil {
 				firstErr.CompareAndSwap(nil, &err)
 				return
 			}
-			if (c.mode == "h2") != (conn.Response().ProtoMajor == 2) {
-				err := fmt.Errorf("mode %s got %s", c.mode, conn.Response().Proto)
+			if h2 := conn.Info().HTTP2; (c.mode == "h2") != h2 {
+				err := fmt.Errorf("mode %s got HTTP/2 %v", c.mode, h2)
 				firstErr.CompareAndSwap(nil, &err)
 			}
 			conns[i] = conn
@@ -174,14 +175,17 @@ func roundTrips(ctx context.Context, conns []*wsclient.Conn, msg []byte, d time.
 	for _, conn := range conns {
 		wg.Go(func() {
 			var lat []time.Duration
-			buf := make([]byte, 0, len(msg))
 			var err error
 			for time.Now().Before(stop) {
 				t0 := time.Now()
 				if err = conn.WriteMessage(ctx, wsclient.BinaryMessage, msg); err != nil {
 					break
 				}
-				if _, buf, err = conn.AppendMessage(ctx, buf[:0]); err != nil {
+				var r io.Reader
+				if _, r, err = conn.NextReader(ctx); err != nil {
+					break
+				}
+				if _, err = io.Copy(io.Discard, r); err != nil {
 					break
 				}
 				lat = append(lat, time.Since(t0))

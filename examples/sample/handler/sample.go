@@ -61,7 +61,7 @@ func (h *Handler) OnConnect(c *wsclient.Client, _ wsclient.ConnInfo) wsclient.Ac
 // State}); anything else takes the ConnectOnce default, which stops.
 func (h *Handler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 	if d.WasConnected && errors.Is(d.Reason, wsclient.ErrConnectionLost) {
-		return wsclient.ReconnectNow()
+		return wsclient.ReconnectAfter(0)
 	}
 	return wsclient.DisconnectAction{}
 }
@@ -74,7 +74,7 @@ func (h *Handler) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Act
 	}
 	fmt.Fprintf(h.Out, "Received msg %q\n", f.Data)
 	if h.state == LastMessage {
-		return wsclient.CloseConn(wsclient.CloseNormalClosure, "done")
+		return wsclient.CloseAndStop(wsclient.CloseNormalClosure, "done", nil)
 	}
 	n := h.state
 	h.state++
