@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/internal/test/race"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -22,7 +23,7 @@ func sinkServer(t *testing.T) *wstest.Server {
 // outbox items and their copies are pooled, frames are masked into a
 // pooled batch buffer, and the socket takes them at once.
 func TestClientZeroAllocs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	srv := sinkServer(t)

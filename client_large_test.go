@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/internal/test/race"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -18,7 +19,7 @@ import (
 // pooled buffer that comes back once the frame is written, so a client
 // casting 1 MiB messages one after another does not allocate 1 MiB each.
 func TestClientLargeCastReusesCopy(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	srv := sinkServer(t)
@@ -167,7 +168,7 @@ func ask(t *testing.T, c *wsclient.Client, h *bigHandler, size int) {
 // each message it goes back to the shared pool, where the next message of
 // that size takes it.
 func TestClientLargeReadsReuseBuffer(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	const size, n = 1<<20 + 100, 20
