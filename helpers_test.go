@@ -14,7 +14,8 @@ import (
 	"github.com/wsclient/wsclient/wstest"
 )
 
-// Shared helpers of the end-to-end Conn tests (conn_*_test.go), which run the
+// The helpers of package wsclient's own tests (the external package
+// wsclient_test has its own, in helpers_external_test.go). Most run the
 // client against the scriptable wstest server over loopback.
 
 // waitLong bounds every wait in these tests; nothing should come close.

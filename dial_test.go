@@ -9,9 +9,6 @@ import (
 	"github.com/wsclient/wsclient/wstest"
 )
 
-// (The handshake's cost belongs with the write side's: both are what a
-// connection spends besides reading.)
-
 // Dial allocates at most 40 times (network aside), and the connection
 // keeps no parsed response until Response is called.
 func TestDialAllocs(t *testing.T) {
