@@ -3,7 +3,6 @@ package wsclient_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"runtime"
 	"slices"
 	"strconv"
@@ -260,58 +259,6 @@ func TestClientStopWithStuckReply(t *testing.T) {
 				t.Fatalf("callbacks %v", kinds)
 			}
 		})
-	}
-}
-
-// Any inbound traffic counts as life for the keepalive: a large message
-// arriving slowly, over many intervals, while the server answers no ping,
-// keeps the connection up; once bytes stop, the keepalive times out.
-//
-// The keepalive allows maxMissed unanswered pings, a silence of about
-// (maxMissed+1) intervals: far longer than the 10 ms between pieces, so
-// that a goroutine stalled for a while on a loaded machine does not end
-// the connection mid-message, yet the message lasts at least twice that
-// silence.
-func TestClientKeepaliveCountsBytes(t *testing.T) {
-	const interval, maxMissed = 50 * time.Millisecond, 8
-	const silence = (maxMissed + 1) * interval
-	msg := bytes.Repeat([]byte("0123456789abcdef"), 1024) // 16 KiB
-	sent := make(chan time.Time, 1)
-	srv := wstest.NewServer(func(sc *wstest.Conn) error {
-		raw := wstest.Frame{Fin: true, Opcode: wstest.OpBinary, Payload: msg}.Bytes()
-		// 128 pieces 10 ms apart (the peer's pace): about 26 keepalive
-		// intervals, 3 silences.
-		if err := sc.WriteChunked(raw, []int{128}, 10*time.Millisecond); err != nil {
-			return nil
-		}
-		sent <- time.Now()
-		for { // read, never answer a ping
-			if _, err := sc.ReadFrame(); err != nil {
-				return nil
-			}
-		}
-	}, wstest.WithT(t))
-	h := newTH()
-	start(t, srv.URL, h, wsclient.WithKeepalive(interval, maxMissed))
-	h.expect(t, "init")
-	conn := h.expect(t, "connect")
-	e := h.next(t)
-	if e.kind != "frame" || !bytes.Equal(e.f.Data, msg) {
-		t.Fatalf("callback %s %v (%v) after %v, want the 16 KiB message", e.kind, e.f, e.err, e.at.Sub(conn.at))
-	}
-	end := <-sent
-	if el := end.Sub(conn.at); el < 2*silence {
-		t.Fatalf("the message took only %v, the test proves nothing", el)
-	}
-	e = h.expect(t, "disconnect")
-	if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) {
-		t.Fatalf("reason %v", e.err)
-	}
-	// maxMissed intervals without bytes (plus up to one for the phase of
-	// the ticker); the lower bound leaves room for the server's clock
-	// reading, taken after its last write.
-	if el := e.at.Sub(end); el < maxMissed/2*interval || el > 5*time.Second {
-		t.Fatalf("timed out %v after the last byte", el)
 	}
 }
 

@@ -10,8 +10,8 @@ import (
 	"github.com/wsclient/wsclient/wstest"
 )
 
-// The Erlang semantics of issue 9, each as a user porting a handler would
-// try it.
+// The handler's callbacks and the actions they return (the Erlang
+// semantics of issue 9), each as a user porting a handler would try it.
 
 // {close, Payload} from websocket_handle or websocket_info ends the client:
 // a close handshake with the code and reason, no OnDisconnect, no
@@ -92,29 +92,6 @@ func TestClientStopInCallback(t *testing.T) {
 	h.until(t, "terminate")
 }
 
-// With keepalive configured, a server that accepts TCP but never answers
-// the upgrade ends the attempt within interval × (maxMissed+1) with
-// ErrKeepaliveTimeout (not after the 30 s handshake timeout).
-func TestClientKeepaliveCoversHandshake(t *testing.T) {
-	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithHandshakeDelay(time.Minute))
-	const interval, missed = 100 * time.Millisecond, 2
-	h := newTH()
-	t0 := time.Now()
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(interval, missed))
-	h.expect(t, "init")
-	e := h.expect(t, "disconnect")
-	if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) || e.d.WasConnected || e.d.Attempt != 1 {
-		t.Fatalf("disconnect %+v", e.d)
-	}
-	// interval × (missed+1), plus slack for a loaded machine.
-	if el := e.at.Sub(t0); el < interval*missed || el > interval*(missed+1)+time.Second {
-		t.Fatalf("attempt ended after %v", el)
-	}
-	if err := waitDone(t, c); !errors.Is(err, wsclient.ErrKeepaliveTimeout) {
-		t.Fatalf("Wait = %v", err)
-	}
-}
-
 // Send from OnConnect fails at once (its frame could only be written after
 // OnConnect returns); Send from HandleFrame while connected completes.
 func TestClientSendInCallback(t *testing.T) {
@@ -188,27 +165,6 @@ func TestClientPingDoesNotBlock(t *testing.T) {
 	if err := c.Ping(make([]byte, 126)); !errors.Is(err, wsclient.ErrControlTooLong) {
 		t.Fatalf("Ping of 126 bytes = %v", err)
 	}
-}
-
-// A server that sends close 1000 and keeps the TCP connection open is
-// reported with its close code and reason, not as a keepalive timeout,
-// however short the keepalive.
-func TestClientRemoteCloseNotKeepalive(t *testing.T) {
-	srv := wstest.NewServer(func(sc *wstest.Conn) error {
-		sc.Close(1000, "server done")
-		<-sc.Context().Done() // keep TCP open, read nothing
-		return nil
-	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(20*time.Millisecond, 1))
-	h.expect(t, "init")
-	h.expect(t, "connect")
-	e := h.expect(t, "disconnect")
-	var ce *wsclient.CloseError
-	if !errors.As(e.err, &ce) || ce.Code != 1000 || ce.Reason != "server done" {
-		t.Fatalf("disconnect reason %v", e.err)
-	}
-	waitDone(t, c)
 }
 
 // A reply HandleFrame returned for a message received just before a
