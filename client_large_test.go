@@ -327,9 +327,9 @@ func TestClientLargeRedeliveryIntact(t *testing.T) {
 	var conns atomic.Int32
 	srv := wstest.NewServer(func(sc *wstest.Conn) error {
 		if conns.Add(1) == 1 {
-			return pongRecorderT(&mu, &first, false, 2)(sc)
+			return pongRecorder(&mu, &first, false, 2)(sc)
 		}
-		return pongRecorderT(&mu, &second, true, 0)(sc)
+		return pongRecorder(&mu, &second, true, 0)(sc)
 	}, wstest.WithT(t))
 	h := newTH()
 	h.mode = wsclient.KeepReconnecting
@@ -383,12 +383,6 @@ func TestClientLargeRedeliveryIntact(t *testing.T) {
 			t.Fatalf("first connection: message %d differs (%d bytes)", i, len(s))
 		}
 	}
-}
-
-// pongRecorderT is pongRecorder that records text messages only up to the
-// drop (the rest of a message the server never reads is not recorded).
-func pongRecorderT(mu *sync.Mutex, got *[]string, pong bool, drop int) func(*wstest.Conn) error {
-	return pongRecorder(mu, got, pong, drop)
 }
 
 // A client stopped while it writes a large frame to a server that does
