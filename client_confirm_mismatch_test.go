@@ -276,15 +276,6 @@ func TestClientConfirmUserPings(t *testing.T) {
 	}
 }
 
-func closed(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
 // A user ping queued while a confirmation ping waits for the writer (busy
 // with a frame the server is slow to read) must not cancel the
 // confirmation ping: the kept frames are confirmed once the server reads

@@ -128,18 +128,6 @@ func TestClientSendInCallback(t *testing.T) {
 	c.Stop(t.Context())
 }
 
-func recvT[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatal("timed out")
-		var zero T
-		return zero
-	}
-}
-
 // Ping never waits for the network, even behind a writer stuck on a server
 // that does not read.
 func TestClientPingDoesNotBlock(t *testing.T) {
