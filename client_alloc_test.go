@@ -27,10 +27,7 @@ func TestClientZeroAllocs(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	srv := sinkServer(t)
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithStopTimeout(100*time.Millisecond))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(100*time.Millisecond))
 	for _, size := range []int{64, 1024, 4096} {
 		f := wsclient.BinaryFrame(make([]byte, size))
 		cast := func() {

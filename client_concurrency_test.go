@@ -171,10 +171,7 @@ func TestClientCastDoesNotBlock(t *testing.T) {
 		}
 		return textRecorder(got)(sc)
 	}, wstest.WithT(t), wstest.WithRecordLimit(0))
-	h := newTH()
-	c := start(t, srv.URL, h)
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL)
 	big := make([]byte, 64<<20)
 	casts := make(chan error, 1)
 	go func() {

@@ -47,10 +47,7 @@ func mismatchServer(got chan<- string, pong func([]byte) []byte) func(*wstest.Co
 func TestClientConfirmEmptyPong(t *testing.T) {
 	got := make(chan string, 16)
 	srv := wstest.NewServer(mismatchServer(got, func([]byte) []byte { return nil }), wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
 	for _, s := range []string{"a", "b", "c"} {
 		if err := c.Cast(wsclient.TextFrame(s)); err != nil {
 			t.Fatal(err)
@@ -189,10 +186,7 @@ func TestClientConfirmUnsolicitedPong(t *testing.T) {
 			}
 		}
 	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
 	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
 		t.Fatal(err)
 	}
@@ -305,10 +299,7 @@ func TestClientConfirmUserPingKeepsConfirmationPing(t *testing.T) {
 			}
 		}
 	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, _ := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
 	big := make([]byte, 24<<20)
 	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
 		t.Fatal(err)

@@ -51,10 +51,7 @@ func TestClientSendConfirmed(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	srv := wstest.NewServer(pongRecorder(&mu, &got, true, 0), wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
 	const n = 50
 	for i := range n {
 		if err := c.Cast(wsclient.TextFrame(fmt.Sprint(i))); err != nil {
@@ -237,10 +234,7 @@ func TestClientConfirmIdle(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	srv := wstest.NewServer(pongRecorder(&mu, &got, true, 0), wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
 	if err := c.Cast(wsclient.TextFrame("x")); err != nil {
 		t.Fatal(err)
 	}

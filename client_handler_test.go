@@ -133,10 +133,7 @@ func TestClientSendInCallback(t *testing.T) {
 func TestClientPingDoesNotBlock(t *testing.T) {
 	stalled := make(chan struct{}, 1)
 	srv := wstest.NewServer(readThenStall(1<<20, stalled), wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithStopTimeout(200*time.Millisecond))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(200*time.Millisecond))
 	if err := c.Cast(wsclient.BinaryFrame(make([]byte, 32<<20))); err != nil {
 		t.Fatal(err)
 	}

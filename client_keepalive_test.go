@@ -75,10 +75,7 @@ func TestClientUserPingSurvivesKeepalive(t *testing.T) {
 			}
 		}
 	}, wstest.WithT(t), wstest.WithRecordLimit(0), wstest.WithReadLimit(64<<20))
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(interval, 1000), wsclient.WithStopTimeout(200*time.Millisecond))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, _ := startConnected(t, srv.URL, wsclient.WithKeepalive(interval, 1000), wsclient.WithStopTimeout(200*time.Millisecond))
 	if err := c.Cast(wsclient.BinaryFrame(make([]byte, 32<<20))); err != nil {
 		t.Fatal(err)
 	}
@@ -138,10 +135,7 @@ func TestClientRemoteCloseNotKeepalive(t *testing.T) {
 		<-sc.Context().Done() // keep TCP open, read nothing
 		return nil
 	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(20*time.Millisecond, 1))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL, wsclient.WithKeepalive(20*time.Millisecond, 1))
 	e := h.expect(t, "disconnect")
 	var ce *wsclient.CloseError
 	if !errors.As(e.err, &ce) || ce.Code != 1000 || ce.Reason != "server done" {

@@ -25,10 +25,7 @@ func TestClientLargeCastReusesCopy(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	srv := sinkServer(t)
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithStopTimeout(100*time.Millisecond))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(100*time.Millisecond))
 	const size, n = 1 << 20, 20
 	data := bytes.Repeat([]byte{'x'}, size)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -102,10 +102,7 @@ func TestClientStop(t *testing.T) {
 		sc.Close(code, "")
 		return err
 	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h)
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL)
 	if err := c.Stop(t.Context()); err != nil {
 		t.Fatalf("Stop = %v", err)
 	}
@@ -143,10 +140,7 @@ func TestClientStopTimeout(t *testing.T) {
 		<-sc.Context().Done()
 		return nil
 	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithStopTimeout(100*time.Millisecond))
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(100*time.Millisecond))
 	t0 := time.Now()
 	if err := c.Stop(t.Context()); err != nil {
 		t.Fatalf("Stop = %v", err)

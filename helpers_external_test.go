@@ -164,6 +164,18 @@ func start(t *testing.T, url string, h wsclient.Handler, opts ...wsclient.Option
 	return c
 }
 
+// startConnected starts a client on url with a new recording handler (th)
+// and opts, registered for a stop at the test's end (see start), and waits
+// for its Init and OnConnect.
+func startConnected(t *testing.T, url string, opts ...wsclient.Option) (*wsclient.Client, *th) {
+	t.Helper()
+	h := newTH()
+	c := start(t, url, h, opts...)
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	return c, h
+}
+
 func waitDone(t *testing.T, c *wsclient.Client) error {
 	t.Helper()
 	select {
