@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"context"
@@ -201,4 +202,25 @@ func deflateBomb() []byte {
 	}
 	fw.Flush()
 	return bytes.TrimSuffix(bomb.Bytes(), []byte{0, 0, 0xff, 0xff})
+}
+
+// readFramesSlowly reads n frames from r (the server's end of a
+// rawConnPair) through a slowReader, so that most of the writer's calls are
+// partial, and sends their payloads on the channel it returns: fewer than n
+// if a frame cannot be read.
+func readFramesSlowly(r io.Reader, n int) <-chan [][]byte {
+	got := make(chan [][]byte, 1)
+	go func() {
+		br := bufio.NewReaderSize(&slowReader{r: r}, 4096)
+		var ps [][]byte
+		for range n {
+			_, p, err := readFrame(br)
+			if err != nil {
+				break
+			}
+			ps = append(ps, p)
+		}
+		got <- ps
+	}()
+	return got
 }
