@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsclient/wsclient/internal/frame"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -223,4 +224,54 @@ func readFramesSlowly(r io.Reader, n int) <-chan [][]byte {
 		got <- ps
 	}()
 	return got
+}
+
+// rawConnPair returns a Conn over loopback TCP (read raw, the socket not
+// wrapped) and the server's end of the connection.
+func rawConnPair(t testing.TB) (*Conn, net.Conn) {
+	t.Helper()
+	c, s := tcpPair(t)
+	cfg := connConfig{maxMessage: 64 << 20, fragmentSize: 4096, closeTimeout: time.Second, writeBufSize: defaultWriteBuf}
+	conn := newConn(c, nil, cfg, defaultBufSize)
+	t.Cleanup(func() { conn.CloseNow(); s.Close() })
+	return conn, s
+}
+
+// readFrame reads and unmasks one client frame.
+func readFrame(r *bufio.Reader) (frame.Header, []byte, error) {
+	b, err := r.Peek(2)
+	if err != nil {
+		return frame.Header{}, nil, err
+	}
+	b, err = r.Peek(frame.HeaderLen(b[0], b[1]))
+	if err != nil {
+		return frame.Header{}, nil, err
+	}
+	h, n, err := frame.Parse(b)
+	if err != nil {
+		return h, nil, err
+	}
+	if !h.Masked {
+		return h, nil, errors.New("unmasked client frame")
+	}
+	r.Discard(n)
+	p := make([]byte, h.Length)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return h, nil, err
+	}
+	frame.Mask(h.Mask, 0, p)
+	return h, p, nil
+}
+
+type slowReader struct {
+	r io.Reader
+	n int
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	s.n++
+	if s.n%64 == 0 {
+		time.Sleep(time.Millisecond) // the peer's pace, not synchronisation: the writer must block often
+	}
+	return s.r.Read(p[:min(len(p), 16<<10)])
 }
