@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/internal/test/race"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -22,16 +23,13 @@ func sinkServer(t *testing.T) *wstest.Server {
 // outbox items and their copies are pooled, frames are masked into a
 // pooled batch buffer, and the socket takes them at once.
 func TestClientZeroAllocs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	srv := sinkServer(t)
-	h := newTH()
-	c := start(t, srv.URL, h, &wsclient.Options{StopTimeout: 100 * time.Millisecond})
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(100*time.Millisecond))
 	for _, size := range []int{64, 1024, 4096} {
-		f := wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, size)}
+		f := wsclient.BinaryFrame(make([]byte, size))
 		cast := func() {
 			if err := c.Cast(f); err != nil {
 				t.Fatal(err)

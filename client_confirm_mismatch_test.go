@@ -47,10 +47,7 @@ func mismatchServer(got chan<- string, pong func([]byte) []byte) func(*wstest.Co
 func TestClientConfirmEmptyPong(t *testing.T) {
 	got := make(chan string, 16)
 	srv := wstest.NewServer(mismatchServer(got, func([]byte) []byte { return nil }), wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20})
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
 	for _, s := range []string{"a", "b", "c"} {
 		if err := c.Cast(wsclient.TextFrame(s)); err != nil {
 			t.Fatal(err)
@@ -59,7 +56,7 @@ func TestClientConfirmEmptyPong(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	err := c.Send(ctx, wsclient.TextFrame("d"))
+	err := c.SendConfirmed(ctx, wsclient.TextFrame("d"))
 	if !errors.Is(err, wsclient.ErrPongMismatch) || !errors.Is(err, wsclient.ErrUnconfirmed) {
 		t.Fatalf("SendConfirmed = %v after %v", err, time.Since(t0))
 	}
@@ -77,7 +74,7 @@ func TestClientConfirmEmptyPong(t *testing.T) {
 	}
 	// Now a plain client on this connection: SendConfirmed says at once
 	// that its frame was written but cannot be confirmed.
-	if err := c.Send(ctx, wsclient.TextFrame("e")); !errors.Is(err, wsclient.ErrPongMismatch) {
+	if err := c.SendConfirmed(ctx, wsclient.TextFrame("e")); !errors.Is(err, wsclient.ErrPongMismatch) {
 		t.Fatalf("SendConfirmed after giving up = %v", err)
 	}
 	if err := c.Cast(wsclient.TextFrame("f")); err != nil {
@@ -114,14 +111,15 @@ func TestClientConfirmWrongPong(t *testing.T) {
 	}), wstest.WithT(t))
 	h := newTH()
 	const bound, size = 1000, 100
-	c := start(t, srv.URL, h, &wsclient.Options{Confirm: bound, OutboxSize: 1 << 20, Keepalive: 100 * time.Millisecond})
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(bound), wsclient.WithOutboxSize(1<<20),
+		wsclient.WithKeepalive(100*time.Millisecond, 3))
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	data := make([]byte, size)
 	full := time.Time{}
 	cast := 0
 	for ; cast < 1<<16; cast++ {
-		err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: data})
+		err := c.Cast(wsclient.BinaryFrame(data))
 		if errors.Is(err, wsclient.ErrOutboxFull) {
 			full = time.Now()
 			break
@@ -148,11 +146,11 @@ func TestClientConfirmWrongPong(t *testing.T) {
 	}
 	// Past the retention bound now: nothing is kept.
 	for i := range 4 * bound / size {
-		if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); err != nil {
+		if err := c.Cast(wsclient.BinaryFrame(data)); err != nil {
 			t.Fatalf("cast %d after giving up: %v", i, err)
 		}
 	}
-	if err := c.Send(t.Context(), wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); err != nil {
+	if err := c.Send(t.Context(), wsclient.BinaryFrame(data)); err != nil {
 		t.Fatal(err)
 	}
 	if st := c.Stats(); st.PongMismatches != 1 || st.Confirmed != 0 || st.Unconfirmed != 0 ||
@@ -188,10 +186,7 @@ func TestClientConfirmUnsolicitedPong(t *testing.T) {
 			}
 		}
 	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20})
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
 	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +200,7 @@ func TestClientConfirmUnsolicitedPong(t *testing.T) {
 		t.Fatalf("an unsolicited pong confirmed: %+v", st)
 	}
 	close(release)
-	if err := c.Send(t.Context(), wsclient.TextFrame("b")); err != nil {
+	if err := c.SendConfirmed(t.Context(), wsclient.TextFrame("b")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}
 	if st := c.Stats(); st.Confirmed != 2 || st.PongMismatches != 0 || st.Unconfirmable != 0 {
@@ -248,7 +243,7 @@ func TestClientConfirmUserPings(t *testing.T) {
 	}, wstest.WithT(t))
 	h := newTH()
 	const interval = 100 * time.Millisecond
-	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, Keepalive: interval})
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(0), wsclient.WithKeepalive(interval, 3))
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
@@ -259,7 +254,7 @@ func TestClientConfirmUserPings(t *testing.T) {
 	defer tick.Stop()
 	for i := range 24 {
 		<-tick.C
-		if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte(fmt.Sprint("user", i))}); err != nil {
+		if err := c.Ping([]byte(fmt.Sprint("user", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -267,7 +262,7 @@ func TestClientConfirmUserPings(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	close(release)
-	if err := c.Send(t.Context(), wsclient.TextFrame("b")); err != nil {
+	if err := c.SendConfirmed(t.Context(), wsclient.TextFrame("b")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}
 	if st := c.Stats(); st.PongMismatches != 0 || st.Confirmed != 2 {
@@ -275,11 +270,57 @@ func TestClientConfirmUserPings(t *testing.T) {
 	}
 }
 
-func closed(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
+// A user ping queued while a confirmation ping waits for the writer (busy
+// with a frame the server is slow to read) must not cancel the
+// confirmation ping: the kept frames are confirmed once the server reads
+// again, with no keepalive and no later frame to ask for another ping.
+func TestClientConfirmUserPingKeepsConfirmationPing(t *testing.T) {
+	gotA := make(chan struct{})
+	resume := make(chan struct{})
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		first := true
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			switch op {
+			case wstest.OpText, wstest.OpBinary:
+				if first {
+					first = false
+					close(gotA)
+					<-resume // the client's writer blocks on the big frame
+				}
+			case wstest.OpPing:
+				sc.WriteFrame(true, 0, wstest.OpPong, p)
+			case wstest.OpClose:
+				sc.WriteFrame(true, 0, wstest.OpClose, p)
+				return nil
+			}
+		}
+	}, wstest.WithT(t))
+	c, _ := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
+	big := make([]byte, 24<<20)
+	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: big}); err != nil {
+		t.Fatal(err)
+	}
+	<-gotA
+	// confirmAge (100 ms) after "a" was kept, a confirmation ping is
+	// asked for; the writer is still stuck in the big frame. (A timer in
+	// the client: no event to wait for.)
+	time.Sleep(400 * time.Millisecond)
+	if err := c.Ping([]byte("user")); err != nil {
+		t.Fatal(err)
+	}
+	close(resume)
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Stats().Confirmed < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("kept frames never confirmed: %+v", c.Stats())
+		}
+		time.Sleep(20 * time.Millisecond) // polling counters: no event to wait for
 	}
 }

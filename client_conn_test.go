@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,7 +24,7 @@ func TestClientConnInfo(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithSubprotocols("chat.v2"),
 		wstest.WithResponseHeader(http.Header{"X-Server": {"wstest"}}))
 	h := newTH()
-	c := start(t, srv.URL+"/path?q=1", h, &wsclient.Options{Dialer: &wsclient.Dialer{Subprotocols: []string{"chat.v1", "chat.v2"}}})
+	c := start(t, srv.URL+"/path?q=1", h, wsclient.WithDialer(&wsclient.Dialer{Subprotocols: []string{"chat.v1", "chat.v2"}}))
 	h.expect(t, "init")
 	e := h.expect(t, "connect")
 	info := e.info
@@ -38,7 +37,7 @@ func TestClientConnInfo(t *testing.T) {
 	if e.state != wsclient.Connected {
 		t.Fatalf("state in OnConnect %v", e.state)
 	}
-	got, ok := c.Info()
+	got, ok := c.ConnInfo()
 	if !ok || got.Subprotocol != "chat.v2" {
 		t.Fatalf("ConnInfo() = %+v, %v", got, ok)
 	}
@@ -76,15 +75,7 @@ func TestClientHandleFrameActions(t *testing.T) {
 	h := newTH()
 	h.frame = func(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
 		if f.Type == wsclient.PongMessage {
-			// Cast, then close: the close is queued behind the frames.
-			for _, m := range []string{"r1", "r2"} {
-				if err := c.Cast(wsclient.TextFrame(m)); err != nil {
-					t.Error(err)
-				}
-			}
-			if err := c.CloseConn(4001, "after replies"); err != nil {
-				t.Error(err)
-			}
+			return wsclient.Reply(wsclient.TextFrame("r1"), wsclient.TextFrame("r2")).CloseConn(4001, "after replies")
 		}
 		return wsclient.Action{}
 	}
@@ -204,7 +195,7 @@ func TestClientDialErrorAttempts(t *testing.T) {
 	giveUp := errors.New("gave up")
 	h.disc = func(c *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 		if d.Attempt < 3 {
-			return wsclient.ReconnectAfter(0)
+			return wsclient.ReconnectNow()
 		}
 		return wsclient.StopWith(giveUp)
 	}
@@ -225,125 +216,5 @@ func TestClientDialErrorAttempts(t *testing.T) {
 	}
 	if err := waitDone(t, c); err != giveUp {
 		t.Fatalf("Wait = %v", err)
-	}
-}
-
-// keepalive + keepalive_max_attempts: a server that reads but never
-// answers pings gets maxMissed pings, then the client drops the connection
-// with ErrKeepaliveTimeout.
-func TestClientKeepaliveTimeout(t *testing.T) {
-	var pings atomic.Int32
-	srv := wstest.NewServer(func(sc *wstest.Conn) error {
-		for {
-			op, _, err := sc.ReadMessage()
-			if err != nil {
-				return nil
-			}
-			if op == wstest.OpPing {
-				pings.Add(1)
-			}
-		}
-	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, &wsclient.Options{Keepalive: 30 * time.Millisecond, KeepaliveMissed: 2})
-	h.expect(t, "init")
-	conn := h.expect(t, "connect")
-	e := h.expect(t, "disconnect")
-	if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) {
-		t.Fatalf("reason %v", e.err)
-	}
-	// Pings at 30, 60 (1 missed), 90 (2 missed: drop, no third ping).
-	if n := pings.Load(); n != 2 {
-		t.Fatalf("server saw %d pings, want 2", n)
-	}
-	if el := e.at.Sub(conn.at); el < 80*time.Millisecond || el > 2*time.Second {
-		t.Fatalf("dropped after %v", el)
-	}
-	h.expect(t, "terminate")
-	if err := waitDone(t, c); !errors.Is(err, wsclient.ErrKeepaliveTimeout) {
-		t.Fatalf("Wait = %v", err)
-	}
-}
-
-// A server that stops reading: Cast never blocks (it fills the outbox and
-// then refuses), the stuck writer does not keep the keepalive from ending
-// the connection, and every frame Cast took is written or handed back.
-func TestClientKeepaliveWithBlockedWriter(t *testing.T) {
-	// Until the test has filled the outbox the server keeps the connection
-	// alive with a pong every 20 ms (any inbound byte counts as life), so
-	// that on a slow machine the keepalive cannot end it while the Casts
-	// below are still copying their frames; then it goes silent. It never
-	// reads. (After 10 s it goes silent anyway, so that a Cast that blocks
-	// ends with the connection.)
-	filled := make(chan struct{})
-	srv := wstest.NewServer(func(sc *wstest.Conn) error {
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for silent := time.After(10 * time.Second); ; {
-			select {
-			case <-tick.C:
-				if err := sc.WriteFrame(true, 0, wstest.OpPong, nil); err != nil {
-					return nil
-				}
-				continue
-			case <-filled:
-			case <-silent:
-			case <-sc.Context().Done():
-			}
-			break
-		}
-		<-sc.Context().Done()
-		return nil
-	}, wstest.WithT(t))
-	h := newTH()
-	const outbox = 8
-	c := start(t, srv.URL, h, &wsclient.Options{Keepalive: 100 * time.Millisecond, OutboxSize: outbox})
-	h.expect(t, "init")
-	h.expect(t, "connect")
-	big := make([]byte, 4<<20)
-	accepted := 0
-	t0 := time.Now()
-	for {
-		err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: big})
-		if errors.Is(err, wsclient.ErrOutboxFull) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("Cast: %v", err)
-		}
-		accepted++
-		if accepted > 100 {
-			t.Fatal("the outbox bound does not hold")
-		}
-	}
-	close(filled)
-	// A Cast that waited for the network would have waited 10 s, until the
-	// server went silent and the keepalive ended the connection.
-	if el := time.Since(t0); el > 5*time.Second {
-		t.Fatalf("Cast blocked: %d frames took %v", accepted, el)
-	}
-	// The outbox holds outbox frames; the writer has taken one or two more
-	// (the socket buffers hold a few MiB).
-	if accepted < outbox || accepted > outbox+3 {
-		t.Fatalf("accepted %d frames, want %d to %d", accepted, outbox, outbox+3)
-	}
-	var und int
-	disconnected := false
-	for e := h.next(t); e.kind != "terminate"; e = h.next(t) {
-		switch e.kind {
-		case "undelivered":
-			und++
-		case "disconnect":
-			disconnected = true
-			if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) {
-				t.Fatalf("disconnect reason %v", e.err)
-			}
-		}
-	}
-	if !disconnected {
-		t.Fatal("no disconnect")
-	}
-	if st := c.Stats(); int(st.MessagesOut)+und != accepted {
-		t.Fatalf("accepted %d, written %d, undelivered %d", accepted, st.MessagesOut, und)
 	}
 }

@@ -27,6 +27,9 @@ func TestClientStartDisconnected(t *testing.T) {
 	if c.State() != wsclient.Disconnected || len(srv.Conns()) != 0 {
 		t.Fatalf("state %v, %d server conns", c.State(), len(srv.Conns()))
 	}
+	if err := c.Ping(nil); !errors.Is(err, wsclient.ErrNotConnected) {
+		t.Fatalf("Ping while disconnected = %v", err)
+	}
 	c.Connect()
 	h.expect(t, "connect")
 	c.CloseConn(wsclient.CloseNormalClosure, "later")
@@ -59,7 +62,7 @@ func TestClientKeepReconnecting(t *testing.T) {
 	}, wstest.WithT(t))
 	h := newTH()
 	h.mode = wsclient.KeepReconnecting
-	c := start(t, srv.URL, h, &wsclient.Options{Backoff: wsclient.Backoff{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}})
+	c := start(t, srv.URL, h, wsclient.WithBackoff(wsclient.Backoff{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}))
 	h.expect(t, "init")
 	for range 2 {
 		h.expect(t, "connect")
@@ -78,7 +81,7 @@ func TestClientInitError(t *testing.T) {
 	h := newTH()
 	boom := errors.New("no config")
 	h.initErr = boom
-	c, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1", h, nil)
+	c, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1", h)
 	if err != boom || c != nil {
 		t.Fatalf("Start = %v, %v", c, err)
 	}
@@ -99,10 +102,7 @@ func TestClientStop(t *testing.T) {
 		sc.Close(code, "")
 		return err
 	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h)
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL)
 	if err := c.Stop(t.Context()); err != nil {
 		t.Fatalf("Stop = %v", err)
 	}
@@ -124,7 +124,7 @@ func TestClientStop(t *testing.T) {
 		"Send": c.Send(t.Context(), wsclient.TextFrame("x")),
 		"Post": c.Post(1),
 	} {
-		if !errors.Is(err, wsclient.ErrClosed) {
+		if !errors.Is(err, wsclient.ErrTerminated) {
 			t.Errorf("%s after stop = %v", name, err)
 		}
 	}
@@ -140,10 +140,7 @@ func TestClientStopTimeout(t *testing.T) {
 		<-sc.Context().Done()
 		return nil
 	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, &wsclient.Options{StopTimeout: 100 * time.Millisecond})
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(100*time.Millisecond))
 	t0 := time.Now()
 	if err := c.Stop(t.Context()); err != nil {
 		t.Fatalf("Stop = %v", err)
@@ -171,7 +168,7 @@ func TestClientContextCancel(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
 	h := newTH()
 	ctx, cancel := context.WithCancel(t.Context())
-	c, err := wsclient.Start(ctx, srv.URL, h, nil)
+	c, err := wsclient.Start(ctx, srv.URL, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +187,7 @@ func TestClientContextCancel(t *testing.T) {
 		return wsclient.ReconnectAfter(time.Hour)
 	}
 	ctx2, cancel2 := context.WithCancel(t.Context())
-	c2, _ := wsclient.Start(ctx2, closedURL(t), h2, nil)
+	c2, _ := wsclient.Start(ctx2, closedURL(t), h2)
 	h2.expect(t, "init")
 	h2.expect(t, "disconnect")
 	cancel2()
@@ -235,8 +232,7 @@ func TestClientStates(t *testing.T) {
 		t.Fatalf("state %v", s)
 	}
 	h.info = func(c *wsclient.Client, _ any) wsclient.Action {
-		c.CloseConn(1000, "")
-		return wsclient.Action{}
+		return wsclient.CloseConn(1000, "")
 	}
 	c.Post("close")
 	h.expect(t, "info")
@@ -299,9 +295,8 @@ func TestClientPanics(t *testing.T) {
 			h.info = func(*wsclient.Client, any) wsclient.Action { panic("boom") }
 		},
 		"OnDisconnect": func(h *th, _ **wsclient.Client) {
-			h.connect = func(c *wsclient.Client, _ wsclient.ConnInfo) wsclient.Action {
-				c.CloseConn(1000, "")
-				return wsclient.Action{}
+			h.connect = func(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
+				return wsclient.CloseConn(1000, "")
 			}
 			h.disc = func(*wsclient.Client, wsclient.Disconnect) wsclient.DisconnectAction { panic("boom") }
 		},
@@ -348,7 +343,7 @@ func TestClientPanics(t *testing.T) {
 	}
 	t.Run("Init", func(t *testing.T) {
 		h := &panicInit{}
-		_, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1", h, nil)
+		_, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1", h)
 		var pe *wsclient.PanicError
 		if !errors.As(err, &pe) || pe.Callback != "Init" || h.terminated != err {
 			t.Fatalf("Start = %v, terminate %v", err, h.terminated)
@@ -384,7 +379,7 @@ func (p *panicInit) Terminate(_ *wsclient.Client, err error)        { p.terminat
 func TestClientSuture(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
 	h := &crashy{inits: make(chan int, 16)}
-	c := wsclient.New(srv.URL, h, nil)
+	c := wsclient.New(srv.URL, h)
 	sup := suture.New("test", suture.Spec{
 		FailureBackoff:   time.Millisecond,
 		FailureThreshold: 100,
@@ -452,7 +447,7 @@ func TestClientNoLeaks(t *testing.T) {
 	opts := []goleak.Option{goleak.IgnoreCurrent()}
 	t.Run("stop", func(t *testing.T) {
 		h := newTH()
-		c, _ := wsclient.Start(t.Context(), srv.URL, h, nil)
+		c, _ := wsclient.Start(t.Context(), srv.URL, h)
 		h.expect(t, "init")
 		h.expect(t, "connect")
 		c.Stop(t.Context())
@@ -460,14 +455,14 @@ func TestClientNoLeaks(t *testing.T) {
 	})
 	t.Run("failed dial", func(t *testing.T) {
 		h := newTH()
-		c, _ := wsclient.Start(t.Context(), closedURL(t), h, nil)
+		c, _ := wsclient.Start(t.Context(), closedURL(t), h)
 		waitDone(t, c)
 		goleak.VerifyNone(t, opts...)
 	})
 	t.Run("1000 cycles", func(t *testing.T) {
 		const cycles = 1000
 		h := &cycler{left: cycles}
-		c, _ := wsclient.Start(t.Context(), srv.URL, h, nil)
+		c, _ := wsclient.Start(t.Context(), srv.URL, h)
 		if err := waitDone(t, c); err != nil {
 			t.Fatalf("Wait = %v", err)
 		}
@@ -488,9 +483,8 @@ func (h *cycler) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.Action 
 	return wsclient.Reply(wsclient.TextFrame("ping"))
 }
 
-func (h *cycler) HandleFrame(c *wsclient.Client, _ wsclient.Frame) wsclient.Action {
-	c.CloseConn(1000, "")
-	return wsclient.Action{}
+func (h *cycler) HandleFrame(*wsclient.Client, wsclient.Frame) wsclient.Action {
+	return wsclient.CloseConn(1000, "")
 }
 
 func (h *cycler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
@@ -501,5 +495,5 @@ func (h *cycler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclien
 	if _, ok := d.Reason.(*wsclient.LocalCloseError); !ok {
 		return wsclient.StopWith(d.Reason)
 	}
-	return wsclient.ReconnectAfter(0)
+	return wsclient.ReconnectNow()
 }

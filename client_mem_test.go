@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"unsafe"
+
+	"github.com/wsclient/wsclient/internal/test/race"
 )
 
 // An idle client is a 512-byte Client (the configuration is shared, not
@@ -30,7 +32,7 @@ func TestClientSize(t *testing.T) {
 // Stop with an ended context, Terminate) allocates at most 20 times more
 // than the same life through a Conn (Dial, a reading goroutine, CloseNow).
 func TestClientConnectAllocs(t *testing.T) {
-	if memRace {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	d := memDialer()

@@ -214,3 +214,94 @@ func TestConnMasking(t *testing.T) {
 		t.Fatalf("last frame is %v, want close", last.Opcode)
 	}
 }
+
+// Reserved opcodes (data 0x3-0x7, control 0xB-0xF) fail the connection with
+// 1002, before or after a valid message, with or without payload.
+func TestConnReservedOpcodes(t *testing.T) {
+	for _, op := range []wstest.Opcode{3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF} {
+		for _, payload := range []string{"", "reserved"} {
+			name := fmt.Sprintf("opcode %#x len %d", byte(op), len(payload))
+			t.Run(name, func(t *testing.T) {
+				runFailCase(t, failCase{
+					write: func(c *wstest.Conn) error {
+						if err := c.WriteMessage(wstest.OpText, []byte("before")); err != nil {
+							return err
+						}
+						return c.WriteFrame(true, 0, op, []byte(payload))
+					},
+					code: CloseProtocolError, sentinel: ErrProtocol, msgs: 1,
+				})
+			})
+		}
+	}
+}
+
+// A server must never mask its frames (RFC 6455 section 5.1): the client
+// fails the connection with 1002, for data and control frames alike.
+func TestConnMaskedServerFrame(t *testing.T) {
+	for _, op := range []wstest.Opcode{wstest.OpText, wstest.OpBinary, wstest.OpPing, wstest.OpPong, wstest.OpClose} {
+		t.Run(op.String(), func(t *testing.T) {
+			payload := []byte("masked")
+			if op == wstest.OpClose {
+				payload = []byte("\x03\xe8bye")
+			}
+			runFailCase(t, failCase{
+				write: func(c *wstest.Conn) error {
+					return c.WriteRaw(wstest.Frame{Fin: true, Opcode: op, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Payload: payload}.Bytes())
+				},
+				code: CloseProtocolError, sentinel: ErrProtocol,
+			})
+		})
+	}
+	// A zero mask key leaves the payload as is, but the MASK bit still counts.
+	t.Run("zero key", func(t *testing.T) {
+		runFailCase(t, failCase{
+			write: func(c *wstest.Conn) error {
+				return c.WriteRaw(wstest.Frame{Fin: true, Opcode: wstest.OpText, Masked: true, Payload: []byte("x")}.Bytes())
+			},
+			code: CloseProtocolError, sentinel: ErrProtocol,
+		})
+	})
+}
+
+// RFC 6455 section 5.2: RSV1-3 must be 0 unless a negotiated extension gives
+// them a meaning; with no extension the client fails the connection (1002).
+func TestConnReservedBits(t *testing.T) {
+	type frameSpec struct {
+		fin bool
+		rsv byte
+		op  wstest.Opcode
+		p   string
+	}
+	var cases []failCase
+	add := func(name string, msgs int, frames ...frameSpec) {
+		cases = append(cases, failCase{
+			name: name,
+			write: func(c *wstest.Conn) error {
+				for _, f := range frames {
+					if err := c.WriteFrame(f.fin, f.rsv, f.op, []byte(f.p)); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			code: CloseProtocolError, sentinel: ErrProtocol, msgs: msgs,
+		})
+	}
+	for _, rsv := range []byte{wstest.RSV1, wstest.RSV2, wstest.RSV3, wstest.RSV1 | wstest.RSV2 | wstest.RSV3} {
+		add(fmt.Sprintf("text rsv %#x", rsv), 1,
+			frameSpec{true, 0, wstest.OpText, "fine"},
+			frameSpec{true, rsv, wstest.OpText, "bad"})
+		add(fmt.Sprintf("binary rsv %#x", rsv), 0, frameSpec{true, rsv, wstest.OpBinary, "bad"})
+		add(fmt.Sprintf("ping rsv %#x", rsv), 0, frameSpec{true, rsv, wstest.OpPing, "p"})
+		add(fmt.Sprintf("close rsv %#x", rsv), 0, frameSpec{true, rsv, wstest.OpClose, "\x03\xe8"})
+		add(fmt.Sprintf("continuation rsv %#x", rsv), 0,
+			frameSpec{false, 0, wstest.OpText, "start"},
+			frameSpec{true, rsv, wstest.OpContinuation, "end"})
+	}
+	// An empty frame with RSV set is still an error, even with no payload to read.
+	add("empty text rsv2", 0, frameSpec{true, wstest.RSV2, wstest.OpText, ""})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { runFailCase(t, tc) })
+	}
+}

@@ -26,17 +26,6 @@ func largePayload(n int) []byte {
 	return p
 }
 
-// rawConnPair returns a Conn over loopback TCP (read raw, the socket not
-// wrapped) and the server's end of the connection.
-func rawConnPair(t testing.TB) (*Conn, net.Conn) {
-	t.Helper()
-	c, s := tcpPair(t)
-	cfg := connConfig{maxMessage: 64 << 20, fragmentSize: 4096, closeTimeout: time.Second, writeBufSize: defaultWriteBuf}
-	conn := newConn(c, nil, cfg, defaultBufSize)
-	t.Cleanup(func() { conn.CloseNow(); s.Close() })
-	return conn, s
-}
-
 // sizeRecorder records, for every Read, the length of its buffer and the
 // bytes it returned.
 type sizeRecorder struct {

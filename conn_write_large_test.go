@@ -1,7 +1,6 @@
 package wsclient
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -26,19 +25,7 @@ func TestConnWriteLargeRawPartialWrites(t *testing.T) {
 	}
 	orig := bytes.Clone(big)
 	want := [][]byte{[]byte("before"), orig, []byte("after")}
-	got := make(chan [][]byte, 1)
-	go func() {
-		r := bufio.NewReaderSize(&slowReader{r: s}, 4096)
-		var ps [][]byte
-		for range want {
-			_, p, err := readFrame(r)
-			if err != nil {
-				break
-			}
-			ps = append(ps, p)
-		}
-		got <- ps
-	}()
+	got := readFramesSlowly(s, len(want))
 	n, err := conn.WriteBatch(testCtx(t), BinaryMessage, [][]byte{[]byte("before"), big, []byte("after")})
 	if n != 3 || err != nil {
 		t.Fatalf("WriteBatch = %d, %v", n, err)
@@ -96,19 +83,7 @@ func TestConnWriteLargeRawRingWraps(t *testing.T) {
 		big[i] = byte(i>>8 ^ i)
 	}
 	want := [][]byte{[]byte("before"), bytes.Clone(big), []byte("after")}
-	got := make(chan [][]byte, 1)
-	go func() {
-		r := bufio.NewReaderSize(&slowReader{r: s}, 4096)
-		var ps [][]byte
-		for range want {
-			_, p, err := readFrame(r)
-			if err != nil {
-				break
-			}
-			ps = append(ps, p)
-		}
-		got <- ps
-	}()
+	got := readFramesSlowly(s, len(want))
 	if n, err := conn.WriteBatch(testCtx(t), BinaryMessage, [][]byte{[]byte("before"), big, []byte("after")}); n != 3 || err != nil {
 		t.Fatalf("WriteBatch = %d, %v", n, err)
 	}

@@ -43,32 +43,6 @@ func rawPair(t testing.TB) (*Conn, *countingConn, *bufio.Reader, net.Conn) {
 	return conn, cc, bufio.NewReaderSize(s, 64<<10), s
 }
 
-// readFrame reads and unmasks one client frame.
-func readFrame(r *bufio.Reader) (frame.Header, []byte, error) {
-	b, err := r.Peek(2)
-	if err != nil {
-		return frame.Header{}, nil, err
-	}
-	b, err = r.Peek(frame.HeaderLen(b[0], b[1]))
-	if err != nil {
-		return frame.Header{}, nil, err
-	}
-	h, n, err := frame.Parse(b)
-	if err != nil {
-		return h, nil, err
-	}
-	if !h.Masked {
-		return h, nil, errors.New("unmasked client frame")
-	}
-	r.Discard(n)
-	p := make([]byte, h.Length)
-	if _, err := io.ReadFull(r, p); err != nil {
-		return h, nil, err
-	}
-	frame.Mask(h.Mask, 0, p)
-	return h, p, nil
-}
-
 // queued returns the number of waiters in the write lock's queue.
 func queued(c *Conn) int {
 	c.wmu.mu.Lock()
@@ -329,19 +303,6 @@ func TestConnWriteLargeSlowReader(t *testing.T) {
 	if !bytes.Equal(msg, orig) {
 		t.Fatal("the caller's data was modified")
 	}
-}
-
-type slowReader struct {
-	r io.Reader
-	n int
-}
-
-func (s *slowReader) Read(p []byte) (int, error) {
-	s.n++
-	if s.n%64 == 0 {
-		time.Sleep(time.Millisecond) // the peer's pace, not synchronisation: the writer must block often
-	}
-	return s.r.Read(p[:min(len(p), 16<<10)])
 }
 
 // A cancellable context reused across writes costs no allocation; the

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http/httptrace"
 	"os"
@@ -236,5 +237,67 @@ func TestDialIPAbort(t *testing.T) {
 	ln.Close()
 	for c := range held {
 		c.Close()
+	}
+}
+
+// abortOnLog is a slog handler that aborts a dial attempt when a record is
+// logged: a hook that runs inside the dial, between the attempt taking the
+// socket and the TLS handshake (the InsecureSkipVerify warning).
+type abortOnLog struct{ ab *dialAbort }
+
+func (h abortOnLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h abortOnLog) Handle(context.Context, slog.Record) error {
+	h.ab.abort()
+	return nil
+}
+func (h abortOnLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h abortOnLog) WithGroup(string) slog.Handler      { return h }
+
+// A Client's attempt aborted after the connect to an IP address, just
+// before its TLS handshake starts, ends at once: the handshake's deadline
+// must not undo the abort (which moved the socket's deadline into the
+// past). The server accepts and never answers the ClientHello.
+func TestDialIPAbortBeforeTLSHandshake(t *testing.T) {
+	addr := netfault.SilentServer(t)
+	ab := &dialAbort{}
+	const timeout = 4 * time.Second
+	d := &Dialer{
+		HandshakeTimeout:              timeout,
+		Proxy:                         NoProxy,
+		InsecureSkipVerifyDangerously: true,
+		Logger:                        slog.New(abortOnLog{ab}),
+	}
+	start := time.Now()
+	c, err := d.dial(context.Background(), "wss://"+addr+"/", ab)
+	el := time.Since(start)
+	var de *DialError
+	if c != nil || !errors.As(err, &de) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("dial = %v, %v; want a *DialError matching context.Canceled", c, err)
+	}
+	if el >= timeout/2 {
+		t.Fatalf("aborted dial took %v (HandshakeTimeout %v): the abort was lost", el, timeout)
+	}
+}
+
+// A refused connect to an IP address (the connect without a timer
+// context) still says what failed: a dial *DialError wrapping net's
+// *net.OpError, matching syscall.ECONNREFUSED, for Dial and for a
+// Client's attempt.
+func TestDialIPRefusedError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "ws://" + ln.Addr().String() + "/"
+	ln.Close()
+	d := &Dialer{Proxy: NoProxy, HandshakeTimeout: 5 * time.Second}
+	for _, ab := range []*dialAbort{nil, {}} {
+		c, err := d.dial(context.Background(), url, ab)
+		var de *DialError
+		var oe *net.OpError
+		if c != nil || !errors.As(err, &de) || de.Op != "dial" || !errors.As(err, &oe) ||
+			!errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, context.Canceled) {
+			t.Fatalf("dial (abort handle %v) = %v, %v; want a dial *DialError with a *net.OpError matching ECONNREFUSED", ab != nil, c, err)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/klauspost/compress/flate"
 
 	"github.com/wsclient/wsclient/internal/test/flatecheck"
+	"github.com/wsclient/wsclient/internal/test/race"
 )
 
 // stdPeer plays the server with the standard library: it compresses
@@ -520,7 +521,7 @@ func TestSmallServerWindowHistory(t *testing.T) {
 }
 
 func TestSteadyStateAllocs(t *testing.T) {
-	if testing.Short() || raceEnabled {
+	if testing.Short() || race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	m := jsonMessages(1, 4096)[0]

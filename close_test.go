@@ -445,3 +445,80 @@ func TestConnSendCloseKeepsMessagesInFlight(t *testing.T) {
 		t.Fatalf("after the messages: %v, want the server's echo of 4001", err)
 	}
 }
+
+// The channel that tells waiters the close has ended is made only for a
+// waiter: a connection dialed and closed with nobody waiting never makes
+// one; a waiter that comes before the end sees its channel closed by it,
+// and one that comes after gets a closed channel at once.
+func TestCloseDoneLazy(t *testing.T) {
+	srv := newEcho(t)
+	c := dialT(t, srv.URL, nil)
+	c.CloseNow()
+	if c.closeRecv != nil {
+		t.Error("a close channel was made with nobody waiting")
+	}
+	select {
+	case <-c.closeDone():
+	default:
+		t.Error("closeDone after the end: not closed")
+	}
+
+	c = dialT(t, srv.URL, nil)
+	ch := c.closeDone()
+	select {
+	case <-ch:
+		t.Fatal("closeDone closed before the end")
+	default:
+	}
+	go c.CloseNow()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("closeDone's channel not closed by the end")
+	}
+	if got := c.closeDone(); got != ch {
+		t.Error("closeDone made a second channel")
+	}
+}
+
+// closeAfterEcho sends one message and closes at once; the echo the server
+// sent before it saw the close must still reach HandleFrame.
+type closeAfterEcho struct {
+	BaseHandler
+	got  chan string
+	done chan error
+}
+
+func (h *closeAfterEcho) OnConnect(c *Client, _ ConnInfo) Action {
+	return Reply(TextFrame("in flight")).CloseConn(CloseNormalClosure, "bye")
+}
+
+func (h *closeAfterEcho) HandleFrame(c *Client, f Frame) Action {
+	h.got <- string(f.Data)
+	return Action{}
+}
+
+func (h *closeAfterEcho) Terminate(c *Client, reason error) { h.done <- reason }
+
+func TestClientCloseKeepsMessagesInFlight(t *testing.T) {
+	srv := newEcho(t)
+	for i := range 20 {
+		h := &closeAfterEcho{got: make(chan string, 1), done: make(chan error, 1)}
+		c, err := Start(testCtx(t), srv.URL, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := recv(t, h.done); err != nil {
+			t.Fatalf("run %d: terminate reason %v", i, err)
+		}
+		select {
+		case m := <-h.got:
+			if m != "in flight" {
+				t.Fatalf("run %d: got %q", i, m)
+			}
+		default:
+			t.Fatalf("run %d: the echo sent before the server's close was lost", i)
+		}
+		c.Wait()
+	}
+}

@@ -3,7 +3,6 @@ package wsclient_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"runtime"
 	"slices"
 	"strconv"
@@ -61,7 +60,7 @@ func (h *gidHandler) Init(*wsclient.Client) (wsclient.InitMode, error) {
 
 func (h *gidHandler) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
 	h.rec("OnConnect")
-	return wsclient.Reply(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte("client ping")})
+	return wsclient.Reply(wsclient.PingFrame([]byte("client ping")))
 }
 
 func (h *gidHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
@@ -116,7 +115,7 @@ func TestClientCallbacksSerialised(t *testing.T) {
 		}
 	}, wstest.WithT(t))
 	h := &gidHandler{gids: map[string]uint64{}, pongs: make(chan struct{})}
-	c := wsclient.New(srv.URL, h, nil)
+	c := wsclient.New(srv.URL, h)
 	serveG := make(chan uint64, 1)
 	served := make(chan error, 1)
 	go func() {
@@ -172,15 +171,12 @@ func TestClientCastDoesNotBlock(t *testing.T) {
 		}
 		return textRecorder(got)(sc)
 	}, wstest.WithT(t), wstest.WithRecordLimit(0))
-	h := newTH()
-	c := start(t, srv.URL, h)
-	h.expect(t, "init")
-	h.expect(t, "connect")
+	c, h := startConnected(t, srv.URL)
 	big := make([]byte, 64<<20)
 	casts := make(chan error, 1)
 	go func() {
 		// The first Cast copies 64 MiB; none waits for the server.
-		err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: big})
+		err := c.Cast(wsclient.BinaryFrame(big))
 		for i := range 3 {
 			if err == nil {
 				err = c.Cast(wsclient.TextFrame(strconv.Itoa(i)))
@@ -216,11 +212,11 @@ func TestClientStopWithStuckReply(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			h := newTH()
 			h.info = func(*wsclient.Client, any) wsclient.Action {
-				return wsclient.Reply(wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, 16<<20)})
+				return wsclient.Reply(wsclient.BinaryFrame(make([]byte, 16<<20)))
 			}
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			c, err := wsclient.Start(ctx, srv.URL, h, &wsclient.Options{StopTimeout: 500 * time.Millisecond})
+			c, err := wsclient.Start(ctx, srv.URL, h, wsclient.WithStopTimeout(500*time.Millisecond))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -263,58 +259,6 @@ func TestClientStopWithStuckReply(t *testing.T) {
 	}
 }
 
-// Any inbound traffic counts as life for the keepalive: a large message
-// arriving slowly, over many intervals, while the server answers no ping,
-// keeps the connection up; once bytes stop, the keepalive times out.
-//
-// The keepalive allows maxMissed unanswered pings, a silence of about
-// (maxMissed+1) intervals: far longer than the 10 ms between pieces, so
-// that a goroutine stalled for a while on a loaded machine does not end
-// the connection mid-message, yet the message lasts at least twice that
-// silence.
-func TestClientKeepaliveCountsBytes(t *testing.T) {
-	const interval, maxMissed = 50 * time.Millisecond, 8
-	const silence = (maxMissed + 1) * interval
-	msg := bytes.Repeat([]byte("0123456789abcdef"), 1024) // 16 KiB
-	sent := make(chan time.Time, 1)
-	srv := wstest.NewServer(func(sc *wstest.Conn) error {
-		raw := wstest.Frame{Fin: true, Opcode: wstest.OpBinary, Payload: msg}.Bytes()
-		// 128 pieces 10 ms apart (the peer's pace): about 26 keepalive
-		// intervals, 3 silences.
-		if err := sc.WriteChunked(raw, []int{128}, 10*time.Millisecond); err != nil {
-			return nil
-		}
-		sent <- time.Now()
-		for { // read, never answer a ping
-			if _, err := sc.ReadFrame(); err != nil {
-				return nil
-			}
-		}
-	}, wstest.WithT(t))
-	h := newTH()
-	start(t, srv.URL, h, &wsclient.Options{Keepalive: interval, KeepaliveMissed: maxMissed})
-	h.expect(t, "init")
-	conn := h.expect(t, "connect")
-	e := h.next(t)
-	if e.kind != "frame" || !bytes.Equal(e.f.Data, msg) {
-		t.Fatalf("callback %s %v (%v) after %v, want the 16 KiB message", e.kind, e.f, e.err, e.at.Sub(conn.at))
-	}
-	end := <-sent
-	if el := end.Sub(conn.at); el < 2*silence {
-		t.Fatalf("the message took only %v, the test proves nothing", el)
-	}
-	e = h.expect(t, "disconnect")
-	if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) {
-		t.Fatalf("reason %v", e.err)
-	}
-	// maxMissed intervals without bytes (plus up to one for the phase of
-	// the ticker); the lower bound leaves room for the server's clock
-	// reading, taken after its last write.
-	if el := e.at.Sub(end); el < maxMissed/2*interval || el > 5*time.Second {
-		t.Fatalf("timed out %v after the last byte", el)
-	}
-}
-
 // A handler that echoes every message back to an echo server, with more
 // bytes in flight than the socket buffers hold both ways: the reader must
 // keep reading while replies wait to be written, and no callback waits for
@@ -327,24 +271,23 @@ func TestClientEchoStormNoDeadlock(t *testing.T) {
 	h := newTH()
 	h.ev = make(chan ev, 1<<12)
 	h.connect = func(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
-		frames := make([]wsclient.Frame, inFlight)
-		for i := range frames {
-			frames[i] = wsclient.Frame{Type: wsclient.BinaryMessage, Data: payload}
+		var a wsclient.Action
+		for range inFlight {
+			a = a.Reply(wsclient.BinaryFrame(payload))
 		}
-		return wsclient.Reply(frames...)
+		return a
 	}
-	h.frame = func(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	h.frame = func(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
 		seen++
 		if seen == rounds {
-			c.CloseConn(wsclient.CloseNormalClosure, "done")
-			return wsclient.Action{}
+			return wsclient.CloseConn(wsclient.CloseNormalClosure, "done")
 		}
 		if seen > rounds-inFlight {
 			return wsclient.Action{}
 		}
 		return wsclient.Reply(f) // the buffer is reused: the reply is a copy
 	}
-	c := start(t, srv.URL, h, &wsclient.Options{OutboxSize: 2 * inFlight})
+	c := start(t, srv.URL, h, wsclient.WithOutboxSize(2*inFlight))
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }()
 	select {

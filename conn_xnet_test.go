@@ -11,7 +11,11 @@ import (
 	"golang.org/x/net/websocket"
 )
 
-func TestSmokeXNet(t *testing.T) {
+// A Conn talks to golang.org/x/net/websocket's echo server: messages of
+// every length class (empty, 7-bit, 16-bit and 64-bit lengths, 1 MiB) and a
+// streamed one come back whole (the echo, an io.Copy, may return one
+// message as several).
+func TestConnEchoXNetServer(t *testing.T) {
 	srv := httptest.NewServer(websocket.Handler(func(ws *websocket.Conn) { io.Copy(ws, ws) }))
 	defer srv.Close()
 	ctx := context.Background()

@@ -9,28 +9,31 @@ import (
 	"github.com/wsclient/wsclient/wstest"
 )
 
-// (The handshake's cost belongs with the write side's: both are what a
-// connection spends besides reading.)
-
-// Dial allocates at most 40 times (network aside).
+// Dial allocates at most 40 times (network aside), and the connection
+// keeps no parsed response until Response is called.
 func TestDialAllocs(t *testing.T) {
 	d := &Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) {
 		return &handshakeConn{}, nil
 	}}
 	ctx := context.Background()
+	var c *Conn
 	a := testing.AllocsPerRun(50, func() {
-		if _, err := Dial(ctx, "ws://example.com/chat", d); err != nil {
+		var err error
+		if c, err = d.Dial(ctx, "ws://example.com/chat"); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if a > 40 {
 		t.Errorf("%v allocations per Dial, want at most 40", a)
 	}
+	if c.resp.Load() != nil {
+		t.Error("the *http.Response was built before anyone asked for it")
+	}
 }
 
-// Info describes the connection from the kept response head, the same for
+// Response is built once, on demand, from the kept head, the same for
 // concurrent callers, with the server's fields.
-func TestConnInfoConcurrent(t *testing.T) {
+func TestConnResponseLazy(t *testing.T) {
 	srv := newServer(t, func(c *wstest.Conn) error {
 		for {
 			if _, err := c.ReadFrame(); err != nil {
@@ -40,20 +43,23 @@ func TestConnInfoConcurrent(t *testing.T) {
 	})
 	conn := dialT(t, srv.URL, nil)
 	const n = 8
-	got := make([]ConnInfo, n)
+	got := make([]any, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i] = conn.Info()
+			got[i] = conn.Response()
 		}()
 	}
 	wg.Wait()
+	r := conn.Response()
 	for i := range n {
-		h := got[i].Header
-		if h.Get("Upgrade") == "" || h.Get("Sec-Websocket-Accept") != got[0].Header.Get("Sec-Websocket-Accept") || got[i].URL != srv.URL || got[i].HTTP2 || got[i].TLS != nil {
-			t.Fatalf("Info() = %+v", got[i])
+		if got[i] != any(r) {
+			t.Fatal("Response returned different values")
 		}
+	}
+	if r.StatusCode != 101 || r.Header.Get("Upgrade") == "" || r.Header.Get("Sec-Websocket-Accept") == "" || r.Body == nil {
+		t.Fatalf("response %+v", r)
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/wsclient/wsclient/wstest"
 )
 
-// The Erlang semantics of issue 9, each as a user porting a handler would
-// try it.
+// The handler's callbacks and the actions they return (the Erlang
+// semantics of issue 9), each as a user porting a handler would try it.
 
 // {close, Payload} from websocket_handle or websocket_info ends the client:
 // a close handshake with the code and reason, no OnDisconnect, no
@@ -30,19 +30,16 @@ func TestClientCloseAndStop(t *testing.T) {
 			done := errors.New("done")
 			h := newTH()
 			h.mode = wsclient.KeepReconnecting
-			stop := func(c *wsclient.Client) wsclient.Action {
-				if err := c.Cast(wsclient.TextFrame("bye")); err != nil { // written before the close
-					t.Error(err)
-				}
-				return wsclient.CloseAndStop(4001, "enough", done)
+			stop := func() wsclient.Action {
+				return wsclient.Reply(wsclient.TextFrame("bye")).CloseAndStop(4001, "enough", done)
 			}
-			h.frame = func(c *wsclient.Client, _ wsclient.Frame) wsclient.Action {
+			h.frame = func(*wsclient.Client, wsclient.Frame) wsclient.Action {
 				if from == "HandleFrame" {
-					return stop(c)
+					return stop()
 				}
 				return wsclient.Action{}
 			}
-			h.info = func(c *wsclient.Client, _ any) wsclient.Action { return stop(c) }
+			h.info = func(*wsclient.Client, any) wsclient.Action { return stop() }
 			c := start(t, srv.URL, h)
 			h.expect(t, "init")
 			h.expect(t, "connect")
@@ -95,29 +92,6 @@ func TestClientStopInCallback(t *testing.T) {
 	h.until(t, "terminate")
 }
 
-// With keepalive configured, a server that accepts TCP but never answers
-// the upgrade ends the attempt within interval × (maxMissed+1) with
-// ErrKeepaliveTimeout (not after the 30 s handshake timeout).
-func TestClientKeepaliveCoversHandshake(t *testing.T) {
-	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithHandshakeDelay(time.Minute))
-	const interval, missed = 100 * time.Millisecond, 2
-	h := newTH()
-	t0 := time.Now()
-	c := start(t, srv.URL, h, &wsclient.Options{Keepalive: interval, KeepaliveMissed: missed})
-	h.expect(t, "init")
-	e := h.expect(t, "disconnect")
-	if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) || e.d.WasConnected || e.d.Attempt != 1 {
-		t.Fatalf("disconnect %+v", e.d)
-	}
-	// interval × (missed+1), plus slack for a loaded machine.
-	if el := e.at.Sub(t0); el < interval*missed || el > interval*(missed+1)+time.Second {
-		t.Fatalf("attempt ended after %v", el)
-	}
-	if err := waitDone(t, c); !errors.Is(err, wsclient.ErrKeepaliveTimeout) {
-		t.Fatalf("Wait = %v", err)
-	}
-}
-
 // Send from OnConnect fails at once (its frame could only be written after
 // OnConnect returns); Send from HandleFrame while connected completes.
 func TestClientSendInCallback(t *testing.T) {
@@ -154,64 +128,28 @@ func TestClientSendInCallback(t *testing.T) {
 	c.Stop(t.Context())
 }
 
-func recvT[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatal("timed out")
-		var zero T
-		return zero
-	}
-}
-
 // Ping never waits for the network, even behind a writer stuck on a server
 // that does not read.
-func TestClientCastPingDoesNotBlock(t *testing.T) {
+func TestClientPingDoesNotBlock(t *testing.T) {
 	stalled := make(chan struct{}, 1)
 	srv := wstest.NewServer(readThenStall(1<<20, stalled), wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, &wsclient.Options{StopTimeout: 200 * time.Millisecond})
-	h.expect(t, "init")
-	h.expect(t, "connect")
-	if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, 32<<20)}); err != nil {
+	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(200*time.Millisecond))
+	if err := c.Cast(wsclient.BinaryFrame(make([]byte, 32<<20))); err != nil {
 		t.Fatal(err)
 	}
 	recvT(t, stalled) // the writer is stuck in the frame now
 	t0 := time.Now()
 	for range 10 {
-		if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte("p")}); err != nil {
+		if err := c.Ping([]byte("p")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if el := time.Since(t0); el > time.Second {
-		t.Fatalf("Cast of a ping blocked for %v", el)
+		t.Fatalf("Ping blocked for %v", el)
 	}
-	if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: make([]byte, 126)}); !errors.Is(err, wsclient.ErrBadFrame) {
-		t.Fatalf("Cast of a 126-byte ping = %v", err)
+	if err := c.Ping(make([]byte, 126)); !errors.Is(err, wsclient.ErrControlTooLong) {
+		t.Fatalf("Ping of 126 bytes = %v", err)
 	}
-}
-
-// A server that sends close 1000 and keeps the TCP connection open is
-// reported with its close code and reason, not as a keepalive timeout,
-// however short the keepalive.
-func TestClientRemoteCloseNotKeepalive(t *testing.T) {
-	srv := wstest.NewServer(func(sc *wstest.Conn) error {
-		sc.Close(1000, "server done")
-		<-sc.Context().Done() // keep TCP open, read nothing
-		return nil
-	}, wstest.WithT(t))
-	h := newTH()
-	c := start(t, srv.URL, h, &wsclient.Options{Keepalive: 20 * time.Millisecond, KeepaliveMissed: 1})
-	h.expect(t, "init")
-	h.expect(t, "connect")
-	e := h.expect(t, "disconnect")
-	var ce *wsclient.CloseError
-	if !errors.As(e.err, &ce) || ce.Code != 1000 || ce.Reason != "server done" {
-		t.Fatalf("disconnect reason %v", e.err)
-	}
-	waitDone(t, c)
 }
 
 // A reply HandleFrame returned for a message received just before a
@@ -255,17 +193,17 @@ func TestClientReplyBeforeProtocolError(t *testing.T) {
 
 // A nil handler or a URL that can never work is reported at once.
 func TestClientBadArguments(t *testing.T) {
-	if _, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1/", nil, nil); !errors.Is(err, wsclient.ErrNilHandler) {
+	if _, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1/", nil); !errors.Is(err, wsclient.ErrNilHandler) {
 		t.Fatalf("Start(nil handler) = %v", err)
 	}
-	if err := wsclient.New("ws://127.0.0.1:1/", nil, nil).Serve(t.Context()); !errors.Is(err, wsclient.ErrNilHandler) {
+	if err := wsclient.New("ws://127.0.0.1:1/", nil).Serve(t.Context()); !errors.Is(err, wsclient.ErrNilHandler) {
 		t.Fatalf("Serve(nil handler) = %v", err)
 	}
 	for _, u := range []string{"ftp://example.com/", "://", "ws://"} {
 		h := newTH()
 		h.mode = wsclient.KeepReconnecting
 		t0 := time.Now()
-		if _, err := wsclient.Start(t.Context(), u, h, nil); !errors.Is(err, wsclient.ErrBadURL) {
+		if _, err := wsclient.Start(t.Context(), u, h); !errors.Is(err, wsclient.ErrBadURL) {
 			t.Fatalf("Start(%q) = %v", u, err)
 		}
 		if el := time.Since(t0); el > time.Second {

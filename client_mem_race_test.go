@@ -1,5 +1,0 @@
-//go:build race
-
-package wsclient
-
-const memRace = true

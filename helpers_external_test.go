@@ -1,0 +1,244 @@
+package wsclient_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/wstest"
+)
+
+// The helpers of the external test package wsclient_test (package
+// wsclient's own tests have theirs in helpers_test.go): a recording
+// handler, starting a client, waiting, and server scripts shared by the
+// Client's tests.
+
+// th is a configurable test handler that records every callback.
+type th struct {
+	wsclient.BaseHandler
+	mode      wsclient.InitMode
+	initErr   error
+	connect   func(c *wsclient.Client, info wsclient.ConnInfo) wsclient.Action
+	disc      func(c *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction
+	frame     func(c *wsclient.Client, f wsclient.Frame) wsclient.Action
+	info      func(c *wsclient.Client, msg any) wsclient.Action
+	term      func(c *wsclient.Client, reason error)
+	undeliver func(c *wsclient.Client, f wsclient.Frame, err error)
+
+	ev chan ev
+}
+
+// ev is one recorded callback.
+type ev struct {
+	kind  string // init, connect, disconnect, frame, info, terminate, undelivered
+	info  wsclient.ConnInfo
+	d     wsclient.Disconnect
+	f     wsclient.Frame // Data copied
+	msg   any
+	err   error
+	at    time.Time
+	state wsclient.State
+}
+
+func newTH() *th { return &th{ev: make(chan ev, 4096)} }
+
+func (h *th) rec(c *wsclient.Client, e ev) {
+	e.at = time.Now()
+	e.state = c.State()
+	select {
+	case h.ev <- e:
+	default:
+		panic("th: event buffer full")
+	}
+}
+
+func (h *th) Init(c *wsclient.Client) (wsclient.InitMode, error) {
+	h.rec(c, ev{kind: "init"})
+	return h.mode, h.initErr
+}
+
+func (h *th) OnConnect(c *wsclient.Client, info wsclient.ConnInfo) wsclient.Action {
+	h.rec(c, ev{kind: "connect", info: info})
+	if h.connect != nil {
+		return h.connect(c, info)
+	}
+	return wsclient.Action{}
+}
+
+func (h *th) OnDisconnect(c *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
+	h.rec(c, ev{kind: "disconnect", d: d, err: d.Reason})
+	if h.disc != nil {
+		return h.disc(c, d)
+	}
+	return wsclient.DisconnectAction{}
+}
+
+func (h *th) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	h.rec(c, ev{kind: "frame", f: wsclient.Frame{Type: f.Type, Data: bytes.Clone(f.Data)}})
+	if h.frame != nil {
+		return h.frame(c, f)
+	}
+	return wsclient.Action{}
+}
+
+func (h *th) HandleInfo(c *wsclient.Client, msg any) wsclient.Action {
+	h.rec(c, ev{kind: "info", msg: msg})
+	if h.info != nil {
+		return h.info(c, msg)
+	}
+	return wsclient.Action{}
+}
+
+func (h *th) Terminate(c *wsclient.Client, reason error) {
+	h.rec(c, ev{kind: "terminate", err: reason})
+	if h.term != nil {
+		h.term(c, reason)
+	}
+}
+
+func (h *th) OnUndelivered(c *wsclient.Client, f wsclient.Frame, err error) {
+	h.rec(c, ev{kind: "undelivered", f: f, err: err})
+	if h.undeliver != nil {
+		h.undeliver(c, f, err)
+	}
+}
+
+// next returns the next event, failing after a timeout.
+func (h *th) next(t *testing.T) ev {
+	t.Helper()
+	select {
+	case e := <-h.ev:
+		return e
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out waiting for a callback")
+		return ev{}
+	}
+}
+
+// expect returns the next event and checks its kind.
+func (h *th) expect(t *testing.T, kind string) ev {
+	t.Helper()
+	e := h.next(t)
+	if e.kind != kind {
+		t.Fatalf("got callback %s (%v %v %v), want %s", e.kind, e.f, e.err, e.msg, kind)
+	}
+	return e
+}
+
+// until skips events until one of kind arrives.
+func (h *th) until(t *testing.T, kind string) ev {
+	t.Helper()
+	for {
+		if e := h.next(t); e.kind == kind {
+			return e
+		}
+	}
+}
+
+// noMore checks that no callback arrives within d.
+func (h *th) noMore(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case e := <-h.ev:
+		t.Fatalf("unexpected callback %s (%v %v)", e.kind, e.f, e.err)
+	case <-time.After(d):
+	}
+}
+
+func start(t *testing.T, url string, h wsclient.Handler, opts ...wsclient.Option) *wsclient.Client {
+	t.Helper()
+	c, err := wsclient.Start(t.Context(), url, h, opts...)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c.Stop(ctx)
+		c.Wait()
+	})
+	return c
+}
+
+// startConnected starts a client on url with a new recording handler (th)
+// and opts, registered for a stop at the test's end (see start), and waits
+// for its Init and OnConnect.
+func startConnected(t *testing.T, url string, opts ...wsclient.Option) (*wsclient.Client, *th) {
+	t.Helper()
+	h := newTH()
+	c := start(t, url, h, opts...)
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	return c, h
+}
+
+func waitDone(t *testing.T, c *wsclient.Client) error {
+	t.Helper()
+	select {
+	case <-c.Done():
+		return c.Wait()
+	case <-time.After(10 * time.Second):
+		t.Fatal("client did not terminate")
+		return nil
+	}
+}
+
+// syncBuffer is a goroutine-safe bytes.Buffer.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// readThenStall is a server script that takes the first n bytes the
+// client sends, sends a value on stalled, and then reads nothing more: a
+// client frame larger than n plus the socket buffers (a few MiB) is then
+// stuck in the client's writer, which the value tells. It reads the socket
+// directly (the client sends nothing before the handshake's answer).
+func readThenStall(n int, stalled chan<- struct{}) func(*wstest.Conn) error {
+	return func(sc *wstest.Conn) error {
+		_, err := io.ReadFull(sc.NetConn(), make([]byte, n))
+		stalled <- struct{}{}
+		if err != nil {
+			return nil
+		}
+		<-sc.Context().Done()
+		return nil
+	}
+}
+
+func recvT[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out")
+		var zero T
+		return zero
+	}
+}
+
+func closed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
