@@ -27,9 +27,9 @@ func TestClientZeroAllocs(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	srv := sinkServer(t)
-	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(100*time.Millisecond))
+	c, _ := startConnected(t, srv.URL, &wsclient.Options{StopTimeout: 100 * time.Millisecond})
 	for _, size := range []int{64, 1024, 4096} {
-		f := wsclient.BinaryFrame(make([]byte, size))
+		f := wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, size)}
 		cast := func() {
 			if err := c.Cast(f); err != nil {
 				t.Fatal(err)

@@ -60,7 +60,7 @@ func (h *gidHandler) Init(*wsclient.Client) (wsclient.InitMode, error) {
 
 func (h *gidHandler) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
 	h.rec("OnConnect")
-	return wsclient.Reply(wsclient.PingFrame([]byte("client ping")))
+	return wsclient.Reply(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte("client ping")})
 }
 
 func (h *gidHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
@@ -115,7 +115,7 @@ func TestClientCallbacksSerialised(t *testing.T) {
 		}
 	}, wstest.WithT(t))
 	h := &gidHandler{gids: map[string]uint64{}, pongs: make(chan struct{})}
-	c := wsclient.New(srv.URL, h)
+	c := wsclient.New(srv.URL, h, nil)
 	serveG := make(chan uint64, 1)
 	served := make(chan error, 1)
 	go func() {
@@ -176,7 +176,7 @@ func TestClientCastDoesNotBlock(t *testing.T) {
 	casts := make(chan error, 1)
 	go func() {
 		// The first Cast copies 64 MiB; none waits for the server.
-		err := c.Cast(wsclient.BinaryFrame(big))
+		err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: big})
 		for i := range 3 {
 			if err == nil {
 				err = c.Cast(wsclient.TextFrame(strconv.Itoa(i)))
@@ -212,11 +212,11 @@ func TestClientStopWithStuckReply(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			h := newTH()
 			h.info = func(*wsclient.Client, any) wsclient.Action {
-				return wsclient.Reply(wsclient.BinaryFrame(make([]byte, 16<<20)))
+				return wsclient.Reply(wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, 16<<20)})
 			}
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			c, err := wsclient.Start(ctx, srv.URL, h, wsclient.WithStopTimeout(500*time.Millisecond))
+			c, err := wsclient.Start(ctx, srv.URL, h, &wsclient.Options{StopTimeout: 500 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,23 +271,24 @@ func TestClientEchoStormNoDeadlock(t *testing.T) {
 	h := newTH()
 	h.ev = make(chan ev, 1<<12)
 	h.connect = func(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
-		var a wsclient.Action
-		for range inFlight {
-			a = a.Reply(wsclient.BinaryFrame(payload))
+		frames := make([]wsclient.Frame, inFlight)
+		for i := range frames {
+			frames[i] = wsclient.Frame{Type: wsclient.BinaryMessage, Data: payload}
 		}
-		return a
+		return wsclient.Reply(frames...)
 	}
-	h.frame = func(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
+	h.frame = func(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
 		seen++
 		if seen == rounds {
-			return wsclient.CloseConn(wsclient.CloseNormalClosure, "done")
+			c.CloseConn(wsclient.CloseNormalClosure, "done")
+			return wsclient.Action{}
 		}
 		if seen > rounds-inFlight {
 			return wsclient.Action{}
 		}
 		return wsclient.Reply(f) // the buffer is reused: the reply is a copy
 	}
-	c := start(t, srv.URL, h, wsclient.WithOutboxSize(2*inFlight))
+	c := start(t, srv.URL, h, &wsclient.Options{OutboxSize: 2 * inFlight})
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }()
 	select {

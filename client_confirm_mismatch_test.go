@@ -47,7 +47,7 @@ func mismatchServer(got chan<- string, pong func([]byte) []byte) func(*wstest.Co
 func TestClientConfirmEmptyPong(t *testing.T) {
 	got := make(chan string, 16)
 	srv := wstest.NewServer(mismatchServer(got, func([]byte) []byte { return nil }), wstest.WithT(t))
-	c, h := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
+	c, h := startConnected(t, srv.URL, &wsclient.Options{Confirm: 1 << 20})
 	for _, s := range []string{"a", "b", "c"} {
 		if err := c.Cast(wsclient.TextFrame(s)); err != nil {
 			t.Fatal(err)
@@ -56,7 +56,7 @@ func TestClientConfirmEmptyPong(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	err := c.SendConfirmed(ctx, wsclient.TextFrame("d"))
+	err := c.Send(ctx, wsclient.TextFrame("d"))
 	if !errors.Is(err, wsclient.ErrPongMismatch) || !errors.Is(err, wsclient.ErrUnconfirmed) {
 		t.Fatalf("SendConfirmed = %v after %v", err, time.Since(t0))
 	}
@@ -74,7 +74,7 @@ func TestClientConfirmEmptyPong(t *testing.T) {
 	}
 	// Now a plain client on this connection: SendConfirmed says at once
 	// that its frame was written but cannot be confirmed.
-	if err := c.SendConfirmed(ctx, wsclient.TextFrame("e")); !errors.Is(err, wsclient.ErrPongMismatch) {
+	if err := c.Send(ctx, wsclient.TextFrame("e")); !errors.Is(err, wsclient.ErrPongMismatch) {
 		t.Fatalf("SendConfirmed after giving up = %v", err)
 	}
 	if err := c.Cast(wsclient.TextFrame("f")); err != nil {
@@ -111,15 +111,14 @@ func TestClientConfirmWrongPong(t *testing.T) {
 	}), wstest.WithT(t))
 	h := newTH()
 	const bound, size = 1000, 100
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(bound), wsclient.WithOutboxSize(1<<20),
-		wsclient.WithKeepalive(100*time.Millisecond, 3))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: bound, OutboxSize: 1 << 20, Keepalive: 100 * time.Millisecond})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	data := make([]byte, size)
 	full := time.Time{}
 	cast := 0
 	for ; cast < 1<<16; cast++ {
-		err := c.Cast(wsclient.BinaryFrame(data))
+		err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: data})
 		if errors.Is(err, wsclient.ErrOutboxFull) {
 			full = time.Now()
 			break
@@ -146,11 +145,11 @@ func TestClientConfirmWrongPong(t *testing.T) {
 	}
 	// Past the retention bound now: nothing is kept.
 	for i := range 4 * bound / size {
-		if err := c.Cast(wsclient.BinaryFrame(data)); err != nil {
+		if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); err != nil {
 			t.Fatalf("cast %d after giving up: %v", i, err)
 		}
 	}
-	if err := c.Send(t.Context(), wsclient.BinaryFrame(data)); err != nil {
+	if err := c.Send(t.Context(), wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); err != nil {
 		t.Fatal(err)
 	}
 	if st := c.Stats(); st.PongMismatches != 1 || st.Confirmed != 0 || st.Unconfirmed != 0 ||
@@ -186,7 +185,7 @@ func TestClientConfirmUnsolicitedPong(t *testing.T) {
 			}
 		}
 	}, wstest.WithT(t))
-	c, h := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
+	c, h := startConnected(t, srv.URL, &wsclient.Options{Confirm: 1 << 20})
 	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +199,7 @@ func TestClientConfirmUnsolicitedPong(t *testing.T) {
 		t.Fatalf("an unsolicited pong confirmed: %+v", st)
 	}
 	close(release)
-	if err := c.SendConfirmed(t.Context(), wsclient.TextFrame("b")); err != nil {
+	if err := c.Send(t.Context(), wsclient.TextFrame("b")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}
 	if st := c.Stats(); st.Confirmed != 2 || st.PongMismatches != 0 || st.Unconfirmable != 0 {
@@ -243,7 +242,7 @@ func TestClientConfirmUserPings(t *testing.T) {
 	}, wstest.WithT(t))
 	h := newTH()
 	const interval = 100 * time.Millisecond
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0), wsclient.WithKeepalive(interval, 3))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, Keepalive: interval})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
@@ -254,7 +253,7 @@ func TestClientConfirmUserPings(t *testing.T) {
 	defer tick.Stop()
 	for i := range 24 {
 		<-tick.C
-		if err := c.Ping([]byte(fmt.Sprint("user", i))); err != nil {
+		if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte(fmt.Sprint("user", i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -262,7 +261,7 @@ func TestClientConfirmUserPings(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	close(release)
-	if err := c.SendConfirmed(t.Context(), wsclient.TextFrame("b")); err != nil {
+	if err := c.Send(t.Context(), wsclient.TextFrame("b")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}
 	if st := c.Stats(); st.PongMismatches != 0 || st.Confirmed != 2 {
@@ -299,7 +298,7 @@ func TestClientConfirmUserPingKeepsConfirmationPing(t *testing.T) {
 			}
 		}
 	}, wstest.WithT(t))
-	c, _ := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
+	c, _ := startConnected(t, srv.URL, &wsclient.Options{Confirm: 1 << 20})
 	big := make([]byte, 24<<20)
 	if err := c.Cast(wsclient.TextFrame("a")); err != nil {
 		t.Fatal(err)
@@ -312,7 +311,7 @@ func TestClientConfirmUserPingKeepsConfirmationPing(t *testing.T) {
 	// asked for; the writer is still stuck in the big frame. (A timer in
 	// the client: no event to wait for.)
 	time.Sleep(400 * time.Millisecond)
-	if err := c.Ping([]byte("user")); err != nil {
+	if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte("user")}); err != nil {
 		t.Fatal(err)
 	}
 	close(resume)

@@ -51,14 +51,14 @@ func TestClientSendConfirmed(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	srv := wstest.NewServer(pongRecorder(&mu, &got, true, 0), wstest.WithT(t))
-	c, h := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
+	c, h := startConnected(t, srv.URL, &wsclient.Options{Confirm: 1 << 20})
 	const n = 50
 	for i := range n {
 		if err := c.Cast(wsclient.TextFrame(fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.SendConfirmed(t.Context(), wsclient.TextFrame("last")); err != nil {
+	if err := c.Send(t.Context(), wsclient.TextFrame("last")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}
 	mu.Lock()
@@ -73,9 +73,6 @@ func TestClientSendConfirmed(t *testing.T) {
 	if e := h.until(t, "frame"); e.f.Type != wsclient.PongMessage {
 		t.Fatalf("HandleFrame got %v", e.f.Type)
 	}
-	if err := wsclient.New(srv.URL, h).SendConfirmed(t.Context(), wsclient.TextFrame("x")); !errors.Is(err, wsclient.ErrConfirmationOff) {
-		t.Fatalf("SendConfirmed without the option = %v", err)
-	}
 }
 
 // Frames written on a connection that ends before a pong confirms them go
@@ -86,7 +83,7 @@ func TestClientUnconfirmedReported(t *testing.T) {
 	srv := wstest.NewServer(pongRecorder(&mu, &got, false, 5), wstest.WithT(t))
 	h := newTH()
 	h.mode = wsclient.StartDisconnected
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20})
 	h.expect(t, "init")
 	want := []string{"a", "b", "c", "d", "e"}
 	for _, s := range want {
@@ -126,8 +123,7 @@ func TestClientRedelivery(t *testing.T) {
 	}, wstest.WithT(t))
 	h := newTH()
 	h.mode = wsclient.KeepReconnecting
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0), wsclient.WithRedelivery(),
-		wsclient.WithBackoff(wsclient.Backoff{Initial: time.Millisecond, Max: time.Millisecond}))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, Redelivery: true, Backoff: wsclient.Backoff{Initial: time.Millisecond, Max: time.Millisecond}})
 	h.expect(t, "init")
 	for _, s := range []string{"a", "b", "c"} {
 		c.Cast(wsclient.TextFrame(s))
@@ -139,7 +135,7 @@ func TestClientRedelivery(t *testing.T) {
 	// frame as never written (ErrConnectionLost, as documented), and the
 	// caller sends it again. Seen about once in 150 runs under -race.
 	for try := 1; ; try++ {
-		err := c.SendConfirmed(ctx, wsclient.TextFrame("d"))
+		err := c.Send(ctx, wsclient.TextFrame("d"))
 		if err == nil {
 			break
 		}
@@ -169,14 +165,13 @@ func TestClientConfirmBackpressure(t *testing.T) {
 	h := newTH()
 	const bound, size = 1000, 100
 	// Stop's close frame waits behind the frames that wait for room.
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(bound), wsclient.WithOutboxSize(1<<20),
-		wsclient.WithStopTimeout(100*time.Millisecond))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: bound, OutboxSize: 1 << 20, StopTimeout: 100 * time.Millisecond})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	data := make([]byte, size)
 	cast := 0
 	for ; cast < 1<<16; cast++ {
-		err := c.Cast(wsclient.BinaryFrame(data))
+		err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: data})
 		if errors.Is(err, wsclient.ErrOutboxFull) {
 			break
 		}
@@ -190,7 +185,7 @@ func TestClientConfirmBackpressure(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	if err := c.Send(ctx, wsclient.BinaryFrame(data)); !errors.Is(err, context.DeadlineExceeded) {
+	if err := c.Send(ctx, wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Send at the bound = %v", err)
 	}
 }
@@ -198,7 +193,7 @@ func TestClientConfirmBackpressure(t *testing.T) {
 // Conn.PingWait returns once the pong for its ping arrives.
 func TestConnPingWait(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
-	cn, err := wsclient.Dial(t.Context(), srv.URL)
+	cn, err := wsclient.Dial(t.Context(), srv.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,17 +208,17 @@ func TestConnPingWait(t *testing.T) {
 		}
 	}()
 	for range 3 {
-		rtt, err := cn.PingWait(t.Context(), nil)
+		rtt, err := cn.Ping(t.Context(), nil)
 		if err != nil || rtt <= 0 {
 			t.Fatalf("PingWait = %v, %v", rtt, err)
 		}
 	}
-	if _, err := cn.PingWait(t.Context(), []byte("user")); err != nil {
+	if _, err := cn.Ping(t.Context(), []byte("user")); err != nil {
 		t.Fatal(err)
 	}
 	cn.CloseNow()
 	<-done
-	if _, err := cn.PingWait(t.Context(), nil); err == nil {
+	if _, err := cn.Ping(t.Context(), nil); err == nil {
 		t.Fatal("PingWait on a closed Conn succeeded")
 	}
 }
@@ -234,7 +229,7 @@ func TestClientConfirmIdle(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	srv := wstest.NewServer(pongRecorder(&mu, &got, true, 0), wstest.WithT(t))
-	c, h := startConnected(t, srv.URL, wsclient.WithConfirmation(0))
+	c, h := startConnected(t, srv.URL, &wsclient.Options{Confirm: 1 << 20})
 	if err := c.Cast(wsclient.TextFrame("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +268,7 @@ func TestClientConfirmPingRate(t *testing.T) {
 	// casting the next frame from HandleFrame, as a request/response
 	// client does.
 	h := &rrHandler{connected: make(chan struct{}), done: make(chan struct{})}
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20})
 	<-h.connected
 	t0 := time.Now()
 	h.t0.Store(&t0)

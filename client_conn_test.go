@@ -24,7 +24,7 @@ func TestClientConnInfo(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t), wstest.WithSubprotocols("chat.v2"),
 		wstest.WithResponseHeader(http.Header{"X-Server": {"wstest"}}))
 	h := newTH()
-	c := start(t, srv.URL+"/path?q=1", h, wsclient.WithDialer(&wsclient.Dialer{Subprotocols: []string{"chat.v1", "chat.v2"}}))
+	c := start(t, srv.URL+"/path?q=1", h, &wsclient.Options{Dialer: &wsclient.Dialer{Subprotocols: []string{"chat.v1", "chat.v2"}}})
 	h.expect(t, "init")
 	e := h.expect(t, "connect")
 	info := e.info
@@ -37,7 +37,7 @@ func TestClientConnInfo(t *testing.T) {
 	if e.state != wsclient.Connected {
 		t.Fatalf("state in OnConnect %v", e.state)
 	}
-	got, ok := c.ConnInfo()
+	got, ok := c.Info()
 	if !ok || got.Subprotocol != "chat.v2" {
 		t.Fatalf("ConnInfo() = %+v, %v", got, ok)
 	}
@@ -75,7 +75,15 @@ func TestClientHandleFrameActions(t *testing.T) {
 	h := newTH()
 	h.frame = func(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
 		if f.Type == wsclient.PongMessage {
-			return wsclient.Reply(wsclient.TextFrame("r1"), wsclient.TextFrame("r2")).CloseConn(4001, "after replies")
+			// Cast, then close: the close is queued behind the frames.
+			for _, m := range []string{"r1", "r2"} {
+				if err := c.Cast(wsclient.TextFrame(m)); err != nil {
+					t.Error(err)
+				}
+			}
+			if err := c.CloseConn(4001, "after replies"); err != nil {
+				t.Error(err)
+			}
 		}
 		return wsclient.Action{}
 	}
@@ -195,7 +203,7 @@ func TestClientDialErrorAttempts(t *testing.T) {
 	giveUp := errors.New("gave up")
 	h.disc = func(c *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 		if d.Attempt < 3 {
-			return wsclient.ReconnectNow()
+			return wsclient.ReconnectAfter(0)
 		}
 		return wsclient.StopWith(giveUp)
 	}

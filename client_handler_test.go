@@ -30,16 +30,19 @@ func TestClientCloseAndStop(t *testing.T) {
 			done := errors.New("done")
 			h := newTH()
 			h.mode = wsclient.KeepReconnecting
-			stop := func() wsclient.Action {
-				return wsclient.Reply(wsclient.TextFrame("bye")).CloseAndStop(4001, "enough", done)
+			stop := func(c *wsclient.Client) wsclient.Action {
+				if err := c.Cast(wsclient.TextFrame("bye")); err != nil { // written before the close
+					t.Error(err)
+				}
+				return wsclient.CloseAndStop(4001, "enough", done)
 			}
-			h.frame = func(*wsclient.Client, wsclient.Frame) wsclient.Action {
+			h.frame = func(c *wsclient.Client, _ wsclient.Frame) wsclient.Action {
 				if from == "HandleFrame" {
-					return stop()
+					return stop(c)
 				}
 				return wsclient.Action{}
 			}
-			h.info = func(*wsclient.Client, any) wsclient.Action { return stop() }
+			h.info = func(c *wsclient.Client, _ any) wsclient.Action { return stop(c) }
 			c := start(t, srv.URL, h)
 			h.expect(t, "init")
 			h.expect(t, "connect")
@@ -130,25 +133,25 @@ func TestClientSendInCallback(t *testing.T) {
 
 // Ping never waits for the network, even behind a writer stuck on a server
 // that does not read.
-func TestClientPingDoesNotBlock(t *testing.T) {
+func TestClientCastPingDoesNotBlock(t *testing.T) {
 	stalled := make(chan struct{}, 1)
 	srv := wstest.NewServer(readThenStall(1<<20, stalled), wstest.WithT(t))
-	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(200*time.Millisecond))
-	if err := c.Cast(wsclient.BinaryFrame(make([]byte, 32<<20))); err != nil {
+	c, _ := startConnected(t, srv.URL, &wsclient.Options{StopTimeout: 200 * time.Millisecond})
+	if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, 32<<20)}); err != nil {
 		t.Fatal(err)
 	}
 	recvT(t, stalled) // the writer is stuck in the frame now
 	t0 := time.Now()
 	for range 10 {
-		if err := c.Ping([]byte("p")); err != nil {
+		if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte("p")}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if el := time.Since(t0); el > time.Second {
-		t.Fatalf("Ping blocked for %v", el)
+		t.Fatalf("Cast of a ping blocked for %v", el)
 	}
-	if err := c.Ping(make([]byte, 126)); !errors.Is(err, wsclient.ErrControlTooLong) {
-		t.Fatalf("Ping of 126 bytes = %v", err)
+	if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: make([]byte, 126)}); !errors.Is(err, wsclient.ErrBadFrame) {
+		t.Fatalf("Cast of a 126-byte ping = %v", err)
 	}
 }
 
@@ -193,17 +196,17 @@ func TestClientReplyBeforeProtocolError(t *testing.T) {
 
 // A nil handler or a URL that can never work is reported at once.
 func TestClientBadArguments(t *testing.T) {
-	if _, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1/", nil); !errors.Is(err, wsclient.ErrNilHandler) {
+	if _, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1/", nil, nil); !errors.Is(err, wsclient.ErrNilHandler) {
 		t.Fatalf("Start(nil handler) = %v", err)
 	}
-	if err := wsclient.New("ws://127.0.0.1:1/", nil).Serve(t.Context()); !errors.Is(err, wsclient.ErrNilHandler) {
+	if err := wsclient.New("ws://127.0.0.1:1/", nil, nil).Serve(t.Context()); !errors.Is(err, wsclient.ErrNilHandler) {
 		t.Fatalf("Serve(nil handler) = %v", err)
 	}
 	for _, u := range []string{"ftp://example.com/", "://", "ws://"} {
 		h := newTH()
 		h.mode = wsclient.KeepReconnecting
 		t0 := time.Now()
-		if _, err := wsclient.Start(t.Context(), u, h); !errors.Is(err, wsclient.ErrBadURL) {
+		if _, err := wsclient.Start(t.Context(), u, h, nil); !errors.Is(err, wsclient.ErrBadURL) {
 			t.Fatalf("Start(%q) = %v", u, err)
 		}
 		if el := time.Since(t0); el > time.Second {

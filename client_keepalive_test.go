@@ -39,7 +39,7 @@ func TestClientKeepaliveLargeSlowMessage(t *testing.T) {
 		}
 	}, wstest.WithT(t), wstest.WithRecordLimit(0))
 	h := newTH()
-	start(t, srv.URL, h, wsclient.WithKeepalive(interval, maxMissed), wsclient.WithDialer(&wsclient.Dialer{MaxMessageSize: 8 << 20}))
+	start(t, srv.URL, h, &wsclient.Options{Keepalive: interval, KeepaliveMissed: maxMissed, Dialer: &wsclient.Dialer{MaxMessageSize: 8 << 20}})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	e := h.next(t)
@@ -75,11 +75,11 @@ func TestClientUserPingSurvivesKeepalive(t *testing.T) {
 			}
 		}
 	}, wstest.WithT(t), wstest.WithRecordLimit(0), wstest.WithReadLimit(64<<20))
-	c, _ := startConnected(t, srv.URL, wsclient.WithKeepalive(interval, 1000), wsclient.WithStopTimeout(200*time.Millisecond))
-	if err := c.Cast(wsclient.BinaryFrame(make([]byte, 32<<20))); err != nil {
+	c, _ := startConnected(t, srv.URL, &wsclient.Options{Keepalive: interval, KeepaliveMissed: 1000, StopTimeout: 200 * time.Millisecond})
+	if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, 32<<20)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Ping([]byte("user")); err != nil {
+	if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte("user")}); err != nil {
 		t.Fatal(err)
 	}
 	// Keepalive ticks queue their pings while the user's waits; no event
@@ -111,7 +111,7 @@ func TestClientKeepaliveCoversHandshake(t *testing.T) {
 	const interval, missed = 100 * time.Millisecond, 2
 	h := newTH()
 	t0 := time.Now()
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(interval, missed))
+	c := start(t, srv.URL, h, &wsclient.Options{Keepalive: interval, KeepaliveMissed: missed})
 	h.expect(t, "init")
 	e := h.expect(t, "disconnect")
 	if !errors.Is(e.err, wsclient.ErrKeepaliveTimeout) || e.d.WasConnected || e.d.Attempt != 1 {
@@ -135,7 +135,7 @@ func TestClientRemoteCloseNotKeepalive(t *testing.T) {
 		<-sc.Context().Done() // keep TCP open, read nothing
 		return nil
 	}, wstest.WithT(t))
-	c, h := startConnected(t, srv.URL, wsclient.WithKeepalive(20*time.Millisecond, 1))
+	c, h := startConnected(t, srv.URL, &wsclient.Options{Keepalive: 20 * time.Millisecond, KeepaliveMissed: 1})
 	e := h.expect(t, "disconnect")
 	var ce *wsclient.CloseError
 	if !errors.As(e.err, &ce) || ce.Code != 1000 || ce.Reason != "server done" {
@@ -173,7 +173,7 @@ func TestClientKeepaliveCountsBytes(t *testing.T) {
 		}
 	}, wstest.WithT(t))
 	h := newTH()
-	start(t, srv.URL, h, wsclient.WithKeepalive(interval, maxMissed))
+	start(t, srv.URL, h, &wsclient.Options{Keepalive: interval, KeepaliveMissed: maxMissed})
 	h.expect(t, "init")
 	conn := h.expect(t, "connect")
 	e := h.next(t)
@@ -213,7 +213,7 @@ func TestClientKeepaliveTimeout(t *testing.T) {
 		}
 	}, wstest.WithT(t))
 	h := newTH()
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(30*time.Millisecond, 2))
+	c := start(t, srv.URL, h, &wsclient.Options{Keepalive: 30 * time.Millisecond, KeepaliveMissed: 2})
 	h.expect(t, "init")
 	conn := h.expect(t, "connect")
 	e := h.expect(t, "disconnect")
@@ -265,14 +265,14 @@ func TestClientKeepaliveWithBlockedWriter(t *testing.T) {
 	}, wstest.WithT(t))
 	h := newTH()
 	const outbox = 8
-	c := start(t, srv.URL, h, wsclient.WithKeepalive(100*time.Millisecond, 3), wsclient.WithOutboxSize(outbox))
+	c := start(t, srv.URL, h, &wsclient.Options{Keepalive: 100 * time.Millisecond, OutboxSize: outbox})
 	h.expect(t, "init")
 	h.expect(t, "connect")
 	big := make([]byte, 4<<20)
 	accepted := 0
 	t0 := time.Now()
 	for {
-		err := c.Cast(wsclient.BinaryFrame(big))
+		err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: big})
 		if errors.Is(err, wsclient.ErrOutboxFull) {
 			break
 		}

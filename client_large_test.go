@@ -25,14 +25,14 @@ func TestClientLargeCastReusesCopy(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	srv := sinkServer(t)
-	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(100*time.Millisecond))
+	c, _ := startConnected(t, srv.URL, &wsclient.Options{StopTimeout: 100 * time.Millisecond})
 	const size, n = 1 << 20, 20
 	data := bytes.Repeat([]byte{'x'}, size)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	marker := wsclient.BinaryFrame([]byte("m"))
+	marker := wsclient.Frame{Type: wsclient.BinaryMessage, Data: []byte("m")}
 	cast := func() {
-		if err := c.Cast(wsclient.BinaryFrame(data)); err != nil {
+		if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); err != nil {
 			t.Fatal(err)
 		}
 		// Send returns once its frame is written, so the large frame
@@ -66,7 +66,7 @@ func TestClientUndeliveredKept(t *testing.T) {
 	srv := wstest.NewServer(pongRecorder(&mu, &got, false, 4), wstest.WithT(t))
 	h := newTH()
 	h.mode = wsclient.StartDisconnected
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20})
 	h.expect(t, "init")
 	var want []string
 	for i, size := range []int{16, 16, 100 << 10, 100 << 10} {
@@ -136,7 +136,7 @@ func bigServer(t *testing.T, size int) *wstest.Server {
 
 func startBig(t *testing.T, url string) (*wsclient.Client, *bigHandler) {
 	h := &bigHandler{connected: make(chan struct{}), got: make(chan int, 16)}
-	c := start(t, url, h, wsclient.WithStopTimeout(100*time.Millisecond))
+	c := start(t, url, h, &wsclient.Options{StopTimeout: 100 * time.Millisecond})
 	select {
 	case <-h.connected:
 	case <-time.After(10 * time.Second):
@@ -267,11 +267,11 @@ func TestClientLargeEchoIntact(t *testing.T) {
 	t.Run("plain", func(t *testing.T) { largeEchoIntegrity(t, nil, nil) })
 	t.Run("deflate", func(t *testing.T) {
 		largeEchoIntegrity(t, []wstest.Option{wstest.WithDeflate(wstest.DeflateOptions{})},
-			[]wsclient.Option{wsclient.WithDialer(&wsclient.Dialer{Compression: &wsclient.CompressionOptions{}})})
+			&wsclient.Dialer{Compression: &wsclient.CompressionOptions{}})
 	})
 }
 
-func largeEchoIntegrity(t *testing.T, srvOpts []wstest.Option, opts []wsclient.Option) {
+func largeEchoIntegrity(t *testing.T, srvOpts []wstest.Option, d *wsclient.Dialer) {
 	srv := wstest.NewServer(func(sc *wstest.Conn) error { return sc.Echo() }, append(srvOpts, wstest.WithT(t))...)
 	const n = 30
 	var wg sync.WaitGroup
@@ -279,7 +279,7 @@ func largeEchoIntegrity(t *testing.T, srvOpts []wstest.Option, opts []wsclient.O
 	for id := range hs {
 		h := &integrityHandler{id: id, connected: make(chan struct{}), n: n, done: make(chan struct{})}
 		hs[id] = h
-		c := start(t, srv.URL, h, append(opts, wsclient.WithStopTimeout(time.Second), wsclient.WithOutboxSize(n+1))...)
+		c := start(t, srv.URL, h, &wsclient.Options{Dialer: d, StopTimeout: time.Second, OutboxSize: n + 1})
 		select {
 		case <-h.connected:
 		case <-time.After(10 * time.Second):
@@ -330,8 +330,7 @@ func TestClientLargeRedeliveryIntact(t *testing.T) {
 	}, wstest.WithT(t))
 	h := newTH()
 	h.mode = wsclient.KeepReconnecting
-	c := start(t, srv.URL, h, wsclient.WithConfirmation(0), wsclient.WithRedelivery(),
-		wsclient.WithBackoff(wsclient.Backoff{Initial: time.Millisecond, Max: time.Millisecond}))
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, Redelivery: true, Backoff: wsclient.Backoff{Initial: time.Millisecond, Max: time.Millisecond}})
 	h.expect(t, "init")
 	const n = 8
 	buf := make([]byte, 0, 1<<20)
@@ -343,7 +342,7 @@ func TestClientLargeRedeliveryIntact(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	if err := c.SendConfirmed(ctx, wsclient.TextFrame("end")); err != nil {
+	if err := c.Send(ctx, wsclient.TextFrame("end")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}
 	// A frame whose write the drop cut short was never written: it goes
@@ -393,7 +392,7 @@ func TestClientLargeUndeliveredAtStopIntact(t *testing.T) {
 		return nil
 	}, wstest.WithT(t))
 	h := newTH()
-	c, err := wsclient.Start(t.Context(), stall.URL, h, wsclient.WithStopTimeout(200*time.Millisecond))
+	c, err := wsclient.Start(t.Context(), stall.URL, h, &wsclient.Options{StopTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

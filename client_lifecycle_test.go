@@ -27,9 +27,6 @@ func TestClientStartDisconnected(t *testing.T) {
 	if c.State() != wsclient.Disconnected || len(srv.Conns()) != 0 {
 		t.Fatalf("state %v, %d server conns", c.State(), len(srv.Conns()))
 	}
-	if err := c.Ping(nil); !errors.Is(err, wsclient.ErrNotConnected) {
-		t.Fatalf("Ping while disconnected = %v", err)
-	}
 	c.Connect()
 	h.expect(t, "connect")
 	c.CloseConn(wsclient.CloseNormalClosure, "later")
@@ -62,7 +59,7 @@ func TestClientKeepReconnecting(t *testing.T) {
 	}, wstest.WithT(t))
 	h := newTH()
 	h.mode = wsclient.KeepReconnecting
-	c := start(t, srv.URL, h, wsclient.WithBackoff(wsclient.Backoff{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}))
+	c := start(t, srv.URL, h, &wsclient.Options{Backoff: wsclient.Backoff{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}})
 	h.expect(t, "init")
 	for range 2 {
 		h.expect(t, "connect")
@@ -81,7 +78,7 @@ func TestClientInitError(t *testing.T) {
 	h := newTH()
 	boom := errors.New("no config")
 	h.initErr = boom
-	c, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1", h)
+	c, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1", h, nil)
 	if err != boom || c != nil {
 		t.Fatalf("Start = %v, %v", c, err)
 	}
@@ -124,7 +121,7 @@ func TestClientStop(t *testing.T) {
 		"Send": c.Send(t.Context(), wsclient.TextFrame("x")),
 		"Post": c.Post(1),
 	} {
-		if !errors.Is(err, wsclient.ErrTerminated) {
+		if !errors.Is(err, wsclient.ErrClosed) {
 			t.Errorf("%s after stop = %v", name, err)
 		}
 	}
@@ -140,7 +137,7 @@ func TestClientStopTimeout(t *testing.T) {
 		<-sc.Context().Done()
 		return nil
 	}, wstest.WithT(t))
-	c, _ := startConnected(t, srv.URL, wsclient.WithStopTimeout(100*time.Millisecond))
+	c, _ := startConnected(t, srv.URL, &wsclient.Options{StopTimeout: 100 * time.Millisecond})
 	t0 := time.Now()
 	if err := c.Stop(t.Context()); err != nil {
 		t.Fatalf("Stop = %v", err)
@@ -168,7 +165,7 @@ func TestClientContextCancel(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
 	h := newTH()
 	ctx, cancel := context.WithCancel(t.Context())
-	c, err := wsclient.Start(ctx, srv.URL, h)
+	c, err := wsclient.Start(ctx, srv.URL, h, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +184,7 @@ func TestClientContextCancel(t *testing.T) {
 		return wsclient.ReconnectAfter(time.Hour)
 	}
 	ctx2, cancel2 := context.WithCancel(t.Context())
-	c2, _ := wsclient.Start(ctx2, closedURL(t), h2)
+	c2, _ := wsclient.Start(ctx2, closedURL(t), h2, nil)
 	h2.expect(t, "init")
 	h2.expect(t, "disconnect")
 	cancel2()
@@ -232,7 +229,8 @@ func TestClientStates(t *testing.T) {
 		t.Fatalf("state %v", s)
 	}
 	h.info = func(c *wsclient.Client, _ any) wsclient.Action {
-		return wsclient.CloseConn(1000, "")
+		c.CloseConn(1000, "")
+		return wsclient.Action{}
 	}
 	c.Post("close")
 	h.expect(t, "info")
@@ -295,8 +293,9 @@ func TestClientPanics(t *testing.T) {
 			h.info = func(*wsclient.Client, any) wsclient.Action { panic("boom") }
 		},
 		"OnDisconnect": func(h *th, _ **wsclient.Client) {
-			h.connect = func(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
-				return wsclient.CloseConn(1000, "")
+			h.connect = func(c *wsclient.Client, _ wsclient.ConnInfo) wsclient.Action {
+				c.CloseConn(1000, "")
+				return wsclient.Action{}
 			}
 			h.disc = func(*wsclient.Client, wsclient.Disconnect) wsclient.DisconnectAction { panic("boom") }
 		},
@@ -343,7 +342,7 @@ func TestClientPanics(t *testing.T) {
 	}
 	t.Run("Init", func(t *testing.T) {
 		h := &panicInit{}
-		_, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1", h)
+		_, err := wsclient.Start(t.Context(), "ws://127.0.0.1:1", h, nil)
 		var pe *wsclient.PanicError
 		if !errors.As(err, &pe) || pe.Callback != "Init" || h.terminated != err {
 			t.Fatalf("Start = %v, terminate %v", err, h.terminated)
@@ -379,7 +378,7 @@ func (p *panicInit) Terminate(_ *wsclient.Client, err error)        { p.terminat
 func TestClientSuture(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
 	h := &crashy{inits: make(chan int, 16)}
-	c := wsclient.New(srv.URL, h)
+	c := wsclient.New(srv.URL, h, nil)
 	sup := suture.New("test", suture.Spec{
 		FailureBackoff:   time.Millisecond,
 		FailureThreshold: 100,
@@ -447,7 +446,7 @@ func TestClientNoLeaks(t *testing.T) {
 	opts := []goleak.Option{goleak.IgnoreCurrent()}
 	t.Run("stop", func(t *testing.T) {
 		h := newTH()
-		c, _ := wsclient.Start(t.Context(), srv.URL, h)
+		c, _ := wsclient.Start(t.Context(), srv.URL, h, nil)
 		h.expect(t, "init")
 		h.expect(t, "connect")
 		c.Stop(t.Context())
@@ -455,14 +454,14 @@ func TestClientNoLeaks(t *testing.T) {
 	})
 	t.Run("failed dial", func(t *testing.T) {
 		h := newTH()
-		c, _ := wsclient.Start(t.Context(), closedURL(t), h)
+		c, _ := wsclient.Start(t.Context(), closedURL(t), h, nil)
 		waitDone(t, c)
 		goleak.VerifyNone(t, opts...)
 	})
 	t.Run("1000 cycles", func(t *testing.T) {
 		const cycles = 1000
 		h := &cycler{left: cycles}
-		c, _ := wsclient.Start(t.Context(), srv.URL, h)
+		c, _ := wsclient.Start(t.Context(), srv.URL, h, nil)
 		if err := waitDone(t, c); err != nil {
 			t.Fatalf("Wait = %v", err)
 		}
@@ -483,8 +482,9 @@ func (h *cycler) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.Action 
 	return wsclient.Reply(wsclient.TextFrame("ping"))
 }
 
-func (h *cycler) HandleFrame(*wsclient.Client, wsclient.Frame) wsclient.Action {
-	return wsclient.CloseConn(1000, "")
+func (h *cycler) HandleFrame(c *wsclient.Client, _ wsclient.Frame) wsclient.Action {
+	c.CloseConn(1000, "")
+	return wsclient.Action{}
 }
 
 func (h *cycler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
@@ -495,5 +495,5 @@ func (h *cycler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclien
 	if _, ok := d.Reason.(*wsclient.LocalCloseError); !ok {
 		return wsclient.StopWith(d.Reason)
 	}
-	return wsclient.ReconnectNow()
+	return wsclient.ReconnectAfter(0)
 }

@@ -490,7 +490,13 @@ type closeAfterEcho struct {
 }
 
 func (h *closeAfterEcho) OnConnect(c *Client, _ ConnInfo) Action {
-	return Reply(TextFrame("in flight")).CloseConn(CloseNormalClosure, "bye")
+	if err := c.Cast(TextFrame("in flight")); err != nil {
+		panic(err)
+	}
+	if err := c.CloseConn(CloseNormalClosure, "bye"); err != nil { // queued behind the Cast
+		panic(err)
+	}
+	return Action{}
 }
 
 func (h *closeAfterEcho) HandleFrame(c *Client, f Frame) Action {
@@ -504,7 +510,7 @@ func TestClientCloseKeepsMessagesInFlight(t *testing.T) {
 	srv := newEcho(t)
 	for i := range 20 {
 		h := &closeAfterEcho{got: make(chan string, 1), done: make(chan error, 1)}
-		c, err := Start(testCtx(t), srv.URL, h)
+		c, err := Start(testCtx(t), srv.URL, h, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,31 +9,25 @@ import (
 	"github.com/wsclient/wsclient/wstest"
 )
 
-// Dial allocates at most 40 times (network aside), and the connection
-// keeps no parsed response until Response is called.
+// Dial allocates at most 40 times (network aside).
 func TestDialAllocs(t *testing.T) {
 	d := &Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) {
 		return &handshakeConn{}, nil
 	}}
 	ctx := context.Background()
-	var c *Conn
 	a := testing.AllocsPerRun(50, func() {
-		var err error
-		if c, err = d.Dial(ctx, "ws://example.com/chat"); err != nil {
+		if _, err := Dial(ctx, "ws://example.com/chat", d); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if a > 40 {
 		t.Errorf("%v allocations per Dial, want at most 40", a)
 	}
-	if c.resp.Load() != nil {
-		t.Error("the *http.Response was built before anyone asked for it")
-	}
 }
 
-// Response is built once, on demand, from the kept head, the same for
+// Info describes the connection from the kept response head, the same for
 // concurrent callers, with the server's fields.
-func TestConnResponseLazy(t *testing.T) {
+func TestConnInfoConcurrent(t *testing.T) {
 	srv := newServer(t, func(c *wstest.Conn) error {
 		for {
 			if _, err := c.ReadFrame(); err != nil {
@@ -43,23 +37,20 @@ func TestConnResponseLazy(t *testing.T) {
 	})
 	conn := dialT(t, srv.URL, nil)
 	const n = 8
-	got := make([]any, n)
+	got := make([]ConnInfo, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i] = conn.Response()
+			got[i] = conn.Info()
 		}()
 	}
 	wg.Wait()
-	r := conn.Response()
 	for i := range n {
-		if got[i] != any(r) {
-			t.Fatal("Response returned different values")
+		h := got[i].Header
+		if h.Get("Upgrade") == "" || h.Get("Sec-Websocket-Accept") != got[0].Header.Get("Sec-Websocket-Accept") || got[i].URL != srv.URL || got[i].HTTP2 || got[i].TLS != nil {
+			t.Fatalf("Info() = %+v", got[i])
 		}
-	}
-	if r.StatusCode != 101 || r.Header.Get("Upgrade") == "" || r.Header.Get("Sec-Websocket-Accept") == "" || r.Body == nil {
-		t.Fatalf("response %+v", r)
 	}
 }

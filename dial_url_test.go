@@ -51,22 +51,22 @@ func TestParseURLLast(t *testing.T) {
 func TestClientNewURLCheckedOnce(t *testing.T) {
 	h := &BaseHandler{}
 	const good = "ws://example.com/repeat"
-	New(good, h)
-	repeat := testing.AllocsPerRun(100, func() { New(good, h) })
+	New(good, h, nil)
+	repeat := testing.AllocsPerRun(100, func() { New(good, h, nil) })
 	i := 0
 	urls := make([]string, 101)
 	for j := range urls {
 		urls[j] = "ws://example.com/" + string(rune('a'+j%26)) + string(rune('a'+j/26))
 	}
-	fresh := testing.AllocsPerRun(100, func() { New(urls[i], h); i++ })
+	fresh := testing.AllocsPerRun(100, func() { New(urls[i], h, nil); i++ })
 	if repeat >= fresh {
 		t.Fatalf("New allocates %v times for a repeated URL, %v for a new one: want fewer", repeat, fresh)
 	}
-	c := New("ftp://example.com/", h)
+	c := New("ftp://example.com/", h, nil)
 	if err := c.Serve(t.Context()); !errors.Is(err, ErrBadURL) {
 		t.Fatalf("Serve after a usable URL, with ftp: %v, want ErrBadURL", err)
 	}
-	c = New(good, nil)
+	c = New(good, nil, nil)
 	if err := c.Serve(t.Context()); !errors.Is(err, ErrNilHandler) {
 		t.Fatalf("Serve with a nil handler: %v, want ErrNilHandler", err)
 	}
@@ -91,12 +91,12 @@ func TestDialURLCacheConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 40 {
-				c, err := d.Dial(t.Context(), urls[i])
+				c, err := Dial(t.Context(), urls[i], d)
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				if got := c.NetConn().RemoteAddr().String(); got != addrs[i] {
+				if got := c.Info().RemoteAddr.String(); got != addrs[i] {
 					t.Errorf("dial of %s reached %s", urls[i], got)
 				}
 				c.CloseNow()

@@ -149,9 +149,15 @@ func (h *th) noMore(t *testing.T, d time.Duration) {
 	}
 }
 
-func start(t *testing.T, url string, h wsclient.Handler, opts ...wsclient.Option) *wsclient.Client {
+// start starts a client for url with the options opts holds (at most one;
+// none means the defaults) and stops it when the test ends.
+func start(t *testing.T, url string, h wsclient.Handler, opts ...*wsclient.Options) *wsclient.Client {
 	t.Helper()
-	c, err := wsclient.Start(t.Context(), url, h, opts...)
+	var o *wsclient.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	c, err := wsclient.Start(t.Context(), url, h, o)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -167,7 +173,7 @@ func start(t *testing.T, url string, h wsclient.Handler, opts ...wsclient.Option
 // startConnected starts a client on url with a new recording handler (th)
 // and opts, registered for a stop at the test's end (see start), and waits
 // for its Init and OnConnect.
-func startConnected(t *testing.T, url string, opts ...wsclient.Option) (*wsclient.Client, *th) {
+func startConnected(t *testing.T, url string, opts ...*wsclient.Options) (*wsclient.Client, *th) {
 	t.Helper()
 	h := newTH()
 	c := start(t, url, h, opts...)
@@ -178,9 +184,11 @@ func startConnected(t *testing.T, url string, opts ...wsclient.Option) (*wsclien
 
 func waitDone(t *testing.T, c *wsclient.Client) error {
 	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
 	select {
-	case <-c.Done():
-		return c.Wait()
+	case err := <-done:
+		return err
 	case <-time.After(10 * time.Second):
 		t.Fatal("client did not terminate")
 		return nil

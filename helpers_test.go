@@ -276,7 +276,6 @@ func (s *slowReader) Read(p []byte) (int, error) {
 	return s.r.Read(p[:min(len(p), 16<<10)])
 }
 
-
 // clientDone returns a channel closed when c's current run has ended.
 func clientDone(c *Client) <-chan struct{} { return c.curRun().done }
 

@@ -131,7 +131,7 @@ func TestConnReadLowatLoweredAfterSmallReads(t *testing.T) {
 	}
 	big := make([]byte, 512<<10)
 	got := 0
-	for i := 0; rcvLowat(t, conn.NetConn()) <= 1; i++ {
+	for i := 0; rcvLowat(t, conn.nc) <= 1; i++ {
 		if i == 100 {
 			t.Fatal("the mark never went up")
 		}
@@ -155,7 +155,7 @@ func TestConnReadLowatLoweredAfterSmallReads(t *testing.T) {
 	if got != size {
 		t.Fatalf("read %d bytes, want %d", got, size)
 	}
-	if v := rcvLowat(t, conn.NetConn()); v != 1 {
+	if v := rcvLowat(t, conn.nc); v != 1 {
 		t.Errorf("SO_RCVLOWAT is %d after the frame, want 1", v)
 	}
 	close(next)
