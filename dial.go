@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -431,15 +430,6 @@ var envProxySet = sync.OnceValue(func() bool {
 	return cfg.HTTPProxy != "" || cfg.HTTPSProxy != ""
 })
 
-// isNoProxy reports whether fn is NoProxy, which need not be asked (with a
-// request made for it). Function values compare by their code pointer;
-// one that is not recognised is only asked.
-func isNoProxy(fn func(*http.Request) (*url.URL, error)) bool {
-	return reflect.ValueOf(fn).Pointer() == noProxyPC
-}
-
-var noProxyPC = reflect.ValueOf(NoProxy).Pointer()
-
 // httpScheme returns the HTTP scheme that a ws or wss URL's requests are
 // made under (for proxies and cookies).
 func httpScheme(ws string) string {
@@ -457,11 +447,16 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 		proxyFn = http.ProxyFromEnvironment
 	}
 	var proxyURL *url.URL
-	if proxyFn != nil && !isNoProxy(proxyFn) {
-		pu := *u
-		pu.Scheme = httpScheme(u.Scheme)
+	if proxyFn != nil {
+		// The request and its URL in one allocation.
+		pr := &struct {
+			r http.Request
+			u url.URL
+		}{u: *u}
+		pr.u.Scheme = httpScheme(u.Scheme)
+		pr.r.URL, pr.r.Header = &pr.u, http.Header{}
 		var err error
-		proxyURL, err = proxyFn(&http.Request{URL: &pu, Header: http.Header{}})
+		proxyURL, err = proxyFn(&pr.r)
 		if err != nil {
 			return nil, &DialError{Op: "proxy", Err: err}
 		}
