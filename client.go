@@ -75,8 +75,9 @@ import (
 // All methods are safe for concurrent use.
 type Client struct {
 	url string
+	dst *dialTarget   // url, parsed once by New (nil when unusable)
 	h   Handler       // a badHandler when the client can never run
-	cfg *clientConfig // shared by clients made in a row with equal options
+	cfg *clientConfig // the client's own, never modified once made
 
 	pub    atomic.Int32               // the machine's state, published
 	inInit atomic.Bool                // Init runs
@@ -194,19 +195,13 @@ type Stats struct {
 // error matching ErrBadURL at once.
 func New(url string, h Handler, opts ...Option) *Client {
 	c := &Client{url: url, h: h, cfg: makeConfig(opts), run: &runResult{done: make(chan struct{})}}
-	switch {
+	switch u, addr, auth, err := parseURL(url); {
 	case h == nil:
 		c.h = badHandler{err: ErrNilHandler}
+	case err != nil:
+		c.h = badHandler{err: &urlError{err}}
 	default:
-		if p := lastGoodURL.Load(); p != nil && *p == url {
-			break // parsed before: the check would allocate again
-		}
-		if _, _, _, err := parseURL(url); err != nil {
-			c.h = badHandler{err: &urlError{err}}
-		} else {
-			u := url // only here: &url would move url to the heap on every call
-			lastGoodURL.Store(&u)
-		}
+		c.dst = &dialTarget{u: u, addr: addr, auth: auth}
 	}
 	c.ob.cond.L = &c.ob.mu
 	c.ob.limit = c.cfg.outboxSize
@@ -221,34 +216,15 @@ type badHandler struct {
 	err error
 }
 
-// lastConfig is the configuration of the client made last: the clients an
-// application makes in a row with the same options share one, so that an
-// idle client does not carry a copy. configPool holds scratch
-// configurations for the comparison.
-var (
-	lastConfig atomic.Pointer[clientConfig]
-	configPool = sync.Pool{New: func() any { return new(clientConfig) }}
-)
-
-// makeConfig returns the configuration opts make, shared with the last
-// client's when equal. A configuration is never modified once made.
+// makeConfig returns the client's own configuration, made from opts. It is
+// never modified once made.
 func makeConfig(opts []Option) *clientConfig {
-	cfg := configPool.Get().(*clientConfig)
-	*cfg = defaultClientConfig()
+	cfg := defaultClientConfig()
 	for _, o := range opts {
-		o(cfg)
+		o(&cfg)
 	}
-	if last := lastConfig.Load(); last != nil && *last == *cfg {
-		configPool.Put(cfg)
-		return last
-	}
-	lastConfig.Store(cfg)
-	return cfg
+	return &cfg
 }
-
-// lastGoodURL is the last URL New found usable: clients made in a row for
-// one URL parse it once here (and once per connection attempt).
-var lastGoodURL atomic.Pointer[string]
 
 // ErrBadURL is matched (errors.Is) by the error New's client returns when
 // its URL can never be dialled: unparsable, a scheme other than ws, wss,

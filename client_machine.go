@@ -738,7 +738,7 @@ type initResult struct {
 // connLoop dials; on success it runs OnConnect and starts the reader. gid
 // holds the calling goroutine's ID.
 func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32, gid *uint64) {
-	cn, err := c.cfg.dialer.dial(ctx, c.url, ab)
+	cn, err := c.cfg.dialer.dial(ctx, c.dst, ab)
 	var cc *clientConn
 	if err == nil {
 		cc = &clientConn{cn: cn, c: c}

@@ -225,15 +225,16 @@ func (e *DialError) Unwrap() error { return e.Err }
 // for a redirect; see FollowRedirects); a failure to reach the server or to
 // complete TLS returns a *DialError.
 func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
-	return d.dial(ctx, rawURL, nil)
-}
-
-// dial is Dial, abortable through ab when it is not nil.
-func (d *Dialer) dial(ctx context.Context, rawURL string, ab *dialAbort) (*Conn, error) {
 	u, addr, auth, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
+	return d.dial(ctx, &dialTarget{u: u, addr: addr, auth: auth}, nil)
+}
+
+// dial is Dial for a parsed URL, abortable through ab when it is not nil.
+func (d *Dialer) dial(ctx context.Context, t *dialTarget, ab *dialAbort) (*Conn, error) {
+	u, addr, auth := t.u, t.addr, t.auth
 	if d.HTTP2 != HTTP2Off && ab != nil {
 		// The HTTP/2 path takes its time limit from ctx: make ab able to
 		// end it.

@@ -222,7 +222,7 @@ func TestDialIPAbort(t *testing.T) {
 			}
 			d := &Dialer{HandshakeTimeout: tc.timeout, Proxy: NoProxy}
 			start := time.Now()
-			c, err := d.dial(context.Background(), tc.url, ab)
+			c, err := d.dialRaw(context.Background(), tc.url, ab)
 			el := time.Since(start)
 			var de *DialError
 			if c != nil || !errors.As(err, &de) || de.Op != tc.op || !errors.Is(err, tc.want) {

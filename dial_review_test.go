@@ -46,7 +46,7 @@ func TestDialIPAbortBeforeTLSHandshake(t *testing.T) {
 		Logger:                        slog.New(abortOnLog{ab}),
 	}
 	start := time.Now()
-	c, err := d.dial(context.Background(), "wss://"+addr+"/", ab)
+	c, err := d.dialRaw(context.Background(), "wss://"+addr+"/", ab)
 	el := time.Since(start)
 	var de *DialError
 	if c != nil || !errors.As(err, &de) || !errors.Is(err, context.Canceled) {
@@ -58,10 +58,8 @@ func TestDialIPAbortBeforeTLSHandshake(t *testing.T) {
 }
 
 // Dials in a row to two servers, from two goroutines at once, each reach
-// the server of their own URL (the parsed URL kept by parseURL is shared
-// by dials of one URL only), and a URL with user info is never the one
-// kept.
-func TestDialURLCacheConcurrent(t *testing.T) {
+// the server of their own URL.
+func TestDialTwoURLsConcurrent(t *testing.T) {
 	var urls [2]string
 	var addrs [2]string
 	for i := range urls {
@@ -89,22 +87,6 @@ func TestDialURLCacheConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	withUser := strings.Replace(urls[0], "ws://", "ws://user:secret@", 1)
-	u, _, auth, err := parseURL(withUser)
-	if err != nil || u.User != nil || auth == "" {
-		t.Fatalf("parseURL(%q) = %v, %q, %v", withUser, u, auth, err)
-	}
-	if p := lastURL.Load(); p != nil && (strings.Contains(p.raw, "secret") || p.u.User != nil) {
-		t.Fatalf("kept URL %q carries user info", p.raw)
-	}
-	// The same URL with user info, after the one without, still yields
-	// the credentials.
-	if _, _, auth, _ := parseURL(urls[0]); auth != "" {
-		t.Fatalf("auth %q for a URL without user info", auth)
-	}
-	if _, _, auth, _ := parseURL(withUser); auth == "" {
-		t.Fatal("no auth for a URL with user info after a cached one")
-	}
 }
 
 // A refused connect to an IP address (the connect without a timer
@@ -120,7 +102,7 @@ func TestDialIPRefusedError(t *testing.T) {
 	ln.Close()
 	d := &Dialer{Proxy: NoProxy, HandshakeTimeout: 5 * time.Second}
 	for _, ab := range []*dialAbort{nil, {}} {
-		c, err := d.dial(context.Background(), url, ab)
+		c, err := d.dialRaw(context.Background(), url, ab)
 		var de *DialError
 		var oe *net.OpError
 		if c != nil || !errors.As(err, &de) || de.Op != "dial" || !errors.As(err, &oe) ||
