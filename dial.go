@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
@@ -23,7 +24,10 @@ import (
 
 // Dialer holds the options for connecting to a WebSocket server. The zero
 // value is usable: TLS verification on, proxies from the environment, safe
-// limits. A Dialer is safe for concurrent use once configured.
+// limits. A Dialer is safe for concurrent use once configured; do not
+// change its fields after its first use. A Dialer may be copied (by value)
+// to make a variant of it, before or after its first use: the copy shares
+// none of the original's HTTP/2 connections (see HTTP2).
 type Dialer struct {
 	// Header holds extra request headers (Authorization, Cookie, User-Agent,
 	// Host ...). The handshake's own headers (Upgrade, Connection,
@@ -155,6 +159,8 @@ type Dialer struct {
 
 	// Logger receives debug and warning logs. Nil means silent.
 	Logger *slog.Logger
+
+	h2 atomic.Value // *h2Pool: the HTTP/2 connections (h2pool.go)
 }
 
 // DefaultDialer is the Dialer used by Dial.
