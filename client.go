@@ -56,8 +56,9 @@ import (
 // which also runs HandleFrame for what it reads. Everything else exists only
 // while there is work: a writer goroutine while frames wait that the socket
 // did not take at once, a mail goroutine while posted values and requests
-// wait, a timer's goroutine while its event runs, the dialling goroutine
-// (which becomes the reader). Callbacks and state transitions are
+// wait, a timer's goroutine while its event runs, a connection attempt's
+// goroutine, started for the attempt and ended with it (it runs OnConnect,
+// or OnDisconnect for a failure, and starts the reader). Callbacks and state transitions are
 // serialised by one lock per client, so callbacks never overlap and each
 // happens-before the next (see Handler).
 //
@@ -79,15 +80,15 @@ type Client struct {
 	h   Handler       // a badHandler when the client can never run
 	cfg *clientConfig // the client's own, never modified once made
 
-	pub    atomic.Int32               // the machine's state, published
-	inInit atomic.Bool                // Init runs
-	cur    atomic.Pointer[clientConn] // the current connection
+	pub atomic.Int32               // the machine's state, published
+	cur atomic.Pointer[clientConn] // the current connection
 
 	// mu is the callback lock: it serialises every callback and every
-	// state transition. cbG is the goroutine holding it (0 when none).
-	mu  sync.Mutex
-	cbG atomic.Uint64
-	m   machine // guarded by mu
+	// state transition. cbSeq counts callbacks' starts and ends: odd while
+	// one runs (see inCallback); it changes only under mu.
+	mu    sync.Mutex
+	cbSeq atomic.Uint32
+	m     machine // guarded by mu
 
 	ob   outbox
 	mail mailbox
@@ -399,8 +400,25 @@ func (c *Client) Cast(f Frame) error {
 // before the frame is taken for writing it is withdrawn, never written, and
 // ctx's error returned; if ctx ends during the write, the connection is
 // dropped (its stream would be broken) and ctx's error returned. f.Data
-// must not be modified until Send returns. From a callback see Handler:
-// it fails at once with ErrSendInCallback where it could not complete.
+// must not be modified until Send returns.
+//
+// While a callback runs (any Handler method, Init and Terminate included)
+// the client cannot connect, finish OnConnect or begin a new connection
+// until it returns; and Go has no goroutine identity, so the client cannot
+// tell a Send made by the running callback from one made meanwhile by
+// another goroutine, and treats both alike. The rule: a Send made while a
+// callback runs, with a ctx that can never end (ctx.Done() returns nil, as
+// for context.Background()), returns ErrSendInCallback, its frame not
+// taken, when the frame cannot be written before that callback returns:
+// at once when the client is not connected, OnConnect runs, or the
+// connection is closing; later if the connection is lost before the frame
+// is written while that callback still runs (the frame is withdrawn then).
+// With a ctx that can end, such a Send waits as any Send does; made by
+// the callback itself, it holds the client up until ctx ends and then
+// returns ctx's error. A Send made while no callback runs is never
+// refused so. From a callback of a connected client (OnConnect aside),
+// Send writes its frame and returns, and the other callbacks wait until
+// then.
 func (c *Client) Send(ctx context.Context, f Frame) error {
 	return c.send(ctx, f, nil)
 }
@@ -413,12 +431,12 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if c.inInit.Load() || c.inCallback() && !c.sendableFromCallback() {
-		return ErrSendInCallback
-	}
 	it := sendPool.Get().(*outItem)
 	it.f, it.ctx, it.cw = f, ctx, cw
-	if err := c.ob.push(it, false); err != nil {
+	// See Send for the rule while a callback runs.
+	seq, inCB := c.inCallback()
+	stall, err := c.ob.pushSend(it, inCB && ctx.Done() == nil, c.State() == Connected)
+	if err != nil {
 		it.f, it.ctx, it.cw = Frame{}, nil, nil
 		sendPool.Put(it)
 		return err
@@ -426,19 +444,29 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 	if err := c.writeOwn(ctx, it); err != nil {
 		return err
 	}
-	var err error
-	select {
-	case err = <-it.done:
-	case <-ctx.Done():
-		if c.ob.withdraw(it) {
-			return ctx.Err() // the writer frees it
+	for done := false; !done; {
+		select {
+		case err = <-it.done:
+			done = true
+		case <-ctx.Done():
+			if c.ob.withdraw(it) {
+				return ctx.Err() // the writer frees it
+			}
+			// Being written: break the connection and wait for the outcome.
+			if cc := c.cur.Load(); cc != nil {
+				cc.cn.CloseNow()
+			}
+			<-it.done
+			err, done = ctx.Err(), true
+		case <-stall:
+			// The connection was lost while the callback that ran when
+			// Send was called may still run: if it does, the frame cannot
+			// be written before it returns.
+			stall = nil
+			if s, _ := c.inCallback(); s == seq && c.ob.withdraw(it) {
+				return ErrSendInCallback // the writer frees it
+			}
 		}
-		// Being written: break the connection and wait for the outcome.
-		if cc := c.cur.Load(); cc != nil {
-			cc.cn.CloseNow()
-		}
-		<-it.done
-		err = ctx.Err()
 	}
 	it.f, it.ctx, it.cw = Frame{}, nil, nil
 	sendPool.Put(it)
@@ -500,10 +528,14 @@ func (c *Client) CloseConn(code int, reason string) error {
 // handshake. Stop on a client that is not running returns
 // nil.
 //
-// Called from a callback, Stop requests the stop and returns nil at once:
-// the client cannot end while its callback runs. It ends after the
-// callback returns. While Init runs, Stop does not wait either (from any
-// goroutine), and Send fails with ErrSendInCallback.
+// Stop waits only if no callback runs when it has made its request. While
+// a callback runs (any Handler method, Init and Terminate included), Stop
+// requests the stop and returns nil at once, whether it was called from
+// the callback or from another goroutine meanwhile: the client cannot end
+// before the callback returns, and cannot tell the callback's goroutine
+// from another (Go has no goroutine identity). The client then ends after
+// the callback returns, within the stop timeout; Wait or Done waits for
+// that.
 func (c *Client) Stop(ctx context.Context) error {
 	c.runMu.Lock()
 	r := c.run
@@ -520,8 +552,8 @@ func (c *Client) Stop(ctx context.Context) error {
 			return nil // ended already
 		}
 	}
-	if c.inInit.Load() || c.inCallback() {
-		return nil
+	if _, inCB := c.inCallback(); inCB {
+		return nil // see the rule above
 	}
 	if stop.drop && ranNow {
 		// The connection (or the attempt) is dropped already: there is

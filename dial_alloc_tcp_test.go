@@ -52,8 +52,10 @@ func TestDialAllocsTCP(t *testing.T) {
 	t.Run("Client", func(t *testing.T) {
 		// 37, plus 2 for asking the Proxy function (see Conn), plus the
 		// Client's own configuration, its parsed URL and the record of it
-		// (New parses the URL once for all the client's attempts).
-		const want = 42
+		// (New parses the URL once for all the client's attempts), plus
+		// the attempt's own goroutine (no dialling goroutine lingers to be
+		// reused).
+		const want = 43
 		d := &Dialer{Proxy: NoProxy}
 		h := &connectHandler{connected: make(chan struct{}, 1)}
 		ended, cancelEnded := context.WithCancel(ctx)
