@@ -56,8 +56,9 @@ import (
 // which also runs HandleFrame for what it reads. Everything else exists only
 // while there is work: a writer goroutine while frames wait that the socket
 // did not take at once, a mail goroutine while posted values and requests
-// wait, a timer's goroutine while its event runs, the dialling goroutine
-// (which becomes the reader). Callbacks and state transitions are
+// wait, a timer's goroutine while its event runs, a connection attempt's
+// goroutine, started for the attempt and ended with it (it runs OnConnect,
+// or OnDisconnect for a failure, and starts the reader). Callbacks and state transitions are
 // serialised by one lock per client, so callbacks never overlap and each
 // happens-before the next (see Handler).
 //
@@ -75,18 +76,19 @@ import (
 // All methods are safe for concurrent use.
 type Client struct {
 	url string
+	dst *dialTarget   // url, parsed once by New (nil when unusable)
 	h   Handler       // a badHandler when the client can never run
-	cfg *clientConfig // shared by clients made in a row with equal options
+	cfg *clientConfig // the client's own, never modified once made
 
-	pub    atomic.Int32               // the machine's state, published
-	inInit atomic.Bool                // Init runs
-	cur    atomic.Pointer[clientConn] // the current connection
+	pub atomic.Int32               // the machine's state, published
+	cur atomic.Pointer[clientConn] // the current connection
 
 	// mu is the callback lock: it serialises every callback and every
-	// state transition. cbG is the goroutine holding it (0 when none).
-	mu  sync.Mutex
-	cbG atomic.Uint64
-	m   machine // guarded by mu
+	// state transition. cbSeq counts callbacks' starts and ends: odd while
+	// one runs (see inCallback); it changes only under mu.
+	mu    sync.Mutex
+	cbSeq atomic.Uint32
+	m     machine // guarded by mu
 
 	ob   outbox
 	mail mailbox
@@ -186,19 +188,13 @@ type Stats struct {
 // error matching ErrBadURL at once.
 func New(url string, h Handler, opts *Options) *Client {
 	c := &Client{url: url, h: h, cfg: makeConfig(opts), run: &runResult{done: make(chan struct{})}}
-	switch {
+	switch u, addr, auth, err := parseURL(url); {
 	case h == nil:
 		c.h = badHandler{err: ErrNilHandler}
+	case err != nil:
+		c.h = badHandler{err: &urlError{err}}
 	default:
-		if p := lastGoodURL.Load(); p != nil && *p == url {
-			break // parsed before: the check would allocate again
-		}
-		if _, _, _, err := parseURL(url); err != nil {
-			c.h = badHandler{err: &urlError{err}}
-		} else {
-			u := url // only here: &url would move url to the heap on every call
-			lastGoodURL.Store(&u)
-		}
+		c.dst = &dialTarget{u: u, addr: addr, auth: auth}
 	}
 	c.ob.cond.L = &c.ob.mu
 	c.ob.limit = c.cfg.outboxSize
@@ -213,31 +209,12 @@ type badHandler struct {
 	err error
 }
 
-// lastConfig is the configuration of the client made last: the clients an
-// application makes in a row with the same options share one, so that an
-// idle client does not carry a copy. configPool holds scratch
-// configurations for the comparison.
-var (
-	lastConfig atomic.Pointer[clientConfig]
-	configPool = sync.Pool{New: func() any { return new(clientConfig) }}
-)
-
-// makeConfig returns the configuration opts make, shared with the last
-// client's when equal. A configuration is never modified once made.
+// makeConfig returns the client's own configuration, made from opts. It is
+// never modified once made.
 func makeConfig(opts *Options) *clientConfig {
-	cfg := configPool.Get().(*clientConfig)
-	*cfg = opts.config()
-	if last := lastConfig.Load(); last != nil && *last == *cfg {
-		configPool.Put(cfg)
-		return last
-	}
-	lastConfig.Store(cfg)
-	return cfg
+	cfg := opts.config()
+	return &cfg
 }
-
-// lastGoodURL is the last URL New found usable: clients made in a row for
-// one URL parse it once here (and once per connection attempt).
-var lastGoodURL atomic.Pointer[string]
 
 // ErrBadURL is matched (errors.Is) by the error New's client returns when
 // its URL can never be dialled: unparsable, a scheme other than ws, wss,
@@ -416,13 +393,27 @@ func (c *Client) Cast(f Frame) error {
 // frame is still confirmed or reported through OnUndelivered, and ctx's
 // error returned. f.Data must not be modified until Send returns.
 //
-// From a callback, Send returns once the frame is written (it cannot wait
-// for a confirmation that the callback itself would hold up), and fails at
-// once with ErrSendInCallback where even the write could not complete (see
-// Handler).
+// A Send made while a callback runs returns once the frame is written (it
+// cannot wait for a confirmation that the callback may hold up). Such a
+// Send cannot always complete: the client cannot connect, finish OnConnect
+// or begin a new connection until the callback returns; and Go has no
+// goroutine identity, so the client cannot tell a Send made by the running
+// callback from one made meanwhile by another goroutine, and treats both
+// alike. The rule: a Send made while a callback runs, with a ctx that can
+// never end (ctx.Done() returns nil, as for context.Background()), returns
+// ErrSendInCallback, its frame not taken, when the frame cannot be written
+// before that callback returns: at once when the client is not connected,
+// OnConnect runs, or the connection is closing; later if the connection is
+// lost before the frame is written while that callback still runs (the
+// frame is withdrawn then). With a ctx that can end, such a Send waits as
+// any Send does; made by the callback itself, it holds the client up until
+// ctx ends and then returns ctx's error. A Send made while no callback runs
+// is never refused so.
 func (c *Client) Send(ctx context.Context, f Frame) error {
-	if c.ob.cf != nil && (f.Type == TextMessage || f.Type == BinaryMessage) && !c.inCallback() && !c.inInit.Load() {
-		return c.sendConfirmed(ctx, f)
+	if c.ob.cf != nil && (f.Type == TextMessage || f.Type == BinaryMessage) {
+		if _, inCB := c.inCallback(); !inCB {
+			return c.sendConfirmed(ctx, f)
+		}
 	}
 	return c.send(ctx, f, nil)
 }
@@ -435,12 +426,12 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if c.inInit.Load() || c.inCallback() && !c.sendableFromCallback() {
-		return ErrSendInCallback
-	}
 	it := sendPool.Get().(*outItem)
 	it.f, it.ctx, it.cw = f, ctx, cw
-	if err := c.ob.push(it, false); err != nil {
+	// See Send for the rule while a callback runs.
+	seq, inCB := c.inCallback()
+	stall, err := c.ob.pushSend(it, inCB && ctx.Done() == nil, c.State() == Connected)
+	if err != nil {
 		it.f, it.ctx, it.cw = Frame{}, nil, nil
 		sendPool.Put(it)
 		return err
@@ -448,19 +439,29 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 	if err := c.writeOwn(ctx, it); err != nil {
 		return err
 	}
-	var err error
-	select {
-	case err = <-it.done:
-	case <-ctx.Done():
-		if c.ob.withdraw(it) {
-			return ctx.Err() // the writer frees it
+	for done := false; !done; {
+		select {
+		case err = <-it.done:
+			done = true
+		case <-ctx.Done():
+			if c.ob.withdraw(it) {
+				return ctx.Err() // the writer frees it
+			}
+			// Being written: break the connection and wait for the outcome.
+			if cc := c.cur.Load(); cc != nil {
+				cc.cn.CloseNow()
+			}
+			<-it.done
+			err, done = ctx.Err(), true
+		case <-stall:
+			// The connection was lost while the callback that ran when
+			// Send was called may still run: if it does, the frame cannot
+			// be written before it returns.
+			stall = nil
+			if s, _ := c.inCallback(); s == seq && c.ob.withdraw(it) {
+				return ErrSendInCallback // the writer frees it
+			}
 		}
-		// Being written: break the connection and wait for the outcome.
-		if cc := c.cur.Load(); cc != nil {
-			cc.cn.CloseNow()
-		}
-		<-it.done
-		err = ctx.Err()
 	}
 	it.f, it.ctx, it.cw = Frame{}, nil, nil
 	sendPool.Put(it)
@@ -502,10 +503,14 @@ func (c *Client) CloseConn(code int, reason string) error {
 // handshake. Stop on a client that is not running returns
 // nil.
 //
-// Called from a callback, Stop requests the stop and returns nil at once:
-// the client cannot end while its callback runs. It ends after the
-// callback returns. While Init runs, Stop does not wait either (from any
-// goroutine), and Send fails with ErrSendInCallback.
+// Stop waits only if no callback runs when it has made its request. While
+// a callback runs (any Handler method, Init and Terminate included), Stop
+// requests the stop and returns nil at once, whether it was called from
+// the callback or from another goroutine meanwhile: the client cannot end
+// before the callback returns, and cannot tell the callback's goroutine
+// from another (Go has no goroutine identity). The client then ends after
+// the callback returns, within the stop timeout; Wait or Done waits for
+// that.
 func (c *Client) Stop(ctx context.Context) error {
 	c.runMu.Lock()
 	r := c.run
@@ -522,8 +527,8 @@ func (c *Client) Stop(ctx context.Context) error {
 			return nil // ended already
 		}
 	}
-	if c.inInit.Load() || c.inCallback() {
-		return nil
+	if _, inCB := c.inCallback(); inCB {
+		return nil // see the rule above
 	}
 	if stop.drop && ranNow {
 		// The connection (or the attempt) is dropped already: there is

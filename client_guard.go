@@ -1,78 +1,34 @@
 package wsclient
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
-	"strconv"
-	"sync"
 )
 
 // The callback lock, the recover guard around callbacks, and logging.
 
-// lock takes the callback lock. gid, if not nil, caches the calling
-// goroutine's ID for a goroutine that runs many callbacks: 0 until a
-// callback first runs on it (finding it costs a stack read).
-func (c *Client) lock(gid *uint64) {
-	c.mu.Lock()
-	c.m.gid = gid
+// lock takes the callback lock.
+func (c *Client) lock()   { c.mu.Lock() }
+func (c *Client) unlock() { c.mu.Unlock() }
+
+// enterCallback and leaveCallback bracket a callback; the caller holds the
+// callback lock. cbSeq is odd while a callback runs: the goroutine that
+// runs it made it so before calling the handler, so a Stop or Send made
+// from the callback sees it (see inCallback).
+func (c *Client) enterCallback() { c.cbSeq.Add(1) }
+func (c *Client) leaveCallback() { c.cbSeq.Add(1) }
+
+// inCallback reports whether a callback of this client runs now, and its
+// number. Go has no goroutine identity: the client cannot tell the
+// callback's own goroutine from another one calling it meanwhile. It only
+// knows that a call made while no callback runs does not come from one,
+// and that a call made while callback seq runs does not come from it once
+// seq has changed (the callback has returned and the caller has not).
+func (c *Client) inCallback() (seq uint32, running bool) {
+	seq = c.cbSeq.Load()
+	return seq, seq&1 == 1
 }
-
-func (c *Client) unlock() {
-	c.m.gid = nil
-	c.mu.Unlock()
-}
-
-// enterCallback marks the lock holder's goroutine as running a callback
-// (for Stop and Send from callbacks); leaveCallback clears the mark.
-func (c *Client) enterCallback() {
-	gid := c.m.gid
-	if gid == nil {
-		c.cbG.Store(curGoid())
-		return
-	}
-	if *gid == 0 {
-		*gid = curGoid()
-	}
-	c.cbG.Store(*gid)
-}
-
-func (c *Client) leaveCallback() { c.cbG.Store(0) }
-
-// inCallback reports whether the calling goroutine runs a callback of this
-// client (Init aside: see inInit). It costs a stack read only while a
-// callback runs.
-func (c *Client) inCallback() bool {
-	g := c.cbG.Load()
-	return g != 0 && g == curGoid()
-}
-
-// sendableFromCallback reports whether a Send from the running callback can
-// complete before the callback returns. The caller holds the callback lock.
-func (c *Client) sendableFromCallback() bool {
-	return c.m.st == Connected && !c.m.inOnConnect
-}
-
-// curGoid returns the calling goroutine's ID, from the first line of its
-// stack ("goroutine 42 [running]:"). It is used only to recognise the
-// goroutine running a callback: once per goroutine that runs one, and in
-// Stop and Send while a callback runs.
-func curGoid() uint64 {
-	bp := goidBufs.Get().(*[64]byte)
-	defer goidBufs.Put(bp)
-	b := bp[:runtime.Stack(bp[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
-	}
-	id, _ := strconv.ParseUint(string(b), 10, 64)
-	return id
-}
-
-// goidBufs holds curGoid's buffers (runtime.Stack makes a local one escape).
-var goidBufs = sync.Pool{New: func() any { return new([64]byte) }}
 
 // protect runs the callback fn and recovers a panic in it, which it reports
 // to onPanic with the panicking goroutine's stack; ok is false then.

@@ -56,14 +56,21 @@ const (
 // Terminate is called.
 //
 // Callbacks may call every method of the Client except Wait (which waits
-// for the callbacks to end). Stop called from a callback requests the stop
-// and returns nil at once, without waiting (the client ends once the
-// callback has returned); a CloseAndStop action does the same with a close
-// code and a reason. Send from a callback waits for its frame to be
-// written, which holds up the other callbacks until then; when that cannot
-// happen before the callback returns (in OnConnect, or when the client is
-// not connected) it fails at once with ErrSendInCallback. Cast or a Reply
-// action never wait.
+// for the callbacks to end). The client knows whether a callback runs, not
+// which goroutine calls it (Go has no goroutine identity), so Stop and
+// Send follow rules about the time of the call, which hold alike for the
+// callback and for other goroutines calling meanwhile. Stop made while a
+// callback runs requests the stop and returns nil at once, without
+// waiting (the client ends once the callback has returned); a CloseAndStop
+// action does the same with a close code and a reason. Send from a
+// callback of a connected client waits for its frame to be written, which
+// holds up the other callbacks until then. Made while a callback runs,
+// with a context that can never end, Send fails with ErrSendInCallback
+// when its frame cannot be written before the callback returns (in
+// OnConnect, when the client is not connected or is closing, or once the
+// connection is lost); with a context that can end it waits, bounded by
+// the context. See Client.Stop and Client.Send for the exact rules. Cast
+// or a Reply action never wait.
 type Handler interface {
 	// Init runs first, once per run of the client (Start, Serve), and
 	// chooses how the client starts. An error (or panic) ends the client:
@@ -357,10 +364,14 @@ var (
 	ErrOutboxFull = errors.New("wsclient: outbox full")
 	// ErrRunning: Serve was called while the client is already running.
 	ErrRunning = errors.New("wsclient: client already running")
-	// ErrSendInCallback: Send was called from a callback at a time when
-	// its frame cannot be written before the callback returns (in
-	// OnConnect, or while not connected). Use Cast or a Reply action.
-	ErrSendInCallback = errors.New("wsclient: Send from a callback cannot complete before the callback returns; use Cast or a Reply action")
+	// ErrSendInCallback: Send was called, with a context that can never
+	// end, while a callback ran, and its frame could not be written before
+	// that callback returned (in OnConnect, while not connected or
+	// closing, or after the connection was lost); the frame was not sent.
+	// The client cannot tell the callback's own Send from another
+	// goroutine's made meanwhile (see Client.Send). Use Cast, a Reply
+	// action, or a context that can end.
+	ErrSendInCallback = errors.New("wsclient: Send made while a callback runs cannot complete before the callback returns; use Cast, a Reply action or a context that can end")
 	// ErrNilHandler: New or Start was given a nil Handler.
 	ErrNilHandler = errors.New("wsclient: nil Handler")
 )

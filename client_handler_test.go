@@ -95,16 +95,19 @@ func TestClientStopInCallback(t *testing.T) {
 	h.until(t, "terminate")
 }
 
-// Send from OnConnect fails at once (its frame could only be written after
-// OnConnect returns); Send from HandleFrame while connected completes.
+// Send from OnConnect never hangs (its frame could only be written after
+// OnConnect returns): with a context that can never end it fails at once
+// with ErrSendInCallback; with one that can end it returns the context's
+// error when that ends. Send from HandleFrame while connected completes.
 func TestClientSendInCallback(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
 	h := newTH()
-	results := make(chan error, 2)
+	results := make(chan error, 3)
 	h.connect = func(c *wsclient.Client, _ wsclient.ConnInfo) wsclient.Action {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		results <- c.Send(context.Background(), wsclient.TextFrame("from OnConnect"))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		results <- c.Send(ctx, wsclient.TextFrame("from OnConnect"))
+		results <- c.Send(ctx, wsclient.TextFrame("from OnConnect, bounded"))
 		return wsclient.Reply(wsclient.TextFrame("first"))
 	}
 	h.frame = func(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
@@ -118,6 +121,9 @@ func TestClientSendInCallback(t *testing.T) {
 	h.expect(t, "connect")
 	if err := recvT(t, results); !errors.Is(err, wsclient.ErrSendInCallback) {
 		t.Fatalf("Send in OnConnect = %v", err)
+	}
+	if err := recvT(t, results); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send in OnConnect with a deadline = %v", err)
 	}
 	if e := h.expect(t, "frame"); string(e.f.Data) != "first" {
 		t.Fatalf("frame %v", e.f)

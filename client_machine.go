@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
@@ -55,7 +54,6 @@ type clientConn struct {
 	items []*outItem // the token holder's batch, reused
 
 	c   *Client
-	g   uint64                    // the reading goroutine's ID, learnt at its first callback
 	ctl func(MessageType, []byte) // control, the Conn's control handler
 }
 
@@ -71,8 +69,7 @@ type machine struct {
 	inOnConnect bool
 	crashed     bool
 	timerOn     bool
-	mode        uint8   // Init's InitMode
-	gid         *uint64 // the lock holder's goroutine ID cache
+	mode        uint8 // Init's InitMode
 	ctx         context.Context
 	ctxStop     func() bool
 	conn        *clientConn
@@ -291,7 +288,7 @@ func (c *Client) disarm() {
 // onTimer runs on the timer's goroutine. A firing left from an earlier
 // arming finds the timer disarmed or due later, and does nothing.
 func (c *Client) onTimer() {
-	c.lock(nil)
+	c.lock()
 	defer c.unlock()
 	if !c.m.timerOn || monoNow() < c.m.timerAt {
 		return
@@ -301,7 +298,7 @@ func (c *Client) onTimer() {
 }
 
 // dial starts a connection attempt on a new goroutine, which becomes the
-// connection's reader if it succeeds.
+// connection's reader if it succeeds and ends with the attempt otherwise.
 func (c *Client) dial() {
 	c.m.dialGen++
 	gen := c.m.dialGen
@@ -313,68 +310,8 @@ func (c *Client) dial() {
 		hs = c.cfg.keepalive * time.Duration(c.cfg.keepMissed)
 	}
 	c.enter(Connecting, hs)
-	startDial(dialJob{c: c, ctx: c.m.ctx, ab: ab, gen: gen})
+	go c.connLoop(c.m.ctx, ab, gen)
 }
-
-// dialJob is one connection attempt.
-type dialJob struct {
-	c   *Client
-	ctx context.Context
-	ab  *dialAbort
-	gen uint32
-}
-
-// An attempt runs on a dialling goroutine that has finished an attempt
-// within dialLinger, when one is waiting, else on a new one. Reuse spares
-// the attempt a goroutine's start, the growth of its stack in the network
-// dial (which needs more than a new goroutine's 2 KiB) and the stack read
-// that learns its ID, when clients are started one after another. A
-// waiting goroutine holds no client.
-var dialJobs = make(chan dialJob)
-
-// dialLinger is how long a dialling goroutine waits for another attempt
-// before it ends.
-const dialLinger = 10 * time.Millisecond
-
-func startDial(j dialJob) {
-	select {
-	case dialJobs <- j:
-	default:
-		go dialWorker(j)
-	}
-}
-
-// dialWorker runs j, then the attempts handed to it while it waits.
-func dialWorker(j dialJob) {
-	// A callback (OnConnect or OnDisconnect) runs here once an attempt
-	// ends: learn the goroutine's ID for it now, while the stack is at its
-	// shallowest (the stack read that finds it costs more the deeper the
-	// stack).
-	gid := curGoid()
-	var t *time.Timer
-	for {
-		j.c.connLoop(j.ctx, j.ab, j.gen, &gid)
-		j = dialJob{} // keep nothing of the client while waiting
-		if t == nil {
-			t = time.NewTimer(dialLinger)
-		} else {
-			t.Reset(dialLinger)
-		}
-		dialWaiting.Add(1)
-		select {
-		case j = <-dialJobs:
-			t.Stop()
-		case <-t.C:
-		}
-		dialWaiting.Add(-1)
-		if j.c == nil {
-			return
-		}
-	}
-}
-
-// dialWaiting counts the dialling goroutines waiting for an attempt.
-var dialWaiting atomic.Int32
 
 func (c *Client) endDial() {
 	c.m.dialing = false
@@ -682,6 +619,8 @@ func (c *Client) returnLeft(it *outItem) {
 //go:noinline
 func (c *Client) terminate() {
 	reason := c.m.reason
+	c.enterCallback()
+	defer c.leaveCallback()
 	protect(func() struct{} { c.h.Terminate(c, reason); return struct{}{} }, func(v any, stack []byte) {
 		c.log(slog.LevelError, "wsclient: panic in Terminate", "panic", v)
 		if c.m.reason == nil {
@@ -693,14 +632,14 @@ func (c *Client) terminate() {
 // runInit runs Init on the calling goroutine and starts the run; it
 // returns true when Init failed and the run has ended.
 func (c *Client) runInit(ctx context.Context) (failed bool) {
-	c.lock(nil)
+	c.lock()
 	defer c.unlock()
 	timer := c.m.timer
 	c.m = machine{st: Disconnected, ctx: ctx, timer: timer}
 	c.ob.limit = c.cfg.outboxSize
-	c.inInit.Store(true)
+	c.enterCallback()
 	mode, err := protect(func() initResult {
-		defer c.inInit.Store(false)
+		defer c.leaveCallback()
 		m, err := c.h.Init(c)
 		return initResult{m, err}
 	}, func(v any, stack []byte) {
@@ -734,15 +673,14 @@ type initResult struct {
 	err  error
 }
 
-// connLoop dials; on success it runs OnConnect and starts the reader. gid
-// holds the calling goroutine's ID.
-func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32, gid *uint64) {
-	cn, err := c.cfg.dialer.dial(ctx, c.url, ab)
+// connLoop dials; on success it runs OnConnect and starts the reader.
+func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32) {
+	cn, err := c.cfg.dialer.dial(ctx, c.dst, ab)
 	var cc *clientConn
 	if err == nil {
 		cc = &clientConn{cn: cn, c: c}
 	}
-	c.lock(gid)
+	c.lock()
 	c.dispatch(&event{kind: evDialed, gen: gen, cc: cc, err: err})
 	ok := cc != nil && c.m.conn == cc
 	c.unlock()
@@ -818,7 +756,7 @@ func (cc *clientConn) end(err error) {
 
 // event runs e under the callback lock, on the reading goroutine.
 func (cc *clientConn) event(e *event) {
-	cc.c.lock(&cc.g)
+	cc.c.lock()
 	cc.c.dispatch(e)
 	cc.c.unlock()
 }

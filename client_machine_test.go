@@ -46,7 +46,7 @@ func machineIn(t *testing.T, st State) (*Client, *clientConn) {
 	}
 	if st == Terminated {
 		c.setState(Disconnected)
-		c.lock(new(uint64))
+		c.lock()
 		c.dispatch(&event{kind: evStop})
 		c.unlock()
 	}
@@ -99,7 +99,7 @@ func TestClientStateEvents(t *testing.T) {
 				case "undelivered":
 					e.err = ErrClosed
 				}
-				c.lock(new(uint64))
+				c.lock()
 				c.dispatch(e)
 				// Both read under the lock: once it is released, a dial
 				// started by the event may already have failed (a refused
@@ -121,7 +121,7 @@ func TestClientStateEvents(t *testing.T) {
 
 // endMachine brings a hand-driven client to its end.
 func endMachine(t *testing.T, c *Client) {
-	c.lock(new(uint64))
+	c.lock()
 	c.dispatch(&event{kind: evStop})
 	if cc := c.m.conn; cc != nil {
 		c.dispatch(&event{kind: evConnEnd, cc: cc, err: ErrConnectionLost})

@@ -115,9 +115,8 @@ func (m *mailbox) close() []mail {
 // runMail is the mail goroutine: it hands each mail to the state machine
 // under the callback lock, one at a time.
 func (c *Client) runMail() {
-	var gid uint64
 	for {
-		c.lock(&gid)
+		c.lock()
 		x, ok := c.mail.next(c.m.active)
 		if !ok {
 			c.unlock()
@@ -134,7 +133,6 @@ func (c *Client) runNow(x *mail) bool {
 	if !c.mu.TryLock() {
 		return false
 	}
-	c.m.gid = nil
 	c.mail.mu.Lock()
 	idle := c.m.active && !c.mail.running && c.mail.emptyLocked() && !c.mail.closed
 	c.mail.mu.Unlock()

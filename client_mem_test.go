@@ -2,14 +2,15 @@ package wsclient
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"unsafe"
 
 	"github.com/wsclient/wsclient/internal/test/race"
 )
 
-// An idle client is a 512-byte Client (the configuration is shared, not
-// copied), and a connection adds a 96-byte clientConn to the Conn.
+// An idle client is a 512-byte Client with its own configuration and
+// parsed URL, and a connection adds a 96-byte clientConn to the Conn.
 func TestClientSize(t *testing.T) {
 	if n := unsafe.Sizeof(Client{}); n > 512 {
 		t.Errorf("Client is %d bytes, want at most 512", n)
@@ -19,11 +20,11 @@ func TestClientSize(t *testing.T) {
 	}
 	a := New("ws://example.com/", BaseHandler{}, &Options{OutboxSize: 7})
 	b := New("ws://example.com/", BaseHandler{}, &Options{OutboxSize: 7})
-	if a.cfg != b.cfg {
-		t.Error("clients made with equal options do not share their configuration")
+	if a.cfg == b.cfg || a.dst == b.dst || a.dst.u == b.dst.u {
+		t.Error("two clients share their configuration or parsed URL")
 	}
 	d := New("ws://example.com/", BaseHandler{}, &Options{OutboxSize: 8})
-	if d.cfg == b.cfg || d.cfg.outboxSize != 8 || b.cfg.outboxSize != 7 {
+	if d.cfg.outboxSize != 8 || b.cfg.outboxSize != 7 {
 		t.Errorf("configurations mixed up: %d, %d", d.cfg.outboxSize, b.cfg.outboxSize)
 	}
 }
@@ -106,4 +107,17 @@ func (h *infoHandler) OnConnect(c *Client, info ConnInfo) Action {
 	h.onConnect(c, info)
 	h.connected <- struct{}{}
 	return Action{}
+}
+
+// New refuses an unusable URL and a nil handler, whatever came before:
+// Serve reports them at once.
+func TestClientNewRefuses(t *testing.T) {
+	h := &BaseHandler{}
+	New("ws://example.com/good", h, nil)
+	if err := New("ftp://example.com/", h, nil).Serve(t.Context()); !errors.Is(err, ErrBadURL) {
+		t.Fatalf("Serve after a usable URL, with ftp: %v, want ErrBadURL", err)
+	}
+	if err := New("ws://example.com/good", nil, nil).Serve(t.Context()); !errors.Is(err, ErrNilHandler) {
+		t.Fatalf("Serve with a nil handler: %v, want ErrNilHandler", err)
+	}
 }

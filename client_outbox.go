@@ -120,6 +120,7 @@ type outbox struct {
 	count int // items counted against the bound
 	limit int
 	cc    *clientConn
+	stall chan struct{} // closed when cc is detached (see pushSend)
 
 	pingData []byte     // the pending ping's payload (Client.Ping's copy; nil for keepalive)
 	cf       *confirmer // delivery confirmation (client_confirm.go); nil when off
@@ -152,6 +153,43 @@ func (ob *outbox) push(it *outItem, bounded bool) error {
 	}
 	ob.q = append(ob.q, it)
 	return nil
+}
+
+// pushSend appends Send's item. Only for a Send made while a callback runs
+// with a context that can never end (unbounded), it refuses, with
+// ErrSendInCallback, a frame that cannot be written before the callback
+// returns: no connection is attached (not connected, or OnConnect runs) or
+// the client is not connected (closing, stopping); for such a Send's frame
+// that can be written, stall is closed if the connection is lost (the
+// outbox detached) before it is. connected is the client's state; neither
+// it nor the attached connection changes while a callback runs, but for a
+// writer's detach.
+func (ob *outbox) pushSend(it *outItem, unbounded, connected bool) (stall <-chan struct{}, err error) {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	if ob.closed {
+		return nil, ErrClosed
+	}
+	if unbounded {
+		if ob.cc == nil || !connected {
+			return nil, ErrSendInCallback
+		}
+		if ob.stall == nil {
+			ob.stall = make(chan struct{})
+		}
+		stall = ob.stall
+	}
+	ob.q = append(ob.q, it)
+	return stall, nil
+}
+
+// unstallLocked tells the Sends waiting on stall that the outbox was
+// detached from its connection.
+func (ob *outbox) unstallLocked() {
+	if ob.stall != nil {
+		close(ob.stall)
+		ob.stall = nil
+	}
 }
 
 // full returns the error push would return for a bounded item, if any.
@@ -227,6 +265,7 @@ func (ob *outbox) detach(cc *clientConn) {
 	if ob.cc == cc {
 		ob.cc = nil
 		ob.ping, ob.user = false, false
+		ob.unstallLocked()
 	}
 	ob.mu.Unlock()
 }
@@ -306,6 +345,7 @@ func (ob *outbox) close() []*outItem {
 	ob.closed = true
 	ob.cc = nil
 	ob.ping, ob.user = false, false
+	ob.unstallLocked()
 	for ob.busy {
 		ob.cond.Wait()
 	}
@@ -371,6 +411,7 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 			}
 			b.close = ob.popLocked()
 			ob.cc = nil // what follows waits for the next connection
+			ob.unstallLocked()
 			return true
 		case len(it.f.Data) > bigFrame:
 			if len(b.items) > 0 || b.ping || small {

@@ -2,7 +2,6 @@ package wsclient
 
 import (
 	"context"
-	"reflect"
 	"runtime"
 	"sync"
 	"time"
@@ -35,10 +34,12 @@ import (
 // (about 2.5 KB, against well under 1 KB), so a connection blocked in a
 // long read costs more: AfterFunc it is.
 
-// beginRead records ctx as the context of the read under way. The caller
-// holds readMu and calls endRead when the read is over.
+// beginRead records ctx as the context of the read under way, unless it
+// can never end (ctx.Done returns nil, as for context.Background and the
+// contexts derived from it without a cancel). The caller holds readMu and
+// calls endRead when the read is over.
 func (c *Conn) beginRead(ctx context.Context) {
-	if !neverDone(ctx) {
+	if ctx.Done() != nil {
 		c.rctx = ctx
 	}
 }
@@ -65,7 +66,7 @@ func (c *Conn) endRead() {
 // beginWrite, armWrite and endWrite do the same for a write; the caller
 // holds wmu.
 func (c *Conn) beginWrite(ctx context.Context) {
-	if !neverDone(ctx) {
+	if ctx.Done() != nil {
 		c.wctx = ctx
 	}
 }
@@ -84,20 +85,6 @@ func (c *Conn) endWrite() {
 		w.end()
 	}
 }
-
-// neverDone reports, without calling ctx.Done (which allocates the channel
-// of a fresh context), whether ctx is one of the contexts that never end.
-// It compares dynamic types (pointers) rather than the interface values,
-// which costs a call to the runtime's interface comparison.
-func neverDone(ctx context.Context) bool {
-	t := reflect.TypeOf(ctx)
-	return t == backgroundType || t == todoType
-}
-
-var (
-	backgroundType = reflect.TypeOf(context.Background())
-	todoType       = reflect.TypeOf(context.TODO())
-)
 
 func (c *Conn) arm(ctx context.Context, read bool) {
 	if ctx.Done() == nil {

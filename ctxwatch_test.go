@@ -40,8 +40,10 @@ func frame64() []byte {
 	return append(b, make([]byte, 64)...)
 }
 
-// A fresh cancellable context per call costs the Conn nothing on a write the
-// socket takes at once, and on a read that must wait no more than
+// A fresh cancellable context per call costs the Conn no more than the
+// context's done channel on a write the socket takes at once (ctx.Done,
+// which tells a context that can end from one that cannot, makes it), and
+// on a read that must wait no more than
 // context.AfterFunc's registration and the context's done channel (five;
 // see ctxwatch.go for why not a goroutine), released when the read ends.
 func TestConnFreshContextAllocs(t *testing.T) {
@@ -60,8 +62,8 @@ func TestConnFreshContextAllocs(t *testing.T) {
 			t.Error(err)
 		}
 		cancel()
-	}); a > base {
-		t.Errorf("%v allocations per write with a fresh context (%v for the context), want none more", a, base)
+	}); a > base+1 {
+		t.Errorf("%v allocations per write with a fresh context (%v for the context), want one more at most (its done channel)", a, base)
 	}
 	if conn.wwatch != nil {
 		t.Error("writes that never waited made a context watch")

@@ -12,9 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
@@ -24,7 +24,10 @@ import (
 
 // Dialer holds the options for connecting to a WebSocket server. The zero
 // value is usable: TLS verification on, proxies from the environment, safe
-// limits. A Dialer is safe for concurrent use once configured.
+// limits. A Dialer is safe for concurrent use once configured; do not
+// change its fields after its first use. A Dialer may be copied (by value)
+// to make a variant of it, before or after its first use: the copy shares
+// none of the original's HTTP/2 connections (see HTTP2).
 type Dialer struct {
 	// Header holds extra request headers (Authorization, Cookie, User-Agent,
 	// Host ...). The handshake's own headers (Upgrade, Connection,
@@ -156,6 +159,8 @@ type Dialer struct {
 
 	// Logger receives debug and warning logs. Nil means silent.
 	Logger *slog.Logger
+
+	h2 atomic.Value // *h2Pool: the HTTP/2 connections (h2pool.go)
 }
 
 // defaultDialer is the Dialer of a nil *Dialer: a zero Dialer, never
@@ -223,19 +228,20 @@ func (e *DialError) Unwrap() error { return e.Err }
 // A refused or invalid upgrade returns a *HandshakeError (with Location
 // for a redirect; see Dialer.FollowRedirects); a failure to reach the
 // server or to complete TLS returns a *DialError.
-func Dial(ctx context.Context, url string, d *Dialer) (*Conn, error) {
+func Dial(ctx context.Context, rawURL string, d *Dialer) (*Conn, error) {
 	if d == nil {
 		d = defaultDialer
 	}
-	return d.dial(ctx, url, nil)
-}
-
-// dial is Dial, abortable through ab when it is not nil.
-func (d *Dialer) dial(ctx context.Context, rawURL string, ab *dialAbort) (*Conn, error) {
 	u, addr, auth, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
+	return d.dial(ctx, &dialTarget{u: u, addr: addr, auth: auth}, nil)
+}
+
+// dial is Dial for a parsed URL, abortable through ab when it is not nil.
+func (d *Dialer) dial(ctx context.Context, t *dialTarget, ab *dialAbort) (*Conn, error) {
+	u, addr, auth := t.u, t.addr, t.auth
 	if d.HTTP2 != HTTP2Off && ab != nil {
 		// The HTTP/2 path takes its time limit from ctx: make ab able to
 		// end it.
@@ -438,15 +444,6 @@ var envProxySet = sync.OnceValue(func() bool {
 	return cfg.HTTPProxy != "" || cfg.HTTPSProxy != ""
 })
 
-// isNoProxy reports whether fn is NoProxy, which need not be asked (with a
-// request made for it). Function values compare by their code pointer;
-// one that is not recognised is only asked.
-func isNoProxy(fn func(*http.Request) (*url.URL, error)) bool {
-	return reflect.ValueOf(fn).Pointer() == noProxyPC
-}
-
-var noProxyPC = reflect.ValueOf(NoProxy).Pointer()
-
 // httpScheme returns the HTTP scheme that a ws or wss URL's requests are
 // made under (for proxies and cookies).
 func httpScheme(ws string) string {
@@ -464,11 +461,16 @@ func (d *Dialer) dialNet(ctx context.Context, deadline time.Time, ab *dialAbort,
 		proxyFn = http.ProxyFromEnvironment
 	}
 	var proxyURL *url.URL
-	if proxyFn != nil && !isNoProxy(proxyFn) {
-		pu := *u
-		pu.Scheme = httpScheme(u.Scheme)
+	if proxyFn != nil {
+		// The request and its URL in one allocation.
+		pr := &struct {
+			r http.Request
+			u url.URL
+		}{u: *u}
+		pr.u.Scheme = httpScheme(u.Scheme)
+		pr.r.URL, pr.r.Header = &pr.u, http.Header{}
 		var err error
-		proxyURL, err = proxyFn(&http.Request{URL: &pu, Header: http.Header{}})
+		proxyURL, err = proxyFn(&pr.r)
 		if err != nil {
 			return nil, &DialError{Op: "proxy", Err: err}
 		}

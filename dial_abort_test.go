@@ -38,7 +38,7 @@ func TestDialAbort(t *testing.T) {
 				time.AfterFunc(50*time.Millisecond, ab.abort)
 			}
 			start := time.Now()
-			c, err := tc.d.dial(context.Background(), tc.url, ab)
+			c, err := tc.d.dialRaw(context.Background(), tc.url, ab)
 			var de *DialError
 			if c != nil || !errors.As(err, &de) || !errors.Is(err, context.Canceled) {
 				t.Fatalf("dial = %v, %v; want a *DialError matching context.Canceled", c, err)

@@ -51,12 +51,9 @@ func dialIP(ctx context.Context, deadline time.Time, addr string, ab *dialAbort)
 		var cc *connectCtx
 		if ab != nil {
 			cc = &ab.cc
-			*cc = connectCtx{parent: ctx, done: neverEnds, never: true, deadline: deadline, ab: ab}
+			*cc = connectCtx{parent: ctx, never: true, deadline: deadline, ab: ab}
 		} else {
-			cc = &connectCtx{parent: ctx, done: ctx, deadline: deadline}
-			if ctx.Done() == nil {
-				cc.done, cc.never = neverEnds, true
-			}
+			cc = &connectCtx{parent: ctx, never: ctx.Done() == nil, deadline: deadline}
 		}
 		nc, err = netDialer.DialContext(cc, "tcp", addr)
 	}
@@ -80,37 +77,38 @@ func dialIP(ctx context.Context, deadline time.Time, addr string, ab *dialAbort)
 	return nc, nil
 }
 
-// neverEnds is the done context of a connectCtx whose caller's context
-// never ends: a context that is never cancelled, made once. net's connect
-// registers its context.AfterFunc in it (as in any parent context that is
-// a cancelCtx) instead of starting a goroutine for a context it does not
-// know, and needs a Done channel to apply the Deadline at all.
-var neverEnds, _ = context.WithCancel(context.Background())
+// neverClosed is the Done channel of a connectCtx whose caller's context
+// never ends: net's connect applies the context's Deadline only when Done
+// is not nil. Nobody closes it or sends on it: a value made once.
+var neverClosed = make(chan struct{})
 
 // connectCtx is the context of a TCP connect to an IP address (see
-// dialIP): done's Done and Err, the parent's values (done's when it has
-// none: the cancelCtx that context.AfterFunc looks up), and deadline,
-// which the connect applies as the socket's write deadline. Its Done does
-// not close at the deadline: it is for net.Dialer's connect alone, which
-// never waits on Done for it.
+// dialIP): the parent's Done (neverClosed when the parent never ends),
+// Err and values, and deadline, which the connect applies as the socket's
+// write deadline. Its Done does not close at the deadline: it is for
+// net.Dialer's connect alone, which never waits on Done for it.
 //
 // With ab, it ends when ab is aborted: Err reports it, and AfterFunc
 // (which context.AfterFunc uses, finding no cancelCtx among the values)
-// has ab call the callback. Its Done (neverEnds') never closes then: the
+// has ab call the callback. Its Done (neverClosed) never closes then: the
 // connect only selects on it to choose its error, which dialIP replaces.
 type connectCtx struct {
 	parent   context.Context // the caller's context
-	done     context.Context // parent, or neverEnds when parent never ends
-	never    bool            // done is neverEnds
+	never    bool            // parent never ends: Done is neverClosed
 	deadline time.Time
 	ab       *dialAbort // the attempt's abort handle, if any
 }
 
 func (c *connectCtx) Deadline() (time.Time, bool) { return c.deadline, true }
-func (c *connectCtx) Done() <-chan struct{}       { return c.done.Done() }
+func (c *connectCtx) Done() <-chan struct{} {
+	if c.never {
+		return neverClosed
+	}
+	return c.parent.Done()
+}
 
 func (c *connectCtx) Err() error {
-	if err := c.done.Err(); err != nil {
+	if err := c.parent.Err(); err != nil {
 		return err
 	}
 	if c.ab != nil && c.ab.isAborted() {
@@ -122,22 +120,24 @@ func (c *connectCtx) Err() error {
 	return nil
 }
 
-func (c *connectCtx) Value(key any) any {
-	if v := c.parent.Value(key); v != nil || !c.never || c.ab != nil {
-		return v
-	}
-	return c.done.Value(key)
-}
+func (c *connectCtx) Value(key any) any { return c.parent.Value(key) }
 
 // AfterFunc is context.AfterFunc for the connectCtx: context.AfterFunc
 // calls it when the values hold no cancelCtx whose Done is this Done (an
-// ab's connectCtx, or a caller's context of another kind).
+// ab's connectCtx, one whose parent never ends, or a caller's context of
+// another kind).
 func (c *connectCtx) AfterFunc(f func()) func() bool {
-	if c.ab != nil {
+	switch {
+	case c.ab != nil:
 		return c.ab.afterFunc(f)
+	case c.never:
+		return stopNever // Done never closes: f is never called
 	}
-	return context.AfterFunc(c.done, f)
+	return context.AfterFunc(c.parent, f)
 }
+
+// stopNever is the stop function of an AfterFunc whose f is never called.
+func stopNever() bool { return true }
 
 // errConnectTimeout is the error of a connect that the deadline of a
 // connectCtx ended: "i/o timeout", matching context.DeadlineExceeded as

@@ -223,7 +223,7 @@ func TestDialIPAbort(t *testing.T) {
 			}
 			d := &Dialer{HandshakeTimeout: tc.timeout, Proxy: NoProxy}
 			start := time.Now()
-			c, err := d.dial(context.Background(), tc.url, ab)
+			c, err := d.dialRaw(context.Background(), tc.url, ab)
 			el := time.Since(start)
 			var de *DialError
 			if c != nil || !errors.As(err, &de) || de.Op != tc.op || !errors.Is(err, tc.want) {
@@ -268,7 +268,7 @@ func TestDialIPAbortBeforeTLSHandshake(t *testing.T) {
 		Logger:                        slog.New(abortOnLog{ab}),
 	}
 	start := time.Now()
-	c, err := d.dial(context.Background(), "wss://"+addr+"/", ab)
+	c, err := d.dialRaw(context.Background(), "wss://"+addr+"/", ab)
 	el := time.Since(start)
 	var de *DialError
 	if c != nil || !errors.As(err, &de) || !errors.Is(err, context.Canceled) {
@@ -292,7 +292,7 @@ func TestDialIPRefusedError(t *testing.T) {
 	ln.Close()
 	d := &Dialer{Proxy: NoProxy, HandshakeTimeout: 5 * time.Second}
 	for _, ab := range []*dialAbort{nil, {}} {
-		c, err := d.dial(context.Background(), url, ab)
+		c, err := d.dialRaw(context.Background(), url, ab)
 		var de *DialError
 		var oe *net.OpError
 		if c != nil || !errors.As(err, &de) || de.Op != "dial" || !errors.As(err, &oe) ||

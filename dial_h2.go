@@ -66,11 +66,12 @@ func (d *Dialer) dialHTTP2(ctx context.Context, u *url.URL, addr, auth string) (
 	if err != nil {
 		return nil, &DialError{Op: "proxy", Err: err}
 	}
-	key := h2Key{d: d, scheme: scheme, addr: addr}
+	pool := d.h2Pool()
+	key := h2Key{scheme: scheme, addr: addr}
 	if proxyURL != nil {
 		key.proxy = proxyURL.String()
 	}
-	if d.HTTP2 == HTTP2Auto && rememberedH1(key) {
+	if d.HTTP2 == HTTP2Auto && pool.rememberedH1(key) {
 		return nil, errUseHTTP1
 	}
 	timeout := d.HandshakeTimeout
@@ -84,7 +85,7 @@ func (d *Dialer) dialHTTP2(ctx context.Context, u *url.URL, addr, auth string) (
 	if err != nil {
 		return nil, err
 	}
-	hc, err := d.acquireH2(ctx, key, u, proxyURL)
+	hc, err := d.acquireH2(ctx, pool, key, u, proxyURL)
 	if err != nil {
 		return nil, err
 	}

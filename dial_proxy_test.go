@@ -6,26 +6,18 @@ import (
 	"testing"
 )
 
-// NoProxy is recognised without being called (a dial then builds no
-// request for it); any other proxy function, even one that does the same,
-// is asked.
-func TestIsNoProxy(t *testing.T) {
-	if !isNoProxy(NoProxy) {
-		t.Error("NoProxy not recognised")
-	}
-	asked := 0
-	same := func(r *http.Request) (*url.URL, error) { asked++; return NoProxy(r) }
-	for name, fn := range map[string]func(*http.Request) (*url.URL, error){
-		"ProxyFromEnvironment": http.ProxyFromEnvironment,
-		"a wrapper":            same,
-	} {
-		if isNoProxy(fn) {
-			t.Errorf("%s taken for NoProxy", name)
-		}
-	}
+// A Dialer's Proxy function is asked once per dial, with the request's URL
+// under its HTTP scheme; NoProxy (which answers nil) dials directly.
+func TestDialAsksProxy(t *testing.T) {
 	srv := newEcho(t)
-	dialT(t, srv.URL, &Dialer{Proxy: same}).CloseNow()
-	if asked != 1 {
-		t.Errorf("proxy function asked %d times, want 1", asked)
+	var asked []string
+	ask := func(r *http.Request) (*url.URL, error) {
+		asked = append(asked, r.URL.Scheme)
+		return NoProxy(r)
 	}
+	dialT(t, srv.URL, &Dialer{Proxy: ask}).CloseNow()
+	if len(asked) != 1 || asked[0] != "http" {
+		t.Errorf("proxy function asked for %q, want once for http", asked)
+	}
+	dialT(t, srv.URL, &Dialer{Proxy: NoProxy}).CloseNow()
 }

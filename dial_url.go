@@ -5,38 +5,21 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"sync/atomic"
 )
+
+// dialTarget is a parsed URL to dial (see parseURL): a Client parses its
+// URL once, in New, and dials the result on every attempt. It is never
+// modified once made.
+type dialTarget struct {
+	u    *url.URL
+	addr string
+	auth string
+}
 
 // parseURL checks a ws:// or wss:// URL and returns it with the port filled
 // in, the network address to dial, and any user info as a Basic
-// Authorization value. The URL may be shared with other callers: it must
-// not be modified.
+// Authorization value (the URL returned carries none).
 func parseURL(raw string) (u *url.URL, addr, auth string, err error) {
-	if p := lastURL.Load(); p != nil && p.raw == raw {
-		return p.u, p.addr, "", nil
-	}
-	u, addr, auth, err = parseNewURL(raw)
-	if err == nil && auth == "" {
-		lastURL.Store(&parsedURL{raw: raw, u: u, addr: addr})
-	}
-	return u, addr, auth, err
-}
-
-// lastURL is the URL parseURL parsed last, for the next call with the
-// same string: dials in a row to one server (many connections, a Client's
-// reconnects) parse it once. A URL with user info is not kept (its
-// password would stay in memory).
-var lastURL atomic.Pointer[parsedURL]
-
-type parsedURL struct {
-	raw  string
-	u    *url.URL // never modified
-	addr string
-}
-
-// parseNewURL is parseURL without lastURL.
-func parseNewURL(raw string) (u *url.URL, addr, auth string, err error) {
 	u, err = url.Parse(raw)
 	if err != nil {
 		return nil, "", "", fmt.Errorf("wsclient: bad URL: %w", err)

@@ -249,6 +249,31 @@ func TestH2SharedConnection(t *testing.T) {
 	}
 }
 
+// The HTTP/2 connections are a Dialer's own: another Dialer, or a copy of
+// one made after it has dialed, opens its own connection, while the
+// original goes on sharing its one.
+func TestH2ConnectionsPerDialer(t *testing.T) {
+	s := newH2Server(t, true, 0)
+	d := s.dialer()
+	a := dialT(t, s.url+"/", d)
+	cp := *d // after first use
+	b := dialT(t, s.url+"/", &cp)
+	if got := s.conns.Load(); got != 2 {
+		t.Fatalf("a Dialer and its copy used %d connections, want 2", got)
+	}
+	other := s.dialer()
+	c := dialT(t, s.url+"/", other)
+	a2 := dialT(t, s.url+"/", d)
+	b2 := dialT(t, s.url+"/", &cp)
+	if got := s.conns.Load(); got != 3 {
+		t.Fatalf("three Dialers used %d connections, want 3", got)
+	}
+	for _, cn := range []*Conn{a, b, c, a2, b2} {
+		cn.CloseNow()
+	}
+	s.waitAllClosed(t)
+}
+
 func TestH2StreamLimitOpensAnotherConnection(t *testing.T) {
 	s := newH2Server(t, true, 3)
 	d := s.dialer()

@@ -18,17 +18,17 @@ import (
 )
 
 // HTTP/2 connections are shared by the WebSockets one Dialer opens to one
-// origin (scheme, host, port) through one proxy. A connection takes new
-// WebSockets while the server's SETTINGS_MAX_CONCURRENT_STREAMS allows;
-// past it another connection is opened. A connection is closed (GOAWAY)
-// when its last WebSocket ends, so nothing lingers after the last Close.
+// origin (scheme, host, port) through one proxy: they are the Dialer's own
+// (its h2Pool). A connection takes new WebSockets while the server's
+// SETTINGS_MAX_CONCURRENT_STREAMS allows; past it another connection is
+// opened. A connection is closed (GOAWAY) when its last WebSocket ends, so
+// nothing lingers after the last Close.
 //
 // Concurrent dials to an origin with no room wait for one connection to
 // be set up rather than each opening its own.
 
-// h2Key identifies the connections that may be shared.
+// h2Key identifies the connections of a Dialer that may be shared.
 type h2Key struct {
-	d      *Dialer
 	scheme string // "https" or "http" (prior-knowledge h2c)
 	addr   string // host:port dialed
 	proxy  string // proxy URL, "" for none
@@ -36,10 +36,11 @@ type h2Key struct {
 
 // h2Conn is one pooled HTTP/2 connection.
 type h2Conn struct {
+	pool   *h2Pool
 	key    h2Key
 	cc     *http2.ClientConn
 	nc     net.Conn
-	users  int // WebSockets open or being opened on it; guarded by h2pool.mu
+	users  int // WebSockets open or being opened on it; guarded by pool.mu
 	closed bool
 }
 
@@ -49,15 +50,41 @@ type h2Dialing struct {
 	err  error
 }
 
-var h2pool = struct {
+// h2Pool is a Dialer's HTTP/2 state: its connections, the ones being set
+// up, and the origins found without RFC 8441. A Dialer makes it at its
+// first HTTP/2 dial (see Dialer.h2Pool).
+type h2Pool struct {
+	owner   *Dialer // the Dialer it was made for; a copy of it makes its own
 	mu      sync.Mutex
 	conns   map[h2Key][]*h2Conn
 	dialing map[h2Key]*h2Dialing
 	useH1   map[h2Key]time.Time // origins found without RFC 8441, until when
-}{
-	conns:   map[h2Key][]*h2Conn{},
-	dialing: map[h2Key]*h2Dialing{},
-	useH1:   map[h2Key]time.Time{},
+}
+
+// h2Pool returns d's HTTP/2 pool, made at the first call. A Dialer copied
+// (by value) from one that has dialed holds the original's pool: it is
+// not its own (owner differs), so the copy makes its own and replaces it.
+// The field is an atomic.Value, which go vet does not forbid copying:
+// copying a Dialer, before or after its first use, is safe.
+func (d *Dialer) h2Pool() *h2Pool {
+	cur, _ := d.h2.Load().(*h2Pool)
+	if cur != nil && cur.owner == d {
+		return cur
+	}
+	p := &h2Pool{
+		owner:   d,
+		conns:   map[h2Key][]*h2Conn{},
+		dialing: map[h2Key]*h2Dialing{},
+		useH1:   map[h2Key]time.Time{},
+	}
+	var old any // the empty Value's nil, or the original's pool
+	if cur != nil {
+		old = cur
+	}
+	if d.h2.CompareAndSwap(old, p) {
+		return p
+	}
+	return d.h2.Load().(*h2Pool) // another dial made it meanwhile
 }
 
 // h1Memory is how long an origin that does not offer WebSockets over
@@ -69,33 +96,33 @@ const h1Memory = 5 * time.Minute
 var errUseHTTP1 = errors.New("wsclient: use HTTP/1.1")
 
 // rememberedH1 reports whether key was recently found without RFC 8441.
-func rememberedH1(key h2Key) bool {
-	h2pool.mu.Lock()
-	defer h2pool.mu.Unlock()
-	until, ok := h2pool.useH1[key]
+func (p *h2Pool) rememberedH1(key h2Key) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	until, ok := p.useH1[key]
 	if ok && time.Now().After(until) {
-		delete(h2pool.useH1, key)
+		delete(p.useH1, key)
 		return false
 	}
 	return ok
 }
 
-// acquireH2 returns a connection for key with a stream reserved on it,
-// dialing one if none has room. The caller must call release once the
-// stream is over (or was never opened).
-func (d *Dialer) acquireH2(ctx context.Context, key h2Key, u *url.URL, proxyURL *url.URL) (*h2Conn, error) {
+// acquireH2 returns a connection of p for key with a stream reserved on it,
+// dialing one (with d) if none has room. The caller must call release once
+// the stream is over (or was never opened).
+func (d *Dialer) acquireH2(ctx context.Context, p *h2Pool, key h2Key, u *url.URL, proxyURL *url.URL) (*h2Conn, error) {
 	for {
-		h2pool.mu.Lock()
-		list := h2pool.conns[key]
+		p.mu.Lock()
+		list := p.conns[key]
 		for _, c := range list {
 			if !c.closed && c.cc.ReserveNewRequest() {
 				c.users++
-				h2pool.mu.Unlock()
+				p.mu.Unlock()
 				return c, nil
 			}
 		}
-		if w := h2pool.dialing[key]; w != nil {
-			h2pool.mu.Unlock()
+		if w := p.dialing[key]; w != nil {
+			p.mu.Unlock()
 			select {
 			case <-w.done:
 			case <-ctx.Done():
@@ -107,26 +134,27 @@ func (d *Dialer) acquireH2(ctx context.Context, key h2Key, u *url.URL, proxyURL 
 			continue
 		}
 		w := &h2Dialing{done: make(chan struct{})}
-		h2pool.dialing[key] = w
-		h2pool.mu.Unlock()
+		p.dialing[key] = w
+		p.mu.Unlock()
 
 		c, err := d.dialH2Conn(ctx, key, u, proxyURL)
-		h2pool.mu.Lock()
-		delete(h2pool.dialing, key)
+		p.mu.Lock()
+		delete(p.dialing, key)
 		if err == nil {
-			h2pool.conns[key] = append(h2pool.conns[key], c)
+			c.pool = p
+			p.conns[key] = append(p.conns[key], c)
 		} else if errors.Is(err, errUseHTTP1) {
 			now := time.Now()
-			for k, until := range h2pool.useH1 {
+			for k, until := range p.useH1 {
 				if now.After(until) {
-					delete(h2pool.useH1, k) // also forgets Dialers no longer used
+					delete(p.useH1, k)
 				}
 			}
-			h2pool.useH1[key] = now.Add(h1Memory)
+			p.useH1[key] = now.Add(h1Memory)
 		}
 		w.err = err
 		close(w.done)
-		h2pool.mu.Unlock()
+		p.mu.Unlock()
 		if err != nil {
 			return nil, err
 		}
@@ -139,12 +167,13 @@ func isCtxErr(err error) bool {
 
 // release ends one user of c; the last one closes the connection.
 func (c *h2Conn) release() {
-	h2pool.mu.Lock()
+	p := c.pool
+	p.mu.Lock()
 	c.users--
 	last := c.users == 0 && !c.closed
 	if last {
 		c.closed = true
-		list := h2pool.conns[c.key]
+		list := p.conns[c.key]
 		for i, x := range list {
 			if x == c {
 				list = append(list[:i], list[i+1:]...)
@@ -152,12 +181,12 @@ func (c *h2Conn) release() {
 			}
 		}
 		if len(list) == 0 {
-			delete(h2pool.conns, c.key)
+			delete(p.conns, c.key)
 		} else {
-			h2pool.conns[c.key] = list
+			p.conns[c.key] = list
 		}
 	}
-	h2pool.mu.Unlock()
+	p.mu.Unlock()
 	if last {
 		ctx, cancel := context.WithTimeout(context.Background(), streamCloseWait)
 		c.cc.Shutdown(ctx) // GOAWAY, then close

@@ -31,7 +31,7 @@ var largeBufPool = sync.Pool{New: func() any { b := make([]byte, largeWriteBuf);
 // each, load 6-13, write system calls per message): groups of 1 MiB 21,
 // 2 MiB 12, 4 MiB 10, one 16 MiB group 8. Over a plain socket on Linux a
 // ring of rawWindow bytes replaces the groups (addLargeRaw).
-var largeGroup = 4 << 20
+const largeGroup = 4 << 20
 
 // combineMax and combineBytes bound how many frames of other writers the
 // lock holder takes into one write.
@@ -219,7 +219,7 @@ func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
 // 11-14): a 1 MiB ring 4.6 ms, 2 MiB 4.6 ms, 4 MiB 5.3 ms, the window of
 // 64 KiB chunks from a pool that it replaces (4 MiB) 5.7 ms; write system
 // calls per message in bench msg16m: 1 MiB 20, 2 MiB 12, 4 MiB 8.
-var rawWindow = 2 << 20
+const rawWindow = 2 << 20
 
 // rawWindows holds the rings of addLargeRaw, one per large frame being
 // written: a global pool, so an idle connection holds none.
