@@ -29,6 +29,12 @@ import (
 // taking data frames from the outbox (Send waits) and Cast returns
 // ErrOutboxFull, until a pong frees room.
 //
+// A confirmation ping also goes just before the client's close frame
+// when frames were written since the last one (closePingLocked): its pong,
+// which a server sends before it answers the close, confirms them. The
+// server's close frame is not taken for a confirmation (see
+// WithConfirmation).
+//
 // When the connection ends, the frames still kept are handed back in
 // order with ErrUnconfirmed, or, with WithRedelivery, put back at the head
 // of the outbox for the next connection.
@@ -96,6 +102,18 @@ func (e *unconfirmedError) Unwrap() []error { return []error{ErrUnconfirmed, e.c
 // (a nonce of the client and a sequence); their pongs reach HandleFrame
 // like any other. A Send's frame is copied while it is kept. retainBytes
 // <= 0 means 1 MiB.
+//
+// A clean close confirms the frames written before it: the client writes
+// a confirmation ping just before its close frame (Stop, CloseConn), and
+// a server answers that ping before it answers the close, so a completed
+// close handshake normally leaves nothing unconfirmed. The server's close
+// frame itself confirms nothing, even when it arrives after the client's
+// close was written: a server that closed at the same moment sent its
+// close before reading the client's last frames (and may drop them), and
+// from the client that looks just like an answer. Only the pong does
+// prove the server read up to the ping. So frames are reported unconfirmed
+// when the server closes first (the client's answer to its close carries
+// no ping), or answers the close without answering the ping before it.
 //
 // The server must answer a ping with a pong carrying the ping's payload, as
 // RFC 6455 section 5.5.3 requires. A server that answers with another
@@ -222,6 +240,19 @@ func (ob *outbox) wantPingLocked() {
 		return
 	}
 	ob.ping, cf.conf = true, true
+}
+
+// closePingLocked reports whether a confirmation ping must go out before
+// the close frame of cc, and if so makes the pending ping one: frames kept
+// for cc were written after the last confirmation ping taken. (A server's
+// close frame confirms nothing by itself; see WithConfirmation.)
+func (ob *outbox) closePingLocked(cc *clientConn) bool {
+	cf := ob.cf
+	if cf == nil || cf.cc != cc || cf.head == len(cf.kept) || cf.kept[len(cf.kept)-1].tag <= cf.seq {
+		return false
+	}
+	cf.conf = true
+	return true
 }
 
 // queueConfirmPing asks for a keepalive ping on cc: a confirmation ping

@@ -366,7 +366,17 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 				}
 				continue
 			}
-			if len(b.items) > 0 || b.ping || small {
+			if len(b.items) > 0 || b.ping {
+				return true
+			}
+			if ob.closePingLocked(cc) {
+				// A confirmation ping goes just before the close frame:
+				// its pong confirms the frames written on cc.
+				b.ping = true
+				ob.takePingLocked(b)
+				return true
+			}
+			if small {
 				return true
 			}
 			b.close = ob.popLocked()
