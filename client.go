@@ -173,8 +173,9 @@ type Stats struct {
 	// With WithConfirmation: Confirmed counts frames a pong confirmed,
 	// Unconfirmed is the number written and waiting for confirmation now,
 	// Redelivered counts frames sent again on a new connection
-	// (WithRedelivery), PingRTT is the round trip of the last confirmation
-	// ping answered.
+	// (WithRedelivery), when written again (a frame put back that the
+	// run's end reports unconfirmed is not counted), PingRTT is the round
+	// trip of the last confirmation ping answered.
 	Confirmed   uint64
 	Unconfirmed uint64
 	Redelivered uint64

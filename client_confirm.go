@@ -589,8 +589,7 @@ func (c *Client) handBack(cc *clientConn, items []*outItem, late bool) {
 	}
 	c.ob.cf.unconfirmed.Add(-int64(len(items)))
 	if c.ob.cf.redeliver && c.ob.reopen(cc, items, late) {
-		c.ob.cf.redelivered.Add(uint64(len(items)))
-		return
+		return // counted as redelivered when written again (finishBatch)
 	}
 	for _, it := range items {
 		c.unconfirmed(it, late, ErrUnconfirmed, true)

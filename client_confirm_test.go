@@ -505,3 +505,34 @@ func TestClientConfirmSimultaneousCloseConfirmsNothing(t *testing.T) {
 		t.Fatalf("stats %+v, unconfirmed %q", st, und)
 	}
 }
+
+// Stats.Redelivered counts frames sent again, not frames put back at Stop
+// that the run's end then reports unconfirmed (issue 21, defect 2).
+func TestClientRedeliveredCountsResends(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := wstest.NewServer(echoRecorder(&mu, &got, false), wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, wsclient.WithConfirmation(1<<20), wsclient.WithRedelivery())
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	const n = 5
+	castAndAwaitEchoes(t, c, h, n)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := c.Stop(ctx); err != nil {
+		t.Fatalf("Stop = %v", err)
+	}
+	und := 0
+	for e := h.next(t); e.kind != "terminate"; e = h.next(t) {
+		if e.kind == "undelivered" {
+			if !errors.Is(e.err, wsclient.ErrUnconfirmed) {
+				t.Fatalf("undelivered %q: %v", e.f.Data, e.err)
+			}
+			und++
+		}
+	}
+	if st := c.Stats(); und != n || st.Redelivered != 0 || st.Confirmed != 0 || st.Undelivered != n || st.MessagesOut != n {
+		t.Fatalf("stats %+v, %d reported", st, und)
+	}
+}

@@ -601,6 +601,11 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 			c.msgsOut.Add(1)
 			c.bytesOut.Add(uint64(len(it.f.Data)))
 			if c.ob.cf != nil {
+				if it.again {
+					// Written again after its connection ended unconfirmed.
+					it.again = false
+					c.ob.cf.redelivered.Add(1)
+				}
 				if it == b.big {
 					c.keep(cc, []*outItem{it}, b.tag)
 				} else {
