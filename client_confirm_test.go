@@ -1,10 +1,13 @@
 package wsclient_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -534,5 +537,63 @@ func TestClientRedeliveredCountsResends(t *testing.T) {
 	}
 	if st := c.Stats(); und != n || st.Redelivered != 0 || st.Confirmed != 0 || st.Undelivered != n || st.MessagesOut != n {
 		t.Fatalf("stats %+v, %d reported", st, und)
+	}
+}
+
+// discHandler reports its first disconnect's reason and stays
+// disconnected; it records nothing else (a ping flood calls HandleFrame
+// for each ping).
+type discHandler struct {
+	wsclient.BaseHandler
+	reason chan error
+}
+
+func (h *discHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
+	select {
+	case h.reason <- d.Reason:
+	default:
+	}
+	return wsclient.Stay()
+}
+
+// A connection dropped because the automatic pong could not be written
+// (the server floods pings and reads nothing) says so (issue 21, defect 3),
+// instead of "use of closed network connection": still an
+// ErrConnectionLost, with that cause.
+func TestClientPongBlockedCause(t *testing.T) {
+	ping := wstest.Frame{Fin: true, Opcode: wstest.OpPing, Payload: bytes.Repeat([]byte("p"), 125)}.Bytes()
+	batch := bytes.Repeat(ping, 500)
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		if tc, ok := sc.NetConn().(*net.TCPConn); ok {
+			tc.SetReadBuffer(4096)
+		}
+		for range 2000 { // never read
+			if err := sc.WriteRaw(batch); err != nil {
+				return nil
+			}
+		}
+		return errors.New("the client kept reading 128 MB of pings")
+	}, wstest.WithT(t))
+	d := &wsclient.Dialer{
+		CloseTimeout: 300 * time.Millisecond,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if tc, ok := nc.(*net.TCPConn); ok {
+				tc.SetWriteBuffer(4096)
+			}
+			return nc, err
+		},
+	}
+	h := &discHandler{reason: make(chan error, 1)}
+	start(t, srv.URL, h, wsclient.WithDialer(d))
+	select {
+	case err := <-h.reason:
+		if !errors.Is(err, wsclient.ErrConnectionLost) || !strings.Contains(err.Error(), "pong") ||
+			!strings.Contains(err.Error(), "not reading") || strings.Contains(err.Error(), "closed network connection") {
+			t.Fatalf("disconnect reason %v", err)
+		}
+		t.Log(err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the connection did not end")
 	}
 }

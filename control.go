@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -134,12 +135,25 @@ func (c *Conn) sendPendingPongLocked(byReader bool) {
 	}
 	c.nc.SetWriteDeadline(dl)
 	c.dlMu.Unlock()
-	c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
+	err := c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
 	c.dlMu.Lock()
+	if ne, ok := err.(net.Error); ok && ne.Timeout() && !(byReader && c.readCtxDone) {
+		// The connection is closed: the reader's next read fails on the
+		// closed socket, and says why with this (see readEnded).
+		c.pongBlocked = true
+	}
 	c.readerPong = false
 	c.nc.SetWriteDeadline(c.wdl)
 	c.dlMu.Unlock()
 }
+
+// errPongBlocked is the cause of a connection dropped because an automatic
+// pong could not be written in time: the server sent pings but did not
+// read what this side sent, so the socket stayed full. It comes wrapped
+// with ErrConnectionLost: the reader's next read fails on the socket the
+// failed write closed, which alone would say only "use of closed network
+// connection".
+var errPongBlocked = errors.New("the automatic pong could not be written within the close timeout (or the write deadline): the server is not reading; connection dropped")
 
 // Ping sends a ping with payload (at most 125 bytes).
 func (c *Conn) Ping(ctx context.Context, payload []byte) error {
