@@ -621,6 +621,10 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 			it.done <- err
 		case err == nil:
 			freeItem(it)
+		case it.again:
+			// Written on an earlier connection: it may have arrived (and
+			// a SendConfirmed may wait for it).
+			c.unconfirmed(it, true, ErrUnconfirmed, true)
 		default:
 			_ = c.mail.put(c, mail{kind: mailUndelivered, f: it.f, err: err})
 		}

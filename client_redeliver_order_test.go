@@ -1,8 +1,10 @@
 package wsclient
 
 import (
+	"errors"
 	"slices"
 	"testing"
+	"time"
 )
 
 // takeAll returns the data of the frames a writer for cc takes from ob in
@@ -80,5 +82,43 @@ func TestClientRedeliveryLateKeepInOrder(t *testing.T) {
 	}
 	if left := ob.close(); len(left) != 0 {
 		t.Fatalf("%d items left", len(left))
+	}
+}
+
+// A frame being redelivered whose new write fails was written on an
+// earlier connection, so it may have arrived: it is reported unconfirmed,
+// not as never written, and a SendConfirmed waiting for it learns so. It
+// went to OnUndelivered with the write's error, and SendConfirmed waited
+// on until its context ended.
+func TestClientRedeliveryWriteFailsUnconfirmed(t *testing.T) {
+	c := New(closedTCPURL(t), machineHandler{}, WithConfirmation(0), WithRedelivery())
+	cc := pipeConn(t)
+	cc.c = c
+	ob := &c.ob
+	ob.attach(cc)
+	it := copyItem(TextFrame("x"))
+	it.again = true
+	it.cw = &confirmWait{ch: make(chan error, 1)}
+	cw := it.cw
+	if ob.takeToken() != nil {
+		t.Fatal("writer token taken with nothing to write")
+	}
+	ob.mu.Lock()
+	ob.busy = true // the writer's
+	ob.mu.Unlock()
+	b := batch{items: []*outItem{it}}
+	if c.finishBatch(cc, &b, 0, ErrConnectionLost) {
+		t.Fatal("finishBatch went on after a failed write")
+	}
+	select {
+	case err := <-cw.ch:
+		if !errors.Is(err, ErrUnconfirmed) {
+			t.Fatalf("SendConfirmed would return %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("SendConfirmed would wait on")
+	}
+	if n := c.ob.cf.redelivered.Load(); n != 0 {
+		t.Fatalf("redelivered %d after the write failed", n)
 	}
 }
