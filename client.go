@@ -167,8 +167,9 @@ type Stats struct {
 	// With Options.Confirm: Confirmed counts frames a pong confirmed,
 	// Unconfirmed is the number written and waiting for confirmation now,
 	// Redelivered counts frames sent again on a new connection
-	// (Options.Redelivery), PingRTT is the round trip of the last confirmation
-	// ping answered.
+	// (Options.Redelivery), when written again (a frame put back that the
+	// run's end reports unconfirmed is not counted), PingRTT is the round
+	// trip of the last confirmation ping answered.
 	Confirmed   uint64
 	Unconfirmed uint64
 	Redelivered uint64

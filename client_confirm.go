@@ -29,6 +29,12 @@ import (
 // taking data frames from the outbox (Send waits) and Cast returns
 // ErrOutboxFull, until a pong frees room.
 //
+// A confirmation ping also goes just before the client's close frame
+// when frames were written since the last one (closePingLocked): its pong,
+// which a server sends before it answers the close, confirms them. The
+// server's close frame is not taken for a confirmation (see
+// WithConfirmation).
+//
 // When the connection ends, the frames still kept are handed back in
 // order with ErrUnconfirmed, or, with Options.Redelivery, put back at the head
 // of the outbox for the next connection.
@@ -164,6 +170,19 @@ func (ob *outbox) wantPingLocked() {
 		return
 	}
 	ob.ping, cf.conf = true, true
+}
+
+// closePingLocked reports whether a confirmation ping must go out before
+// the close frame of cc, and if so makes the pending ping one: frames kept
+// for cc were written after the last confirmation ping taken. (A server's
+// close frame confirms nothing by itself; see WithConfirmation.)
+func (ob *outbox) closePingLocked(cc *clientConn) bool {
+	cf := ob.cf
+	if cf == nil || cf.cc != cc || cf.head == len(cf.kept) || cf.kept[len(cf.kept)-1].tag <= cf.seq {
+		return false
+	}
+	cf.conf = true
+	return true
 }
 
 // queueConfirmPing asks for a keepalive ping on cc: a confirmation ping
@@ -500,8 +519,7 @@ func (c *Client) handBack(cc *clientConn, items []*outItem, late bool) {
 	}
 	c.ob.cf.unconfirmed.Add(-int64(len(items)))
 	if c.ob.cf.redeliver && c.ob.reopen(cc, items, late) {
-		c.ob.cf.redelivered.Add(uint64(len(items)))
-		return
+		return // counted as redelivered when written again (finishBatch)
 	}
 	for _, it := range items {
 		c.unconfirmed(it, late, ErrUnconfirmed, true)

@@ -1,10 +1,13 @@
 package wsclient_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -312,4 +315,273 @@ func (h *rrHandler) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.A
 		_ = c.Cast(f)
 	}
 	return wsclient.Action{}
+}
+
+// echoRecorder is a server script that records the text messages it reads
+// and echoes them, answers pings (when pong is set) and the client's close.
+// A server that answers no pings confirms nothing.
+func echoRecorder(mu *sync.Mutex, got *[]string, pong bool) func(*wstest.Conn) error {
+	return func(sc *wstest.Conn) error {
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			switch op {
+			case wstest.OpText:
+				mu.Lock()
+				*got = append(*got, string(p))
+				mu.Unlock()
+				sc.WriteMessage(op, p)
+			case wstest.OpPing:
+				if pong {
+					sc.WriteFrame(true, 0, wstest.OpPong, p)
+				}
+			case wstest.OpClose:
+				sc.WriteFrame(true, 0, wstest.OpClose, p)
+				return nil
+			}
+		}
+	}
+}
+
+// castAndAwaitEchoes casts n text frames and waits for their echoes.
+func castAndAwaitEchoes(t *testing.T, c *wsclient.Client, h *th, n int) {
+	t.Helper()
+	for i := range n {
+		if err := c.Cast(wsclient.TextFrame(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for echoes := 0; echoes < n; {
+		switch e := h.next(t); {
+		case e.kind == "frame" && e.f.Type == wsclient.TextMessage:
+			echoes++
+		case e.kind == "undelivered":
+			t.Fatalf("undelivered %q: %v", e.f.Data, e.err)
+		}
+	}
+}
+
+// A clean close confirms the frames written before it (issue 21, defect
+// 1): Stop after the echoes of 20 frames reports none of them unconfirmed.
+// The client writes a confirmation ping just before its close frame, and
+// the server answers it before it answers the close.
+func TestClientConfirmCleanStop(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20})
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	const n = 20
+	castAndAwaitEchoes(t, c, h, n)
+	if st := c.Stats(); st.Confirmed > 0 {
+		// The age bound's ping (100 ms) came first: the test cannot tell
+		// the close's confirmation from it this time.
+		t.Logf("confirmed before Stop: %+v", st)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := c.Stop(ctx); err != nil {
+		t.Fatalf("Stop = %v", err)
+	}
+	for e := h.next(t); e.kind != "terminate"; e = h.next(t) {
+		if e.kind == "undelivered" {
+			t.Fatalf("undelivered %q: %v", e.f.Data, e.err)
+		}
+	}
+	if st := c.Stats(); st.Confirmed != n || st.Unconfirmed != 0 || st.Undelivered != 0 || st.Redelivered != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// With redelivery, frames confirmed by a clean CloseConn are not sent again
+// on the next connection (issue 21, defect 1: the server got all 20 twice).
+func TestClientConfirmCloseConnNoRedelivery(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := wstest.NewServer(echoRecorder(&mu, &got, true), wstest.WithT(t))
+	h := newTH()
+	h.mode = wsclient.KeepReconnecting
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, Redelivery: true, Backoff: wsclient.Backoff{Initial: time.Millisecond, Max: time.Millisecond}})
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	const n = 20
+	castAndAwaitEchoes(t, c, h, n)
+	if err := c.CloseConn(wsclient.CloseNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	e := h.until(t, "disconnect")
+	var lc *wsclient.LocalCloseError
+	if !errors.As(e.err, &lc) || lc.Err != nil {
+		t.Fatalf("disconnect %v, want a clean local close", e.err)
+	}
+	h.until(t, "connect")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	// Frames redelivered would go out ahead of this one.
+	if err := c.Send(ctx, wsclient.TextFrame("marker")); err != nil {
+		t.Fatalf("SendConfirmed = %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != n+1 || got[n] != "marker" {
+		t.Fatalf("server got %d frames: %q", len(got), got)
+	}
+	if st := c.Stats(); st.Confirmed != n+1 || st.Redelivered != 0 || st.Undelivered != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// A server's close frame alone confirms nothing, even when it arrives after
+// the client's close was written: in a simultaneous close the server sent
+// it before reading the client's last frames. Here the server stops
+// reading for real (it discards frames, answers no ping) after the second
+// frame and sends its close, with another code, only once the client's
+// arrives — which looks, from the client, like a close answer. The frames
+// after the second must be reported unconfirmed, not confirmed.
+func TestClientConfirmSimultaneousCloseConfirmsNothing(t *testing.T) {
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		discard := false
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			switch op {
+			case wstest.OpText:
+				if !discard {
+					sc.WriteMessage(op, p)
+					discard = string(p) == "b" // its close "is on its way"
+				}
+			case wstest.OpPing:
+				if !discard {
+					sc.WriteFrame(true, 0, wstest.OpPong, p)
+				}
+			case wstest.OpClose:
+				sc.Close(wsclient.CloseGoingAway, "")
+				return nil
+			}
+		}
+	}, wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, StopTimeout: 2 * time.Second})
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	for _, s := range []string{"a", "b"} {
+		c.Cast(wsclient.TextFrame(s))
+	}
+	h.until(t, "frame")
+	h.until(t, "frame")
+	for _, s := range []string{"x", "y"} {
+		c.Cast(wsclient.TextFrame(s))
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	c.Stop(ctx)
+	var und []string
+	for e := h.next(t); e.kind != "terminate"; e = h.next(t) {
+		if e.kind == "undelivered" {
+			if !errors.Is(e.err, wsclient.ErrUnconfirmed) {
+				t.Fatalf("undelivered %q: %v", e.f.Data, e.err)
+			}
+			und = append(und, string(e.f.Data))
+		}
+	}
+	// "a" and "b" may have been confirmed by the age bound's ping.
+	if len(und) < 2 || !slices.Equal(und[len(und)-2:], []string{"x", "y"}) {
+		t.Fatalf("reported unconfirmed %q, want at least x and y", und)
+	}
+	if st := c.Stats(); st.Confirmed+uint64(len(und)) != 4 {
+		t.Fatalf("stats %+v, unconfirmed %q", st, und)
+	}
+}
+
+// Stats.Redelivered counts frames sent again, not frames put back at Stop
+// that the run's end then reports unconfirmed (issue 21, defect 2).
+func TestClientRedeliveredCountsResends(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := wstest.NewServer(echoRecorder(&mu, &got, false), wstest.WithT(t))
+	h := newTH()
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, Redelivery: true})
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	const n = 5
+	castAndAwaitEchoes(t, c, h, n)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := c.Stop(ctx); err != nil {
+		t.Fatalf("Stop = %v", err)
+	}
+	und := 0
+	for e := h.next(t); e.kind != "terminate"; e = h.next(t) {
+		if e.kind == "undelivered" {
+			if !errors.Is(e.err, wsclient.ErrUnconfirmed) {
+				t.Fatalf("undelivered %q: %v", e.f.Data, e.err)
+			}
+			und++
+		}
+	}
+	if st := c.Stats(); und != n || st.Redelivered != 0 || st.Confirmed != 0 || st.Undelivered != n || st.MessagesOut != n {
+		t.Fatalf("stats %+v, %d reported", st, und)
+	}
+}
+
+// discHandler reports its first disconnect's reason and stays
+// disconnected; it records nothing else (a ping flood calls HandleFrame
+// for each ping).
+type discHandler struct {
+	wsclient.BaseHandler
+	reason chan error
+}
+
+func (h *discHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
+	select {
+	case h.reason <- d.Reason:
+	default:
+	}
+	return wsclient.Stay()
+}
+
+// A connection dropped because the automatic pong could not be written
+// (the server floods pings and reads nothing) says so (issue 21, defect 3),
+// instead of "use of closed network connection": still an
+// ErrConnectionLost, with that cause.
+func TestClientPongBlockedCause(t *testing.T) {
+	ping := wstest.Frame{Fin: true, Opcode: wstest.OpPing, Payload: bytes.Repeat([]byte("p"), 125)}.Bytes()
+	batch := bytes.Repeat(ping, 500)
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		if tc, ok := sc.NetConn().(*net.TCPConn); ok {
+			tc.SetReadBuffer(4096)
+		}
+		for range 2000 { // never read
+			if err := sc.WriteRaw(batch); err != nil {
+				return nil
+			}
+		}
+		return errors.New("the client kept reading 128 MB of pings")
+	}, wstest.WithT(t))
+	d := &wsclient.Dialer{
+		CloseTimeout: 300 * time.Millisecond,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if tc, ok := nc.(*net.TCPConn); ok {
+				tc.SetWriteBuffer(4096)
+			}
+			return nc, err
+		},
+	}
+	h := &discHandler{reason: make(chan error, 1)}
+	start(t, srv.URL, h, &wsclient.Options{Dialer: d})
+	select {
+	case err := <-h.reason:
+		if !errors.Is(err, wsclient.ErrConnectionLost) || !strings.Contains(err.Error(), "pong") ||
+			!strings.Contains(err.Error(), "not reading") || strings.Contains(err.Error(), "closed network connection") {
+			t.Fatalf("disconnect reason %v", err)
+		}
+		t.Log(err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the connection did not end")
+	}
 }

@@ -406,7 +406,17 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 				}
 				continue
 			}
-			if len(b.items) > 0 || b.ping || small {
+			if len(b.items) > 0 || b.ping {
+				return true
+			}
+			if ob.closePingLocked(cc) {
+				// A confirmation ping goes just before the close frame:
+				// its pong confirms the frames written on cc.
+				b.ping = true
+				ob.takePingLocked(b)
+				return true
+			}
+			if small {
 				return true
 			}
 			b.close = ob.popLocked()
@@ -632,6 +642,11 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 			c.msgsOut.Add(1)
 			c.bytesOut.Add(uint64(len(it.f.Data)))
 			if c.ob.cf != nil {
+				if it.again {
+					// Written again after its connection ended unconfirmed.
+					it.again = false
+					c.ob.cf.redelivered.Add(1)
+				}
 				if it == b.big {
 					c.keep(cc, []*outItem{it}, b.tag)
 				} else {
@@ -647,6 +662,10 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 			it.done <- err
 		case err == nil:
 			freeItem(it)
+		case it.again:
+			// Written on an earlier connection: it may have arrived (and
+			// a SendConfirmed may wait for it).
+			c.unconfirmed(it, true, ErrUnconfirmed, true)
 		default:
 			_ = c.mail.put(c, mail{kind: mailUndelivered, f: it.f, err: err})
 		}

@@ -1,12 +1,15 @@
 package wsclient
 
 import (
+	"errors"
 	"slices"
 	"testing"
+	"time"
 )
 
 // takeAll returns the data of the frames a writer for cc takes from ob in
-// one batch, and gives the token back.
+// one batch, a frame to be sent again marked with a "*", and gives the
+// token back.
 func takeAll(t *testing.T, ob *outbox, cc *clientConn) []string {
 	t.Helper()
 	if got := ob.takeToken(); got != cc {
@@ -16,7 +19,11 @@ func takeAll(t *testing.T, ob *outbox, cc *clientConn) []string {
 	var got []string
 	if ob.take(cc, &b, false) {
 		for _, it := range b.items {
-			got = append(got, string(it.f.Data))
+			s := string(it.f.Data)
+			if it.again {
+				s += "*"
+			}
+			got = append(got, s)
 			freeItem(it)
 		}
 		ob.release()
@@ -63,17 +70,55 @@ func TestClientRedeliveryLateKeepInOrder(t *testing.T) {
 	c.keep(cc, items("c"), 2)
 	ob.release()
 
-	want := []string{"hello", "a", "b", "c", "d"}
+	want := []string{"hello", "a*", "b*", "c*", "d"}
 	if got := takeAll(t, ob, next); !slices.Equal(got, want) {
 		t.Fatalf("the next connection's writer takes %q, want %q", got, want)
 	}
-	if n := c.ob.cf.redelivered.Load(); n != 3 {
-		t.Fatalf("redelivered %d, want 3", n)
+	if n := c.ob.cf.redelivered.Load(); n != 0 {
+		t.Fatalf("redelivered %d before the frames were written again", n)
 	}
 	if m := c.ob.cf.lateMark; m != nil {
 		t.Fatalf("place marker %+v still referenced after the writer passed it", m)
 	}
 	if left := ob.close(); len(left) != 0 {
 		t.Fatalf("%d items left", len(left))
+	}
+}
+
+// A frame being redelivered whose new write fails was written on an
+// earlier connection, so it may have arrived: it is reported unconfirmed,
+// not as never written, and a SendConfirmed waiting for it learns so. It
+// went to OnUndelivered with the write's error, and SendConfirmed waited
+// on until its context ended.
+func TestClientRedeliveryWriteFailsUnconfirmed(t *testing.T) {
+	c := New(closedTCPURL(t), machineHandler{}, &Options{Confirm: 1 << 20, Redelivery: true})
+	cc := pipeConn(t)
+	cc.c = c
+	ob := &c.ob
+	ob.attach(cc)
+	it := copyItem(TextFrame("x"))
+	it.again = true
+	it.cw = &confirmWait{ch: make(chan error, 1)}
+	cw := it.cw
+	if ob.takeToken() != nil {
+		t.Fatal("writer token taken with nothing to write")
+	}
+	ob.mu.Lock()
+	ob.busy = true // the writer's
+	ob.mu.Unlock()
+	b := batch{items: []*outItem{it}}
+	if c.finishBatch(cc, &b, 0, ErrConnectionLost) {
+		t.Fatal("finishBatch went on after a failed write")
+	}
+	select {
+	case err := <-cw.ch:
+		if !errors.Is(err, ErrUnconfirmed) {
+			t.Fatalf("SendConfirmed would return %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("SendConfirmed would wait on")
+	}
+	if n := c.ob.cf.redelivered.Load(); n != 0 {
+		t.Fatalf("redelivered %d after the write failed", n)
 	}
 }

@@ -92,6 +92,7 @@ type Conn struct {
 	// Guarded by dlMu (placed here to pack the struct).
 	readCtxDone bool // the context of the read in progress has ended
 	readerPong  bool // the reader is writing a pong (see sendPendingPongLocked)
+	pongBlocked bool // a pong's write timed out and dropped the connection (errPongBlocked)
 
 	dlMu     sync.Mutex
 	rdl, wdl time.Time // deadlines set by the user, restored after a context watch

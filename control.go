@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -134,8 +136,13 @@ func (c *Conn) sendPendingPongLocked(byReader bool) {
 	}
 	c.nc.SetWriteDeadline(dl)
 	c.dlMu.Unlock()
-	c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
+	err := c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
 	c.dlMu.Lock()
+	if ne, ok := err.(net.Error); ok && ne.Timeout() && !(byReader && c.readCtxDone) {
+		// The connection is closed: the reader's next read fails on the
+		// closed socket, and says why with this (see readEnded).
+		c.pongBlocked = true
+	}
 	c.readerPong = false
 	c.nc.SetWriteDeadline(c.wdl)
 	c.dlMu.Unlock()
@@ -147,6 +154,14 @@ var (
 	errConnType       = fmt.Errorf("%w: Conn writes TextMessage or BinaryMessage messages (Ping and Close have their methods)", ErrBadFrame)
 	errFrameType      = fmt.Errorf("%w: a Client Frame is text, binary, ping or pong", ErrBadFrame)
 )
+
+// errPongBlocked is the cause of a connection dropped because an automatic
+// pong could not be written in time: the server sent pings but did not
+// read what this side sent, so the socket stayed full. It comes wrapped
+// with ErrConnectionLost: the reader's next read fails on the socket the
+// failed write closed, which alone would say only "use of closed network
+// connection".
+var errPongBlocked = errors.New("the automatic pong could not be written within the close timeout (or the write deadline): the server is not reading; connection dropped")
 
 // closeCodeError reports a close code that may not be sent.
 func closeCodeError(code int) error {

@@ -181,17 +181,25 @@
 // error of Cast or Send, or to OnUndelivered), never dropped in silence.
 //
 // Delivery confirmation (Options.Confirm) goes further: a server answers a
-// ping only after reading everything sent before it, and answers the
-// client's close frame only after reading everything before it, so a pong
-// that answers a ping written after a frame, or the server's close frame in
-// answer to the client's, proves that the server has read the frame. With
-// confirmation on, written text and binary frames are kept until such a
-// proof arrives; frames still unconfirmed when their connection ends go to
+// ping only after reading everything sent before it, so a pong that answers
+// a ping written after a frame proves that the server has read the frame.
+// With confirmation on, written text and binary frames are kept until such
+// a proof arrives; frames still unconfirmed when their connection ends go to
 // OnUndelivered with ErrUnconfirmed (they may or may not have arrived), or,
 // with Options.Redelivery, are sent again on the next connection
 // (at-least-once; the server may see duplicates). Send then returns once its
 // frame is confirmed. Stats reports Confirmed, Unconfirmed, Redelivered and
 // PingRTT.
+//
+// A clean close confirms the frames written before it: the client writes a
+// confirmation ping just before its close frame (Stop, CloseConn,
+// CloseAndStop), and a server answers that ping before it answers the
+// close. The server's close frame itself confirms nothing, even when it
+// arrives after the client's close was written: a server that closed at the
+// same moment sent its close before reading the client's last frames (and
+// may drop them), and from the client that looks just like an answer. So
+// frames are reported unconfirmed when the server closes first, or answers
+// the close without answering the ping before it.
 //
 // The confirmation pings carry a 16-byte payload (a nonce of the client and
 // a sequence); their pongs reach HandleFrame like any other. The server must

@@ -411,12 +411,23 @@ func (c *Conn) readEnded(err error, closed bool) error {
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		// A deadline (or cancelled context) interrupted the read.
 		c.rerr = err
+	} else if c.pongWasBlocked() {
+		// The read failed on the socket a pong's write closed.
+		c.rerr = lostErr(errPongBlocked)
 	}
 	if !closed {
 		c.nc.Close()
 	}
 	c.endClose()
 	return c.rerr
+}
+
+// pongWasBlocked reports whether a pong's write timed out, closing the
+// connection.
+func (c *Conn) pongWasBlocked() bool {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	return c.pongBlocked
 }
 
 // nextDataFrame reads frame headers, handling control frames, until the
