@@ -3,11 +3,12 @@ package wsclient
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/wsclient/wsclient/internal/test/peertest"
 )
 
 // TestMain fails the package's tests if any goroutine is left running after
-// them: every Conn, Client and test server must clean up after itself.
+// them: every Conn, Client and test server must clean up after itself. It
+// also reports the tests skipped for a missing peer, visibly without -v.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	peertest.VerifyTestMain(m)
 }

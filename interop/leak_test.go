@@ -3,9 +3,9 @@ package interop
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/wsclient/wsclient/internal/test/peertest"
 )
 
 // TestMain fails the package's tests if any goroutine is left running after
-// them.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// them, and reports the tests skipped for a missing peer, visibly without -v.
+func TestMain(m *testing.M) { peertest.VerifyTestMain(m) }

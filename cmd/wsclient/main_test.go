@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/internal/test/peertest"
 	"github.com/wsclient/wsclient/wstest"
 	"go.uber.org/goleak"
 )
@@ -56,6 +57,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.RemoveAll(dir)
+	peertest.Report(code) // the tests skipped for a missing peer, visibly without -v
 	os.Exit(code)
 }
 

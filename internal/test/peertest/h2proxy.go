@@ -30,8 +30,8 @@ type H2ProxyOptions struct {
 func HAProxyH2(tb testing.TB, backendURL string, opts H2ProxyOptions) *TLSPeer {
 	tb.Helper()
 	bin, ok := lookTool("haproxy")
-	if !ok {
-		missing(tb, "haproxy is not installed (Debian: apt-get install haproxy)")
+	if !ok || hidden("haproxy") {
+		missing(tb, noHAProxy, "haproxy is not installed (Debian: apt-get install haproxy)")
 		return nil
 	}
 	backend := backendAddr(tb, backendURL)
@@ -87,8 +87,8 @@ backend be
 func NghttpxH2(tb testing.TB, backendURL string, opts H2ProxyOptions) *TLSPeer {
 	tb.Helper()
 	bin, ok := lookTool("nghttpx")
-	if !ok {
-		missing(tb, "nghttpx is not installed (Debian: apt-get install nghttp2-proxy)")
+	if !ok || hidden("nghttpx") {
+		missing(tb, noNghttpx, "nghttpx is not installed (Debian: apt-get install nghttp2-proxy)")
 		return nil
 	}
 	backend := backendAddr(tb, backendURL)

@@ -1,11 +1,7 @@
 package peertest
 
-import (
-	"testing"
-
-	"go.uber.org/goleak"
-)
+import "testing"
 
 // TestMain fails the package's tests if any goroutine is left running after
-// them.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// them, and reports the tests skipped for a missing peer.
+func TestMain(m *testing.M) { VerifyTestMain(m) }

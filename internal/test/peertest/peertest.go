@@ -6,8 +6,9 @@
 // returns a *Peer with its address and URL. When the peer's program or
 // package is not installed the test is skipped with a message that says what
 // to install; with WSCLIENT_REQUIRE_PEERS=1 in the environment (as in CI) it
-// fails instead. When a test fails, the peer's output is written to the test
-// log.
+// fails instead. Report, called from TestMain, sums the skips up where plain
+// `go test ./...` shows them. When a test fails, the peer's output is
+// written to the test log.
 //
 // Peers:
 //   - NodeWS: an echo server on the npm package ws (testdata/peers/node,
@@ -115,15 +116,19 @@ type Event struct {
 	Error string `json:"error"`
 }
 
-// missing skips the test, or fails it when RequireEnv is "1".
-func missing(tb testing.TB, format string, args ...any) {
+// missing skips the test, or fails it when RequireEnv is "1". A skip is
+// counted for the package's skip summary (see Report) and keeps go test from
+// caching the package's result.
+func missing(tb testing.TB, a absence, format string, args ...any) {
 	tb.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv(RequireEnv) == "1" {
 		tb.Fatalf("peertest: %s (%s=1, so a missing peer is an error)", msg, RequireEnv)
 		return
 	}
-	tb.Skipf("peertest: %s; skipping (set %s=1 to fail instead)", msg, RequireEnv)
+	skips.add(a, tb.Name())
+	uncacheable()
+	tb.Skipf("peertest: %s; skipping (set %s=1 to fail instead; see docs/peers.md)", msg, RequireEnv)
 }
 
 // lookTool finds an executable in PATH or in the usual system directories

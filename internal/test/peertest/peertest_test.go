@@ -16,6 +16,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -659,17 +661,66 @@ func (f *fakeTB) Fatalf(format string, args ...any) {
 }
 
 func TestMissing(t *testing.T) {
+	saved := skips
+	skips = &skipLog{}
+	defer func() { skips = saved }()
+	thing := absence{"thing not installed", "run: install thing"}
+
 	t.Setenv(RequireEnv, "")
 	f := &fakeTB{TB: t}
-	missing(f, "thing %s is not installed", "x")
+	missing(f, thing, "thing %s is not installed", "x")
 	if !strings.Contains(f.skipped, "thing x is not installed") || f.fatal != "" {
 		t.Fatalf("without %s: skipped %q, fatal %q", RequireEnv, f.skipped, f.fatal)
 	}
+	missing(f, thing, "thing %s is not installed", "x") // the same test again
+	want := []string{"pkg: 1 test skipped: thing not installed — run: install thing"}
+	if got := skips.summary("pkg"); !slices.Equal(got, want) {
+		t.Fatalf("summary after a skip: %q, want %q", got, want)
+	}
+
 	t.Setenv(RequireEnv, "1")
 	f = &fakeTB{TB: t}
-	missing(f, "thing %s is not installed", "y")
+	missing(f, thing, "thing %s is not installed", "y")
 	if !strings.Contains(f.fatal, "thing y is not installed") || f.skipped != "" {
 		t.Fatalf("with %s=1: skipped %q, fatal %q", RequireEnv, f.skipped, f.fatal)
+	}
+	if got := skips.summary("pkg"); !slices.Equal(got, want) {
+		t.Fatalf("summary after a failure: %q, want %q", got, want)
+	}
+}
+
+func TestSkipSummaryOrder(t *testing.T) {
+	var l skipLog
+	if got := l.summary("pkg"); len(got) != 0 {
+		t.Fatalf("summary without skips: %q", got)
+	}
+	l.add(noTinyproxy, "TestA")
+	l.add(noNodeWS, "TestA")
+	l.add(noNodeWS, "TestB")
+	l.add(noNodeWS, "TestB/sub")
+	l.add(noMicrosocks, "TestC")
+	want := []string{
+		"pkg: 3 tests skipped: node ws not installed — run: (cd testdata/peers/node && npm ci)",
+		"pkg: 1 test skipped: microsocks not installed — run: sudo apt-get install microsocks",
+		"pkg: 1 test skipped: tinyproxy not installed — run: sudo apt-get install tinyproxy",
+	}
+	if got := l.summary("pkg"); !slices.Equal(got, want) {
+		t.Fatalf("summary:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestHidden(t *testing.T) {
+	t.Setenv(MissingEnv, "tinyproxy, nginx")
+	if !hidden("tinyproxy") || !hidden("nginx") || hidden("microsocks") {
+		t.Fatalf("%s=%q hides the wrong peers", MissingEnv, os.Getenv(MissingEnv))
+	}
+	t.Setenv(MissingEnv, "all")
+	if !hidden("node-ws") {
+		t.Fatalf("%s=all does not hide node-ws", MissingEnv)
+	}
+	t.Setenv(MissingEnv, "")
+	if hidden("tinyproxy") {
+		t.Fatalf("empty %s hides tinyproxy", MissingEnv)
 	}
 }
 

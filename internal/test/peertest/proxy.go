@@ -32,8 +32,8 @@ func proxyURL(scheme, addr string, opts ProxyOptions) string {
 func Tinyproxy(tb testing.TB, opts ProxyOptions) *Peer {
 	tb.Helper()
 	bin, ok := lookTool("tinyproxy")
-	if !ok {
-		missing(tb, "tinyproxy is not installed (Debian: apt-get install tinyproxy)")
+	if !ok || hidden("tinyproxy") {
+		missing(tb, noTinyproxy, "tinyproxy is not installed (Debian: apt-get install tinyproxy)")
 		return nil
 	}
 	if strings.ContainsAny(opts.User+opts.Password, " \t\r\n\"#") {
@@ -71,8 +71,8 @@ DisableViaHeader Yes
 func Microsocks(tb testing.TB, opts ProxyOptions) *Peer {
 	tb.Helper()
 	bin, ok := lookTool("microsocks")
-	if !ok {
-		missing(tb, "microsocks is not installed (Debian: apt-get install microsocks)")
+	if !ok || hidden("microsocks") {
+		missing(tb, noMicrosocks, "microsocks is not installed (Debian: apt-get install microsocks)")
 		return nil
 	}
 	p, addr := launch(tb, "microsocks", tb.TempDir(), false, func(port int) []string {

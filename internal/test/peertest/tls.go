@@ -43,8 +43,8 @@ func (p *TLSPeer) TLSConfig() *tls.Config {
 func TLSProxy(tb testing.TB, backendURL string) *TLSPeer {
 	tb.Helper()
 	bin, ok := lookTool("nginx")
-	if !ok {
-		missing(tb, "nginx is not installed (Debian: apt-get install nginx)")
+	if !ok || hidden("nginx") {
+		missing(tb, noNginx, "nginx is not installed (Debian: apt-get install nginx)")
 		return nil
 	}
 	u, err := url.Parse(backendURL)

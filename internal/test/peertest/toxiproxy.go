@@ -213,8 +213,11 @@ func goBinDirs() (gobin, gopath string) {
 func Toxiproxy(tb testing.TB) *ToxiproxyServer {
 	tb.Helper()
 	bin, version, problem := findToxiproxy()
+	if hidden("toxiproxy") {
+		bin, problem = "", "hidden by "+MissingEnv
+	}
 	if bin == "" {
-		missing(tb, "toxiproxy server is not installed (go install %s/cmd/server@v2.5.0, or set %s): %s",
+		missing(tb, noToxiproxy, "toxiproxy server is not installed (go install %s/cmd/server@v2.5.0, or set %s): %s",
 			ToxiproxyModule, ToxiproxyEnv, problem)
 		return nil
 	}

@@ -78,18 +78,18 @@ func NodeWS(tb testing.TB, opts NodeOptions) *Peer {
 	tb.Helper()
 	node, ok := lookTool("node")
 	if !ok {
-		missing(tb, "node is not installed (Debian: apt-get install nodejs npm)")
+		missing(tb, noNode, "node is not installed (Debian: apt-get install nodejs npm)")
 		return nil
 	}
 	dir := peersDir()
 	if dir == "" {
-		missing(tb, "testdata/peers not found (run the tests from the wsclient repository)")
+		missing(tb, noPeersDir, "testdata/peers not found (run the tests from the wsclient repository)")
 		return nil
 	}
 	nodeDir := filepath.Join(dir, "node")
 	wsPkg := filepath.Join(nodeDir, "node_modules", "ws", "package.json")
-	if _, err := os.Stat(wsPkg); err != nil {
-		missing(tb, "npm package ws is not installed (run `npm ci` in %s)", nodeDir)
+	if _, err := os.Stat(wsPkg); err != nil || hidden("node-ws") {
+		missing(tb, noNodeWS, "npm package ws is not installed (run `npm ci` in %s)", nodeDir)
 		return nil
 	}
 	cfg := map[string]any{}
@@ -182,13 +182,16 @@ func findPython() (path, version, problem string) {
 func PythonWS(tb testing.TB, opts PythonOptions) *Peer {
 	tb.Helper()
 	py, version, problem := findPython()
+	if hidden("python-websockets") {
+		py, problem = "", "hidden by "+MissingEnv
+	}
 	if py == "" {
-		missing(tb, "no python3 can import websockets (Debian: apt-get install python3-websockets; or set WSCLIENT_PYTHON): %s", problem)
+		missing(tb, noPythonWS, "no python3 can import websockets (Debian: apt-get install python3-websockets; or set WSCLIENT_PYTHON): %s", problem)
 		return nil
 	}
 	dir := peersDir()
 	if dir == "" {
-		missing(tb, "testdata/peers not found (run the tests from the wsclient repository)")
+		missing(tb, noPeersDir, "testdata/peers not found (run the tests from the wsclient repository)")
 		return nil
 	}
 	cfg := map[string]any{"compression": !opts.NoCompression}
