@@ -57,6 +57,31 @@ func (f *listFlag) Set(s string) error {
 	return nil
 }
 
+// subprotocolFlag collects --subprotocol values: repeatable, each a comma
+// list of RFC 7230 tokens (what Sec-WebSocket-Protocol may carry).
+type subprotocolFlag []string
+
+func (f *subprotocolFlag) String() string { return strings.Join(*f, ",") }
+
+func (f *subprotocolFlag) Set(s string) error {
+	var l listFlag
+	l.Set(s)
+	if len(l) == 0 {
+		return errors.New("want a subprotocol name")
+	}
+	for _, v := range l {
+		if !httpguts.ValidHeaderFieldName(v) { // a token (RFC 7230 section 3.2.6)
+			which := "not"
+			if len(l) > 1 {
+				which = fmt.Sprintf("%q is not", v)
+			}
+			return fmt.Errorf("%s a valid subprotocol name: want a token (letters, digits and !#$%%&'*+-.^_`|~; no spaces)", which)
+		}
+	}
+	*f = append(*f, l...)
+	return nil
+}
+
 // sizeFlag is a byte count with an optional suffix: k/K/KiB, m/M/MiB,
 // g/G/GiB (powers of 1024). Negative means no limit.
 type sizeFlag int64
@@ -128,9 +153,13 @@ func (f *durationFlag) Set(s string) error {
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	all := args
+	args, err := expandShort(fs, args)
+	if err != nil {
+		return nil, err
+	}
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, asTyped(err, all)
+			return nil, asTyped(fs, err, all)
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -157,8 +186,8 @@ var flagInError = regexp.MustCompile(`^(?:flag provided but not defined|flag nee
 
 // asTyped rewrites a flag package error so that it names the flag as the
 // user typed it (--keepalive, not -keepalive) and reads "--flag "value":
-// problem".
-func asTyped(err error, args []string) error {
+// problem"; an unknown flag comes with the closest one of fs.
+func asTyped(fs *flag.FlagSet, err error, args []string) error {
 	if isHelp(err) {
 		return err
 	}
@@ -183,6 +212,9 @@ func asTyped(err error, args []string) error {
 	}
 	switch {
 	case m[1] != "" && strings.HasPrefix(err.Error(), "flag provided"):
+		if hint := suggestFlag(fs, name); hint != "" {
+			return fmt.Errorf("unknown flag %s; %s", typed, hint)
+		}
 		return fmt.Errorf("unknown flag %s", typed)
 	case m[1] != "":
 		return fmt.Errorf("%s needs a value", typed)

@@ -44,6 +44,18 @@ func readLines(r io.Reader, limit int64) <-chan inputLine {
 	return ch
 }
 
+// messageLines sends msgs (the -x flags) as the lines of the input, then
+// io.EOF, then closes the channel.
+func messageLines(msgs []string) <-chan inputLine {
+	ch := make(chan inputLine, len(msgs)+1)
+	for _, m := range msgs {
+		ch <- inputLine{data: []byte(m)}
+	}
+	ch <- inputLine{err: io.EOF}
+	close(ch)
+	return ch
+}
+
 // readLine reads one line with its line ending and returns it with its
 // length in bytes. When the line without its ending is longer than limit
 // (limit < 0: no limit), it returns nil and the length of the whole line,

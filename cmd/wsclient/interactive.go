@@ -37,20 +37,33 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	p := newPrinter(stdout, stderr)
 	p.json, p.base64, p.showPingPong, p.quiet = o.json, o.base64, o.showPingPong, o.quiet
+	interactive := isTerminal(stdin) && len(o.execute) == 0
 	p.marks = !o.json && isTerminal(stdout)
-	p.prompt = p.marks && isTerminal(stdin)
+	p.prompt = p.marks && interactive
+	if !o.slashSet {
+		o.slash = interactive
+	}
+	if o.oneMessage && !o.waitSet {
+		o.wait = -1 // -1 waits for its message
+	}
 	if o.urlNote != "" {
 		p.status("%s", o.urlNote)
 	}
 	if o.insecure {
-		p.status("WARNING: --insecure: TLS certificate verification is OFF. Anyone on the network path can read and alter this connection. Use it only with throwaway test servers.")
+		p.status("WARNING: %s: TLS certificate verification is OFF. Anyone on the network path can read and alter this connection. Use it only with throwaway test servers.", o.insecureFlag)
 	}
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	s := &session{o: o, p: p, lines: readLines(stdin, o.lineLimit()), drainInput: !isTerminal(stdin)}
+	var lines <-chan inputLine
+	if len(o.execute) > 0 {
+		lines = messageLines(o.execute) // -x: instead of stdin
+	} else {
+		lines = readLines(stdin, o.lineLimit())
+	}
+	s := &session{o: o, p: p, lines: lines, drainInput: !isTerminal(stdin) && len(o.execute) == 0}
 	code, msg := s.run(d, sigs)
 	if msg != "" {
 		p.errorf("%s", msg)
@@ -73,9 +86,16 @@ type cliHandler struct {
 	p *printer
 
 	// closeCode, when not 0, is the close code the user asked for (end of
-	// input, Ctrl-C): the session ends after that close, and a connection
-	// that comes up meanwhile is closed at once.
+	// input, Ctrl-C, /close, -1's message): the session ends after that
+	// close, and a connection that comes up meanwhile is closed at once.
+	// closeReason (under mu) goes with it.
 	closeCode atomic.Int32
+
+	// pings counts the /ping commands whose pongs are still to be shown
+	// (also without --show-ping-pong).
+	pings atomic.Int32
+	// gotOne: with -1, the one message was received (client goroutine only).
+	gotOne bool
 
 	// ready receives the client once it has connected for the first time:
 	// stdin lines wait for it, so that none is lost to a failed first
@@ -84,10 +104,11 @@ type cliHandler struct {
 	readyOnce sync.Once
 
 	// Set on the client's goroutine, read after Wait.
-	mu        sync.Mutex
-	connected bool      // a connection was established at least once
-	localEnd  error     // how our own close ended (nil: handshake completed)
-	closeAt   time.Time // when our close frame was asked for
+	mu          sync.Mutex
+	connected   bool      // a connection was established at least once
+	localEnd    error     // how our own close ended (nil: handshake completed)
+	closeAt     time.Time // when our close frame was asked for
+	closeReason string    // the reason to send with closeCode
 	// hop is the URL the current connection attempt has reached: the
 	// target of its last followed redirect (-L), or "" for o.url.
 	hop string
@@ -133,19 +154,35 @@ func (h *cliHandler) OnConnect(c *wsclient.Client, info wsclient.ConnInfo) wscli
 func (h *cliHandler) closeConn(c *wsclient.Client, code int32) wsclient.Action {
 	h.mu.Lock()
 	h.closeAt = time.Now()
+	reason := h.closeReason
 	h.mu.Unlock()
-	_ = c.CloseConn(int(code), "") // a valid code: the CLI checked it
+	_ = c.CloseConn(int(code), reason) // a valid code: the CLI checked it
 	return wsclient.Action{}
 }
 
-func (h *cliHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
+func (h *cliHandler) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
 	switch f.Type {
 	case wsclient.TextMessage, wsclient.BinaryMessage:
+		if h.o.oneMessage && h.gotOne {
+			return wsclient.Action{} // -1: after the one message, while closing
+		}
 		h.p.message(f.Type == wsclient.BinaryMessage, f.Data)
+		if h.o.oneMessage {
+			h.gotOne = true
+			if h.closeCode.CompareAndSwap(0, wsclient.CloseNormalClosure) {
+				return h.closeConn(c, wsclient.CloseNormalClosure)
+			}
+		}
 	case wsclient.PingMessage:
-		h.p.control("ping", f.Data)
+		h.p.control("ping", f.Data, false)
 	case wsclient.PongMessage:
-		h.p.control("pong", f.Data)
+		// A pong answering /ping is shown anyway (a keepalive's could be
+		// taken for it: both are pongs).
+		asked := false
+		for n := h.pings.Load(); n > 0 && !asked; n = h.pings.Load() {
+			asked = h.pings.CompareAndSwap(n, n-1)
+		}
+		h.p.control("pong", f.Data, asked)
 	}
 	return wsclient.Action{}
 }
@@ -242,7 +279,7 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 	h := &cliHandler{o: o, p: p, ready: make(chan *wsclient.Client, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	snd := startSender(ctx, h.ready, o.binary, s.lines, p)
+	snd := startSender(ctx, h, s.lines)
 	inputEnded := false
 	// finish stops the sender and counts what it could not send.
 	finish := func(code int, msg string) (int, string) {
@@ -261,7 +298,7 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 		d = &dd
 	}
 	c, err := wsclient.Start(ctx, o.url, h,
-		&wsclient.Options{Dialer: d, Keepalive: time.Duration(o.keepalive), KeepaliveMissed: maxUnansweredPings, Logger: discardLogger},
+		&wsclient.Options{Dialer: d, Keepalive: time.Duration(o.keepalive), KeepaliveMissed: maxUnansweredPings, Backoff: reconnectBackoff, Logger: discardLogger},
 	)
 	if err != nil {
 		return finish(exitError, errText(err))
@@ -270,7 +307,12 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 	go func() { c.Wait(); close(clientDone) }()
 	// endSession asks the client's goroutine to close the connection with
 	// code (see HandleInfo); the client then ends.
-	endSession := func(code int, urgent bool) {
+	endSession := func(code int, reason string, urgent bool) {
+		h.mu.Lock()
+		if h.closeCode.Load() == 0 {
+			h.closeReason = reason
+		}
+		h.mu.Unlock()
 		if h.closeCode.CompareAndSwap(0, int32(code)) {
 			c.Post(closeRequest{urgent: urgent})
 		}
@@ -289,12 +331,14 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 			}
 			switch {
 			case o.wait == 0:
-				endSession(wsclient.CloseNormalClosure, false)
+				endSession(wsclient.CloseNormalClosure, "", false)
 			case o.wait > 0:
 				waitC = time.After(time.Duration(o.wait))
 			}
 		case <-waitC:
-			endSession(wsclient.CloseNormalClosure, false)
+			endSession(wsclient.CloseNormalClosure, "", false)
+		case cmd := <-snd.closeCmd:
+			endSession(cmd.code, cmd.reason, false)
 		case <-sigs:
 			if interrupted && time.Since(interruptedAt) < interruptRepeat {
 				continue // the same Ctrl-C, delivered twice
@@ -306,7 +350,7 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 				return finish(exitInterrupted, "interrupted again: connection dropped without waiting for the close handshake")
 			}
 			interrupted, interruptedAt = true, time.Now()
-			endSession(wsclient.CloseGoingAway, true)
+			endSession(wsclient.CloseGoingAway, "", true)
 		case <-clientDone:
 			err := c.Wait()
 			h.mu.Lock()
@@ -342,27 +386,44 @@ const interruptRepeat = 150 * time.Millisecond
 
 // sender sends stdin lines to the client.
 type sender struct {
-	end  chan error    // the error that ended the input (io.EOF at its normal end), after every line was sent
-	done chan struct{} // closed when the sending goroutine has returned
+	end      chan error    // the error that ended the input (io.EOF at its normal end), after every line was sent
+	closeCmd chan slashCmd // a /close command, for the session to end with
+	done     chan struct{} // closed when the sending goroutine has returned
 	// Read after done:
 	unsent int  // lines read but never sent
-	ended  bool // the input ended
+	ended  bool // the input ended (or, with -1, its one message was sent)
 }
 
 // startSender sends the lines from stdin, in order, each once the previous
 // one has been written (while reconnecting, they wait for the next
 // connection): stdin is read no faster than the server takes it. The first
-// line waits for the first connection (ready). Lines that could not be
+// line waits for the first connection (h.ready). Lines that could not be
 // sent because the session ended are counted, not reported one by one.
-func startSender(ctx context.Context, ready <-chan *wsclient.Client, binary bool, lines <-chan inputLine, p *printer) *sender {
+// With slash commands on, lines starting with "/" are commands; with -1,
+// input ends after the first message sent.
+func startSender(ctx context.Context, h *cliHandler, lines <-chan inputLine) *sender {
+	o, p := h.o, h.p
 	typ := wsclient.TextMessage
-	if binary {
+	if o.binary {
 		typ = wsclient.BinaryMessage
 	}
-	s := &sender{end: make(chan error, 1), done: make(chan struct{})}
+	s := &sender{end: make(chan error, 1), closeCmd: make(chan slashCmd, 1), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		var c *wsclient.Client
+		// connected waits for the first connection; false when the
+		// session ended first.
+		connected := func() bool {
+			if c == nil {
+				select {
+				case c = <-h.ready:
+				case <-ctx.Done():
+					s.unsent++
+					return false
+				}
+			}
+			return true
+		}
 		lineNo := 0
 		for {
 			var in inputLine
@@ -387,20 +448,47 @@ func startSender(ctx context.Context, ready <-chan *wsclient.Client, binary bool
 				p.showPrompt()
 				continue
 			}
-			if typ == wsclient.TextMessage && !utf8.Valid(in.data) {
+			data := in.data
+			if o.slash {
+				cmd, msg, isCmd, err := parseSlash(data)
+				switch {
+				case err != nil:
+					p.errorf("%v\n%s", err, slashHelp)
+					p.showPrompt()
+					continue
+				case isCmd && cmd.name == "help":
+					p.errorf("%s", slashHelp)
+					p.showPrompt()
+					continue
+				case isCmd && cmd.name == "close":
+					s.closeCmd <- cmd
+					return // the session ends: what follows is not sent
+				case isCmd:
+					if !connected() {
+						return
+					}
+					f := wsclient.Frame{Type: wsclient.PongMessage, Data: cmd.data}
+					if cmd.name == "ping" {
+						f = wsclient.Frame{Type: wsclient.PingMessage, Data: cmd.data}
+						h.pings.Add(1)
+					}
+					if err := c.Cast(f); err != nil {
+						p.errorf("/%s: %s", cmd.name, errText(err))
+					}
+					p.showPrompt()
+					continue
+				}
+				data = msg
+			}
+			if typ == wsclient.TextMessage && !utf8.Valid(data) {
 				p.errorf("line %d is not valid UTF-8 and was not sent (use --binary to send raw bytes)", lineNo)
 				p.showPrompt()
 				continue
 			}
-			if c == nil {
-				select {
-				case c = <-ready:
-				case <-ctx.Done():
-					s.unsent++
-					return
-				}
+			if !connected() {
+				return
 			}
-			err := c.Send(ctx, wsclient.Frame{Type: typ, Data: in.data})
+			err := c.Send(ctx, wsclient.Frame{Type: typ, Data: data})
 			if err != nil && (ctx.Err() != nil || errors.Is(err, wsclient.ErrClosed)) {
 				s.unsent++
 				return // the session is over
@@ -409,6 +497,12 @@ func startSender(ctx context.Context, ready <-chan *wsclient.Client, binary bool
 				p.errorf("line %d was not sent: %s", lineNo, errText(err))
 			}
 			p.showPrompt()
+			if o.oneMessage {
+				// -1: one message out; the rest of the input is not read.
+				s.ended = true
+				s.end <- io.EOF
+				return
+			}
 		}
 	}()
 	return s
@@ -431,6 +525,17 @@ func drain(lines <-chan inputLine, d time.Duration) int {
 			return n
 		}
 	}
+}
+
+// reconnectBackoff is the delay before each reconnect with --reconnect (the
+// help text states it: keep them in step): 500ms, doubling up to 30s, each
+// shortened at random by up to half, so the first retry comes 250-500ms
+// after the connection ended.
+var reconnectBackoff = wsclient.Backoff{
+	Initial:    500 * time.Millisecond,
+	Max:        30 * time.Second,
+	Multiplier: 2,
+	Jitter:     0.5,
 }
 
 // maxUnansweredPings is the number of keepalive pings that may go without

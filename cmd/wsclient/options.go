@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,18 +25,27 @@ type clientOptions struct {
 	urlNote        string // how a URL without a scheme was read, for stderr
 	headers        headerFlag
 	origin         string
-	subprotocols   listFlag
+	subprotocols   subprotocolFlag
+	connect        string // -c/--connect URL (wscat), instead of the argument
+	auth           string // --auth user:password (wscat)
+	host           string // --host NAME (wscat): the Host header
 	keepalive      durationFlag
 	reconnect      bool
 	compress       bool
 	cacert         string
 	cert, key      string
 	insecure       bool
+	insecureFlag   string // the spelling given (--insecure, -k, -n, --no-check), for the warning
 	proxy          string
 	proxyCACert    string
 	follow         bool
 	maxMessageSize sizeFlag
 	wait           durationFlag
+	waitSet        bool        // --wait (or -w, -E) was given
+	execute        stringsFlag // -x MSG: send these instead of reading stdin
+	oneMessage     bool        // -1: send at most one message, end after the first one received
+	slash          bool        // slash commands (/ping, /close ...) in the input
+	slashSet       bool        // --slash was given (else: on when stdin is a terminal)
 	binary         bool
 	base64         bool
 	json           bool
@@ -45,31 +56,87 @@ type clientOptions struct {
 	http2          http2Flag // --http2 off|auto|only
 }
 
+// stringsFlag collects a repeatable flag's values as they are.
+type stringsFlag []string
+
+func (f *stringsFlag) String() string     { return strings.Join(*f, "\n") }
+func (f *stringsFlag) Set(s string) error { *f = append(*f, s); return nil }
+
+// clientFlagSet defines the interactive client's flags. Several names for
+// one flag are aliases: wsclient's own short forms and the spellings of
+// wscat and websocat (README.md has the table).
 func clientFlagSet(o *clientOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("wsclient", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Var(&o.headers, "H", "")
 	fs.Var(&o.headers, "header", "")
+	fs.StringVar(&o.origin, "o", "", "")
 	fs.StringVar(&o.origin, "origin", "", "")
+	fs.StringVar(&o.host, "host", "", "")
+	fs.StringVar(&o.auth, "auth", "", "")
+	fs.Var(&o.subprotocols, "s", "")
 	fs.Var(&o.subprotocols, "subprotocol", "")
+	fs.Var(&o.subprotocols, "protocol", "") // websocat
+	fs.StringVar(&o.connect, "c", "", "")
+	fs.StringVar(&o.connect, "connect", "", "")
 	fs.Var(&o.keepalive, "keepalive", "")
+	fs.Var(&o.keepalive, "ping-interval", "") // websocat
 	fs.BoolVar(&o.reconnect, "reconnect", false, "")
 	fs.BoolVar(&o.compress, "compress", false, "")
 	fs.StringVar(&o.cacert, "cacert", "", "")
+	fs.StringVar(&o.cacert, "ca", "", "") // wscat
 	fs.StringVar(&o.cert, "cert", "", "")
 	fs.StringVar(&o.key, "key", "", "")
-	fs.BoolVar(&o.insecure, "insecure", false, "")
+	for _, name := range []string{"insecure", "k", "n", "no-check"} { // websocat -k, wscat -n
+		fs.BoolFunc(name, "", func(v string) error {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			o.insecure, o.insecureFlag = on, dashed(name)
+			return nil
+		})
+	}
 	fs.StringVar(&o.proxy, "proxy", "", "")
 	fs.StringVar(&o.proxyCACert, "proxy-cacert", "", "")
 	fs.BoolVar(&o.follow, "L", false, "")
 	fs.BoolVar(&o.follow, "follow-redirects", false, "")
+	fs.BoolVar(&o.follow, "location", false, "") // wscat
 	fs.Var(&o.maxMessageSize, "max-message-size", "")
 	o.wait = durationFlag(time.Second)
+	fs.Var(&o.wait, "w", "")
 	fs.Var(&o.wait, "wait", "")
+	exitOnEOF := func(v string) error { // websocat -E: --wait 0
+		if on, err := strconv.ParseBool(v); err != nil || !on {
+			return errors.New("takes no value")
+		}
+		o.wait = 0
+		return nil
+	}
+	fs.BoolFunc("E", "", exitOnEOF)
+	fs.BoolFunc("exit-on-eof", "", exitOnEOF)
+	fs.Var(&o.execute, "x", "")
+	fs.Var(&o.execute, "execute", "")
+	fs.BoolVar(&o.oneMessage, "1", false, "")
+	fs.BoolVar(&o.oneMessage, "one-message", false, "")
+	fs.BoolVar(&o.slash, "slash", false, "")
+	fs.BoolVar(&o.binary, "b", false, "")
 	fs.BoolVar(&o.binary, "binary", false, "")
+	text := func(v string) error { // websocat -t: text messages, the default
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		o.binary = !on
+		return nil
+	}
+	fs.BoolFunc("t", "", text)
+	fs.BoolFunc("text", "", text)
 	fs.BoolVar(&o.base64, "base64", false, "")
 	fs.BoolVar(&o.json, "json", false, "")
+	fs.BoolVar(&o.showPingPong, "P", false, "")
 	fs.BoolVar(&o.showPingPong, "show-ping-pong", false, "")
+	fs.BoolFunc("no-color", "", func(string) error { return nil }) // wscat: wsclient never colours
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	o.timeout = durationFlag(30 * time.Second)
@@ -90,6 +157,28 @@ func parseClientArgs(args []string) (*clientOptions, error) {
 	}
 	if o.version {
 		return o, nil
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "w", "wait", "E", "exit-on-eof":
+			o.waitSet = true
+		case "slash":
+			o.slashSet = true
+		}
+	})
+	if o.connect != "" {
+		if len(pos) > 0 {
+			return nil, fmt.Errorf("-c/--connect %q and the argument %q: give the URL once", redact(o.connect), redact(pos[0]))
+		}
+		pos = []string{o.connect}
+	}
+	if o.insecureFlag == "" {
+		o.insecureFlag = "--insecure"
+	}
+	if o.auth != "" || o.host != "" {
+		if err := o.authHostHeaders(); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case len(pos) == 0:
@@ -118,6 +207,30 @@ func parseClientArgs(args []string) (*clientOptions, error) {
 		}
 	}
 	return o, nil
+}
+
+// authHostHeaders turns --auth and --host (wscat) into their headers.
+func (o *clientOptions) authHostHeaders() error {
+	if o.auth != "" {
+		if !strings.Contains(o.auth, ":") {
+			return errors.New("--auth: want user:password")
+		}
+		if o.headers.h.Get("Authorization") != "" {
+			return errors.New("--auth and -H 'Authorization: ...': give one")
+		}
+		if err := o.headers.Set("Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(o.auth))); err != nil {
+			return fmt.Errorf("--auth: %w", err)
+		}
+	}
+	if o.host != "" {
+		if o.headers.h.Get("Host") != "" {
+			return errors.New("--host and -H 'Host: ...': give one")
+		}
+		if err := o.headers.Set("Host: " + o.host); err != nil {
+			return fmt.Errorf("--host %q: %w", o.host, err)
+		}
+	}
+	return nil
 }
 
 // normalizeURL checks a URL from the command line and returns it as ws:// or

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // printer writes events: received messages to stdout (one per line, text as
@@ -157,23 +159,42 @@ func (p *printer) message(binary bool, data []byte) {
 	p.out.Flush()
 }
 
-// control prints a received ping or pong if asked to.
-func (p *printer) control(kind string, payload []byte) {
-	if !p.showPingPong {
+// control prints a received ping or pong if asked to (--show-ping-pong, or
+// force). A payload that is UTF-8 text is shown as text (quoted, in text
+// mode); any other as hex or base64, which is said.
+func (p *printer) control(kind string, payload []byte, force bool) {
+	if !p.showPingPong && !force {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s, enc := p.encodeBinary(payload)
+	text := utf8.Valid(payload)
 	if p.json {
-		p.emit(event{Event: kind, Data: &s, Encoding: enc, Size: ptr(len(payload))})
+		e := event{Event: kind, Size: ptr(len(payload))}
+		s := string(payload)
+		if !text {
+			s, e.Encoding = p.encodeBinary(payload)
+		}
+		e.Data = &s
+		p.emit(e)
 		return
 	}
+	reprompt := p.promptShown
 	p.clearPromptLocked()
-	if len(payload) == 0 {
+	switch {
+	case len(payload) == 0:
 		fmt.Fprintf(p.errw, "wsclient: < %s\n", kind)
-	} else {
-		fmt.Fprintf(p.errw, "wsclient: < %s %s\n", kind, s)
+	case text:
+		// Quoted: the server's text cannot drive the terminal, and where
+		// it ends shows.
+		fmt.Fprintf(p.errw, "wsclient: < %s %s\n", kind, strconv.Quote(string(payload)))
+	default:
+		s, enc := p.encodeBinary(payload)
+		fmt.Fprintf(p.errw, "wsclient: < %s %s (%s)\n", kind, s, enc)
+	}
+	if reprompt {
+		p.showPromptLocked()
+		p.out.Flush()
 	}
 }
 

@@ -91,3 +91,26 @@ func TestNoPromptWhenStdinPiped(t *testing.T) {
 		t.Errorf("screen:\n%q", out)
 	}
 }
+
+// TestTerminalSlashCommands: in a terminal, slash commands are on without
+// --slash: /ping shows its pong, and /close ends the session.
+func TestTerminalSlashCommands(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithT(t))
+	ptm, pts := openPTY(t)
+	scr := readScreen(ptm)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, srv.URL)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, pts, pts
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	scr.await(t, "> ")
+	ptm.Write([]byte("/ping hi\n"))
+	scr.await(t, `< pong "hi"`)
+	ptm.Write([]byte("/close 4001 bye\n"))
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v; screen:\n%q", err, scr.String())
+	}
+	scr.await(t, "closed by client: 4001 bye")
+}

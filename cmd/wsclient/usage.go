@@ -20,6 +20,8 @@ Examples:
   wsclient --json --wait -1 -H 'Authorization: Bearer T' wss://example.com/feed </dev/null
   wsclient --keepalive 20 --reconnect --subprotocol chat.v1,chat.v0 wss://example.com/ws
   wsclient localhost:8080/ws                      # no scheme: taken as ws://
+  echo '{"op":"time"}' | wsclient -1 ws://127.0.0.1:PORT   # one message out, one in
+  wsclient -c ws://127.0.0.1:PORT -x hello -w 2    # wscat style: send hello, wait 2s
 
 Flags may come before or after the URL. The URL is ws:// or wss:// (http:// and
 https:// are taken as ws:// and wss://; a URL without a scheme, such as
@@ -27,12 +29,20 @@ https:// are taken as ws:// and wss://; a URL without a scheme, such as
 user:password@ in it is sent as Basic authorization, and shown as ***@ in
 everything wsclient prints. Without --proxy, proxies come from HTTPS_PROXY,
 HTTP_PROXY and NO_PROXY. DURATION is a number of seconds (20, 0.5) or a Go
-duration (500ms, 20s, 1m).
+duration (500ms, 20s, 1m). One-letter flags without a value combine: -qP is
+-q -P. The spellings of wscat and websocat in parentheses below are accepted
+too (where the two disagree, -n and -s are wscat's).
 
 Connecting:
+  -c, --connect URL           the URL, as a flag (wscat); or give it as an argument
   -H, --header 'Name: value'  add a request header (repeatable)
-  --origin URL                send an Origin header
-  --subprotocol NAME[,NAME]   offer subprotocols, in order of preference (repeatable)
+  -o, --origin URL            send an Origin header
+  --auth user:password        send Basic authorization (wscat; also user:password@ in
+                              the URL)
+  --host NAME                 send this Host header (wscat)
+  -s, --subprotocol NAME[,NAME]
+                              offer subprotocols, in order of preference (repeatable;
+                              each an RFC 7230 token; also websocat's --protocol NAME)
   --compress                  offer permessage-deflate compression
   --timeout DURATION          limit for connecting and the opening handshake (default 30s)
   --proxy URL                 connect through this proxy: http://, https:// (CONNECT) or
@@ -41,7 +51,7 @@ Connecting:
   --proxy-cacert FILE         trust the CA certificates in this PEM file for an https://
                               proxy (instead of the system's roots; --cacert is for the
                               server only)
-  -L, --follow-redirects      follow the server's redirects (301, 302, 303, 307, 308) to
+  -L, --follow-redirects      (also --location, wscat) follow the server's redirects (301, 302, 303, 307, 308) to
                               a new URL, at most 10 within --timeout; never from wss://
                               to ws://; once the chain leaves the first host and port,
                               user:password@ and the Authorization, Cookie and Host
@@ -49,12 +59,16 @@ Connecting:
   --http2 off|auto|only       WebSocket over HTTP/2 (RFC 8441): auto = when the server
                               offers it, only = required (default off)
   --keepalive DURATION        send a ping every DURATION; after 3 unanswered pings the
-                              connection counts as lost (default 0: off)
+                              connection counts as lost (default 0: off; also
+                              --ping-interval DURATION, websocat)
   --reconnect                 when an established connection ends other than by our own
                               close (server close, connection lost, keepalive timeout),
-                              reconnect with exponential backoff and jitter (500ms up to
-                              30s), until stdin ends or Ctrl-C; lines typed meanwhile
-                              are sent after the reconnect. The first connection must
+                              reconnect, until stdin ends or Ctrl-C; lines typed
+                              meanwhile are sent after the reconnect. The delays are
+                              500ms, 1s, 2s ... doubling up to 30s, each shortened at
+                              random by up to half (so the first retry comes 250ms to
+                              500ms after the connection ended); a failed attempt
+                              counts toward the next delay. The first connection must
                               succeed: a failure there exits at once
   --max-message-size SIZE     largest message accepted, e.g. 65536, 64KiB, 16MiB
                               (default 32MiB; -1: no limit); a larger one closes with 1009.
@@ -62,19 +76,34 @@ Connecting:
 
 TLS (wss:// URLs):
   --cacert FILE               trust the CA certificates in this PEM file (instead of the
-                              system's roots)
+                              system's roots; wscat: --ca FILE)
   --cert FILE, --key FILE     present this client certificate and key (PEM)
   --insecure                  DANGEROUS: do not verify the server's certificate at all
+                              (also -k, websocat; -n, --no-check, wscat); warns on stderr
 
 Input and output:
-  --binary                    send each stdin line as a binary message (default: text)
-  --wait DURATION             after stdin ends, keep receiving for DURATION (less if the
+  -b, --binary                send each stdin line as a binary message (default: text,
+                              which -t, --text ask for: websocat)
+  -x, --execute MESSAGE       send MESSAGE after connecting, instead of reading stdin
+                              (repeatable, in order), then --wait (wscat)
+  -w, --wait DURATION         after stdin ends, keep receiving for DURATION (less if the
                               server closes first), then close normally with 1000
                               (default 1s; 0: close at once, replies still on their way
                               may be missed; -1: stay until the server closes or Ctrl-C)
+  -E, --exit-on-eof           close as soon as stdin ends: --wait 0 (websocat)
+  -1, --one-message           send at most one message (the first line), and close with
+                              1000 once one message has been received; --wait defaults
+                              to -1 then (websocat)
+  --slash                     slash commands in the input, also when stdin is not a
+                              terminal (on by default in a terminal; --slash=false turns
+                              them off): /ping [data], /pong [data], /close [code
+                              [reason]], /help; a line starting with // is sent without
+                              its first /
   --json                      print one JSON object per line for each event, for scripts
   --base64                    show binary payloads in base64 (default: hex)
-  --show-ping-pong            also show pings and pongs received from the server
+  -P, --show-ping-pong        also show pings and pongs received from the server (text
+                              payloads quoted, others in hex or base64)
+  --no-color                  accepted and ignored (wscat): wsclient does not colour
   -q, --quiet                 no status lines or warnings on stderr (errors are still
                               shown)
   -V, --version               show the version and exit
@@ -93,7 +122,8 @@ Output:
     connect     url, subprotocol, extensions
     message     type ("text" or "binary"), data, size, and encoding ("hex" or
                 "base64") for binary data
-    ping, pong  data, encoding, size            (with --show-ping-pong)
+    ping, pong  data, size, and encoding ("hex" or "base64") when the payload
+                is not UTF-8 text               (with --show-ping-pong)
     close       code, reason, by ("server": the server closed; "client": we did)
     disconnect  error: the connection ended without a close handshake, or a
                 connection attempt failed
@@ -145,7 +175,9 @@ const serveHelp = `Usage: wsclient serve [flags]
 
 Runs an echo server (the wstest package's) until Ctrl-C: it echoes text and
 binary messages, answers pings and the close handshake. The first line on
-stdout is its URL.
+stdout is its URL. Ctrl-C (or SIGTERM) closes every connection with a close
+frame 1001 (going away) and waits up to 5s for the answers (Ctrl-C again:
+at once).
 
 Flags:
   --addr HOST:PORT     listen address (default 127.0.0.1:0: a free port on loopback)

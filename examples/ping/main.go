@@ -44,7 +44,9 @@ func (h *handler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Act
 		return wsclient.Action{}
 	}
 	h.pongs++
-	fmt.Fprintf(h.out, "pong %d after %v\n", h.pongs, time.Since(h.connected).Round(time.Millisecond))
+	// The library sends the keepalive pings and does not say when, so
+	// this is the time since connecting, not a round-trip time.
+	fmt.Fprintf(h.out, "pong %d, %v since connecting\n", h.pongs, time.Since(h.connected).Round(time.Millisecond))
 	if h.max > 0 && h.pongs >= h.max {
 		return wsclient.CloseAndStop(wsclient.CloseNormalClosure, "enough pongs", nil)
 	}

@@ -12,9 +12,9 @@ func TestPing(t *testing.T) {
 		t.Fatal(err)
 	}
 	re := regexp.MustCompile(`^connected to ws://127\.0\.0\.1:\d+, pinging every 20ms
-pong 1 after \d+ms
-pong 2 after \d+ms
-pong 3 after \d+ms
+pong 1, \d+ms since connecting
+pong 2, \d+ms since connecting
+pong 3, \d+ms since connecting
 terminated after 3 pongs: normal
 $`)
 	if !re.MatchString(out.String()) {
