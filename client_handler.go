@@ -292,7 +292,7 @@ type Disconnect struct {
 }
 
 // LocalCloseError is the disconnect reason when the client closed the
-// connection itself (a CloseConn action or Client.CloseConn) with Code and
+// connection itself (Client.CloseConn) with Code and
 // Reason. Err is nil when the close handshake completed, else what went
 // wrong (timeout, connection lost).
 type LocalCloseError struct {

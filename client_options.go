@@ -71,7 +71,7 @@ type Options struct {
 	// close frame) confirms that the server read them, at most Confirm
 	// bytes of payload (plus one batch) at a time; at the bound Cast returns
 	// ErrOutboxFull and Send waits. Zero (the default) leaves it off. See
-	// "Delivery confirmation" in the package documentation.
+	// "Delivery" in the package documentation.
 	Confirm int
 
 	// Redelivery (with Confirm) sends the frames unconfirmed when a

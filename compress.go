@@ -11,7 +11,7 @@ import (
 
 // CompressionOptions configures permessage-deflate (RFC 7692). Set
 // Dialer.Compression to offer it; a server that declines leaves the
-// connection uncompressed, and Conn.Extensions tells what was agreed.
+// connection uncompressed, and Conn.Info().Extensions tells what was agreed.
 //
 // What is offered: by default "permessage-deflate; client_max_window_bits",
 // telling the server it may ask the client for any window from 8 to 15

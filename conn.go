@@ -33,10 +33,10 @@ func (t MessageType) String() string { return frame.Opcode(t).String() }
 
 // Conn is a client WebSocket connection.
 //
-// Writes (WriteMessage, NextWriter, Ping, Pong, Close) are safe to call from
+// Writes (WriteMessage, WriteBatch, NextWriter, Ping, Close) are safe to call from
 // many goroutines at once: the frames of one message never interleave with
 // those of another, while control frames may go out between the fragments of
-// a message being streamed. Reads (NextReader, ReadMessage, AppendMessage and
+// a message being streamed. Reads (NextReader, ReadMessage and
 // the reader NextReader returns) must come from one goroutine at a time.
 //
 // Pings are answered with pongs automatically while the connection is read;

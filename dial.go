@@ -38,7 +38,7 @@ type Dialer struct {
 	Origin string
 
 	// Subprotocols are offered in Sec-WebSocket-Protocol, in order of
-	// preference. The server's choice is Conn.Subprotocol.
+	// preference. The server's choice is ConnInfo.Subprotocol.
 	Subprotocols []string
 
 	// TLSConfig configures wss:// connections. Nil means the system roots,

@@ -12,8 +12,8 @@ import (
 
 // NextReader waits for the next data message and returns its type and a
 // reader for its payload, which returns io.EOF at the end of the message.
-// The reader is valid until the next call to NextReader, ReadMessage or
-// AppendMessage; an unread rest of the message is discarded then. ctx bounds
+// The reader is valid until the next call to NextReader or ReadMessage;
+// an unread rest of the message is discarded then. ctx bounds
 // the wait for the message to begin; if it ends first, the connection is
 // closed and ctx's error is returned. A ctx that has ended before the call
 // returns its error at once and leaves the connection as it is.

@@ -100,11 +100,29 @@ var snippetImports = map[string]string{
 
 var selectorBase = regexp.MustCompile(`\b([a-z][a-z0-9]*)\.[A-Za-z_]`)
 
-// snippetFile turns a snippet into a Go file of package pkg: declarations
-// as they are, statements as the body of a function. Line directives make
-// the compiler report README.md lines. It fails for a snippet that is
-// neither.
+// isProgram reports whether a snippet is a complete Go file: it starts (after
+// comments) with a package clause.
+func isProgram(s readmeSnippet) bool {
+	_, err := parser.ParseFile(token.NewFileSet(), "", s.code, parser.PackageClauseOnly)
+	return err == nil
+}
+
+// snippetFile turns a snippet into a Go file of package pkg: a complete file
+// (one that starts with a package clause) as it is, imports included;
+// declarations as they are, statements as the body of a function, both with
+// the imports of the package names they use. Line directives make the
+// compiler report Markdown lines. It fails for a snippet that is none of
+// these.
 func snippetFile(pkg, readme string, s readmeSnippet) (string, error) {
+	directive := fmt.Sprintf("//line %s:%d\n", readme, s.line)
+	fset := token.NewFileSet()
+	if isProgram(s) {
+		src := directive + s.code
+		if _, err := parser.ParseFile(fset, "", src, parser.SkipObjectResolution); err != nil {
+			return "", fmt.Errorf("starts with a package clause but is not a Go file: %v", err)
+		}
+		return src, nil
+	}
 	var imports []string
 	seen := map[string]bool{}
 	for _, m := range selectorBase.FindAllStringSubmatch(s.code, -1) {
@@ -119,8 +137,6 @@ func snippetFile(pkg, readme string, s readmeSnippet) (string, error) {
 	for _, p := range imports {
 		fmt.Fprintf(&head, "import %q\n", p)
 	}
-	directive := fmt.Sprintf("//line %s:%d\n", readme, s.line)
-	fset := token.NewFileSet()
 	// Declarations (types, functions) first; then statements in a function.
 	decl := head.String() + directive + s.code
 	if _, err := parser.ParseFile(fset, "", decl, parser.SkipObjectResolution); err == nil {
@@ -128,16 +144,18 @@ func snippetFile(pkg, readme string, s readmeSnippet) (string, error) {
 	}
 	stmts := head.String() + "\nfunc _() {\n" + directive + s.code + "}\n"
 	if _, err := parser.ParseFile(fset, "", stmts, parser.SkipObjectResolution); err != nil {
-		return "", fmt.Errorf("neither declarations nor statements: %v", err)
+		return "", fmt.Errorf("neither a Go file, declarations nor statements: %v", err)
 	}
 	return stmts, nil
 }
 
-// Every ```go block of README.md, and every code block of the package
-// documentation (doc.go), compiles against this checkout, passes go vet and
-// is gofmt-clean. Blocks are either package-level declarations or
-// statements (wrapped in a function); package names are imported as used.
-// Each README block is its own package; doc.go's blocks share one. All
+// Every ```go block of README.md and of the Markdown pages in docs/, and
+// every code block of the package documentation (doc.go), compiles against
+// this checkout, passes go vet and is gofmt-clean. A Markdown block is a
+// complete Go file (it starts with a package clause and has its own
+// imports), package-level declarations, or statements (wrapped in a
+// function); the last two get the imports of the package names they use.
+// Each Markdown block is its own package; doc.go's blocks share one. All
 // build in one temporary module (one go build, one go vet).
 func TestReadmeSnippets(t *testing.T) {
 	goTool, err := exec.LookPath("go")
@@ -153,8 +171,30 @@ func TestReadmeSnippets(t *testing.T) {
 		t.Fatal(err)
 	}
 	snippets := readmeSnippets(string(md))
-	if len(snippets) < 2 {
-		t.Fatalf("README.md has %d go blocks; the Conn and Client examples are missing", len(snippets))
+	programs := 0
+	for _, s := range snippets {
+		if isProgram(s) {
+			programs++
+		}
+	}
+	if programs < 2 {
+		t.Fatalf("README.md has %d complete programs (go blocks starting with package); the Conn and Client programs are missing", programs)
+	}
+	pages, err := filepath.Glob(filepath.Join(filepath.Dir(readme), "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type mdFile struct {
+		path     string
+		snippets []readmeSnippet
+	}
+	mds := []mdFile{{readme, snippets}}
+	for _, p := range pages {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mds = append(mds, mdFile{p, readmeSnippets(string(b))})
 	}
 	docFile, err := filepath.Abs("doc.go")
 	if err != nil {
@@ -186,14 +226,19 @@ func TestReadmeSnippets(t *testing.T) {
 		s         readmeSnippet
 	}
 	var jobs []job
-	for i, s := range snippets {
-		jobs = append(jobs, job{readme, fmt.Sprintf("readme%d", i+1), s})
+	for _, m := range mds {
+		for _, s := range m.snippets {
+			jobs = append(jobs, job{m.path, fmt.Sprintf("md%d", len(jobs)+1), s})
+		}
 	}
 	for _, s := range docs {
 		jobs = append(jobs, job{docFile, "docgo", s})
 	}
 	for i, j := range jobs {
-		name := filepath.Base(j.file)
+		name, err := filepath.Rel(checkout, j.file)
+		if err != nil {
+			name = filepath.Base(j.file)
+		}
 		if got, err := format.Source([]byte(j.s.code)); err != nil {
 			t.Errorf("%s:%d: gofmt: %v", name, j.s.line, err)
 		} else if !bytes.Equal(got, []byte(j.s.code)) {
@@ -222,7 +267,7 @@ func TestReadmeSnippets(t *testing.T) {
 		cmd.Dir = dir
 		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s of the README snippets: %v\n%s", strings.Join(args, " "), err, out)
+			t.Fatalf("go %s of the Markdown and doc.go snippets: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
 }

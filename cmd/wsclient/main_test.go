@@ -1061,14 +1061,11 @@ func TestSIGTERM(t *testing.T) {
 	}
 }
 
-// TestReadmesListEveryFlag keeps the flag tables of both READMEs in step
-// with the flags: cmd/wsclient/README.md (which GitHub shows for this
-// directory) lists every flag in its flag table or its wscat/websocat
-// comparison table, and the repository's "The wsclient command" section
-// names no flag that does not exist.
-// TODO(merge): the repository README's flag table is to be replaced by this
-// directory's (the cli branch may not edit it); then check again that both
-// tables are equal.
+// TestReadmesListEveryFlag keeps the READMEs in step with the flags:
+// cmd/wsclient/README.md (which GitHub shows for this directory) lists
+// every flag in its flag table or its wscat/websocat comparison table, and
+// the repository's README, which links to it, names no flag in a table that
+// does not exist.
 func TestReadmesListEveryFlag(t *testing.T) {
 	fs := clientFlagSet(&clientOptions{})
 	flagRE := regexp.MustCompile("(?:^|[ `(])(--?[A-Za-z0-9][A-Za-z0-9-]*)")
