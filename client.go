@@ -124,11 +124,11 @@ const (
 	// Closing: the connection is being closed (by the client, the server,
 	// or a keepalive timeout); OnDisconnect follows.
 	Closing
-	// Terminated: the run has ended; Terminate has run.
-	Terminated
 	// Stopping: the client is ending: the connection is being closed and
 	// no new one is made; Terminate follows.
 	Stopping
+	// Terminated: the run has ended; Terminate has run.
+	Terminated
 )
 
 // String returns the state's name.

@@ -80,8 +80,8 @@ func TestClientConfirmEmptyPong(t *testing.T) {
 	if err := c.Cast(wsclient.TextFrame("f")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Send(ctx, wsclient.TextFrame("g")); err != nil {
-		t.Fatal(err)
+	if err := c.Send(ctx, wsclient.TextFrame("g")); !errors.Is(err, wsclient.ErrPongMismatch) {
+		t.Fatalf("Send after giving up = %v", err)
 	}
 	st := c.Stats()
 	if st.PongMismatches != 1 || st.Confirmed != 0 || st.Unconfirmed != 0 || st.Unconfirmable != 3 ||
@@ -149,8 +149,10 @@ func TestClientConfirmWrongPong(t *testing.T) {
 			t.Fatalf("cast %d after giving up: %v", i, err)
 		}
 	}
-	if err := c.Send(t.Context(), wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); err != nil {
-		t.Fatal(err)
+	// Send waits for confirmation, which this connection cannot give: it
+	// says so at once (the frame was written).
+	if err := c.Send(t.Context(), wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); !errors.Is(err, wsclient.ErrPongMismatch) || !errors.Is(err, wsclient.ErrUnconfirmed) {
+		t.Fatalf("Send after giving up = %v", err)
 	}
 	if st := c.Stats(); st.PongMismatches != 1 || st.Confirmed != 0 || st.Unconfirmed != 0 ||
 		st.Unconfirmable < 4*bound/size+1 || c.State() != wsclient.Connected {

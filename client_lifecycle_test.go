@@ -237,7 +237,7 @@ func TestClientStates(t *testing.T) {
 	if e := h.expect(t, "disconnect"); e.state != wsclient.Disconnected {
 		t.Fatalf("state in OnDisconnect %v", e.state)
 	}
-	for name, s := range map[string]wsclient.State{"disconnected": 0, "connecting": 1, "handshaking": 2, "connected": 3, "closing": 4, "terminated": 5, "stopping": 6} {
+	for name, s := range map[string]wsclient.State{"disconnected": wsclient.Disconnected, "connecting": wsclient.Connecting, "connected": wsclient.Connected, "closing": wsclient.Closing, "stopping": wsclient.Stopping, "terminated": wsclient.Terminated} {
 		if s.String() != name {
 			t.Errorf("%d.String() = %q", s, s.String())
 		}

@@ -656,6 +656,12 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 				return
 			}
 		}
+		if err == nil && it.f.Type == PingMessage && c.ob.cf != nil {
+			// A ping the user queued: its pong is no stray one.
+			c.ob.mu.Lock()
+			c.ob.cf.userOut++
+			c.ob.mu.Unlock()
+		}
 		switch {
 		case it.done != nil:
 			it.taken = false

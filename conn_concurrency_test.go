@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wsclient/wsclient/internal/frame"
 	"net"
 	"strconv"
 	"strings"
@@ -135,7 +136,7 @@ func TestConnConcurrentWriters(t *testing.T) {
 	}
 	wg.Go(func() {
 		for i := range 100 {
-			if _, err := conn.Ping(ctx, []byte(strconv.Itoa(i))); err != nil {
+			if err := conn.writeControl(ctx, frame.OpPing, []byte(strconv.Itoa(i))); err != nil {
 				errs <- err
 				return
 			}
@@ -456,7 +457,7 @@ func TestConnWriteContextIsolation(t *testing.T) {
 	if err := recv(t, big); err != nil {
 		t.Fatalf("the other goroutine's write failed because of the Ping's context: %v", err)
 	}
-	if _, err := conn.Ping(testCtx(t), []byte("patient")); err != nil {
+	if err := conn.writeControl(testCtx(t), frame.OpPing, []byte("patient")); err != nil {
 		t.Fatalf("connection unusable afterwards: %v", err)
 	}
 }

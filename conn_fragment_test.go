@@ -259,7 +259,7 @@ func TestConnControlBetweenWriterFragments(t *testing.T) {
 	if _, err := w.Write(bytes.Repeat([]byte("a"), 150)); err != nil { // one frame out, 50 bytes pending
 		t.Fatal(err)
 	}
-	if _, err := conn.Ping(ctx, []byte("ping")); err != nil {
+	if err := conn.writeControl(ctx, frame.OpPing, []byte("ping")); err != nil {
 		t.Fatal(err)
 	}
 	other := make(chan error, 1)

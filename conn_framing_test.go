@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/wsclient/wsclient/internal/frame"
 	"testing"
 	"time"
 
@@ -171,7 +172,7 @@ func TestConnMasking(t *testing.T) {
 			t.Fatalf("echo %d: %v", i, err)
 		}
 	}
-	if _, err := conn.Ping(ctx, []byte("ping")); err != nil {
+	if err := conn.writeControl(ctx, frame.OpPing, []byte("ping")); err != nil {
 		t.Fatal(err)
 	}
 	w, err := conn.NextWriter(ctx, TextMessage)

@@ -178,7 +178,7 @@ func (stopper) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.Action {
 }
 
 func (stopper) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
-	fmt.Printf("received %s\n", f)
+	fmt.Printf("received %s %q\n", f.Type, f.Data)
 	return wsclient.CloseAndStop(wsclient.CloseNormalClosure, "done", nil)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/wsclient/wsclient/internal/frame"
 	"io"
 	"log/slog"
 	"net/http"
@@ -99,7 +100,7 @@ func TestH2FragmentsPingClose(t *testing.T) {
 			pongs <- string(p)
 		}
 	})
-	if _, err := c.Ping(ctx, []byte("are you there")); err != nil {
+	if err := c.writeControl(ctx, frame.OpPing, []byte("are you there")); err != nil {
 		t.Fatal(err)
 	}
 	if _, got, err := c.ReadMessage(ctx); err != nil || string(got) != msg {
