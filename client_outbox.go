@@ -233,24 +233,6 @@ func (ob *outbox) withdraw(it *outItem) bool {
 	return true
 }
 
-// queuePing asks for a ping with payload p ahead of the queue on cc.
-func (ob *outbox) queuePing(cc *clientConn, p []byte) bool {
-	ob.mu.Lock()
-	defer ob.mu.Unlock()
-	if ob.cc != cc || cc == nil {
-		return false
-	}
-	if ob.cf != nil {
-		if ob.ping && ob.cf.conf {
-			ob.cf.redo = true // (see takePingLocked)
-		}
-		ob.cf.conf, ob.cf.user = false, true
-	}
-	ob.ping, ob.user = true, true
-	ob.pingData = append(ob.pingData[:0], p...)
-	return true
-}
-
 // attach lets the outbox drain to cc; detach stops it (frames wait for the
 // next connection).
 func (ob *outbox) attach(cc *clientConn) {
