@@ -83,14 +83,16 @@ func TestConcurrentWriters(t *testing.T) {
 					}
 				})
 			}
-			wg.Go(func() {
+			pingsDone := make(chan struct{})
+			go func() {
+				defer close(pingsDone)
 				for i := range 20 {
 					if _, err := c.Ping(ctx, fmt.Appendf(nil, "ping-%d", i)); err != nil {
 						errc <- fmt.Errorf("ping %d: %w", i, err)
 						return
 					}
 				}
-			})
+			}()
 			next := make([]int, writers)
 			var buf []byte
 			for range writers * perWriter {
@@ -113,6 +115,16 @@ func TestConcurrentWriters(t *testing.T) {
 				}
 				checkSame(t, fmt.Sprintf("writer %d message %d", w, i), buf, msg(w, i))
 				next[w]++
+			}
+			// Ping waits for its pong, which arrives only while this
+			// goroutine reads: echo until the pings are through.
+			for pinging := true; pinging; {
+				select {
+				case <-pingsDone:
+					pinging = false
+				default:
+					echo(t, ctx, c, wsclient.BinaryMessage, []byte("nudge"))
+				}
 			}
 			wg.Wait()
 			close(errc)

@@ -46,11 +46,8 @@ func TestPingPong(t *testing.T) {
 				target := "/pingpong/" + strconv.Itoa(len(pl))
 				c := dial(t, ctx, newDialer(), p.URL+target)
 				ctl := recordControls(c)
-				if _, err := c.Ping(ctx, pl); err != nil {
-					t.Fatalf("Ping: %v", err)
-				}
 				// The server answers the ping before it echoes this message.
-				echo(t, ctx, c, wsclient.TextMessage, []byte("after ping"))
+				pingThenEcho(t, ctx, c, pl, []byte("after ping"))
 				select {
 				case got := <-ctl:
 					if got.typ != wsclient.PongMessage {

@@ -109,10 +109,7 @@ func TestH2FragmentsAndPing(t *testing.T) {
 		checkSame(t, "fragmented echo", got, msg)
 
 		ctl := recordControls(c)
-		if _, err := c.Ping(ctx, []byte("h2 ping")); err != nil {
-			t.Fatal(err)
-		}
-		echo(t, ctx, c, wsclient.TextMessage, []byte("after ping"))
+		pingThenEcho(t, ctx, c, []byte("h2 ping"), []byte("after ping"))
 		select {
 		case got := <-ctl:
 			if got.typ != wsclient.PongMessage || string(got.payload) != "h2 ping" {

@@ -212,6 +212,36 @@ func echo(t *testing.T, ctx context.Context, c *wsclient.Conn, typ wsclient.Mess
 	checkSame(t, "echo", got, msg)
 }
 
+// pingThenEcho pings c with payload and waits for the pong (Conn.Ping sees
+// pongs only while a goroutine reads: one reads here, and returns at the
+// next data message), then echoes msg as text. The pong arrives before the
+// echo: a peer answers a ping before it reads on.
+func pingThenEcho(t *testing.T, ctx context.Context, c *wsclient.Conn, payload, msg []byte) {
+	t.Helper()
+	type read struct {
+		typ wsclient.MessageType
+		msg []byte
+		err error
+	}
+	got := make(chan read, 1)
+	go func() {
+		typ, m, err := c.ReadMessage(ctx)
+		got <- read{typ, m, err}
+	}()
+	rtt, err := c.Ping(ctx, payload)
+	if err != nil || rtt <= 0 {
+		t.Fatalf("Ping(%q) = %v, %v", payload, rtt, err)
+	}
+	if err := c.WriteMessage(ctx, wsclient.TextMessage, msg); err != nil {
+		t.Fatalf("WriteMessage after the ping: %v", err)
+	}
+	r := <-got
+	if r.err != nil || r.typ != wsclient.TextMessage {
+		t.Fatalf("ReadMessage after the ping: %v %v", r.typ, r.err)
+	}
+	checkSame(t, "echo after the ping", r.msg, msg)
+}
+
 // waitMessageEvent waits for the peer to report a message on target with
 // the given type and size.
 func waitMessageEvent(t *testing.T, p *peertest.Peer, target string, binary bool, size int) {

@@ -140,10 +140,7 @@ func TestTLS(t *testing.T) {
 			echo(t, ctx, c, wsclient.TextMessage, textPayload(n, uint64(n)))
 		}
 		ctl := recordControls(c)
-		if _, err := c.Ping(ctx, []byte("tls-ping")); err != nil {
-			t.Fatal(err)
-		}
-		echo(t, ctx, c, wsclient.TextMessage, []byte("x"))
+		pingThenEcho(t, ctx, c, []byte("tls-ping"), []byte("x"))
 		select {
 		case got := <-ctl:
 			if got.typ != wsclient.PongMessage || string(got.payload) != "tls-ping" {
