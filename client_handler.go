@@ -303,7 +303,7 @@ type LocalCloseError struct {
 
 // Error describes the LocalCloseError.
 func (e *LocalCloseError) Error() string {
-	s := fmt.Sprintf("wsclient: closed by the client with code %d (%s)", e.Code, closeCodeText(e.Code))
+	s := fmt.Sprintf("wsclient: closed by the client with code %d (%s)", e.Code, frame.CodeText(e.Code))
 	if e.Reason != "" {
 		s += ": " + e.Reason
 	}

@@ -37,52 +37,9 @@ type CloseError struct {
 // Error describes the CloseError.
 func (e *CloseError) Error() string {
 	if e.Reason == "" {
-		return fmt.Sprintf("wsclient: closed by peer with code %d (%s)", e.Code, closeCodeText(e.Code))
+		return fmt.Sprintf("wsclient: closed by peer with code %d (%s)", e.Code, frame.CodeText(e.Code))
 	}
-	return fmt.Sprintf("wsclient: closed by peer with code %d (%s): %s", e.Code, closeCodeText(e.Code), e.Reason)
-}
-
-// closeCodeText returns a short name for a close code.
-func closeCodeText(code int) string {
-	switch code {
-	case 1000:
-		return "normal closure"
-	case 1001:
-		return "going away"
-	case 1002:
-		return "protocol error"
-	case 1003:
-		return "unsupported data"
-	case 1005:
-		return "no status"
-	case 1006:
-		return "abnormal closure"
-	case 1007:
-		return "invalid payload data"
-	case 1008:
-		return "policy violation"
-	case 1009:
-		return "message too big"
-	case 1010:
-		return "mandatory extension"
-	case 1011:
-		return "internal error"
-	case 1012:
-		return "service restart"
-	case 1013:
-		return "try again later"
-	case 1014:
-		return "bad gateway"
-	case 1015:
-		return "TLS handshake failure"
-	}
-	switch {
-	case code >= 3000 && code <= 3999:
-		return "registered"
-	case code >= 4000 && code <= 4999:
-		return "private"
-	}
-	return "unknown"
+	return fmt.Sprintf("wsclient: closed by peer with code %d (%s): %s", e.Code, frame.CodeText(e.Code), e.Reason)
 }
 
 // ProtocolError reports that the peer broke the protocol (or a limit) and

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/wsclient/wsclient/internal/frame"
 	"io"
 	"strconv"
 	"strings"
@@ -112,7 +113,7 @@ func classify(err error, timeout time.Duration) (int, string) {
 		if normalClose(ce.Code) {
 			return exitOK, ""
 		}
-		return exitAbnormalClose, fmt.Sprintf("closed by server with code %d (%s)%s", ce.Code, closeCodeText(ce.Code), reasonSuffix(ce.Reason))
+		return exitAbnormalClose, fmt.Sprintf("closed by server with code %d (%s)%s", ce.Code, frame.CodeText(ce.Code), reasonSuffix(ce.Reason))
 	}
 	return exitError, errText(err)
 }
@@ -143,47 +144,4 @@ func reasonSuffix(r string) string {
 		return ""
 	}
 	return ": " + r
-}
-
-// closeCodeText names a close code (RFC 6455 section 7.4.1).
-func closeCodeText(code int) string {
-	switch code {
-	case 1000:
-		return "normal closure"
-	case 1001:
-		return "going away"
-	case 1002:
-		return "protocol error"
-	case 1003:
-		return "unsupported data"
-	case 1005:
-		return "no status"
-	case 1006:
-		return "abnormal closure"
-	case 1007:
-		return "invalid payload data"
-	case 1008:
-		return "policy violation"
-	case 1009:
-		return "message too big"
-	case 1010:
-		return "mandatory extension"
-	case 1011:
-		return "internal error"
-	case 1012:
-		return "service restart"
-	case 1013:
-		return "try again later"
-	case 1014:
-		return "bad gateway"
-	case 1015:
-		return "TLS handshake failure"
-	}
-	switch {
-	case code >= 3000 && code <= 3999:
-		return "registered"
-	case code >= 4000 && code <= 4999:
-		return "private"
-	}
-	return "unknown"
 }
