@@ -18,28 +18,6 @@ import (
 // works on without keeping frames, instead of stalling at the retention
 // bound.
 
-// mismatchServer sends the text messages it reads to got (when not nil)
-// and answers each ping with pong(payload).
-func mismatchServer(got chan<- string, pong func([]byte) []byte) func(*wstest.Conn) error {
-	return func(sc *wstest.Conn) error {
-		for {
-			op, p, err := sc.ReadMessage()
-			if err != nil {
-				return nil
-			}
-			switch op {
-			case wstest.OpText:
-				got <- string(p)
-			case wstest.OpPing:
-				sc.WriteFrame(true, 0, wstest.OpPong, pong(p))
-			case wstest.OpClose:
-				sc.WriteFrame(true, 0, wstest.OpClose, p)
-				return nil
-			}
-		}
-	}
-}
-
 // An empty pong (lxzan/gws's default), no keepalive: SendConfirmed ends
 // with the mismatch error after the documented 2 s instead of waiting for
 // its context, the frames kept before go to OnUndelivered with it, and the

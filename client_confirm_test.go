@@ -17,37 +17,6 @@ import (
 	"github.com/wsclient/wsclient/wstest"
 )
 
-// pongRecorder is a server script that records the text messages it reads,
-// answers pings when pong is set, and drops the connection after drop
-// messages (0: never).
-func pongRecorder(mu *sync.Mutex, got *[]string, pong bool, drop int) func(*wstest.Conn) error {
-	return func(sc *wstest.Conn) error {
-		n := 0
-		for {
-			op, p, err := sc.ReadMessage()
-			if err != nil {
-				return nil
-			}
-			switch op {
-			case wstest.OpText:
-				mu.Lock()
-				*got = append(*got, string(p))
-				mu.Unlock()
-				if n++; n == drop {
-					return sc.Drop()
-				}
-			case wstest.OpPing:
-				if pong {
-					sc.WriteFrame(true, 0, wstest.OpPong, p)
-				}
-			case wstest.OpClose:
-				sc.WriteFrame(true, 0, wstest.OpClose, p)
-				return nil
-			}
-		}
-	}
-}
-
 // SendConfirmed returns once a pong confirms its frame, and with it every
 // frame written before; the confirmation pong is also shown to HandleFrame.
 func TestClientSendConfirmed(t *testing.T) {
@@ -315,34 +284,6 @@ func (h *rrHandler) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.A
 		_ = c.Cast(f)
 	}
 	return wsclient.Action{}
-}
-
-// echoRecorder is a server script that records the text messages it reads
-// and echoes them, answers pings (when pong is set) and the client's close.
-// A server that answers no pings confirms nothing.
-func echoRecorder(mu *sync.Mutex, got *[]string, pong bool) func(*wstest.Conn) error {
-	return func(sc *wstest.Conn) error {
-		for {
-			op, p, err := sc.ReadMessage()
-			if err != nil {
-				return nil
-			}
-			switch op {
-			case wstest.OpText:
-				mu.Lock()
-				*got = append(*got, string(p))
-				mu.Unlock()
-				sc.WriteMessage(op, p)
-			case wstest.OpPing:
-				if pong {
-					sc.WriteFrame(true, 0, wstest.OpPong, p)
-				}
-			case wstest.OpClose:
-				sc.WriteFrame(true, 0, wstest.OpClose, p)
-				return nil
-			}
-		}
-	}
 }
 
 // castAndAwaitEchoes casts n text frames and waits for their echoes.

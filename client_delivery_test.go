@@ -16,30 +16,6 @@ import (
 	"github.com/wsclient/wsclient/wstest"
 )
 
-// textRecorder is a server script that records the text messages it gets
-// (echoing them) and sends each slice of them on got when the client
-// closes.
-func textRecorder(got chan<- []string) func(*wstest.Conn) error {
-	return func(sc *wstest.Conn) error {
-		var texts []string
-		defer func() { got <- texts }()
-		for {
-			op, p, err := sc.ReadMessage()
-			if err != nil {
-				return nil
-			}
-			switch op {
-			case wstest.OpText:
-				texts = append(texts, string(p))
-				sc.WriteMessage(op, p)
-			case wstest.OpClose:
-				sc.WriteFrame(true, 0, wstest.OpClose, p)
-				return nil
-			}
-		}
-	}
-}
-
 // Frames cast while disconnected wait in the outbox, in order, and go out
 // after OnConnect's replies; Cast copies the data; Send returns once its
 // frame is written.

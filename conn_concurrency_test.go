@@ -5,13 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wsclient/wsclient/internal/frame"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/frame"
 
 	"github.com/wsclient/wsclient/wstest"
 )

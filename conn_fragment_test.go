@@ -3,10 +3,11 @@ package wsclient
 import (
 	"bytes"
 	"fmt"
-	"github.com/wsclient/wsclient/internal/frame"
 	"io"
 	"testing"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/frame"
 
 	"github.com/wsclient/wsclient/wstest"
 )

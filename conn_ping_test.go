@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wsclient/wsclient/internal/frame"
 	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/frame"
 
 	"github.com/wsclient/wsclient/wstest"
 )

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/wsclient/wsclient/internal/frame"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/frame"
 
 	"github.com/wsclient/wsclient/wstest"
 )

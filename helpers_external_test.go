@@ -250,3 +250,101 @@ func closed(ch chan struct{}) bool {
 		return false
 	}
 }
+
+// serverScript is a wstest server script that reads the client's messages
+// and does what its fields say; the server answers the client's close and
+// ends.
+type serverScript struct {
+	onText    func(string)        // called for each text message, if set
+	echo      bool                // echo text messages
+	pong      func([]byte) []byte // a ping's answer is a pong with pong(payload); nil: pings go unanswered
+	dropAfter int                 // drop the connection after this many text messages (0: never)
+	onEnd     func()              // called when the script ends, if set
+}
+
+func (s serverScript) run(sc *wstest.Conn) error {
+	if s.onEnd != nil {
+		defer s.onEnd()
+	}
+	for n := 0; ; {
+		op, p, err := sc.ReadMessage()
+		if err != nil {
+			return nil
+		}
+		switch op {
+		case wstest.OpText:
+			if s.onText != nil {
+				s.onText(string(p))
+			}
+			if s.echo {
+				sc.WriteMessage(op, p)
+			}
+			if n++; n == s.dropAfter {
+				return sc.Drop()
+			}
+		case wstest.OpPing:
+			if s.pong != nil {
+				sc.WriteFrame(true, 0, wstest.OpPong, s.pong(p))
+			}
+		case wstest.OpClose:
+			sc.WriteFrame(true, 0, wstest.OpClose, p)
+			return nil
+		}
+	}
+}
+
+// samePayload answers a ping as RFC 6455 wants: with its payload.
+func samePayload(p []byte) []byte { return p }
+
+// appendLocked returns an onText that appends to *got under mu.
+func appendLocked(mu *sync.Mutex, got *[]string) func(string) {
+	return func(s string) {
+		mu.Lock()
+		*got = append(*got, s)
+		mu.Unlock()
+	}
+}
+
+// pongRecorder records the text messages it reads, answers pings when pong
+// is set, and drops the connection after drop messages (0: never).
+func pongRecorder(mu *sync.Mutex, got *[]string, pong bool, drop int) func(*wstest.Conn) error {
+	s := serverScript{onText: appendLocked(mu, got), dropAfter: drop}
+	if pong {
+		s.pong = samePayload
+	}
+	return s.run
+}
+
+// echoRecorder records the text messages it reads and echoes them,
+// answering pings when pong is set. A server that answers no pings
+// confirms nothing.
+func echoRecorder(mu *sync.Mutex, got *[]string, pong bool) func(*wstest.Conn) error {
+	s := serverScript{onText: appendLocked(mu, got), echo: true}
+	if pong {
+		s.pong = samePayload
+	}
+	return s.run
+}
+
+// textRecorder echoes the text messages it reads and sends the slice of
+// them on got when the script ends.
+func textRecorder(got chan<- []string) func(*wstest.Conn) error {
+	return func(sc *wstest.Conn) error {
+		var texts []string
+		return serverScript{
+			onText: func(s string) { texts = append(texts, s) },
+			echo:   true,
+			onEnd:  func() { got <- texts },
+		}.run(sc)
+	}
+}
+
+// mismatchServer sends the text messages it reads to got (when not nil)
+// and answers each ping with pong(payload).
+func mismatchServer(got chan<- string, pong func([]byte) []byte) func(*wstest.Conn) error {
+	s := serverScript{pong: pong}
+	if got != nil {
+		s.onText = func(m string) { got <- m }
+	}
+	return s.run
+}

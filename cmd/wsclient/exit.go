@@ -7,12 +7,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/wsclient/wsclient/internal/frame"
 	"io"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/frame"
 
 	"github.com/wsclient/wsclient"
 )
