@@ -6,16 +6,17 @@ import (
 	"unsafe"
 )
 
-// Big buffers (over maxPooledData: a Client's copies of large frames it
-// sends and its read buffers for large messages; AppendMessage grows a
-// buffer to a class size) come in size classes, four per power of two, so a buffer is at most
+// Big buffers (over bigMin bytes: copies of large frames to send, read
+// buffers for large messages; appendMessage grows a buffer to a class
+// size) come in size classes, four per power of two, so a buffer is at most
 // 25% larger than the data it holds and a stream of messages of one size
 // reuses one class. The pools are global and emptied by the garbage
 // collector (sync.Pool), so an idle client holds none of them; a buffer
 // lives on in its pool for at most two collections after its last use.
 const (
-	bigClassMin = 17 // 2^(bigClassMin-1) = 64 KiB < the smallest class
-	bigClassMax = 31 // sizes above 2^bigClassMax are not pooled
+	bigMin      = 64 << 10 // a buffer over this is big
+	bigClassMin = 17       // 2^(bigClassMin-1) = 64 KiB < the smallest class
+	bigClassMax = 31       // sizes above 2^bigClassMax are not pooled
 )
 
 var bigBufPools [(bigClassMax - bigClassMin + 1) * 4]sync.Pool
@@ -39,7 +40,7 @@ func bigPooled(n int) bool {
 	return i >= 0 && size == n
 }
 
-// bigBufGet returns a buffer of at least n bytes (n > maxPooledData),
+// bigBufGet returns a buffer of at least n bytes (n > bigMin),
 // pooled unless n is huge.
 func bigBufGet(n int) *[]byte {
 	i, size := bigClass(n)
@@ -88,7 +89,7 @@ func bigBufPut(p *[]byte) {
 // It never allocates: a message that finds no buffer grows dst as it
 // arrives (grow rounds it to a class), and putBig pools that buffer.
 func (c *Conn) takeBig(n int64, dst []byte) []byte {
-	if n <= maxPooledData || n <= int64(cap(dst)) || n > 1<<bigClassMax {
+	if n <= bigMin || n <= int64(cap(dst)) || n > 1<<bigClassMax {
 		return dst
 	}
 	i, _ := bigClass(int(n))
@@ -100,11 +101,14 @@ func (c *Conn) takeBig(n int64, dst []byte) []byte {
 	return (*p)[:0]
 }
 
-// putBig gives b, a buffer over maxPooledData that appendMessage returned
-// and its caller no longer uses, to the pools. Its holder is the one
-// takeBig took when b is that buffer; a buffer grown for the message
-// needs a new one.
-func (c *Conn) putBig(b []byte) {
+// putBig gives b, a buffer that appendMessage returned and its caller no
+// longer uses, to the big-buffer pools if it is big and of a class size
+// (a buffer takeBig took, or one grown for a message), and reports whether
+// it did; the caller must then not use b again.
+func (c *Conn) putBig(b []byte) bool {
+	if cap(b) <= bigMin || !bigPooled(cap(b)) {
+		return false
+	}
 	p := c.bigp
 	c.bigp = nil
 	if p == nil || unsafe.SliceData(*p) != unsafe.SliceData(b) {
@@ -112,4 +116,5 @@ func (c *Conn) putBig(b []byte) {
 	}
 	*p = b
 	bigBufPut(p)
+	return true
 }

@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// Every size over maxPooledData gets a class at least as large and at most
+// Every size over bigMin gets a class at least as large and at most
 // 25% larger, and a buffer of a class's size goes back to that class.
 func TestBigClass(t *testing.T) {
-	for _, n64 := range []int64{maxPooledData + 1, 80 << 10, 96<<10 + 1, 128 << 10, 1 << 20, 1<<20 + 1, 16 << 20, 16<<20 + 3, 1 << (bigClassMax - 1), 1 << bigClassMax} {
+	for _, n64 := range []int64{bigMin + 1, 80 << 10, 96<<10 + 1, 128 << 10, 1 << 20, 1<<20 + 1, 16 << 20, 16<<20 + 3, 1 << (bigClassMax - 1), 1 << bigClassMax} {
 		if n64 > math.MaxInt {
 			continue // (a 32-bit int)
 		}
@@ -41,7 +41,7 @@ func TestBigClass(t *testing.T) {
 
 // bigBufCopy copies into a new array (never src's) of a class's size.
 func TestBigBufCopy(t *testing.T) {
-	for _, n := range []int{maxPooledData + 1, 1 << 20, 1<<20 + 1, 5<<20 + 77} {
+	for _, n := range []int{bigMin + 1, 1 << 20, 1<<20 + 1, 5<<20 + 77} {
 		src := make([]byte, n)
 		for i := range src {
 			src[i] = byte(i * 7)

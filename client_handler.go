@@ -156,6 +156,9 @@ type Frame struct {
 	Data []byte
 }
 
+// errFrameType is the ErrBadFrame error of a Frame of another type.
+var errFrameType = fmt.Errorf("%w: a Client Frame is text, binary, ping or pong", ErrBadFrame)
+
 // TextFrame returns a text frame holding s.
 func TextFrame(s string) Frame { return Frame{Type: TextMessage, Data: []byte(s)} }
 

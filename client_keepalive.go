@@ -28,7 +28,7 @@ func (c *Client) setKeepalive(d time.Duration) {
 	if c.m.st != Connected || c.m.conn == nil {
 		return
 	}
-	c.m.ka = keepalive{interval: d, last: c.m.conn.cn.bytesRead()}
+	c.m.ka = keepalive{interval: d, last: c.m.conn.t().bytesRead()}
 	c.ob.setConfirmTimeout(c.m.conn, max(d, 0)*time.Duration(c.cfg.keepMissed))
 	if d <= 0 {
 		c.disarm()
@@ -45,7 +45,7 @@ func (c *Client) keepaliveTick() {
 	if k.interval <= 0 || cc == nil {
 		return
 	}
-	if in := cc.cn.bytesRead(); in != k.last {
+	if in := cc.t().bytesRead(); in != k.last {
 		k.last, k.missed, k.outstanding = in, 0, false
 	} else if k.outstanding {
 		k.missed++

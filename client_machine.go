@@ -47,11 +47,9 @@ type event struct {
 // clientConn is one established connection, and its reading goroutine's
 // state (one allocation for both).
 type clientConn struct {
-	cn    *Conn
-	now   *nowWriter // made at the first write attempt; guarded by the writer token
-	noNow bool       // the socket allows no write attempt that does not wait
-	rbuf  []byte     // the reader's buffer, reused
-	items []*outItem // the token holder's batch, reused
+	cn   *Conn       // its unexported side through cc.t (client_transport.go)
+	w    *connWriter // made at the first write; guarded by the writer token
+	rbuf []byte      // the reader's buffer, reused
 
 	c   *Client
 	ctl func(MessageType, []byte) // control, the Conn's control handler
@@ -198,7 +196,7 @@ func (c *Client) inClosing(e *event) {
 		}
 	case evCloseSent:
 		if e.cc == c.m.conn && !c.m.remoteClose {
-			c.arm(e.cc.cn.closeWait())
+			c.arm(e.cc.t().closeWait())
 		}
 	case evTimer: // the server did not answer our close in time
 		if lc := c.m.localClose; lc != nil && lc.Err == nil {
@@ -495,7 +493,7 @@ func (c *Client) connEnded(cc *clientConn, err error) {
 func (c *Client) dropConn() {
 	cc := c.m.conn
 	c.ob.detach(cc)
-	cc.cn.closeNowOnce() // a Stop may have closed it already
+	cc.t().closeNowOnce() // a Stop may have closed it already
 	c.confirmEnd(cc)
 	c.m.conn = nil
 	c.cur.Store(nil)
@@ -709,25 +707,23 @@ func (cc *clientConn) connInfo() ConnInfo {
 func (cc *clientConn) readLoop() {
 	c := cc.c
 	cc.ctl = cc.control
-	cc.cn.setControlHandler(&cc.ctl)
+	cc.t().setControlHandler(&cc.ctl)
 	ctx := context.Background()
 	for {
-		typ, b, err := cc.cn.appendMessage(ctx, cc.rbuf[:0], true)
+		typ, b, err := cc.t().appendMessage(ctx, cc.rbuf[:0], true)
 		if err != nil {
 			cc.rbuf = nil
 			cc.end(err)
 			return
 		}
 		cc.frame(typ, b)
+		// A large message's buffer goes back to the shared pools, where
+		// the next large message finds it: the reader holds none while it
+		// waits. (A decompressed message's buffer, grown by doubling, goes
+		// too when its capacity is a class size, as powers of two are.)
 		switch rt := c.cfg.maxRetainBuf; {
-		case cap(b) > maxPooledData && bigPooled(cap(b)):
-			// A large message's buffer goes back to the shared pools,
-			// where the next large message finds it: the reader holds
-			// none while it waits. A decompressed message's buffer,
-			// grown by doubling, lands here too when its capacity is a
-			// class size (powers of two are); otherwise it is kept as
-			// below.
-			cc.cn.putBig(b)
+		case cc.t().putBig(b):
+			// (cc.rbuf, never one of those, is kept.)
 		case rt > 0 && cap(b) > rt:
 			cc.rbuf = nil
 		default:

@@ -30,7 +30,6 @@ type outItem struct {
 	done    chan error      // Send's (pooled with the item); nil otherwise
 	counted bool            // counts against the outbox bound
 	taken   bool            // a writer has it
-	end     int             // where its frame ends in the batch's buffer
 	tag     uint64          // kept: the confirmation ping that confirms it
 	cw      *confirmWait    // a confirming Send's
 	again   bool            // written before, being redelivered
@@ -48,8 +47,9 @@ var itemPool = sync.Pool{New: func() any { return new(outItem) }}
 // sendPool recycles Send's items with their result channels.
 var sendPool = sync.Pool{New: func() any { return &outItem{done: make(chan error, 1)} }}
 
-// maxPooledData bounds the data buffer an item keeps when recycled.
-const maxPooledData = 64 << 10
+// maxPooledData bounds the data buffer an item keeps when recycled; larger
+// copies come from the big-buffer pools.
+const maxPooledData = bigMin
 
 // copyItem returns a pooled item holding a copy of f. A copy larger than
 // an item keeps goes into a buffer from the big-buffer pools, so that a
@@ -90,26 +90,14 @@ func handOver(it *outItem) {
 	freeItem(it)
 }
 
-// Batches: at most batchBytes of frames are masked into one buffer; a frame
-// over bigFrame is written on its own, straight from its data, by a writer
-// that may wait.
+// Batches: at most batchBytes of frames (headers included) are masked into
+// one buffer, the Conn's large write buffer, so that a batch written by an
+// attempt that does not wait fits in it; a frame over bigFrame is written
+// on its own, straight from its data, by a writer that may wait.
 const (
-	batchBytes = 64 << 10
+	batchBytes = largeWriteBuf
 	bigFrame   = 16 << 10
 	batchItems = 256
-)
-
-// Batch buffers come from two pools: small ones for the usual few small
-// frames, so that many connections writing at once do not each take a
-// large buffer, and large ones for full batches.
-const (
-	smallBatchBuf = 4<<10 + 8*frame.MaxHeaderLen
-	largeBatchBuf = batchBytes + bigFrame + batchItems*frame.MaxHeaderLen
-)
-
-var (
-	smallBatchPool = sync.Pool{New: func() any { b := make([]byte, 0, smallBatchBuf); return &b }}
-	largeBatchPool = sync.Pool{New: func() any { b := make([]byte, 0, largeBatchBuf); return &b }}
 )
 
 type outbox struct {
@@ -344,8 +332,6 @@ type batch struct {
 	ping  bool
 	big   *outItem // a frame to write on its own
 	close *outItem // a close marker for this connection
-	bufp  *[]byte
-	buf   []byte
 
 	pingLen int
 	pingBuf [frame.MaxControlPayload]byte
@@ -363,7 +349,6 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 		return false
 	}
 	size := 0
-	b.items = cc.items[:0]
 	if ob.ping {
 		b.ping = true
 		ob.ping, ob.user = false, false
@@ -373,7 +358,7 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	if ob.cf != nil {
 		b.tag = ob.cf.seq + 1
 	}
-	for len(b.items) < batchItems && size < batchBytes {
+	for len(b.items) < batchItems {
 		it := ob.peekLocked()
 		if it == nil || it.closeOn == nil && ob.cf.fullLocked() {
 			break // nothing, or no room to keep a data frame (a pong makes room)
@@ -412,8 +397,10 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 			b.big = ob.popLocked()
 			return true
 		}
+		if size += frame.MaxHeaderLen + len(it.f.Data); size > batchBytes {
+			break
+		}
 		b.items = append(b.items, ob.popLocked())
-		size += frame.MaxHeaderLen + len(it.f.Data)
 	}
 	if len(b.items) == 0 && !b.ping {
 		ob.releaseLocked()
@@ -422,67 +409,113 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	return true
 }
 
+// connWriter is a connection's writer state, made at its first write and
+// guarded by the writer token: the batch being written and its frames as
+// the Conn takes them.
+type connWriter struct {
+	b      batch
+	out    []outFrame
+	c      *Client
+	fill   func(small bool) []outFrame // cc.fill, made once
+	filled bool                        // fill ran for the last send
+}
+
+// notYet is what fill returns when frames wait that the send under way
+// does not take (a close marker, or a big frame for one that must not
+// wait): empty, but not nil, which says that nothing is left.
+var notYet = []outFrame{}
+
+// writer returns cc's writer state. The caller, c's, holds the writer
+// token.
+func (cc *clientConn) writer(c *Client) *connWriter {
+	if cc.w == nil {
+		cc.w = &connWriter{c: c, fill: cc.fill}
+	}
+	return cc.w
+}
+
+// fill takes the next batch from the outbox, under the Conn's write locks
+// (the Conn's send calls it), and returns its frames: the ping, then the
+// data frames or the big one. small limits it to what a write that must not
+// wait handles. It returns nil when nothing is left (take released the
+// writer token: w is no longer the caller's), notYet when a close marker
+// is next (in b.close) or a big frame or close must wait for a writer that
+// may wait.
+func (cc *clientConn) fill(small bool) []outFrame {
+	w := cc.w
+	b := &w.b
+	b.items = b.items[:0]
+	b.ping, b.big, b.close, b.pingLen, b.tag = false, nil, nil, 0, 0
+	w.filled = true
+	if !w.c.ob.take(cc, b, small) {
+		return nil
+	}
+	fs := w.out[:0]
+	if b.close == nil {
+		if b.ping {
+			fs = append(fs, outFrame{PingMessage, b.pingBuf[:b.pingLen]})
+		}
+		for _, it := range b.items {
+			fs = append(fs, outFrame{it.f.Type, it.f.Data})
+		}
+		if b.big != nil {
+			fs = append(fs, outFrame{b.big.f.Type, b.big.f.Data})
+		}
+	}
+	w.out = fs
+	if len(fs) == 0 {
+		return notYet
+	}
+	return fs
+}
+
+// writeBatch writes a batch of the outbox to cc (see transport.send).
+func (c *Client) writeBatch(ctx context.Context, cc *clientConn, now bool) (int, error) {
+	w := cc.writer(c)
+	w.filled = false
+	return cc.t().send(ctx, w.fill, now)
+}
+
 // kick makes the outbox drain if frames wait and nobody writes: the calling
-// goroutine makes one write attempt that does not wait, and leaves the rest
-// to a writer goroutine.
+// goroutine makes write attempts that do not wait, and leaves the rest to
+// a writer goroutine.
 func (c *Client) kick() {
 	cc := c.ob.takeToken()
 	if cc == nil {
 		return
 	}
-	if cc.now == nil && !cc.noNow {
-		cc.now = newNowWriter(cc.cn.nc) // the token guards it
-		cc.noNow = cc.now == nil
-	}
-	for {
-		if cc.now == nil || !cc.cn.tryLockWrites() {
-			go c.writeLoop(cc, nil)
-			return
-		}
-		var b batch
-		if !c.ob.take(cc, &b, true) {
-			cc.cn.unlockWrites()
-			return
-		}
-		if len(b.items) == 0 && !b.ping {
-			// A big frame or a close is next: that may wait.
-			cc.cn.unlockWrites()
-			go c.writeLoop(cc, nil)
-			return
-		}
-		err := c.mask(cc, &b)
-		n := 0
-		if err == nil {
-			n, err = cc.cn.writeNowLocked(cc.now, b.buf)
-		}
-		if err == nil && n < len(b.buf) {
-			// The socket is full: a writer goroutine writes the rest, with
-			// the write locks handed over.
-			go c.writeLoop(cc, &pending{b: b, off: n})
-			return
-		}
-		cc.cn.unlockWrites()
-		if !c.finishBatch(cc, &b, n, err) {
-			return
-		}
-	}
-}
-
-// pending is a batch partly written, handed to a writer goroutine with the
-// connection's write locks.
-type pending struct {
-	b   batch
-	off int
-}
-
-// writeLoop is the writer goroutine: it drains the outbox to cc, waiting
-// for the network as long as it takes, and exits when nothing waits.
-func (c *Client) writeLoop(cc *clientConn, p *pending) {
 	bg := context.Background()
-	if p != nil {
-		n, err := cc.cn.writeRawLocked(bg, p.b.buf[p.off:])
-		cc.cn.unlockWrites()
-		if !c.finishBatch(cc, &p.b, p.off+n, err) {
+	for {
+		n, err := c.writeBatch(bg, cc, true)
+		if err == errNoFrames {
+			return // nothing left: take released the token
+		}
+		w := cc.w
+		switch {
+		case err == errWouldWait:
+			// Busy, a socket that takes no such attempt, or a full one:
+			// a writer goroutine writes (or finishes) the batch.
+			go c.writeLoop(cc, w.filled)
+			return
+		case n == 0 && err == nil:
+			// A big frame or a close is next: that may wait.
+			go c.writeLoop(cc, false)
+			return
+		}
+		if !c.finishBatch(cc, &w.b, n, err) {
+			return
+		}
+	}
+}
+
+// writeLoop is the writer goroutine: it finishes the batch kick began, if
+// resume, and drains the outbox to cc, waiting for the network as long as
+// it takes, and exits when nothing waits.
+func (c *Client) writeLoop(cc *clientConn, resume bool) {
+	bg := context.Background()
+	if resume {
+		n, err := cc.t().send(bg, cc.w.fill, false)
+		if !c.finishBatch(cc, &cc.w.b, n, err) {
 			return
 		}
 	}
@@ -494,33 +527,28 @@ func (c *Client) writeLoop(cc *clientConn, p *pending) {
 // to a writer goroutine if frames still wait.
 func (c *Client) drain(ctx context.Context, cc *clientConn, until *outItem) {
 	for {
-		if err := cc.cn.lockWrites(ctx); err != nil {
-			// Only Send's context ends here; its item is still queued.
+		n, err := c.writeBatch(ctx, cc, false)
+		if err == errNoFrames {
+			return // nothing left: take released the token
+		}
+		w := cc.w
+		b := &w.b
+		switch {
+		case !w.filled:
+			// Only Send's context ends here, waiting for the write locks;
+			// its item is still queued.
 			c.ob.release()
 			c.spawnWriter()
 			return
-		}
-		var b batch
-		if !c.ob.take(cc, &b, false) {
-			cc.cn.unlockWrites()
-			return
-		}
-		if b.close != nil {
-			cc.cn.unlockWrites()
+		case b.close != nil:
+			it := b.close
+			b.close = nil
 			c.ob.release()
-			c.sendClose(cc, b.close)
+			c.sendClose(cc, it)
 			return
 		}
-		var err error
-		n := 0
-		if b.big != nil {
-			err = c.writeBig(cc, b.big)
-		} else if err = c.mask(cc, &b); err == nil {
-			n, err = cc.cn.writeRawLocked(ctx, b.buf)
-		}
-		cc.cn.unlockWrites()
 		mine := until != nil && (b.big == until || slices.Contains(b.items, until))
-		if !c.finishBatch(cc, &b, n, err) {
+		if !c.finishBatch(cc, b, n, err) {
 			return
 		}
 		if mine {
@@ -535,7 +563,7 @@ func (c *Client) drain(ctx context.Context, cc *clientConn, until *outItem) {
 // spawnWriter starts a writer goroutine if frames wait and nobody writes.
 func (c *Client) spawnWriter() {
 	if cc := c.ob.takeToken(); cc != nil {
-		go c.writeLoop(cc, nil)
+		go c.writeLoop(cc, false)
 	}
 }
 
@@ -550,54 +578,8 @@ func (c *Client) writeOwn(ctx context.Context, it *outItem) error {
 	return nil
 }
 
-// mask builds b's buffer: the ping, then the frames. The caller holds cc's
-// write locks.
-func (c *Client) mask(cc *clientConn, b *batch) error {
-	need := 0
-	if b.ping {
-		need += frame.MaxHeaderLen + b.pingLen
-	}
-	for _, it := range b.items {
-		need += frame.MaxHeaderLen + len(it.f.Data)
-	}
-	if need <= smallBatchBuf {
-		b.bufp = smallBatchPool.Get().(*[]byte)
-	} else {
-		b.bufp = largeBatchPool.Get().(*[]byte)
-	}
-	buf := (*b.bufp)[:0]
-	var err error
-	if b.ping {
-		buf = appendMasked(buf, 0, frame.OpPing, b.pingBuf[:b.pingLen])
-	}
-	for _, it := range b.items {
-		if err != nil {
-			break
-		}
-		buf, err = cc.cn.appendFrameLocked(buf, it.f.Type, it.f.Data)
-		it.end = len(buf)
-	}
-	b.buf = buf
-	return err
-}
-
-// writeBig writes one big frame; the caller holds cc's write locks.
-func (c *Client) writeBig(cc *clientConn, it *outItem) error {
-	ctx := context.Background()
-	if it.done != nil {
-		ctx = it.ctx
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if stop := cc.cn.watchCtx(ctx, false); stop != nil {
-		defer stop()
-	}
-	return cc.cn.ctxErr(ctx, cc.cn.writeFrameBigLocked(it.f.Type, it.f.Data))
-}
-
 // finishBatch settles a written (err nil) or failed batch, of which the
-// socket took the first n bytes: each frame that ends within them was
+// first n frames (the ping first) reached the socket whole: each of them was
 // written (Send learns so, the counters move, a cast frame is recycled); a
 // frame cut part-way and those after it were not (a server cannot take a
 // truncated frame for a message, and the connection is dead): Send learns
@@ -606,18 +588,6 @@ func (c *Client) writeBig(cc *clientConn, it *outItem) error {
 // and finishBatch returns false. A big frame is written in pieces: on a
 // failure it was not written in full.
 func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
-	if b.bufp != nil {
-		// A buffer that grew (compression can) goes where its size fits.
-		switch n := cap(b.buf); {
-		case n <= smallBatchBuf:
-			*b.bufp = b.buf[:0]
-			smallBatchPool.Put(b.bufp)
-		case n <= largeBatchBuf:
-			*b.bufp = b.buf[:0]
-			largeBatchPool.Put(b.bufp)
-		}
-		b.bufp, b.buf = nil, nil
-	}
 	kept := 0 // with confirmation: b.items[:kept] are written data frames to keep
 	settle := func(it *outItem, err error) {
 		if err == nil && (it.f.Type == TextMessage || it.f.Type == BinaryMessage) {
@@ -658,9 +628,11 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 			_ = c.mail.put(c, mail{kind: mailUndelivered, f: it.f, err: err})
 		}
 	}
+	if b.ping {
+		n-- // the ping came first
+	}
 	for i, it := range b.items {
-		written := err == nil || (it.end > 0 && it.end <= n)
-		it.end = 0
+		written := err == nil || i < n
 		b.items[i] = nil
 		if written {
 			settle(it, nil)
@@ -672,9 +644,10 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 		c.keep(cc, b.items[:kept], b.tag)
 		clear(b.items[:kept])
 	}
-	cc.items = b.items[:0]
+	b.items = b.items[:0]
 	if b.big != nil {
 		settle(b.big, err)
+		b.big = nil
 	}
 	if err != nil {
 		c.ob.detach(cc)
@@ -688,7 +661,7 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 // sendClose starts the close handshake on cc (the frames before the close
 // marker are written) and tells the machine, which arms the close timer.
 func (c *Client) sendClose(cc *clientConn, it *outItem) {
-	if err := cc.cn.sendClose(it.code, it.reason); err != nil {
+	if err := cc.t().sendClose(it.code, it.reason); err != nil {
 		cc.cn.CloseNow()
 	}
 	_ = c.mail.put(c, mail{kind: mailCloseSent, cc: cc})

@@ -114,8 +114,8 @@ func (c *Conn) writeCloseLocked(code int, reason string) error {
 
 // sendClose starts the close handshake by sending a close frame with code
 // and reason, and returns without waiting: the reader goes on receiving the
-// messages the server sent before it saw the close, then its close. (The
-// Client's close: its reader stays the connection's reader.)
+// messages the server sent before it saw the close, then its close. (For a
+// caller whose reader stays the connection's reader.)
 func (c *Conn) sendClose(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
 		return closeCodeError(code)
@@ -237,7 +237,7 @@ func (c *Conn) CloseNow() error {
 }
 
 // closeNowOnce is CloseNow for a caller that may have called it already
-// (the Client ends a connection it stopped): the socket is closed once,
+// (one that ends a connection it may have dropped): the socket is closed once,
 // where a second Close would only make an error to say it was. Only a
 // CloseNow that has finished counts: one under way on another goroutine
 // has not marked the writes closed yet, and this call must not return
@@ -247,3 +247,7 @@ func (c *Conn) closeNowOnce() {
 		c.CloseNow()
 	}
 }
+
+// closeWait returns the close timeout: how long one wait of the close
+// handshake may take.
+func (c *Conn) closeWait() time.Duration { return c.cfg.closeTimeout }

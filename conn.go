@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/handshake"
 	"github.com/wsclient/wsclient/internal/protocol"
 )
 
@@ -88,6 +89,8 @@ type Conn struct {
 	werr       error // sticky write error, guarded by wmu
 	deflater   *deflater
 	noCompress atomic.Bool
+	held       bool       // a send that did not wait left its batch in sendSt, holding the write locks
+	sendSt     *sendState // made by the first such send
 
 	// Guarded by dlMu (placed here to pack the struct).
 	readCtxDone bool // the context of the read in progress has ended
@@ -204,3 +207,25 @@ func (c *Conn) Info() ConnInfo {
 	}
 	return ci
 }
+
+// responseHeader returns the handshake response's header: the Response's
+// when it has been built, else one built from the response's head alone,
+// without building (or keeping) a Response.
+func (c *Conn) responseHeader() http.Header {
+	if c.respHeader != nil {
+		return c.respHeader
+	}
+	if c.respHead == "" {
+		return nil
+	}
+	var fields [8]handshake.Field // on this stack: only the header is kept
+	r, err := handshake.ParseInto(c.respHead, fields[:0])
+	if err != nil {
+		return nil // cannot happen: the head was parsed during the handshake
+	}
+	return r.Header()
+}
+
+// setControlHandler is SetControlHandler for a caller that keeps the
+// handler's storage itself, so that installing it allocates nothing.
+func (c *Conn) setControlHandler(f *func(typ MessageType, payload []byte)) { c.onCtl.Store(f) }

@@ -152,7 +152,6 @@ func (c *Conn) sendPendingPongLocked(byReader bool) {
 var (
 	errControlTooLong = fmt.Errorf("%w: control frame payload over 125 bytes", ErrBadFrame)
 	errConnType       = fmt.Errorf("%w: Conn writes TextMessage or BinaryMessage messages (Ping and Close have their methods)", ErrBadFrame)
-	errFrameType      = fmt.Errorf("%w: a Client Frame is text, binary, ping or pong", ErrBadFrame)
 )
 
 // errPongBlocked is the cause of a connection dropped because an automatic

@@ -17,3 +17,10 @@ func (c *Conn) sockWrite(b []byte) (int, error) {
 	c.armWrite()
 	return c.nc.Write(b)
 }
+
+// canWriteNow reports whether sockWriteNow may be used: never here, where
+// a write cannot be made to return at once when the connection is full.
+func (c *Conn) canWriteNow() bool { return false }
+
+// sockWriteNow is not used where canWriteNow is false.
+func (c *Conn) sockWriteNow(b []byte) (int, error) { return c.sockWrite(b) }

@@ -17,8 +17,9 @@ type rawIO struct {
 	rn, wn int
 	rerr   error
 	werr   error
-	rfn    func(fd uintptr) bool // rawIO.read, made once
-	wfn    func(fd uintptr) bool // rawIO.write, made once
+	wnow   bool                  // a write attempt that does not wait (sockWriteNow)
+	rfn    func(fd uintptr) bool // rawIO.read, made at the first read (by the reader)
+	wfn    func(fd uintptr) bool // rawIO.write, made at the first write (by the writer)
 }
 
 func (c *Conn) rawIO() *rawIO {
@@ -26,7 +27,6 @@ func (c *Conn) rawIO() *rawIO {
 		return r
 	}
 	r := &rawIO{c: c}
-	r.rfn, r.wfn = r.read, r.write
 	if !c.rio.CompareAndSwap(nil, r) {
 		return c.rio.Load() // the other direction made it meanwhile
 	}
@@ -46,6 +46,9 @@ func (c *Conn) sockRead(p []byte) (int, error) {
 		return c.nc.Read(p)
 	}
 	r := c.rawIO()
+	if r.rfn == nil {
+		r.rfn = r.read
+	}
 	r.rp, r.rn, r.rerr = p, 0, nil
 	err := c.raw.Read(r.rfn)
 	n := r.rn
@@ -95,6 +98,9 @@ func (c *Conn) sockWrite(b []byte) (int, error) {
 		return c.nc.Write(b)
 	}
 	r := c.rawIO()
+	if r.wfn == nil {
+		r.wfn = r.write
+	}
 	r.wp, r.wn, r.werr = b, 0, nil
 	err := c.raw.Write(r.wfn)
 	n := r.wn
@@ -125,6 +131,9 @@ func (r *rawIO) write(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			if r.wnow {
+				return true // the socket is full: take what it took
+			}
 			r.c.armWrite()
 			return false
 		}
@@ -132,6 +141,35 @@ func (r *rawIO) write(fd uintptr) bool {
 		return true
 	}
 	return true
+}
+
+// canWriteNow reports whether sockWriteNow may be used: the connection is
+// a plain socket, whose writes can return at once when it is full (Go's
+// sockets are in non-blocking mode: the kernel answers EAGAIN).
+func (c *Conn) canWriteNow() bool { return c.raw != nil }
+
+// sockWriteNow writes as much of b as the socket takes without waiting,
+// possibly nothing, and returns how many bytes it took. The caller holds
+// wmu and has checked canWriteNow.
+func (c *Conn) sockWriteNow(b []byte) (int, error) {
+	r := c.rawIO()
+	if r.wfn == nil {
+		r.wfn = r.write
+	}
+	r.wp, r.wn, r.werr, r.wnow = b, 0, nil, true
+	err := c.raw.Write(r.wfn)
+	n := r.wn
+	if err == nil {
+		err = r.werr
+	}
+	r.wp, r.werr, r.wnow = nil, nil, false
+	if err != nil {
+		if _, ok := err.(syscall.Errno); ok {
+			err = c.opError("write", os.NewSyscallError("write", err))
+		}
+		return n, err
+	}
+	return n, nil
 }
 
 // opError wraps err as the net package wraps the errors of socket reads

@@ -6,8 +6,9 @@ import (
 	"sync"
 )
 
-// dialAbort lets a Client end its connection attempt without a context of
-// its own per attempt: abort cancels the context of the network dial
+// dialAbort is the Dialer's way to end one dial attempt from another
+// goroutine without a context made per attempt (Dialer.dial takes one
+// beside its context): abort cancels the context of the network dial
 // while that runs, and moves the socket's deadline into the past while
 // the upgrade runs. Its zero value is ready; one serves one attempt.
 type dialAbort struct {

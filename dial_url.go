@@ -7,8 +7,8 @@ import (
 	"net/url"
 )
 
-// dialTarget is a parsed URL to dial (see parseURL): a Client parses its
-// URL once, in New, and dials the result on every attempt. It is never
+// dialTarget is a parsed URL to dial (see parseURL): parsed once, it can
+// be dialled again and again (Dialer.dial). It is never
 // modified once made.
 type dialTarget struct {
 	u    *url.URL

@@ -44,7 +44,8 @@ func (c *Conn) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
 // dst; with pooled set, a large uncompressed
 // message is read into a big buffer from the pools (bigbuf.go) when one of
 // its first frame's size is there, which the caller gives back with
-// putBig (the Client: it holds no large buffer while it waits).
+// putBig (so a reader that waits for its next message holds no large
+// buffer).
 func (c *Conn) appendMessage(ctx context.Context, dst []byte, pooled bool) (MessageType, []byte, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
@@ -102,14 +103,14 @@ func (c *Conn) appendMessage(ctx context.Context, dst []byte, pooled bool) (Mess
 // an uncompressed message), so that a reused buffer of the right size stays
 // the right size. It never trusts a length more than doubling allows. A
 // buffer over 64 KiB is rounded up to a big-buffer class (bigbuf.go), so
-// that a Client can pool it.
+// that it can be pooled (see putBig).
 func grow(dst []byte, remain int64, open bool) []byte {
 	add := max(cap(dst), 512)
 	if !open && remain < int64(add) {
 		add = int(remain)
 	}
 	size := len(dst) + add
-	if size > maxPooledData {
+	if size > bigMin {
 		_, size = bigClass(size)
 	}
 	nd := make([]byte, len(dst), size)
@@ -457,3 +458,8 @@ func (c *Conn) nextDataFrame() error {
 		}
 	}
 }
+
+// bytesRead returns how many bytes have arrived so far: read from the
+// socket, plus those the kernel holds for a read that waits for more of a
+// large frame (see unreadQueued). It changes whenever bytes arrive.
+func (c *Conn) bytesRead() uint64 { return c.bytesIn.Load() + c.unreadQueued() }

@@ -96,7 +96,7 @@ func (c *Conn) lowerLowat(owed int64) {
 // unreadQueued returns how many bytes the kernel holds for the socket,
 // not read yet (SIOCINQ), or 0 when it cannot tell. While the mark is
 // raised, arriving bytes wait there until enough of them have come, so a
-// liveness check (the Client's keepalive) counts them too.
+// liveness check (see bytesRead) counts them too.
 func (c *Conn) unreadQueued() uint64 {
 	if c.raw == nil {
 		return 0
