@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsclient/wsclient/internal/frame"
 	"github.com/wsclient/wsclient/wstest"
 )
 
@@ -272,5 +274,50 @@ func TestTraceOutboxDepth(t *testing.T) {
 	want := []string{"outbox 2/8", "outbox 4/8", "outbox 6/8", "outbox 8/8"}
 	if got := l.events(); !slices.Equal(got, want) {
 		t.Fatalf("events %q, want %q", got, want)
+	}
+}
+
+// noopTrace has every per-message hook set to a function that does nothing.
+var noopTrace = &Trace{
+	MessageWritten: func(MessageType, int, int) {},
+	MessageRead:    func(MessageType, int, int) {},
+}
+
+// BenchmarkConnTrace is the cost of the hooks per 64-byte message, in
+// memory (no system calls, so nothing hides it): none set, and no-op
+// MessageRead and MessageWritten hooks.
+func BenchmarkConnTrace(b *testing.B) {
+	msg := frame.Append(nil, frame.Header{Fin: true, Opcode: frame.OpText, Length: 64})
+	msg = append(msg, bytes.Repeat([]byte("a"), 64)...)
+	stream := bytes.Repeat(msg, 4096/len(msg))
+	cfg := connConfig{maxMessage: defaultMaxMessage, fragmentSize: 4096, closeTimeout: defaultCloseTimeout, writeBufSize: defaultWriteBuf}
+	for _, tc := range []struct {
+		name string
+		tr   *Trace
+	}{{"off", nil}, {"noop", noopTrace}} {
+		b.Run("Read/"+tc.name, func(b *testing.B) {
+			conn := newConn(&memConn{stream: stream}, nil, cfg, defaultBufSize)
+			conn.trace = tc.tr
+			ctx := context.Background()
+			buf := make([]byte, 0, 64)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, p, err := conn.appendMessage(ctx, buf[:0], false); err != nil || len(p) != 64 {
+					b.Fatalf("read: %v (%d bytes)", err, len(p))
+				}
+			}
+		})
+		b.Run("Write/"+tc.name, func(b *testing.B) {
+			conn := newConn(&memConn{stream: stream}, nil, cfg, defaultBufSize)
+			conn.trace = tc.tr
+			ctx := context.Background()
+			p := bytes.Repeat([]byte("a"), 64)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := conn.WriteMessage(ctx, TextMessage, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
