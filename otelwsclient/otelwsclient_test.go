@@ -51,7 +51,7 @@ func metrics(t *testing.T, r *sdkmetric.ManualReader) map[string]float64 {
 			if kv.Key == "url.full" {
 				continue
 			}
-			parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+			parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 		}
 		if len(parts) == 0 {
 			return name
