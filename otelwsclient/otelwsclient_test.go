@@ -22,7 +22,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // setup returns an Instrumentation recording into memory.
-func setup(t *testing.T, messageSpans bool) (*otelwsclient.Instrumentation, *tracetest.InMemoryExporter, *sdkmetric.ManualReader) {
+func setup(t testing.TB, messageSpans bool) (*otelwsclient.Instrumentation, *tracetest.InMemoryExporter, *sdkmetric.ManualReader) {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
