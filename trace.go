@@ -59,8 +59,9 @@ type Trace struct {
 
 	// The connection. size is a message's payload; wire is its payload on
 	// the wire (smaller when compressed; -1 when not measured: a message
-	// compressed in a Client's batch). A message streamed with NextWriter
-	// or read with NextReader is reported once read or written in full.
+	// compressed in a Client's batch). A message read with NextReader is
+	// reported once read in full; one streamed with NextWriter is not
+	// reported.
 	MessageWritten func(typ MessageType, size, wire int)
 	MessageRead    func(typ MessageType, size, wire int)
 	// PingSent reports a ping written by Conn.Ping or queued by a Client
