@@ -200,6 +200,7 @@ func New(url string, h Handler, opts *Options) *Client {
 	c.ob.cond.L = &c.ob.mu
 	c.ob.limit = c.cfg.outboxSize
 	c.ob.cf = newConfirmer(c.cfg)
+	c.ob.tr = c.cfg.trace
 	return c
 }
 
@@ -577,6 +578,9 @@ func (c *Client) forceEnd() {
 // setState publishes s; the caller holds the callback lock (or the run has
 // not started).
 func (c *Client) setState(s State) {
+	if c.cfg.trace != nil {
+		c.traceState(c.m.st, s)
+	}
 	c.m.st = s
 	c.pub.Store(int32(s))
 }

@@ -233,6 +233,9 @@ func (cf *confirmer) deadlineLocked(cc *clientConn) time.Duration {
 // takePingLocked fills b's ping: a confirmation ping gets the next
 // sequence.
 func (ob *outbox) takePingLocked(b *batch) {
+	if ob.tr != nil {
+		ob.tr.tracePing()
+	}
 	cf := ob.cf
 	if cf == nil || !cf.conf {
 		b.pingLen = copy(b.pingBuf[:], ob.pingData)
@@ -409,6 +412,9 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	cf.stray = false
 	if seq == cf.sent {
 		cf.rtt.Store(int64(time.Since(cf.sentAt)))
+		if ob.tr != nil {
+			ob.tr.tracePong(time.Duration(cf.rtt.Load()))
+		}
 	}
 	if seq < cf.seq {
 		cf.waitSince = time.Now() // roughly: the next one is answered in time
@@ -446,6 +452,9 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	ob.mu.Unlock()
 	cf.unconfirmed.Add(-int64(len(done)))
 	cf.confirmed.Add(uint64(len(done)))
+	if ob.tr != nil {
+		traceFrames(ob.tr.FramesConfirmed, len(done))
+	}
 	for _, it := range done {
 		if it.cw != nil && it.cw.gone.CompareAndSwap(false, true) {
 			it.cw.ch <- nil
@@ -518,6 +527,9 @@ func (c *Client) handBack(cc *clientConn, items []*outItem, late bool) {
 		return
 	}
 	c.ob.cf.unconfirmed.Add(-int64(len(items)))
+	if c.ob.tr != nil {
+		traceFrames(c.ob.tr.FramesUnconfirmed, len(items))
+	}
 	if c.ob.cf.redeliver && c.ob.reopen(cc, items, late) {
 		return // counted as redelivered when written again (finishBatch)
 	}

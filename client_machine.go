@@ -417,6 +417,9 @@ func (c *Client) reply(a Action, front bool) {
 
 func (c *Client) undelivered(f Frame, err error) {
 	c.undeliv.Add(1)
+	if c.cfg.trace != nil {
+		traceFrames(c.cfg.trace.FramesUndelivered, 1)
+	}
 	uh, ok := c.h.(UndeliveredHandler)
 	if !ok {
 		c.log(slog.LevelWarn, "wsclient: frame undelivered", "type", f.Type, "len", len(f.Data), "err", err)
@@ -521,6 +524,9 @@ func (c *Client) disconnected(d Disconnect) {
 				da.reason = nil
 			}
 		}
+	}
+	if c.cfg.trace != nil {
+		c.traceReconnect(d, da)
 	}
 	switch da.kind {
 	case daStay:

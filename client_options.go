@@ -14,6 +14,11 @@ type Options struct {
 	// modify it.
 	Dialer *Dialer
 
+	// Trace, when set, reports what the Client does (state transitions,
+	// reconnects, outbox depth, delivery) and, unless Dialer has a Trace of
+	// its own, its dials and connections (see Trace).
+	Trace *Trace
+
 	// Keepalive sends a ping every Keepalive on each connection and drops
 	// the connection with ErrKeepaliveTimeout as the disconnect reason after
 	// KeepaliveMissed consecutive pings went unanswered (not a byte arrived
@@ -95,6 +100,7 @@ type clientConfig struct {
 	maxRetainBuf int
 	confirmBytes int  // Options.Confirm; 0: off
 	redeliver    bool // Options.Redelivery
+	trace        *Trace
 }
 
 const (
@@ -124,6 +130,7 @@ func (o *Options) config() clientConfig {
 	if cfg.dialer == nil {
 		cfg.dialer = defaultDialer
 	}
+	cfg.trace, cfg.dialer = traceConfig(o.Trace, cfg.dialer)
 	if cfg.keepMissed < 1 {
 		cfg.keepMissed = defaultKeepMissed
 	}

@@ -112,6 +112,7 @@ type outbox struct {
 
 	pingData []byte     // the pending ping's payload (Client.Ping's copy; nil for keepalive)
 	cf       *confirmer // delivery confirmation (client_confirm.go); nil when off
+	tr       *Trace     // Options.Trace (trace.go); nil when none
 
 	closed bool // the run has ended: refuse frames
 	busy   bool // the writer token is taken
@@ -138,6 +139,9 @@ func (ob *outbox) push(it *outItem, bounded bool) error {
 		}
 		it.counted = true
 		ob.count++
+		if ob.tr != nil {
+			ob.traceDepth(ob.count - 1)
+		}
 	}
 	ob.q = append(ob.q, it)
 	return nil
@@ -275,6 +279,9 @@ func (ob *outbox) popLocked() *outItem {
 		ob.head++
 		if it.counted {
 			ob.count--
+			if ob.tr != nil {
+				ob.traceDepth(ob.count + 1)
+			}
 		}
 		if it.cancel {
 			it.cancel = false
@@ -593,11 +600,17 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 		if err == nil && (it.f.Type == TextMessage || it.f.Type == BinaryMessage) {
 			c.msgsOut.Add(1)
 			c.bytesOut.Add(uint64(len(it.f.Data)))
+			if c.cfg.trace != nil {
+				traceSent(cc.cn, it.f)
+			}
 			if c.ob.cf != nil {
 				if it.again {
 					// Written again after its connection ended unconfirmed.
 					it.again = false
 					c.ob.cf.redelivered.Add(1)
+					if c.cfg.trace != nil {
+						traceFrames(c.cfg.trace.FramesRedelivered, 1)
+					}
 				}
 				if it == b.big {
 					c.keep(cc, []*outItem{it}, b.tag)

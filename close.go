@@ -109,7 +109,11 @@ func (c *Conn) writeCloseLocked(code int, reason string) error {
 	if err != nil {
 		return ErrClosed
 	}
-	return c.writeFrameLocked(true, 0, frame.OpClose, payload)
+	err = c.writeFrameLocked(true, 0, frame.OpClose, payload)
+	if c.trace != nil {
+		c.traceCloseSent(code, reason, err)
+	}
+	return err
 }
 
 // sendClose starts the close handshake by sending a close frame with code

@@ -109,6 +109,8 @@ type Conn struct {
 	// sockRead); atomic, as the reader and a writer may make it at once.
 	rio atomic.Pointer[rawIO]
 
+	trace *Trace // Dialer.Trace (trace.go); nil when none
+
 	pongMu      sync.Mutex
 	pong        [frame.MaxControlPayload]byte // latest unanswered ping's payload
 	pongLen     int

@@ -48,6 +48,9 @@ func (c *Conn) handleControl(ev protocol.Event) error {
 		return c.failProto(err)
 	}
 	ce := &CloseError{Code: code, Reason: reason}
+	if c.trace != nil {
+		c.traceCloseReceived(code, reason)
+	}
 	// Echo the close, unless ours went out already. A writer stuck on a
 	// peer that does not read holds the lock: wait for it only so long
 	// (awaitTCPClose closes the socket, which unblocks it).
@@ -242,9 +245,16 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) 
 		c.pingWaits.remove(w)
 		return 0, err
 	}
+	if c.trace != nil {
+		c.trace.tracePing()
+	}
 	select {
 	case <-w.done:
-		return time.Since(start), nil
+		rtt := time.Since(start)
+		if c.trace != nil {
+			c.trace.tracePong(rtt)
+		}
+		return rtt, nil
 	case <-ctx.Done():
 		c.pingWaits.remove(w)
 		if now := c.reads.Load(); now == reads && now%2 == 0 {

@@ -160,6 +160,10 @@ type Dialer struct {
 	// Logger receives debug and warning logs. Nil means silent.
 	Logger *slog.Logger
 
+	// Trace, when set, reports the phases of each dial and what the
+	// connections made by this Dialer do (see Trace).
+	Trace *Trace
+
 	h2 atomic.Value // *h2Pool: the HTTP/2 connections (h2pool.go)
 }
 
@@ -242,6 +246,7 @@ func Dial(ctx context.Context, rawURL string, d *Dialer) (*Conn, error) {
 // dial is Dial for a parsed URL, abortable through ab when it is not nil.
 func (d *Dialer) dial(ctx context.Context, t *dialTarget, ab *dialAbort) (*Conn, error) {
 	u, addr, auth := t.u, t.addr, t.auth
+	ctx = d.Trace.dialContext(ctx)
 	if d.HTTP2 != HTTP2Off && ab != nil {
 		// The HTTP/2 path takes its time limit from ctx: make ab able to
 		// end it.
@@ -257,6 +262,9 @@ func (d *Dialer) dial(ctx context.Context, t *dialTarget, ab *dialAbort) (*Conn,
 		if c, err := d.dialHTTP2(ctx, u, addr, auth); !errors.Is(err, errUseHTTP1) {
 			if c != nil {
 				c.url = u
+				if d.Trace != nil {
+					d.Trace.traceReady(c)
+				}
 			}
 			return c, err
 		}
@@ -289,6 +297,9 @@ func (d *Dialer) dial(ctx context.Context, t *dialTarget, ab *dialAbort) (*Conn,
 		if err == nil || !ok || !isRedirect(he.StatusCode) {
 			if c != nil {
 				c.url = u
+				if d.Trace != nil {
+					d.Trace.traceReady(c)
+				}
 			}
 			return c, err
 		}
@@ -570,7 +581,10 @@ func (d *Dialer) dialTLS(ctx context.Context, deadline time.Time, nc net.Conn, u
 		d.warnInsecure("wsclient: TLS certificate verification is OFF for this connection", "url", u.String())
 	}
 	tc := tls.Client(nc, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
+	traceTLSStart(ctx)
+	err := tc.HandshakeContext(ctx)
+	traceTLSDone(ctx, tc, err)
+	if err != nil {
 		nc.Close()
 		if xerr := dialExpired(ctx, deadline); xerr != nil {
 			err = xerr
@@ -630,7 +644,9 @@ func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u
 	bp := headBufPool.Get().(*[]byte)
 	b, err := req.Append((*bp)[:0])
 	if err == nil {
-		if _, werr := nc.Write(b); werr != nil {
+		_, werr := nc.Write(b)
+		traceWrote(ctx, werr)
+		if werr != nil {
 			err = &DialError{Op: "handshake", Err: werr}
 		}
 	}
@@ -655,6 +671,7 @@ func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u
 		}
 		return nil, &HandshakeError{Reason: "reading the response: " + err.Error(), Err: err}
 	}
+	traceFirstByte(ctx)
 	rawHead := string(buf[:head]) // kept by the Conn
 	// The parsed head lives on this stack, with room for the fields of a
 	// typical response. (It stays there only while nothing copies its
@@ -664,6 +681,7 @@ func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u
 	respv, err := handshake.ParseInto(rawHead, fields[:0])
 	resp := &respv
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		d.Trace.traceResponse(resp.StatusCode, "HTTP/1.1", "", "")
 		// Not an upgrade: let net/http read the whole response, body
 		// included, for the HandshakeError.
 		return nil, d.refusal(ctx, deadline, nc, u, io.MultiReader(bytes.NewReader(buf), nc))
@@ -696,6 +714,7 @@ func (d *Dialer) upgrade(ctx context.Context, deadline time.Time, nc net.Conn, u
 	// same packet) are in buf; hand them to the frame reader.
 	leftover := buf[head:]
 	c := d.newConn(nc, leftover, res.Subprotocol, res.Extensions, neg)
+	d.Trace.traceResponse(resp.StatusCode, "HTTP/1.1", c.subprotocol, c.extensions)
 	// Keep the raw head only: Conn.Response builds the *http.Response on
 	// demand.
 	c.respHead = rawHead
@@ -739,6 +758,7 @@ func (d *Dialer) newConn(nc net.Conn, leftover []byte, subprotocol string, exten
 		rbs = defaultBufSize
 	}
 	c := newConn(nc, leftover, cfg, rbs)
+	c.trace = d.Trace
 	c.subprotocol = subprotocol
 	c.extensions = strings.Join(extensions, ", ")
 	if neg != nil {

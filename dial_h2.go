@@ -202,6 +202,7 @@ func (d *Dialer) h2Accept(u *url.URL, s *streamConn, resp *http.Response, offer 
 	}
 	res, err := handshake.CheckExtendedConnect(resp, d.Subprotocols, offer != "")
 	if err != nil {
+		d.Trace.traceResponse(resp.StatusCode, "h2", "", "")
 		he := &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Reason: err.(*handshake.Failure).Reason}
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			s.SetReadDeadline(time.Now().Add(time.Second))
@@ -216,6 +217,7 @@ func (d *Dialer) h2Accept(u *url.URL, s *streamConn, resp *http.Response, offer 
 		}
 	}
 	c := d.newConn(s, nil, res.Subprotocol, res.Extensions, neg)
+	d.Trace.traceResponse(resp.StatusCode, "h2", c.subprotocol, c.extensions)
 	c.respHeader, c.h2TLS = resp.Header, resp.TLS
 	return c, nil
 }

@@ -83,6 +83,7 @@ func (d *Dialer) dialProxy(ctx context.Context, pu *url.URL, addr string, netDia
 	// Read the reply byte by byte so no tunnelled byte is consumed.
 	br := bufio.NewReaderSize(&limitedReader{r: &oneByteReader{nc}, n: defaultMaxHeader}, 16)
 	resp, err := http.ReadResponse(br, nil)
+	d.Trace.traceProxy(pu, resp, err)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("bad CONNECT response: %w", err)

@@ -90,6 +90,11 @@
 //   - connect a client that is disconnected: [Client.Connect]
 //   - wait for a Client's end and its reason: [Client.Wait]
 //   - observe a Client: [Client.State], [Client.Stats]
+//   - see inside a dial, a connection or a Client as it happens (DNS,
+//     connect, proxy, TLS and upgrade; messages, pings, closes; states,
+//     reconnects, outbox depth, frame fates): a [Trace] in [Dialer].Trace
+//     or [Options].Trace (an httptrace.ClientTrace in the dial's context is
+//     honoured too); OpenTelemetry and Prometheus: the otelwsclient module
 //   - learn of frames that could not be delivered:
 //     [UndeliveredHandler.OnUndelivered]
 //   - tell the server's close, and its code, from other ends: errors.As with

@@ -223,6 +223,9 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 		if perr := c.proto.EndMessage(); perr != nil {
 			return n, c.failProto(perr)
 		}
+		if c.trace != nil {
+			c.traceRead()
+		}
 		if n > 0 {
 			// Deliver the bytes now; the next call reports io.EOF.
 			return n, nil
@@ -420,6 +423,9 @@ func (c *Conn) readEnded(err error, closed bool) error {
 		c.nc.Close()
 	}
 	c.endClose()
+	if c.trace != nil {
+		c.traceLost(c.rerr)
+	}
 	return c.rerr
 }
 

@@ -187,9 +187,17 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, data []byte) e
 		if err != nil {
 			return err
 		}
-		return c.writeData(ctx, true, frame.RSV1, op, out)
+		err = c.writeData(ctx, true, frame.RSV1, op, out)
+		if c.trace != nil {
+			c.traceWrite(typ, len(data), len(out), err)
+		}
+		return err
 	}
-	return c.writeData(ctx, true, 0, op, data)
+	err = c.writeData(ctx, true, 0, op, data)
+	if c.trace != nil {
+		c.traceWrite(typ, len(data), len(data), err)
+	}
+	return err
 }
 
 // WriteBatch sends each element of msgs as one message of type typ, in
@@ -230,6 +238,9 @@ func (c *Conn) WriteBatch(ctx context.Context, typ MessageType, msgs [][]byte) (
 			if err := c.writeData(ctx, true, rsv, op, p); err != nil {
 				return i, err
 			}
+			if c.trace != nil {
+				c.traceWrite(typ, len(m), len(p), nil)
+			}
 		}
 		return len(msgs), nil
 	}
@@ -238,7 +249,11 @@ func (c *Conn) WriteBatch(ctx context.Context, typ MessageType, msgs [][]byte) (
 	if err := c.wmu.lockCtx(ctx); err != nil {
 		return 0, err
 	}
-	return c.writeOwn(ctx, true, 0, op, msgs)
+	n, err := c.writeOwn(ctx, true, 0, op, msgs)
+	if c.trace != nil {
+		c.traceBatch(typ, msgs[:n])
+	}
+	return n, err
 }
 
 // NextWriter starts a message of type typ and returns a writer for its

@@ -297,11 +297,18 @@ func (s *session) run(d *wsclient.Dialer, sigs <-chan os.Signal) (int, string) {
 		dd.OnRedirect = h.onRedirect
 		d = &dd
 	}
-	c, err := wsclient.Start(ctx, o.url, h,
-		&wsclient.Options{Dialer: d, Keepalive: time.Duration(o.keepalive), KeepaliveMissed: maxUnansweredPings, Backoff: reconnectBackoff, Logger: discardLogger},
-	)
+	opts := &wsclient.Options{Dialer: d, Keepalive: time.Duration(o.keepalive), KeepaliveMissed: maxUnansweredPings, Backoff: reconnectBackoff, Logger: discardLogger}
+	var tr *tracer
+	if o.trace {
+		tr = &tracer{p: p, start: time.Now()}
+		opts.Trace = tr.trace()
+	}
+	c, err := wsclient.Start(ctx, o.url, h, opts)
 	if err != nil {
 		return finish(exitError, errText(err))
+	}
+	if tr != nil {
+		defer func() { c.Wait(); tr.stats(c.Stats()) }()
 	}
 	clientDone := make(chan struct{})
 	go func() { c.Wait(); close(clientDone) }()

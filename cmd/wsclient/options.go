@@ -21,6 +21,7 @@ import (
 
 // clientOptions are the interactive client's flags.
 type clientOptions struct {
+	trace          bool   // -v, --trace: dial phases and stats on stderr (trace.go)
 	url            string // normalized: ws:// or wss://
 	urlNote        string // how a URL without a scheme was read, for stderr
 	headers        headerFlag
@@ -141,6 +142,8 @@ func clientFlagSet(o *clientOptions) *flag.FlagSet {
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	o.timeout = durationFlag(30 * time.Second)
 	fs.Var(&o.timeout, "timeout", "")
+	fs.BoolVar(&o.trace, "v", false, "")
+	fs.BoolVar(&o.trace, "trace", false, "")
 	fs.BoolVar(&o.version, "V", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.Var(&o.http2, "http2", "")

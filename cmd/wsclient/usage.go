@@ -106,6 +106,9 @@ Input and output:
   --no-color                  accepted and ignored (wscat): wsclient does not colour
   -q, --quiet                 no status lines or warnings on stderr (errors are still
                               shown)
+  -v, --trace                 print the dial's phases with their durations, the
+                              connection's closes and pongs, and the statistics at exit
+                              (stderr)
   -V, --version               show the version and exit
   -h, --help                  show this help
 

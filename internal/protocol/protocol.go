@@ -266,6 +266,15 @@ func (e *Engine) EndMessage() error {
 	return nil
 }
 
+// MessageSize returns the payload of the current (or last) message's frames
+// so far, as on the wire, and its size: decompressed, when compressed.
+func (e *Engine) MessageSize() (wire, size int64) {
+	if e.compressed {
+		return e.payload, e.out
+	}
+	return e.payload, e.payload
+}
+
 // InMessage reports whether a data message is being received.
 func (e *Engine) InMessage() bool { return e.inMsg }
 
