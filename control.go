@@ -111,7 +111,7 @@ func (c *Conn) unlockWrite() {
 // sendPendingPongLocked writes the pending pong, if any, under wmu. The
 // write gets a deadline of its own (the close timeout, or the user's write
 // deadline if sooner), put back afterwards; byReader marks the reading
-// goroutine, whose context also cuts the write short (see watchCtx).
+// goroutine, whose context also cuts the write short (see beginRead).
 func (c *Conn) sendPendingPongLocked(byReader bool) {
 	if !c.pongPending.Swap(false) {
 		return

@@ -107,21 +107,6 @@ func (c *Conn) watcher(read bool) *ctxWatch {
 	return *p
 }
 
-// watchCtx watches ctx for the whole of a call that holds the write locks
-// (or readMu, for read): blocking I/O is interrupted when ctx ends. The
-// returned function ends the watch, putting back the deadline if the
-// context moved it; it is nil when ctx never ends. Calls that go through
-// sockRead and sockWrite use beginRead/beginWrite instead, which watch only
-// when the call must wait.
-func (c *Conn) watchCtx(ctx context.Context, read bool) func() {
-	if ctx.Done() == nil {
-		return nil
-	}
-	w := c.watcher(read)
-	w.start(ctx)
-	return w.endFn
-}
-
 // ctxWatch interrupts one direction's I/O when the watched context ends.
 // It refers to its Conn weakly: a context that outlives an abandoned Conn
 // keeps only the watcher, and a cleanup on the Conn unregisters it.
@@ -130,7 +115,6 @@ type ctxWatch struct {
 	read  bool
 	armed bool   // armed by armRead or armWrite (owned by the caller, as rctx/wctx)
 	fire  func() // w.onDone, allocated once
-	endFn func() // w.end, allocated once
 
 	mu     sync.Mutex
 	cond   sync.Cond       // signalled when fired becomes true
@@ -147,7 +131,6 @@ func newCtxWatch(c *Conn, read bool) *ctxWatch {
 	w := &ctxWatch{conn: weak.Make(c), read: read}
 	w.cond.L = &w.mu
 	w.fire = w.onDone
-	w.endFn = w.end
 	runtime.AddCleanup(c, (*ctxWatch).release, w)
 	return w
 }
