@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
@@ -704,6 +705,10 @@ func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32) {
 // connInfo describes cc's connection to url. The header is built for it
 // from the response's head; the Conn's Response is not built.
 func (cc *clientConn) connInfo() ConnInfo {
+	c := cc.c
+	if c.dst != nil && cc.cn.url == c.dst.u && !strings.Contains(c.url, "@") {
+		return cc.cn.info(c.url) // no redirect, no password: the URL as given
+	}
 	return cc.cn.Info()
 }
 

@@ -190,8 +190,13 @@ func (c *Conn) SetControlHandler(f func(typ MessageType, payload []byte)) {
 // selected, its handshake response header and the addresses. It is built
 // on each call from what the connection keeps (the response's head is
 // parsed again), so a connection that never asks holds less.
-func (c *Conn) Info() ConnInfo {
+func (c *Conn) Info() ConnInfo { return c.info("") }
+
+// info is Info with the URL given as dialled when it is known (the
+// Client's own URL string, which spares the string building).
+func (c *Conn) info(url string) ConnInfo {
 	ci := ConnInfo{
+		URL:         url,
 		Subprotocol: c.subprotocol,
 		Extensions:  c.extensions,
 		Header:      c.responseHeader(),
@@ -204,7 +209,7 @@ func (c *Conn) Info() ConnInfo {
 		st := tc.ConnectionState()
 		ci.TLS = &st
 	}
-	if c.url != nil {
+	if url == "" && c.url != nil {
 		ci.URL = c.url.Redacted()
 	}
 	return ci
