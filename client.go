@@ -465,7 +465,10 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 			}
 		}
 	}
-	it.f, it.ctx, it.cw = Frame{}, nil, nil
+	if it.failed != nil {
+		err = it.failed.writeFailure(err, true) // its reader reads to the end // the server's close, if it said why
+	}
+	it.f, it.ctx, it.cw, it.failed = Frame{}, nil, nil, nil
 	sendPool.Put(it)
 	return err
 }

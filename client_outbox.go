@@ -34,6 +34,7 @@ type outItem struct {
 	cw      *confirmWait    // a confirming Send's
 	again   bool            // written before, being redelivered
 	cancel  bool            // Send withdrew it
+	failed  *Conn           // a Send's connection, when its write failed
 
 	closeOn *clientConn // a close marker: close closeOn with code and reason
 	code    int
@@ -630,6 +631,9 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 		switch {
 		case it.done != nil:
 			it.taken = false
+			if err != nil {
+				it.failed = cc.cn
+			}
 			it.done <- err
 		case err == nil:
 			freeItem(it)

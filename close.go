@@ -3,6 +3,7 @@ package wsclient
 import (
 	"errors"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
@@ -93,6 +94,52 @@ func (c *Conn) closeDone() <-chan struct{} {
 	}
 	return c.closeRecv
 }
+
+// writeFailure returns what a write that failed with err reports. A write
+// fails with ErrConnectionLost when the server closed the TCP connection,
+// often right after its close frame (such as 1009 for a message too big):
+// the close frame says why. When the read side has ended, or a reader will
+// read that close frame if it came (one runs now, or reading says one
+// always does, as a Client's), writeFailure waits for the read side to end
+// (at most the close timeout) and returns the server's *CloseError, with
+// err's message; otherwise err.
+func (c *Conn) writeFailure(err error, reading bool) error {
+	if !errors.Is(err, ErrConnectionLost) {
+		return err
+	}
+	done := c.closeDone()
+	select {
+	case <-done:
+	default:
+		if !reading && c.reads.Load()%2 == 0 {
+			return err // nobody reads: the close frame, if any, stays unread
+		}
+		t := time.NewTimer(c.cfg.closeTimeout)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			return err
+		}
+	}
+	if ce := c.closeErr; ce != nil { // set before closeDone was closed
+		return &writeCloseError{ce: ce, err: err}
+	}
+	return err
+}
+
+// writeCloseError is a write that failed because the server closed: it is
+// the server's *CloseError (errors.As), and says what the write saw.
+type writeCloseError struct {
+	ce  *CloseError
+	err error
+}
+
+func (e *writeCloseError) Error() string {
+	return e.ce.Error() + " (the write failed: " + strings.TrimPrefix(e.err.Error(), "wsclient: ") + ")"
+}
+
+func (e *writeCloseError) Unwrap() []error { return []error{e.ce, e.err} }
 
 // closedChan is a closed channel.
 var closedChan = func() chan struct{} {

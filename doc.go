@@ -157,8 +157,10 @@
 // text, headers, a bounded body and, for a redirect, its Location. Failing
 // to reach the server or to complete TLS returns a *DialError (wrapping a
 // *ProxyError when a proxy refused the CONNECT). A close frame from the
-// server returns a *CloseError with its code and reason; a connection that
-// ends without one returns an error matching ErrConnectionLost; a close the
+// server returns a *CloseError with its code and reason, also to a write
+// (WriteMessage, Send) that failed because the server closed, such as with
+// 1009 for a message over its limit; a connection that ends without a close
+// frame returns an error matching ErrConnectionLost; a close the
 // server never answers, ErrCloseTimeout. Misuse has its sentinels:
 // ErrClosed, ErrBadFrame, ErrRunning, ErrNilHandler, ErrBadURL,
 // ErrSendInCallback.

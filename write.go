@@ -191,13 +191,19 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, data []byte) e
 		if c.trace != nil {
 			c.traceWrite(typ, len(data), len(out), err)
 		}
-		return err
+		if err != nil {
+			return c.writeFailure(err, false)
+		}
+		return nil
 	}
 	err = c.writeData(ctx, true, 0, op, data)
 	if c.trace != nil {
 		c.traceWrite(typ, len(data), len(data), err)
 	}
-	return err
+	if err != nil {
+		return c.writeFailure(err, false)
+	}
+	return nil
 }
 
 // WriteBatch sends each element of msgs as one message of type typ, in
@@ -236,7 +242,7 @@ func (c *Conn) WriteBatch(ctx context.Context, typ MessageType, msgs [][]byte) (
 				rsv, p = frame.RSV1, out
 			}
 			if err := c.writeData(ctx, true, rsv, op, p); err != nil {
-				return i, err
+				return i, c.writeFailure(err, false)
 			}
 			if c.trace != nil {
 				c.traceWrite(typ, len(m), len(p), nil)
@@ -253,7 +259,10 @@ func (c *Conn) WriteBatch(ctx context.Context, typ MessageType, msgs [][]byte) (
 	if c.trace != nil {
 		c.traceBatch(typ, msgs[:n])
 	}
-	return n, err
+	if err != nil {
+		return n, c.writeFailure(err, false)
+	}
+	return n, nil
 }
 
 // NextWriter starts a message of type typ and returns a writer for its
