@@ -524,6 +524,9 @@ func (c *Client) Stop(ctx context.Context) error {
 	if !running {
 		return nil
 	}
+	// Whether a callback runs is asked before the request: the request
+	// itself starts callbacks (Terminate), which must not count.
+	_, inCB := c.inCallback()
 	// A context that has ended already asks for no close handshake.
 	stop := mail{kind: mailStop, drop: ctx.Err() != nil}
 	ranNow := c.runNow(&stop)
@@ -532,7 +535,7 @@ func (c *Client) Stop(ctx context.Context) error {
 			return nil // ended already
 		}
 	}
-	if _, inCB := c.inCallback(); inCB {
+	if inCB {
 		return nil // see the rule above
 	}
 	if stop.drop && ranNow {

@@ -132,6 +132,12 @@ func TestStopFromOtherGoroutine(t *testing.T) {
 		}
 		if mode == ConnectOnce {
 			<-connected
+			// connected is closed inside OnConnect: wait until it has
+			// returned (no event marks that), so that Stop finds no
+			// callback running.
+			for _, running := c.inCallback(); running; _, running = c.inCallback() {
+				runtime.Gosched()
+			}
 		}
 		if err := c.Stop(t.Context()); err != nil {
 			t.Fatalf("%v: Stop = %v", mode, err)

@@ -706,7 +706,7 @@ func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32) {
 // from the response's head; the Conn's Response is not built.
 func (cc *clientConn) connInfo() ConnInfo {
 	c := cc.c
-	if c.dst != nil && cc.cn.url == c.dst.u && !strings.Contains(c.url, "@") {
+	if c != nil && c.dst != nil && cc.cn.url == c.dst.u && !strings.Contains(c.url, "@") {
 		return cc.cn.info(c.url) // no redirect, no password: the URL as given
 	}
 	return cc.cn.Info()
