@@ -180,6 +180,11 @@ type Stats struct {
 	// after that, which are neither kept, confirmed nor reported.
 	PongMismatches uint64
 	Unconfirmable  uint64
+	// QueuedFrames and QueuedBytes are the cast and replied frames waiting
+	// in the outbox now, and their payload bytes: what Options.OutboxSize
+	// and Options.OutboxBytes bound (Send's frames, which wait in their
+	// callers' buffers, are not counted).
+	QueuedFrames, QueuedBytes int
 }
 
 // New returns a client for url (ws:// or wss://) driven by h. It does not
@@ -199,6 +204,8 @@ func New(url string, h Handler, opts *Options) *Client {
 	}
 	c.ob.cond.L = &c.ob.mu
 	c.ob.limit = c.cfg.outboxSize
+	c.cfg.drained = c.postDrained
+	c.ob.flow = c.cfg
 	c.ob.cf = newConfirmer(c.cfg)
 	c.ob.tr = c.cfg.trace
 	return c
@@ -320,6 +327,7 @@ func (c *Client) Stats() Stats {
 		DialFailures: uint64(c.dialFails.Load()),
 		Undelivered:  c.undeliv.Load(),
 	}
+	st.QueuedFrames, st.QueuedBytes = c.ob.queued()
 	if cf := c.ob.cf; cf != nil {
 		st.Confirmed = cf.confirmed.Load()
 		st.Unconfirmed = uint64(max(cf.unconfirmed.Load(), 0))
@@ -364,7 +372,7 @@ func (c *Client) Cast(f Frame) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	if err := c.ob.full(); err != nil {
+	if err := c.ob.full(len(f.Data)); err != nil {
 		return err // before copying the data
 	}
 	it := copyItem(f)

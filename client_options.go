@@ -46,6 +46,23 @@ type Options struct {
 	// may hold.
 	OutboxSize int
 
+	// OutboxBytes bounds the payload bytes of the cast and replied frames
+	// waiting to be written (the high-water mark; zero or negative: no
+	// byte bound, only OutboxSize; 256 KiB holds 10,000 stalled clients'
+	// outboxes to 2.5 GiB). A Cast that would take the outbox
+	// past it returns ErrOutboxFull, as at OutboxSize, unless nothing
+	// waits (a frame larger than the bound goes alone). Send's frames do
+	// not count: Send waits for its frame to be written and writes it
+	// from the caller's buffer, so a producer that Sends is slowed to the
+	// link's pace instead.
+	OutboxBytes int
+	// OutboxLowBytes is the low-water mark (with OutboxBytes set): after
+	// the outbox has refused a frame (ErrOutboxFull), once the bytes waiting have drained to
+	// OutboxLowBytes or fewer (and fewer than OutboxSize frames wait),
+	// HandleInfo receives a Drained value: cast again. Zero means a
+	// quarter of OutboxBytes.
+	OutboxLowBytes int
+
 	// StopTimeout bounds how long the client takes to stop (Stop,
 	// cancellation of Serve's context, a StopWith decision, a panic in a
 	// callback): writing the frames still queued and the close handshake.
@@ -95,6 +112,9 @@ type clientConfig struct {
 	keepMissed   int
 	backoff      Backoff
 	outboxSize   int
+	outboxBytes  int // Options.OutboxBytes; 0: no byte bound
+	outboxLow    int
+	drained      func(Drained) // the Client's postDrained, set by New
 	stopTimeout  time.Duration
 	logger       *slog.Logger
 	maxRetainBuf int
@@ -136,6 +156,11 @@ func (o *Options) config() clientConfig {
 	}
 	if cfg.outboxSize < 1 {
 		cfg.outboxSize = defaultOutboxSize
+	}
+	cfg.outboxBytes = max(o.OutboxBytes, 0)
+	cfg.outboxLow = min(max(o.OutboxLowBytes, 0), cfg.outboxBytes)
+	if o.OutboxLowBytes == 0 {
+		cfg.outboxLow = cfg.outboxBytes / 4
 	}
 	if cfg.stopTimeout <= 0 {
 		cfg.stopTimeout = defaultStopTimeout

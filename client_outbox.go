@@ -108,6 +108,8 @@ type outbox struct {
 	head  int
 	count int // items counted against the bound
 	limit int
+	bytes int           // payload bytes of the counted items (client_flow.go)
+	flow  *clientConfig // the byte bound and its low-water signal
 	cc    *clientConn
 	stall chan struct{} // closed when cc is detached (see pushSend)
 
@@ -115,10 +117,11 @@ type outbox struct {
 	cf       *confirmer // delivery confirmation (client_confirm.go); nil when off
 	tr       *Trace     // Options.Trace (trace.go); nil when none
 
-	closed bool // the run has ended: refuse frames
-	busy   bool // the writer token is taken
-	ping   bool // a ping goes ahead of the queue
-	user   bool // the pending ping is Client.Ping's (see queueConfirmPing)
+	closed  bool // the run has ended: refuse frames
+	busy    bool // the writer token is taken
+	ping    bool // a ping goes ahead of the queue
+	user    bool // the pending ping is Client.Ping's (see queueConfirmPing)
+	refused bool // a frame was refused since the last Drained (client_flow.go)
 }
 
 func (ob *outbox) open() {
@@ -135,11 +138,13 @@ func (ob *outbox) push(it *outItem, bounded bool) error {
 		return ErrClosed
 	}
 	if bounded {
-		if ob.count >= ob.limit || ob.cf.fullLocked() {
+		if ob.count >= ob.limit || ob.cf.fullLocked() || ob.overLocked(len(it.f.Data)) {
+			ob.refused = true
 			return ErrOutboxFull
 		}
 		it.counted = true
 		ob.count++
+		ob.bytes += len(it.f.Data)
 		if ob.tr != nil {
 			ob.traceDepth(ob.count - 1)
 		}
@@ -185,14 +190,16 @@ func (ob *outbox) unstallLocked() {
 	}
 }
 
-// full returns the error push would return for a bounded item, if any.
-func (ob *outbox) full() error {
+// full returns the error push would return for a bounded item of n
+// bytes, if any.
+func (ob *outbox) full(n int) error {
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
 	switch {
 	case ob.closed:
 		return ErrClosed
-	case ob.count >= ob.limit || ob.cf.fullLocked():
+	case ob.count >= ob.limit || ob.cf.fullLocked() || ob.overLocked(n):
+		ob.refused = true
 		return ErrOutboxFull
 	}
 	return nil
@@ -280,6 +287,8 @@ func (ob *outbox) popLocked() *outItem {
 		ob.head++
 		if it.counted {
 			ob.count--
+			ob.bytes -= len(it.f.Data)
+			ob.drainedLocked()
 			if ob.tr != nil {
 				ob.traceDepth(ob.count + 1)
 			}

@@ -69,6 +69,10 @@
 //     [Conn.NextWriter]; a burst in few system calls, [Conn.WriteBatch]
 //   - receive a message on a Conn: [Conn.ReadMessage]; to stream it or read
 //     into a buffer of your own, [Conn.NextReader]
+//   - send or receive a typed value (JSON by default, or any [Codec]):
+//     [WriteValue], [ReadValue]; [ErrDecode] for a message that does not
+//     decode
+//   - use a Conn where a net.Conn is wanted (HTTP, TLS, RPC): [NetConn]
 //   - ping and wait for the pong (a round trip): [Conn.Ping]
 //   - see pings, pongs and closes as they arrive: [Conn.SetControlHandler]
 //   - close a Conn with the close handshake: [Conn.Close]; drop it at once:
@@ -79,6 +83,11 @@
 //   - send from a Client without waiting: [Client.Cast] (a ping or pong is a
 //     [Frame] of that type); send and wait for the outcome: [Client.Send];
 //     send as a callback's result: [Reply]
+//   - send a typed value from a Client: [ValueFrame], then Cast, Send or
+//     Reply; receive typed values: [HandleValues]
+//   - bound the outbox by bytes and resume when it drains:
+//     [Options].OutboxBytes and OutboxLowBytes, HandleInfo getting
+//     [Drained]; waiting bytes and frames in [Stats]
 //   - hand the handler a value from another goroutine: [Client.Post], which
 //     runs HandleInfo
 //   - close a Client's connection and let OnDisconnect decide what follows:

@@ -86,6 +86,7 @@ var snippetImports = map[string]string{
 	"http":      "net/http",
 	"io":        "io",
 	"log":       "log",
+	"net":       "net",
 	"os":        "os",
 	"signal":    "os/signal",
 	"slog":      "log/slog",

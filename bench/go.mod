@@ -10,6 +10,7 @@ require (
 	github.com/lxzan/gws v1.8.9
 	github.com/wsclient/wsclient v0.0.0
 	go.uber.org/goleak v1.3.0
+	google.golang.org/protobuf v1.36.12
 )
 
 require (

@@ -71,6 +71,11 @@ type NodeOptions struct {
 //	/request                            send {"method","url","httpVersion",
 //	                                    "headers","rawHeaders","protocol",
 //	                                    "extensions"} as JSON, then echo
+//	/tcp?port=P                         relay to TCP 127.0.0.1:P (websockify):
+//	                                    messages' bytes to the socket, the
+//	                                    socket's bytes back as binary
+//	                                    messages; either end closing closes
+//	                                    the other
 //
 // The server echoes a client's close code and reason, answers pings, and
 // reports connect, message, ping, pong, close and error Events.

@@ -16,6 +16,11 @@
 //   /request                     send {method, url, httpVersion, headers,
 //                                rawHeaders, protocol, extensions} as JSON,
 //                                then echo
+//   /tcp?port=P                  relay to a TCP connection to 127.0.0.1:P
+//                                (as websockify does): each message's bytes
+//                                go to the socket, what the socket sends
+//                                comes back as binary messages; either end
+//                                closing closes the other (close 1000)
 //
 // Configuration: one JSON argument, for example
 //   {"perMessageDeflate": {"threshold": 0, "serverMaxWindowBits": 10},
@@ -82,6 +87,11 @@ wss.on('connection', (ws, req) => {
     extensions: ws.extensions,
   });
 
+  if (path === '/tcp') {
+    relayTCP(ws, parseInt(q.get('port'), 10), req.url);
+    return;
+  }
+
   let closeAfter = -1;
   if (path === '/close') {
     closeAfter = q.has('after') ? parseInt(q.get('after'), 10) || 0 : 0;
@@ -146,5 +156,23 @@ wss.on('connection', (ws, req) => {
       break;
   }
 });
+
+// relayTCP joins ws to a TCP connection to 127.0.0.1:port, with
+// backpressure both ways (each side pauses while the other's buffer is full).
+function relayTCP(ws, port, url) {
+  const sock = require('net').connect(port, '127.0.0.1');
+  const stream = require('ws').createWebSocketStream(ws);
+  stream.on('error', (err) => emit({ event: 'error', url: url, error: String(err) }));
+  sock.on('error', (err) => {
+    emit({ event: 'error', url: url, error: String(err) });
+    ws.close(1011);
+  });
+  stream.pipe(sock);
+  sock.pipe(stream);
+  ws.on('close', (code, reason) => {
+    emit({ event: 'close', url: url, code: code, reason: reason.toString() });
+    sock.end();
+  });
+}
 
 process.on('SIGTERM', () => process.exit(0));
