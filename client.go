@@ -205,9 +205,8 @@ func New(url string, h Handler, opts *Options) *Client {
 	c.ob.cond.L = &c.ob.mu
 	c.ob.limit = c.cfg.outboxSize
 	c.cfg.drained = c.postDrained
-	c.ob.flow = c.cfg
+	c.ob.cfg = c.cfg
 	c.ob.cf = newConfirmer(c.cfg)
-	c.ob.tr = c.cfg.trace
 	return c
 }
 

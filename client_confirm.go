@@ -233,8 +233,8 @@ func (cf *confirmer) deadlineLocked(cc *clientConn) time.Duration {
 // takePingLocked fills b's ping: a confirmation ping gets the next
 // sequence.
 func (ob *outbox) takePingLocked(b *batch) {
-	if ob.tr != nil {
-		ob.tr.tracePing()
+	if ob.cfg.trace != nil {
+		ob.cfg.trace.tracePing()
 	}
 	cf := ob.cf
 	if cf == nil || !cf.conf {
@@ -412,8 +412,8 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	cf.stray = false
 	if seq == cf.sent {
 		cf.rtt.Store(int64(time.Since(cf.sentAt)))
-		if ob.tr != nil {
-			ob.tr.tracePong(time.Duration(cf.rtt.Load()))
+		if ob.cfg.trace != nil {
+			ob.cfg.trace.tracePong(time.Duration(cf.rtt.Load()))
 		}
 	}
 	if seq < cf.seq {
@@ -452,8 +452,8 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	ob.mu.Unlock()
 	cf.unconfirmed.Add(-int64(len(done)))
 	cf.confirmed.Add(uint64(len(done)))
-	if ob.tr != nil {
-		traceFrames(ob.tr.FramesConfirmed, len(done))
+	if ob.cfg.trace != nil {
+		traceFrames(ob.cfg.trace.FramesConfirmed, len(done))
 	}
 	for _, it := range done {
 		if it.cw != nil && it.cw.gone.CompareAndSwap(false, true) {
@@ -527,8 +527,8 @@ func (c *Client) handBack(cc *clientConn, items []*outItem, late bool) {
 		return
 	}
 	c.ob.cf.unconfirmed.Add(-int64(len(items)))
-	if c.ob.tr != nil {
-		traceFrames(c.ob.tr.FramesUnconfirmed, len(items))
+	if c.ob.cfg.trace != nil {
+		traceFrames(c.ob.cfg.trace.FramesUnconfirmed, len(items))
 	}
 	if c.ob.cf.redeliver && c.ob.reopen(cc, items, late) {
 		return // counted as redelivered when written again (finishBatch)

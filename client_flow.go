@@ -22,14 +22,14 @@ type Drained struct {
 // overLocked reports whether n more bytes would take the outbox past the
 // byte bound. A frame larger than the bound is taken when nothing waits.
 func (ob *outbox) overLocked(n int) bool {
-	return ob.flow != nil && ob.flow.outboxBytes > 0 && ob.bytes > 0 && ob.bytes+n > ob.flow.outboxBytes
+	return ob.cfg != nil && ob.cfg.outboxBytes > 0 && ob.bytes > 0 && ob.bytes+n > ob.cfg.outboxBytes
 }
 
 // drainedLocked signals the low-water mark after a refusal, once.
 func (ob *outbox) drainedLocked() {
-	if ob.refused && ob.flow != nil && ob.flow.outboxBytes > 0 && !ob.closed && ob.bytes <= ob.flow.outboxLow && ob.count < ob.limit {
+	if ob.refused && ob.cfg != nil && ob.cfg.outboxBytes > 0 && !ob.closed && ob.bytes <= ob.cfg.outboxLow && ob.count < ob.limit {
 		ob.refused = false
-		ob.flow.drained(Drained{Frames: ob.count, Bytes: ob.bytes})
+		ob.cfg.drained(Drained{Frames: ob.count, Bytes: ob.bytes})
 	}
 }
 

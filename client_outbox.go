@@ -109,13 +109,12 @@ type outbox struct {
 	count int // items counted against the bound
 	limit int
 	bytes int           // payload bytes of the counted items (client_flow.go)
-	flow  *clientConfig // the byte bound and its low-water signal
+	cfg   *clientConfig // the byte bound, its low-water signal, the Trace
 	cc    *clientConn
 	stall chan struct{} // closed when cc is detached (see pushSend)
 
 	pingData []byte     // the pending ping's payload (Client.Ping's copy; nil for keepalive)
 	cf       *confirmer // delivery confirmation (client_confirm.go); nil when off
-	tr       *Trace     // Options.Trace (trace.go); nil when none
 
 	closed  bool // the run has ended: refuse frames
 	busy    bool // the writer token is taken
@@ -145,7 +144,7 @@ func (ob *outbox) push(it *outItem, bounded bool) error {
 		it.counted = true
 		ob.count++
 		ob.bytes += len(it.f.Data)
-		if ob.tr != nil {
+		if ob.cfg.trace != nil {
 			ob.traceDepth(ob.count - 1)
 		}
 	}
@@ -289,7 +288,7 @@ func (ob *outbox) popLocked() *outItem {
 			ob.count--
 			ob.bytes -= len(it.f.Data)
 			ob.drainedLocked()
-			if ob.tr != nil {
+			if ob.cfg.trace != nil {
 				ob.traceDepth(ob.count + 1)
 			}
 		}

@@ -287,11 +287,11 @@ func (c *Client) traceReconnect(d Disconnect, da DisconnectAction) {
 // traceDepth reports the outbox's depth when it crossed a quarter of its
 // size since it was prev. The caller holds ob.mu.
 func (ob *outbox) traceDepth(prev int) {
-	if ob.tr.OutboxDepth == nil || ob.limit <= 0 {
+	if ob.cfg.trace.OutboxDepth == nil || ob.limit <= 0 {
 		return
 	}
 	if level(prev, ob.limit) != level(ob.count, ob.limit) {
-		ob.tr.OutboxDepth(ob.count, ob.limit)
+		ob.cfg.trace.OutboxDepth(ob.count, ob.limit)
 	}
 }
 
