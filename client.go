@@ -473,13 +473,13 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 // posted before it. It never blocks: the mailbox is unbounded. It returns
 // ErrClosed once the client has ended.
 func (c *Client) Post(msg any) error {
-	return c.mail.put(c, mail{kind: mailPost, msg: msg})
+	return c.mail.put(c, event{kind: evInfo, msg: msg})
 }
 
 // Connect asks a disconnected client to connect now (after
 // StartDisconnected or a Stay decision; it also cuts a reconnect delay
 // short). It does nothing when connected or connecting.
-func (c *Client) Connect() error { return c.mail.put(c, mail{kind: mailConnect}) }
+func (c *Client) Connect() error { return c.mail.put(c, event{kind: evConnect}) }
 
 // CloseConn asks the client to close the current connection with code and
 // reason, once the frames queued before the request are written;
@@ -490,7 +490,7 @@ func (c *Client) CloseConn(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
 		return closeCodeError(code)
 	}
-	return c.mail.put(c, mail{kind: mailClose, code: code, reason: reason})
+	return c.mail.put(c, event{kind: evCloseConn, code: code, reason: reason})
 }
 
 // Stop stops the client gracefully and waits until it has ended: values
@@ -521,7 +521,7 @@ func (c *Client) Stop(ctx context.Context) error {
 		return nil
 	}
 	// A context that has ended already asks for no close handshake.
-	stop := mail{kind: mailStop, drop: ctx.Err() != nil}
+	stop := event{kind: evStop, code: CloseNormalClosure, drop: ctx.Err() != nil}
 	ranNow := c.runNow(&stop)
 	if !ranNow {
 		if err := c.mail.put(c, stop); err != nil {
@@ -571,7 +571,7 @@ func (c *Client) forceEnd() {
 	if cc := c.cur.Load(); cc != nil {
 		cc.cn.CloseNow()
 	}
-	_ = c.mail.put(c, mail{kind: mailForce})
+	_ = c.mail.put(c, event{kind: evForce})
 }
 
 // setState publishes s; the caller holds the callback lock (or the run has

@@ -593,7 +593,7 @@ func (c *Client) returnLeftovers() {
 		c.returnLeft(it)
 	}
 	for _, x := range mails {
-		if x.kind == mailUndelivered {
+		if x.kind == evUndelivered {
 			c.undelivered(x.f, x.err)
 		}
 	}
@@ -658,7 +658,7 @@ func (c *Client) runInit(ctx context.Context) (failed bool) {
 	c.m.active = true
 	if ctx.Done() != nil {
 		c.m.ctxStop = context.AfterFunc(ctx, func() {
-			_ = c.mail.put(c, mail{kind: mailStop, err: context.Cause(ctx)})
+			_ = c.mail.put(c, event{kind: evStop, err: context.Cause(ctx), code: CloseNormalClosure})
 		})
 	}
 	if InitMode(c.m.mode) != StartDisconnected {
