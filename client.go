@@ -522,8 +522,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	}
 	// A context that has ended already asks for no close handshake.
 	stop := event{kind: evStop, code: CloseNormalClosure, drop: ctx.Err() != nil}
-	ranNow := c.runNow(&stop)
-	if !ranNow {
+	if !c.runNow(&stop) {
 		if err := c.mail.put(c, stop); err != nil {
 			return nil // ended already
 		}
@@ -531,42 +530,27 @@ func (c *Client) Stop(ctx context.Context) error {
 	if _, inCB := c.inCallback(); inCB {
 		return nil // see the rule above
 	}
-	if stop.drop && ranNow {
-		// The connection (or the attempt) is dropped already: there is
-		// nothing left to force, and no waiting.
-		select {
-		case <-r.done:
-			return nil
-		default:
-			return ctx.Err()
-		}
+	// The stopping state's timer bounds the stop; ctx only cuts the wait
+	// short. A run that has ended wins over a ctx that has ended too.
+	select {
+	case <-r.done:
+		return nil
+	default:
 	}
-	select { // no timer for a client that ends at once
+	select {
 	case <-r.done:
 		return nil
 	case <-ctx.Done():
 		c.forceEnd()
 		return ctx.Err()
-	default:
-	}
-	t := time.NewTimer(c.cfg.stopTimeout)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.done:
-			return nil
-		case <-t.C:
-			c.forceEnd()
-		case <-ctx.Done():
-			c.forceEnd()
-			return ctx.Err()
-		}
 	}
 }
 
-// forceEnd makes the run end without waiting any longer: the socket is
-// closed here (which frees a stuck write without waiting for a callback to
-// return), and the machine drops what is left.
+// forceEnd makes the run end without waiting any longer, when Stop's ctx
+// has ended: the socket is closed here (which frees a stuck write without
+// waiting for a callback to return), and the machine drops what is left
+// (evForce). Nothing is left to force when the stop dropped the connection
+// already; a run that has ended refuses the event.
 func (c *Client) forceEnd() {
 	if cc := c.cur.Load(); cc != nil {
 		cc.cn.CloseNow()
