@@ -18,37 +18,90 @@ import (
 // # States
 //
 // The client is a state machine; State reports the state that decides what
-// each event does. The transitions, all of them:
+// each event does. Some states have sub-states, written state/sub: State
+// reports the state they belong to. The transitions, all of them (state/*
+// stands for the state and each of its sub-states; same: the state does
+// not change):
 //
-//	state         event                         next state: what happens
-//	disconnected  Connect, reconnect timer      connecting: dial
-//	disconnected  Stop (any stop request)       terminated
-//	connecting    dial succeeded                connected: OnConnect, then the outbox drains
-//	connecting    dial failed                   disconnected: OnDisconnect decides (stay, reconnect, stop)
-//	connecting    handshake timer (keepalive)   disconnected: the attempt is abandoned, OnDisconnect with ErrKeepaliveTimeout
-//	connecting    Stop                          stopping: the dial is cancelled
-//	connected     frame received                connected: HandleFrame
-//	connected     keepalive timer               connected: ping; closing: connection dropped, ErrKeepaliveTimeout
-//	connected     CloseConn                     closing: close frame queued behind the outbox
-//	connected     server's close frame          closing: the close is echoed (by the Conn)
-//	connected     connection ended              disconnected: OnDisconnect decides
-//	connected     Stop, CloseAndStop, panic     stopping: close frame queued (at once for a panic)
-//	closing       close frame sent              closing: close timer armed
-//	closing       close timer                   closing: connection dropped
-//	closing       frame received                closing: HandleFrame (messages sent before the server's close)
-//	closing       connection ended              disconnected: OnDisconnect decides
-//	closing       Stop                          stopping
-//	stopping      connection ended, dial ended  terminated, once neither is left
-//	stopping      stop timer, Stop's ctx ended  stopping: connection dropped, dial cancelled
-//	terminated    (anything)                    terminated: nothing; Terminate has run
+//	state                 event               next state        what happens
+//	disconnected/*        Connect             connecting        dial (a reconnect delay is cut short)
+//	disconnected/*        Stop                terminated        leftovers handed back, Terminate
+//	disconnected/*        Stop (drop)         terminated        leftovers handed back, Terminate
+//	disconnected/backoff  reconnect timer     connecting        dial
+//	connecting            dial ok             connected         OnConnect, its replies, then the outbox drains
+//	connecting            dial failed         disconnected      OnDisconnect decides (below)
+//	connecting            handshake timer     disconnected      OnDisconnect with ErrKeepaliveTimeout
+//	connecting            Stop                stopping          the attempt is cancelled
+//	connecting            Stop (drop)         stopping          the attempt is cancelled
+//	connected             frame               connected         HandleFrame
+//	connected             keepalive timer     connected         ping, ahead of the outbox
+//	connected             keepalive timeout   closing/dropped   maxMissed pings unanswered: connection dropped
+//	connected             CloseConn           closing           close frame queued behind the outbox
+//	connected             server's close      closing/remote    writing stops; the Conn echoes the close
+//	connected             connection ended    disconnected      OnDisconnect decides
+//	connected             Stop                stopping          close frame queued (after a panic: 1011, first)
+//	connected             Stop (drop)         stopping/dropped  connection dropped
+//	closing/*             frame               same              HandleFrame
+//	closing               close sent          closing/sent      close timer armed
+//	closing               server's close      closing/remote
+//	closing/sent          server's close      closing/remote
+//	closing/sent          close timer         closing/sent      connection dropped, ErrCloseTimeout
+//	closing/*             connection ended    disconnected      OnDisconnect decides (see the reasons below)
+//	closing/*             Stop                stopping
+//	closing/*             Stop (drop)         stopping/dropped  connection dropped
+//	stopping/*            frame               same              HandleFrame
+//	stopping/*            server's close      same              writing stops
+//	stopping/*            Stop                same              the first reason is kept
+//	stopping/*            Stop (drop)         stopping/dropped  connection dropped
+//	stopping/*            Stop's ctx ended    stopping/dropped  connection dropped, attempt cancelled
+//	stopping              stop timer          stopping/dropped  connection dropped, attempt cancelled
+//	stopping/*            connection ended    terminated        leftovers handed back, Terminate
+//	stopping/*            dial ok             terminated        its connection closed; Terminate
+//	stopping/*            dial failed         terminated        Terminate
 //
-// In every state but terminated, a posted value runs HandleInfo, and in
-// every state a frame that could not be written runs OnUndelivered. Each
-// state has one timer at most, armed on entry and disarmed on exit:
-// connecting the handshake keepalive (interval × maxMissed, with
-// Options.Keepalive), connected the keepalive ticker, disconnected the
-// reconnect delay, closing the close timeout (the Dialer's CloseTimeout,
-// from when the close frame is sent), stopping the stop timeout.
+// Every other event leaves the state as it is and does nothing; in
+// particular nothing reaches terminated. In every state but terminated a
+// value posted runs HandleInfo, and in every state a frame that could not
+// be written runs OnUndelivered. Stop is any stop request (Stop, the end
+// of Serve's context, a StopWith decision, a CloseAndStop action, a
+// callback's panic); Stop (drop) is Stop called with a context that has
+// ended. A Close action is CloseConn. After a callback's panic no callback
+// but Terminate runs again, and the client stops with 1011. A connection
+// that ends while closing reports a *LocalCloseError when the client
+// closed it (its Err says what went wrong, if anything), from
+// closing/dropped ErrKeepaliveTimeout unless the server's close was read,
+// otherwise what ended it.
+//
+// Sub-states: disconnected/init is the state before a run and while Init
+// runs (no event reaches it: they wait for Init to return, which leads to
+// connecting, or to disconnected for StartDisconnected); disconnected/backoff
+// waits for a reconnect; closing is the client's close waiting behind the
+// outbox, closing/sent the close sent and its answer awaited,
+// closing/remote the server's close received, closing/dropped the
+// connection dropped for a keepalive timeout; stopping/dropped has nothing
+// left to wait for but the end of the connection or of the attempt
+// (stopping waits for one of them, never both).
+//
+// OnDisconnect's decision, from disconnected:
+//
+//	decision                    next state
+//	Stay                        disconnected
+//	ReconnectAfter (0)          connecting
+//	ReconnectAfter              disconnected/backoff
+//	ReconnectWithBackoff        disconnected/backoff
+//	StopWith                    terminated
+//
+// The zero decision is the InitMode's default: Stay for StartDisconnected,
+// ReconnectWithBackoff for KeepReconnecting, StopWith for ConnectOnce.
+//
+// Each state has one timer at most, armed on entry and disarmed on exit:
+//
+//	state                 timer
+//	disconnected/backoff  reconnect: the delay decided
+//	connecting            handshake: interval × maxMissed, with Options.Keepalive
+//	connected             keepalive: each interval, with Options.Keepalive
+//	closing/sent          close: the Dialer's CloseTimeout
+//	stopping              stop: Options.StopTimeout
 //
 // # Goroutines
 //
@@ -278,8 +331,8 @@ func (c *Client) begin(ctx context.Context) error {
 		return bh.err
 	}
 	c.runMu.Lock()
-	defer c.runMu.Unlock()
 	if c.run.running {
+		c.runMu.Unlock()
 		return ErrRunning
 	}
 	select {
@@ -290,7 +343,10 @@ func (c *Client) begin(ctx context.Context) error {
 	c.run.running = true
 	c.mail.open()
 	c.ob.open()
-	c.setState(Disconnected)
+	c.runMu.Unlock()
+	c.lock() // (no callback runs: the run has not begun)
+	c.setState(phInit)
+	c.unlock()
 	return nil
 }
 
@@ -558,9 +614,9 @@ func (c *Client) forceEnd() {
 	_ = c.mail.put(c, event{kind: evForce})
 }
 
-// setState publishes s; the caller holds the callback lock (or the run has
-// not started).
-func (c *Client) setState(s State) {
-	c.m.st = s
-	c.pub.Store(int32(s))
+// setState moves the machine to p and publishes p's State: the one place
+// the state changes. The caller holds the callback lock.
+func (c *Client) setState(p phase) {
+	c.m.st = p
+	c.pub.Store(int32(p.state()))
 }

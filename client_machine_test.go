@@ -30,11 +30,11 @@ func machineIn(t *testing.T, st State) (*Client, *clientConn) {
 	if err := c.begin(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c.m = machine{ctx: context.Background(), active: true, mode: uint8(StartDisconnected)}
+	c.m = machine{st: phIdle, ctx: context.Background(), mode: uint8(StartDisconnected)}
 	var cc *clientConn
 	switch st {
 	case Connecting:
-		c.m.dialing, c.m.dialGen, c.m.dialAbort = true, 1, &dialAbort{}
+		c.m.dialAbort = &dialAbort{}
 	case Connected, Closing, Stopping:
 		cc = pipeConn(t)
 		c.m.conn = cc
@@ -44,13 +44,14 @@ func machineIn(t *testing.T, st State) (*Client, *clientConn) {
 			c.m.localClose = &LocalCloseError{Code: 1000}
 		}
 	}
+	c.lock()
 	if st == Terminated {
-		c.setState(Disconnected)
-		c.lock()
+		c.setState(phIdle)
 		c.dispatch(&event{kind: evStop})
-		c.unlock()
 	}
-	c.setState(st)
+	c.setState(map[State]phase{Disconnected: phIdle, Connecting: phConnecting, Connected: phConnected,
+		Closing: phClosing, Stopping: phStopping, Terminated: phTerminated}[st])
+	c.unlock()
 	return c, cc
 }
 
@@ -88,7 +89,7 @@ func TestClientStateEvents(t *testing.T) {
 		for _, k := range kinds {
 			t.Run(st.String()+"/"+k.name, func(t *testing.T) {
 				c, cc := machineIn(t, st)
-				e := &event{kind: k.kind, cc: cc, gen: c.m.dialGen, code: 1000, msg: "m", f: TextFrame("x")}
+				e := &event{kind: k.kind, cc: cc, ab: c.m.dialAbort, code: 1000, msg: "m", f: TextFrame("x")}
 				switch k.name {
 				case "dialed":
 					e.cc = pipeConn(t)
@@ -104,7 +105,7 @@ func TestClientStateEvents(t *testing.T) {
 				// Both read under the lock: once it is released, a dial
 				// started by the event may already have failed (a refused
 				// connect to 127.0.0.1 is quick) and moved the state on.
-				got, pub := c.m.st, c.State()
+				got, pub := c.m.st.state(), c.State()
 				c.unlock()
 				w, ok := want[st][k.name]
 				if !ok {
@@ -126,8 +127,8 @@ func endMachine(t *testing.T, c *Client) {
 	if cc := c.m.conn; cc != nil {
 		c.dispatch(&event{kind: evConnEnd, cc: cc, err: ErrConnectionLost})
 	}
-	if c.m.st == Stopping && c.m.dialing {
-		c.dispatch(&event{kind: evDialed, gen: c.m.dialGen, err: errors.New("cancelled")})
+	if c.m.st.state() == Stopping && c.m.dialAbort != nil {
+		c.dispatch(&event{kind: evDialed, ab: c.m.dialAbort, err: errors.New("cancelled")})
 	}
 	c.unlock()
 	select {

@@ -95,7 +95,7 @@ func (m *mailbox) close() []event {
 func (c *Client) runMail() {
 	for {
 		c.lock()
-		x, ok := c.mail.next(c.m.active)
+		x, ok := c.mail.next(c.m.st.ready())
 		if !ok {
 			c.unlock()
 			return
@@ -112,7 +112,7 @@ func (c *Client) runNow(x *event) bool {
 		return false
 	}
 	c.mail.mu.Lock()
-	idle := c.m.active && !c.mail.running && c.mail.emptyLocked() && !c.mail.closed
+	idle := c.m.st.ready() && !c.mail.running && c.mail.emptyLocked() && !c.mail.closed
 	c.mail.mu.Unlock()
 	if idle {
 		c.dispatch(x)
