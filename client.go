@@ -578,7 +578,8 @@ func (c *Client) Stop(ctx context.Context) error {
 	}
 	// A context that has ended already asks for no close handshake.
 	stop := event{kind: evStop, code: CloseNormalClosure, drop: ctx.Err() != nil}
-	if !c.runNow(&stop) {
+	ranNow := c.runNow(&stop)
+	if !ranNow {
 		if err := c.mail.put(c, stop); err != nil {
 			return nil // ended already
 		}
@@ -593,6 +594,11 @@ func (c *Client) Stop(ctx context.Context) error {
 		return nil
 	default:
 	}
+	if stop.drop && ranNow {
+		// The connection (or the attempt) is dropped already: there is
+		// nothing left to force, and no waiting.
+		return ctx.Err()
+	}
 	select {
 	case <-r.done:
 		return nil
@@ -605,8 +611,7 @@ func (c *Client) Stop(ctx context.Context) error {
 // forceEnd makes the run end without waiting any longer, when Stop's ctx
 // has ended: the socket is closed here (which frees a stuck write without
 // waiting for a callback to return), and the machine drops what is left
-// (evForce). Nothing is left to force when the stop dropped the connection
-// already; a run that has ended refuses the event.
+// (evForce). A run that has ended refuses the event.
 func (c *Client) forceEnd() {
 	if cc := c.cur.Load(); cc != nil {
 		cc.cn.CloseNow()
