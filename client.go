@@ -18,37 +18,90 @@ import (
 // # States
 //
 // The client is a state machine; State reports the state that decides what
-// each event does. The transitions, all of them:
+// each event does. Some states have sub-states, written state/sub: State
+// reports the state they belong to. The transitions, all of them (state/*
+// stands for the state and each of its sub-states; same: the state does
+// not change):
 //
-//	state         event                         next state: what happens
-//	disconnected  Connect, reconnect timer      connecting: dial
-//	disconnected  Stop (any stop request)       terminated
-//	connecting    dial succeeded                connected: OnConnect, then the outbox drains
-//	connecting    dial failed                   disconnected: OnDisconnect decides (stay, reconnect, stop)
-//	connecting    handshake timer (keepalive)   disconnected: the attempt is abandoned, OnDisconnect with ErrKeepaliveTimeout
-//	connecting    Stop                          stopping: the dial is cancelled
-//	connected     frame received                connected: HandleFrame
-//	connected     keepalive timer               connected: ping; closing: connection dropped, ErrKeepaliveTimeout
-//	connected     CloseConn                     closing: close frame queued behind the outbox
-//	connected     server's close frame          closing: the close is echoed (by the Conn)
-//	connected     connection ended              disconnected: OnDisconnect decides
-//	connected     Stop, CloseAndStop, panic     stopping: close frame queued (at once for a panic)
-//	closing       close frame sent              closing: close timer armed
-//	closing       close timer                   closing: connection dropped
-//	closing       frame received                closing: HandleFrame (messages sent before the server's close)
-//	closing       connection ended              disconnected: OnDisconnect decides
-//	closing       Stop                          stopping
-//	stopping      connection ended, dial ended  terminated, once neither is left
-//	stopping      stop timer, Stop's ctx ended  stopping: connection dropped, dial cancelled
-//	terminated    (anything)                    terminated: nothing; Terminate has run
+//	state                 event               next state        what happens
+//	disconnected/*        Connect             connecting        dial (a reconnect delay is cut short)
+//	disconnected/*        Stop                terminated        leftovers handed back, Terminate
+//	disconnected/*        Stop (drop)         terminated        leftovers handed back, Terminate
+//	disconnected/backoff  reconnect timer     connecting        dial
+//	connecting            dial ok             connected         OnConnect, its replies, then the outbox drains
+//	connecting            dial failed         disconnected      OnDisconnect decides (below)
+//	connecting            handshake timer     disconnected      OnDisconnect with ErrKeepaliveTimeout
+//	connecting            Stop                stopping          the attempt is cancelled
+//	connecting            Stop (drop)         stopping          the attempt is cancelled
+//	connected             frame               connected         HandleFrame
+//	connected             keepalive timer     connected         ping, ahead of the outbox
+//	connected             keepalive timeout   closing/dropped   maxMissed pings unanswered: connection dropped
+//	connected             CloseConn           closing           close frame queued behind the outbox
+//	connected             server's close      closing/remote    writing stops; the Conn echoes the close
+//	connected             connection ended    disconnected      OnDisconnect decides
+//	connected             Stop                stopping          close frame queued (after a panic: 1011, first)
+//	connected             Stop (drop)         stopping/dropped  connection dropped
+//	closing/*             frame               same              HandleFrame
+//	closing               close sent          closing/sent      close timer armed
+//	closing               server's close      closing/remote
+//	closing/sent          server's close      closing/remote
+//	closing/sent          close timer         closing/sent      connection dropped, ErrCloseTimeout
+//	closing/*             connection ended    disconnected      OnDisconnect decides (see the reasons below)
+//	closing/*             Stop                stopping
+//	closing/*             Stop (drop)         stopping/dropped  connection dropped
+//	stopping/*            frame               same              HandleFrame
+//	stopping/*            server's close      same              writing stops
+//	stopping/*            Stop                same              the first reason is kept
+//	stopping/*            Stop (drop)         stopping/dropped  connection dropped
+//	stopping/*            Stop's ctx ended    stopping/dropped  connection dropped, attempt cancelled
+//	stopping              stop timer          stopping/dropped  connection dropped, attempt cancelled
+//	stopping/*            connection ended    terminated        leftovers handed back, Terminate
+//	stopping/*            dial ok             terminated        its connection closed; Terminate
+//	stopping/*            dial failed         terminated        Terminate
 //
-// In every state but terminated, a posted value runs HandleInfo, and in
-// every state a frame that could not be written runs OnUndelivered. Each
-// state has one timer at most, armed on entry and disarmed on exit:
-// connecting the handshake keepalive (interval × maxMissed, with
-// Options.Keepalive), connected the keepalive ticker, disconnected the
-// reconnect delay, closing the close timeout (the Dialer's CloseTimeout,
-// from when the close frame is sent), stopping the stop timeout.
+// Every other event leaves the state as it is and does nothing; in
+// particular nothing reaches terminated. In every state but terminated a
+// value posted runs HandleInfo, and in every state a frame that could not
+// be written runs OnUndelivered. Stop is any stop request (Stop, the end
+// of Serve's context, a StopWith decision, a CloseAndStop action, a
+// callback's panic); Stop (drop) is Stop called with a context that has
+// ended. A Close action is CloseConn. After a callback's panic no callback
+// but Terminate runs again, and the client stops with 1011. A connection
+// that ends while closing reports a *LocalCloseError when the client
+// closed it (its Err says what went wrong, if anything), from
+// closing/dropped ErrKeepaliveTimeout unless the server's close was read,
+// otherwise what ended it.
+//
+// Sub-states: disconnected/init is the state before a run and while Init
+// runs (no event reaches it: they wait for Init to return, which leads to
+// connecting, or to disconnected for StartDisconnected); disconnected/backoff
+// waits for a reconnect; closing is the client's close waiting behind the
+// outbox, closing/sent the close sent and its answer awaited,
+// closing/remote the server's close received, closing/dropped the
+// connection dropped for a keepalive timeout; stopping/dropped has nothing
+// left to wait for but the end of the connection or of the attempt
+// (stopping waits for one of them, never both).
+//
+// OnDisconnect's decision, from disconnected:
+//
+//	decision                    next state
+//	Stay                        disconnected
+//	ReconnectAfter (0)          connecting
+//	ReconnectAfter              disconnected/backoff
+//	ReconnectWithBackoff        disconnected/backoff
+//	StopWith                    terminated
+//
+// The zero decision is the InitMode's default: Stay for StartDisconnected,
+// ReconnectWithBackoff for KeepReconnecting, StopWith for ConnectOnce.
+//
+// Each state has one timer at most, armed on entry and disarmed on exit:
+//
+//	state                 timer
+//	disconnected/backoff  reconnect: the delay decided
+//	connecting            handshake: interval × maxMissed, with Options.Keepalive
+//	connected             keepalive: each interval, with Options.Keepalive
+//	closing/sent          close: the Dialer's CloseTimeout
+//	stopping              stop: Options.StopTimeout
 //
 // # Goroutines
 //
@@ -285,8 +338,8 @@ func (c *Client) begin(ctx context.Context) error {
 		return bh.err
 	}
 	c.runMu.Lock()
-	defer c.runMu.Unlock()
 	if c.run.running {
+		c.runMu.Unlock()
 		return ErrRunning
 	}
 	select {
@@ -297,7 +350,10 @@ func (c *Client) begin(ctx context.Context) error {
 	c.run.running = true
 	c.mail.open()
 	c.ob.open()
-	c.setState(Disconnected)
+	c.runMu.Unlock()
+	c.lock() // (no callback runs: the run has not begun)
+	c.setState(phInit)
+	c.unlock()
 	return nil
 }
 
@@ -484,13 +540,13 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 // posted before it. It never blocks: the mailbox is unbounded. It returns
 // ErrClosed once the client has ended.
 func (c *Client) Post(msg any) error {
-	return c.mail.put(c, mail{kind: mailPost, msg: msg})
+	return c.mail.put(c, event{kind: evInfo, msg: msg})
 }
 
 // Connect asks a disconnected client to connect now (after
 // StartDisconnected or a Stay decision; it also cuts a reconnect delay
 // short). It does nothing when connected or connecting.
-func (c *Client) Connect() error { return c.mail.put(c, mail{kind: mailConnect}) }
+func (c *Client) Connect() error { return c.mail.put(c, event{kind: evConnect}) }
 
 // CloseConn asks the client to close the current connection with code and
 // reason, once the frames queued before the request are written;
@@ -501,7 +557,7 @@ func (c *Client) CloseConn(code int, reason string) error {
 	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
 		return closeCodeError(code)
 	}
-	return c.mail.put(c, mail{kind: mailClose, code: code, reason: reason})
+	return c.mail.put(c, event{kind: evCloseConn, code: code, reason: reason})
 }
 
 // Stop stops the client gracefully and waits until it has ended: values
@@ -535,7 +591,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	// itself starts callbacks (Terminate), which must not count.
 	_, inCB := c.inCallback()
 	// A context that has ended already asks for no close handshake.
-	stop := mail{kind: mailStop, drop: ctx.Err() != nil}
+	stop := event{kind: evStop, code: CloseNormalClosure, drop: ctx.Err() != nil}
 	ranNow := c.runNow(&stop)
 	if !ranNow {
 		if err := c.mail.put(c, stop); err != nil {
@@ -545,55 +601,44 @@ func (c *Client) Stop(ctx context.Context) error {
 	if inCB {
 		return nil // see the rule above
 	}
+	// The stopping state's timer bounds the stop; ctx only cuts the wait
+	// short. A run that has ended wins over a ctx that has ended too.
+	select {
+	case <-r.done:
+		return nil
+	default:
+	}
 	if stop.drop && ranNow {
 		// The connection (or the attempt) is dropped already: there is
 		// nothing left to force, and no waiting.
-		select {
-		case <-r.done:
-			return nil
-		default:
-			return ctx.Err()
-		}
+		return ctx.Err()
 	}
-	select { // no timer for a client that ends at once
+	select {
 	case <-r.done:
 		return nil
 	case <-ctx.Done():
 		c.forceEnd()
 		return ctx.Err()
-	default:
-	}
-	t := time.NewTimer(c.cfg.stopTimeout)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.done:
-			return nil
-		case <-t.C:
-			c.forceEnd()
-		case <-ctx.Done():
-			c.forceEnd()
-			return ctx.Err()
-		}
 	}
 }
 
-// forceEnd makes the run end without waiting any longer: the socket is
-// closed here (which frees a stuck write without waiting for a callback to
-// return), and the machine drops what is left.
+// forceEnd makes the run end without waiting any longer, when Stop's ctx
+// has ended: the socket is closed here (which frees a stuck write without
+// waiting for a callback to return), and the machine drops what is left
+// (evForce). A run that has ended refuses the event.
 func (c *Client) forceEnd() {
 	if cc := c.cur.Load(); cc != nil {
 		cc.cn.CloseNow()
 	}
-	_ = c.mail.put(c, mail{kind: mailForce})
+	_ = c.mail.put(c, event{kind: evForce})
 }
 
-// setState publishes s; the caller holds the callback lock (or the run has
-// not started).
-func (c *Client) setState(s State) {
+// setState moves the machine to p and publishes p's State: the one place
+// the state changes. The caller holds the callback lock.
+func (c *Client) setState(p phase) {
 	if c.cfg.trace != nil {
-		c.traceState(c.m.st, s)
+		c.traceState(c.m.st.state(), p.state())
 	}
-	c.m.st = s
-	c.pub.Store(int32(s))
+	c.m.st = p
+	c.pub.Store(int32(p.state()))
 }

@@ -549,7 +549,7 @@ func (c *Client) unconfirmed(it *outItem, async bool, err error, report bool) {
 	case !report:
 		freeItem(it)
 	case async:
-		_ = c.mail.put(c, mail{kind: mailUndelivered, f: it.f, err: err})
+		_ = c.mail.put(c, event{kind: evUndelivered, f: it.f, err: err})
 	default:
 		c.undelivered(it.f, err)
 		handOver(it) // the handler may keep f.Data

@@ -43,5 +43,5 @@ func (ob *outbox) queued() (frames, bytes int) {
 // postDrained hands d to HandleInfo. It runs under the outbox's lock; the
 // mailbox's lock is taken after it and never before it.
 func (c *Client) postDrained(d Drained) {
-	_ = c.mail.put(c, mail{kind: mailPost, msg: d}) // ErrClosed: the client ends
+	_ = c.mail.put(c, event{kind: evInfo, msg: d}) // ErrClosed: the client ends
 }

@@ -45,7 +45,7 @@ func protect[R any](fn func() R, onPanic func(v any, stack []byte)) (r R, ok boo
 // call runs a callback named name unless an earlier one panicked; a panic
 // crashes the client (see crash). The caller holds the callback lock.
 func call[R any](c *Client, name string, fn func() R) (R, bool) {
-	if c.m.crashed {
+	if c.m.panic != nil {
 		var zero R
 		return zero, false
 	}
@@ -54,19 +54,17 @@ func call[R any](c *Client, name string, fn func() R) (R, bool) {
 	return protect(fn, func(v any, stack []byte) { c.crash(name, v, stack) })
 }
 
-// crash ends the client after a panic in a callback: the connection is
-// closed with 1011 at once and the reason is a *PanicError.
+// crash ends the client after a panic in a callback: no callback runs
+// again in this run (but Terminate), and once the event that ran it is
+// done the client stops, the connection closed with 1011 at once, the
+// reason a *PanicError (see panicked). Only the first panic is kept: the
+// callbacks after it do not run.
 func (c *Client) crash(cb string, v any, stack []byte) {
 	pe := &PanicError{Callback: cb, Value: v, Stack: stack}
 	c.log(slog.LevelError, "wsclient: panic in callback", "callback", cb, "panic", v)
-	c.m.crashed = true
-	switch c.m.st {
-	case Stopping, Terminated:
-		if c.m.reason == nil {
-			c.m.reason = pe
-		}
-	default:
-		c.m.pendingStop = &event{kind: evStop, err: pe, code: CloseInternalServerErr, urgent: true}
+	c.m.panic = pe
+	if s := c.m.st.state(); (s == Stopping || s == Terminated) && c.m.reason == nil {
+		c.m.reason = pe // before the run's end, which finish may reach first
 	}
 }
 

@@ -25,7 +25,7 @@ type keepalive struct {
 // setKeepalive (re)starts the keepalive with interval d on the current
 // connection; 0 turns it off.
 func (c *Client) setKeepalive(d time.Duration) {
-	if c.m.st != Connected || c.m.conn == nil {
+	if c.m.st != phConnected {
 		return
 	}
 	c.m.ka = keepalive{interval: d, last: c.m.conn.t().bytesRead()}
@@ -51,10 +51,9 @@ func (c *Client) keepaliveTick() {
 		k.missed++
 		if k.missed >= c.cfg.keepMissed {
 			c.log(slog.LevelDebug, "wsclient: keepalive timeout", "missed", k.missed)
-			c.m.dropReason = ErrKeepaliveTimeout
 			c.stopKeepalive()
 			c.ob.detach(cc)
-			c.enter(Closing, 0)
+			c.enter(phDropped, 0)
 			cc.cn.CloseNow()
 			return
 		}

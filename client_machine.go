@@ -13,7 +13,7 @@ import (
 
 // The state machine (see the table at Client). Every event is handled under
 // the callback lock by the function of the current state; a state's timer
-// is armed by enter and disarmed by the next enter.
+// is armed by the transition into it and disarmed by the next.
 
 type evKind uint8
 
@@ -22,7 +22,7 @@ const (
 	evDialed                    // a connection attempt ended: cc or err
 	evFrame                     // a message or control frame was read on cc
 	evInfo                      // a posted value
-	evCloseConn                 // Client.CloseConn
+	evCloseConn                 // Client.CloseConn, a Close action
 	evRemoteClose               // the server's close frame arrived on cc
 	evCloseSent                 // our close frame went out on cc
 	evConnEnd                   // cc ended with err
@@ -36,14 +36,61 @@ type event struct {
 	kind   evKind
 	urgent bool // evStop: close at once, ahead of the outbox
 	drop   bool // evStop: drop the connection without a close handshake
-	gen    uint32
 	cc     *clientConn
+	ab     *dialAbort // evDialed: the attempt's handle, which names it
 	err    error
 	f      Frame
 	msg    any
 	code   int
 	reason string
 }
+
+// phase is the machine's state: a public State, and within some of them a
+// sub-state, written state/sub in the table at Client. What a sub-state
+// decides is in the table; nothing else in machine does.
+type phase uint8
+
+const (
+	phInit         phase = iota // disconnected/init: before the run, and while Init runs
+	phIdle                      // disconnected
+	phBackoff                   // disconnected/backoff
+	phConnecting                // connecting
+	phConnected                 // connected
+	phClosing                   // closing: our close frame waits behind the outbox
+	phCloseSent                 // closing/sent
+	phRemoteClosed              // closing/remote
+	phDropped                   // closing/dropped
+	phStopping                  // stopping
+	phStopDropped               // stopping/dropped
+	phTerminated                // terminated
+)
+
+var phases = [...]struct {
+	st   State
+	name string
+}{
+	phInit:         {Disconnected, "disconnected/init"},
+	phIdle:         {Disconnected, "disconnected"},
+	phBackoff:      {Disconnected, "disconnected/backoff"},
+	phConnecting:   {Connecting, "connecting"},
+	phConnected:    {Connected, "connected"},
+	phClosing:      {Closing, "closing"},
+	phCloseSent:    {Closing, "closing/sent"},
+	phRemoteClosed: {Closing, "closing/remote"},
+	phDropped:      {Closing, "closing/dropped"},
+	phStopping:     {Stopping, "stopping"},
+	phStopDropped:  {Stopping, "stopping/dropped"},
+	phTerminated:   {Terminated, "terminated"},
+}
+
+// state returns the public State p belongs to.
+func (p phase) state() State { return phases[p].st }
+
+func (p phase) String() string { return phases[p].name }
+
+// ready reports whether the mailbox's events are dispatched in p: not
+// before Init has returned, nor after the run has ended.
+func (p phase) ready() bool { return p != phInit && p != phTerminated }
 
 // clientConn is one established connection, and its reading goroutine's
 // state (one allocation for both).
@@ -56,31 +103,32 @@ type clientConn struct {
 	ctl func(MessageType, []byte) // control, the Conn's control handler
 }
 
-// machine is the state the callback lock guards. Its fields are ordered
-// so that the small ones pack together: a Client is kept per connection.
+// machine is the state the callback lock guards: the phase, and the data
+// the phases carry. No flag stands for a sub-state.
 type machine struct {
-	st          State
-	attempt     int32  // failed attempts in a row
-	dialGen     uint32 // the current attempt's generation
-	active      bool   // Init has returned and the run has not ended
-	dialing     bool
-	remoteClose bool
-	inOnConnect bool
-	crashed     bool
-	timerOn     bool
-	mode        uint8 // Init's InitMode
-	ctx         context.Context
-	ctxStop     func() bool
-	conn        *clientConn
-	dialAbort   *dialAbort // ends the current attempt
-	localClose  *LocalCloseError
-	dropReason  error
-	pendingStop *event
-	reason      error
-	ka          keepalive
+	st      phase
+	mode    uint8 // Init's InitMode
+	attempt int32 // failed attempts in a row
+	ctx     context.Context
+	ctxStop func() bool
+	// conn is the connection: set in connected and closing, and in
+	// stopping until it ends.
+	conn *clientConn
+	// dialAbort ends the attempt under way: set in connecting, and in
+	// stopping until the attempt has ended.
+	dialAbort *dialAbort
+	// localClose is the close the client asked for (closing, closing/sent,
+	// stopping; closing/remote when it asked first): the reason the
+	// connection's end reports.
+	localClose *LocalCloseError
+	// panic is a callback's panic: no callback but Terminate runs again in
+	// this run, and the run stops (see panicked).
+	panic  *PanicError
+	reason error // the run's end: Terminate's reason, Wait's error
+	ka     keepalive
 
 	timer   *time.Timer
-	timerAt int64 // when the timer is due, in monoNow's time
+	timerAt int64 // when the timer is due, in monoNow's time; 0: disarmed
 }
 
 // monoBase is the origin of monoNow.
@@ -95,11 +143,11 @@ func (c *Client) dispatch(e *event) {
 	case evUndelivered: // in every state
 		c.undelivered(e.f, e.err)
 	case evInfo: // in every state but terminated
-		if c.m.st != Terminated {
+		if c.m.st != phTerminated {
 			c.handleInfo(e.msg)
 		}
 	default:
-		switch c.m.st {
+		switch c.m.st.state() {
 		case Disconnected:
 			c.inDisconnected(e)
 		case Connecting:
@@ -111,38 +159,33 @@ func (c *Client) dispatch(e *event) {
 		case Stopping:
 			c.inStopping(e)
 		case Terminated:
-			if e.kind == evDialed && e.cc != nil {
-				e.cc.cn.CloseNow()
+			if e.kind == evDialed {
+				c.abandoned(e)
 			}
 		}
 	}
-	if ps := c.m.pendingStop; ps != nil {
-		c.m.pendingStop = nil
-		c.dispatch(ps)
+	if pe := c.m.panic; pe != nil {
+		c.panicked(pe)
 	}
 }
 
 func (c *Client) inDisconnected(e *event) {
 	switch e.kind {
-	case evConnect, evTimer:
+	case evConnect, evTimer: // the timer: disconnected/backoff's
 		c.dial()
 	case evStop:
 		c.m.reason = e.err
 		c.finish()
-	case evDialed: // an abandoned attempt
-		if e.cc != nil {
-			e.cc.cn.CloseNow()
-		}
+	case evDialed:
+		c.abandoned(e)
 	}
 }
 
 func (c *Client) inConnecting(e *event) {
 	switch e.kind {
 	case evDialed:
-		if e.gen != c.m.dialGen {
-			if e.cc != nil {
-				e.cc.cn.CloseNow()
-			}
+		if e.ab != c.m.dialAbort {
+			c.abandoned(e)
 			return
 		}
 		c.endDial()
@@ -154,15 +197,12 @@ func (c *Client) inConnecting(e *event) {
 	case evTimer:
 		// Keepalive covers the handshake: the server did not answer within
 		// interval × maxMissed.
-		c.m.dialGen++
 		c.endDial()
 		c.dialFailed(ErrKeepaliveTimeout)
 	case evStop:
 		c.m.reason = e.err
-		if c.m.dialAbort != nil {
-			c.m.dialAbort.abort()
-		}
-		c.enter(Stopping, c.cfg.stopTimeout)
+		c.m.dialAbort.abort()
+		c.enter(phStopping, c.cfg.stopTimeout)
 	}
 }
 
@@ -178,9 +218,8 @@ func (c *Client) inConnected(e *event) {
 		c.closeConn(e.code, e.reason)
 	case evRemoteClose:
 		if e.cc == c.m.conn {
-			c.m.remoteClose = true
 			c.ob.detach(e.cc)
-			c.enter(Closing, 0)
+			c.enter(phRemoteClosed, 0)
 		}
 	case evConnEnd:
 		c.connEnded(e.cc, e.err)
@@ -196,17 +235,17 @@ func (c *Client) inClosing(e *event) {
 			c.handleFrame(e.f)
 		}
 	case evCloseSent:
-		if e.cc == c.m.conn && !c.m.remoteClose {
-			c.arm(e.cc.t().closeWait())
+		if e.cc == c.m.conn && c.m.st == phClosing {
+			c.enter(phCloseSent, e.cc.t().closeWait())
 		}
-	case evTimer: // the server did not answer our close in time
-		if lc := c.m.localClose; lc != nil && lc.Err == nil {
+	case evTimer: // closing/sent's: the server did not answer our close in time
+		if lc := c.m.localClose; lc.Err == nil {
 			lc.Err = ErrCloseTimeout
 		}
 		c.m.conn.cn.CloseNow()
 	case evRemoteClose:
-		if e.cc == c.m.conn {
-			c.m.remoteClose = true
+		if e.cc == c.m.conn && (c.m.st == phClosing || c.m.st == phCloseSent) {
+			c.enter(phRemoteClosed, 0)
 		}
 	case evConnEnd:
 		c.connEnded(e.cc, e.err)
@@ -222,10 +261,8 @@ func (c *Client) inStopping(e *event) {
 			c.handleFrame(e.f)
 		}
 	case evDialed:
-		if e.cc != nil {
-			e.cc.cn.CloseNow()
-		}
-		if e.gen == c.m.dialGen {
+		c.abandoned(e)
+		if e.ab == c.m.dialAbort {
 			c.endDial()
 			c.maybeTerminate()
 		}
@@ -238,29 +275,58 @@ func (c *Client) inStopping(e *event) {
 		if e.cc == c.m.conn {
 			c.ob.detach(e.cc)
 		}
-	case evTimer, evForce:
-		if c.m.conn != nil {
-			c.ob.detach(c.m.conn)
-			c.m.conn.cn.CloseNow()
-		}
-		if c.m.dialAbort != nil {
-			c.m.dialAbort.abort()
-		}
+	case evTimer, evForce: // the timer: stopping's
+		c.dropAll()
 	case evStop:
 		if c.m.reason == nil {
 			c.m.reason = e.err
 		}
-		if e.drop && c.m.conn != nil {
-			c.ob.detach(c.m.conn)
-			c.m.conn.cn.CloseNow()
+		if e.drop {
+			c.dropAll()
 		}
 	}
 }
 
-// enter moves to state s with its timer armed for d (none if d <= 0).
-func (c *Client) enter(s State, d time.Duration) {
+// abandoned closes the connection of an attempt the machine no longer
+// waits for (connLoop closes it too).
+func (c *Client) abandoned(e *event) {
+	if e.cc != nil {
+		e.cc.cn.CloseNow()
+	}
+}
+
+// dropAll drops the connection and cancels the attempt, without a close
+// handshake: stopping/dropped then waits for their ends, without a timer.
+func (c *Client) dropAll() {
+	if cc := c.m.conn; cc != nil {
+		c.ob.detach(cc)
+		cc.cn.CloseNow()
+	}
+	if ab := c.m.dialAbort; ab != nil {
+		ab.abort()
+	}
+	if c.m.st != phStopDropped {
+		c.enter(phStopDropped, 0)
+	}
+}
+
+// panicked stops the run after a callback's panic pe, once the event that
+// ran the callback is done: at once, with 1011 (see crash).
+func (c *Client) panicked(pe *PanicError) {
+	switch c.m.st.state() {
+	case Stopping, Terminated:
+		if c.m.reason == nil {
+			c.m.reason = pe
+		}
+	default:
+		c.dispatch(&event{kind: evStop, err: pe, code: CloseInternalServerErr, urgent: true})
+	}
+}
+
+// enter moves to p with its timer armed for d (none if d <= 0).
+func (c *Client) enter(p phase, d time.Duration) {
 	c.disarm()
-	c.setState(s)
+	c.setState(p)
 	if d > 0 {
 		c.arm(d)
 	}
@@ -268,7 +334,6 @@ func (c *Client) enter(s State, d time.Duration) {
 
 // arm (re)arms the state's timer.
 func (c *Client) arm(d time.Duration) {
-	c.m.timerOn = true
 	c.m.timerAt = monoNow() + int64(d)
 	if c.m.timer == nil {
 		c.m.timer = time.AfterFunc(d, c.onTimer)
@@ -278,8 +343,8 @@ func (c *Client) arm(d time.Duration) {
 }
 
 func (c *Client) disarm() {
-	if c.m.timerOn {
-		c.m.timerOn = false
+	if c.m.timerAt != 0 {
+		c.m.timerAt = 0
 		c.m.timer.Stop()
 	}
 }
@@ -289,33 +354,31 @@ func (c *Client) disarm() {
 func (c *Client) onTimer() {
 	c.lock()
 	defer c.unlock()
-	if !c.m.timerOn || monoNow() < c.m.timerAt {
+	if at := c.m.timerAt; at == 0 || monoNow() < at {
 		return
 	}
-	c.m.timerOn = false
+	c.m.timerAt = 0
 	c.dispatch(&event{kind: evTimer})
 }
 
 // dial starts a connection attempt on a new goroutine, which becomes the
 // connection's reader if it succeeds and ends with the attempt otherwise.
 func (c *Client) dial() {
-	c.m.dialGen++
-	gen := c.m.dialGen
 	// No context per attempt: the Dialer takes an abort handle instead.
 	ab := &dialAbort{}
-	c.m.dialing, c.m.dialAbort = true, ab
+	c.m.dialAbort = ab
 	var hs time.Duration
 	if c.cfg.keepalive > 0 {
 		hs = c.cfg.keepalive * time.Duration(c.cfg.keepMissed)
 	}
-	c.enter(Connecting, hs)
-	go c.connLoop(c.m.ctx, ab, gen)
+	c.enter(phConnecting, hs)
+	go c.connLoop(c.m.ctx, ab)
 }
 
+// endDial forgets the attempt under way, ending it.
 func (c *Client) endDial() {
-	c.m.dialing = false
-	if c.m.dialAbort != nil {
-		c.m.dialAbort.abort()
+	if ab := c.m.dialAbort; ab != nil {
+		ab.abort()
 		c.m.dialAbort = nil
 	}
 }
@@ -323,7 +386,7 @@ func (c *Client) endDial() {
 func (c *Client) dialFailed(err error) {
 	c.m.attempt++
 	c.dialFails.Add(1)
-	c.enter(Disconnected, 0)
+	c.enter(phIdle, 0)
 	c.log(slog.LevelDebug, "wsclient: connection attempt failed", "attempt", c.m.attempt, "err", err)
 	c.disconnected(Disconnect{Reason: err, Attempt: int(c.m.attempt)})
 }
@@ -334,21 +397,19 @@ func (c *Client) connected(cc *clientConn) {
 	c.m.attempt = 0
 	c.connects.Add(1)
 	c.m.conn = cc
-	c.m.localClose, c.m.dropReason, c.m.remoteClose = nil, nil, false
+	c.m.localClose = nil
 	c.cur.Store(cc)
-	c.enter(Connected, 0)
+	c.enter(phConnected, 0)
 	c.log(slog.LevelDebug, "wsclient: connected")
 	if c.cfg.keepalive > 0 {
 		c.setKeepalive(c.cfg.keepalive)
 	}
-	c.m.inOnConnect = true
 	info := cc.connInfo()
 	a, ok := call(c, "OnConnect", func() Action { return c.h.OnConnect(c, info) })
-	c.m.inOnConnect = false
 	if ok {
 		c.apply(a, true)
 	}
-	if c.m.conn == cc && !c.m.remoteClose {
+	if c.m.conn == cc && c.m.st != phRemoteClosed {
 		c.ob.attach(cc)
 	}
 }
@@ -384,9 +445,7 @@ func (c *Client) apply(a Action, front bool) {
 	case a.stop:
 		c.dispatch(&event{kind: evStop, err: a.err, code: a.code, reason: a.reason})
 	case a.close:
-		if c.m.st == Connected {
-			c.closeConn(a.code, a.reason)
-		}
+		c.dispatch(&event{kind: evCloseConn, code: a.code, reason: a.reason})
 	}
 }
 
@@ -437,7 +496,7 @@ func (c *Client) closeConn(code int, reason string) {
 	}
 	c.m.localClose = &LocalCloseError{Code: code, Reason: reason}
 	c.ob.push(&outItem{closeOn: c.m.conn, code: code, reason: reason}, false)
-	c.enter(Closing, 0)
+	c.enter(phClosing, 0)
 	c.kick()
 }
 
@@ -448,12 +507,10 @@ func (c *Client) stopConn(e *event) {
 	if e.drop {
 		// Nothing is left to wait for but the reader's end, which the
 		// closed socket brings at once: no stop timer.
-		c.ob.detach(c.m.conn)
-		c.m.conn.cn.CloseNow()
-		c.enter(Stopping, 0)
+		c.dropAll()
 		return
 	}
-	if c.m.st == Connected {
+	if c.m.st == phConnected {
 		code := e.code
 		if !frame.ValidCloseCode(code) {
 			code = CloseNormalClosure
@@ -466,7 +523,7 @@ func (c *Client) stopConn(e *event) {
 			c.ob.push(it, false)
 		}
 	}
-	c.enter(Stopping, c.cfg.stopTimeout)
+	c.enter(phStopping, c.cfg.stopTimeout)
 	c.kick()
 }
 
@@ -475,20 +532,20 @@ func (c *Client) connEnded(cc *clientConn, err error) {
 	if cc != c.m.conn {
 		return
 	}
+	// A *CloseError means the server's close was read.
 	reason := err
 	var ce *CloseError
-	switch {
-	case c.m.dropReason != nil && !(c.m.remoteClose && errors.As(err, &ce)):
-		reason = c.m.dropReason
-	case c.m.localClose != nil:
-		lc := c.m.localClose
+	switch lc := c.m.localClose; {
+	case c.m.st == phDropped && !errors.As(err, &ce):
+		reason = ErrKeepaliveTimeout
+	case lc != nil:
 		if !errors.As(err, &ce) && lc.Err == nil {
 			lc.Err = err
 		}
 		reason = lc
 	}
 	c.dropConn()
-	c.enter(Disconnected, 0)
+	c.enter(phIdle, 0)
 	c.log(slog.LevelDebug, "wsclient: disconnected", "reason", reason)
 	c.disconnected(Disconnect{Reason: reason, WasConnected: true})
 }
@@ -501,7 +558,7 @@ func (c *Client) dropConn() {
 	c.confirmEnd(cc)
 	c.m.conn = nil
 	c.cur.Store(nil)
-	c.m.localClose, c.m.dropReason, c.m.remoteClose = nil, nil, false
+	c.m.localClose = nil
 }
 
 // disconnected lets OnDisconnect decide what follows a connection's end or
@@ -545,13 +602,13 @@ func (c *Client) reconnectAfter(d time.Duration) {
 		c.dial()
 		return
 	}
-	c.arm(d)
+	c.enter(phBackoff, d)
 }
 
 // maybeTerminate ends a stopping run once no connection and no attempt is
 // left.
 func (c *Client) maybeTerminate() {
-	if c.m.conn == nil && !c.m.dialing {
+	if c.m.conn == nil && c.m.dialAbort == nil {
 		c.finish()
 	}
 }
@@ -567,8 +624,7 @@ func (c *Client) finish() {
 	}
 	c.stopKeepalive()
 	c.returnLeftovers()
-	c.m.active = false
-	c.setState(Terminated)
+	c.setState(phTerminated)
 	c.terminate()
 	c.runMu.Lock()
 	r := c.run
@@ -598,7 +654,7 @@ func (c *Client) returnLeftovers() {
 		c.returnLeft(it)
 	}
 	for _, x := range mails {
-		if x.kind == mailUndelivered {
+		if x.kind == evUndelivered {
 			c.undelivered(x.f, x.err)
 		}
 	}
@@ -640,7 +696,7 @@ func (c *Client) runInit(ctx context.Context) (failed bool) {
 	c.lock()
 	defer c.unlock()
 	timer := c.m.timer
-	c.m = machine{st: Disconnected, ctx: ctx, timer: timer}
+	c.m = machine{st: phInit, ctx: ctx, timer: timer}
 	c.ob.limit = c.cfg.outboxSize
 	c.enterCallback()
 	mode, err := protect(func() initResult {
@@ -648,11 +704,11 @@ func (c *Client) runInit(ctx context.Context) (failed bool) {
 		m, err := c.h.Init(c)
 		return initResult{m, err}
 	}, func(v any, stack []byte) {
-		c.m.crashed = true
-		c.m.reason = &PanicError{Callback: "Init", Value: v, Stack: stack}
+		c.m.panic = &PanicError{Callback: "Init", Value: v, Stack: stack}
+		c.m.reason = c.m.panic
 	})
-	if c.m.crashed || mode.err != nil {
-		if !c.m.crashed {
+	if c.m.panic != nil || mode.err != nil {
+		if c.m.panic == nil {
 			c.m.reason = mode.err
 		}
 		c.finish()
@@ -660,14 +716,15 @@ func (c *Client) runInit(ctx context.Context) (failed bool) {
 	}
 	_ = err
 	c.m.mode = uint8(mode.mode)
-	c.m.active = true
 	if ctx.Done() != nil {
 		c.m.ctxStop = context.AfterFunc(ctx, func() {
-			_ = c.mail.put(c, mail{kind: mailStop, err: context.Cause(ctx)})
+			_ = c.mail.put(c, event{kind: evStop, err: context.Cause(ctx), code: CloseNormalClosure})
 		})
 	}
 	if InitMode(c.m.mode) != StartDisconnected {
 		c.dial()
+	} else {
+		c.enter(phIdle, 0)
 	}
 	c.mail.resume(c)
 	return false
@@ -679,14 +736,14 @@ type initResult struct {
 }
 
 // connLoop dials; on success it runs OnConnect and starts the reader.
-func (c *Client) connLoop(ctx context.Context, ab *dialAbort, gen uint32) {
+func (c *Client) connLoop(ctx context.Context, ab *dialAbort) {
 	cn, err := c.cfg.dialer.dial(ctx, c.dst, ab)
 	var cc *clientConn
 	if err == nil {
 		cc = &clientConn{cn: cn, c: c}
 	}
 	c.lock()
-	c.dispatch(&event{kind: evDialed, gen: gen, cc: cc, err: err})
+	c.dispatch(&event{kind: evDialed, ab: ab, cc: cc, err: err})
 	ok := cc != nil && c.m.conn == cc
 	c.unlock()
 	if !ok {

@@ -650,7 +650,7 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 			// a SendConfirmed may wait for it).
 			c.unconfirmed(it, true, ErrUnconfirmed, true)
 		default:
-			_ = c.mail.put(c, mail{kind: mailUndelivered, f: it.f, err: err})
+			_ = c.mail.put(c, event{kind: evUndelivered, f: it.f, err: err})
 		}
 	}
 	if b.ping {
@@ -689,5 +689,5 @@ func (c *Client) sendClose(cc *clientConn, it *outItem) {
 	if err := cc.t().sendClose(it.code, it.reason); err != nil {
 		cc.cn.CloseNow()
 	}
-	_ = c.mail.put(c, mail{kind: mailCloseSent, cc: cc})
+	_ = c.mail.put(c, event{kind: evCloseSent, cc: cc})
 }
