@@ -179,6 +179,7 @@ func TestClientConfirmUnsolicitedPong(t *testing.T) {
 		t.Fatalf("an unsolicited pong confirmed: %+v", st)
 	}
 	close(release)
+	wsclient.WaitNoCallback(c) // the last pong's HandleFrame has returned
 	if err := c.Send(t.Context(), wsclient.TextFrame("b")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}

@@ -179,6 +179,7 @@ func startConnected(t *testing.T, url string, opts ...*wsclient.Options) (*wscli
 	c := start(t, url, h, opts...)
 	h.expect(t, "init")
 	h.expect(t, "connect")
+	wsclient.WaitNoCallback(c) // OnConnect has returned
 	return c, h
 }
 
