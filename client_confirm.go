@@ -95,6 +95,7 @@ func (e *unconfirmedError) Unwrap() []error { return []error{ErrUnconfirmed, e.c
 type confirmWait struct {
 	ch   chan error
 	gone atomic.Bool
+	ref  *outItem // the kept item holding Send's f.Data by reference (guarded by the outbox's mutex)
 }
 
 // confirmer is the outbox's confirmation state, guarded by the outbox's
@@ -274,37 +275,34 @@ func (ob *outbox) attachConfirmLocked(cc *clientConn) {
 // keep takes written data frames, in order, into the confirmation list (cc
 // is the connection they were written on, tag the sequence of the first
 // confirmation ping written after them). A Send learns its frame was
-// written and the list keeps a copy. items is the caller's to reuse.
+// written; the list keeps a confirming Send's frame by reference (its
+// caller may not touch f.Data before Send returns, and Send waits for the
+// frame's fate: see sendConfirmed for when it leaves first), and a copy of
+// any other Send's. items is the caller's to reuse.
 func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
-	waits := 0
-	for i, it := range items {
-		if it.done != nil {
-			r := copyItem(it.f)
-			r.cw, it.cw = it.cw, nil
-			it.taken = false
-			it.done <- nil
-			items[i], it = r, r
-		}
-		it.tag = tag
-		if it.cw != nil {
-			waits++
-		}
-	}
 	ob := &c.ob
 	ob.mu.Lock()
 	cf := ob.cf
-	switch {
-	case cf.off == cc:
-		// Confirmation was given up on this connection.
+	if cf.off == cc || cf.cc != cc {
 		ob.mu.Unlock()
-		cf.unconfirmable.Add(uint64(len(items)))
-		for _, it := range items {
-			c.unconfirmed(it, true, errUnconfirmedMismatch, false)
+		for i, it := range items {
+			if it.done != nil {
+				r := copyItem(it.f)
+				r.cw, it.cw = it.cw, nil
+				it.taken = false
+				it.done <- nil
+				items[i] = r
+			}
 		}
-		return
-	case cf.cc != cc:
+		if cf.off == cc {
+			// Confirmation was given up on this connection.
+			cf.unconfirmable.Add(uint64(len(items)))
+			for _, it := range items {
+				c.unconfirmed(it, true, errUnconfirmedMismatch, false)
+			}
+			return
+		}
 		// The connection ended before the frames were kept.
-		ob.mu.Unlock()
 		cf.unconfirmed.Add(int64(len(items)))
 		c.handBack(cc, slices.Clone(items), true)
 		return
@@ -313,7 +311,26 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 		cf.since = time.Now()
 		cf.armLocked(c, confirmAge)
 	}
+	waits := 0
 	for _, it := range items {
+		if it.done != nil {
+			var r *outItem
+			if it.cw != nil {
+				r = itemPool.Get().(*outItem)
+				r.f = it.f
+				r.cw, it.cw = it.cw, nil
+				r.cw.ref = r
+			} else {
+				r = copyItem(it.f)
+			}
+			it.taken = false
+			it.done <- nil // buffered: Send's item is its own again
+			it = r
+		}
+		it.tag = tag
+		if it.cw != nil {
+			waits++
+		}
 		cf.kept = append(cf.kept, it)
 		cf.bytes += len(it.f.Data)
 	}
@@ -323,6 +340,25 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 		ob.wantPingLocked()
 	}
 	ob.mu.Unlock()
+}
+
+// ownLocked gives kept items that hold a confirming Send's data by
+// reference a copy of their own: their Send returns (or they leave the list
+// unconfirmed, to be reported or sent again, perhaps after it returned).
+func ownLocked(items []*outItem) {
+	for _, it := range items {
+		if it.cw == nil || it.cw.ref != it {
+			continue
+		}
+		it.cw.ref = nil
+		if n := len(it.f.Data); n > maxPooledData {
+			it.bigp = bigBufCopy(it.f.Data)
+			it.f.Data = (*it.bigp)[:n]
+		} else {
+			it.buf = append(it.buf[:0], it.f.Data...)
+			it.f.Data = it.buf
+		}
+	}
 }
 
 // armLocked (re)arms the timer of confirmAgeTick to fire after d.
@@ -370,6 +406,7 @@ func (c *Client) giveUpLocked() {
 	cf := ob.cf
 	cc := cf.cc
 	items := append([]*outItem(nil), cf.kept[cf.head:]...)
+	ownLocked(items)
 	clear(cf.kept)
 	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc, cf.off = cf.kept[:0], 0, 0, 0, nil, cc
 	cf.stray, cf.conf = false, false
@@ -421,6 +458,9 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		cf.bytes -= len(it.f.Data)
 		if it.cw != nil {
 			cf.waits--
+			if it.cw.ref == it {
+				it.cw.ref = nil // confirmed: its data is not read again
+			}
 		}
 		done = append(done, it)
 	}
@@ -490,6 +530,7 @@ func (c *Client) confirmEnd(cc *clientConn) {
 		return
 	}
 	items := append([]*outItem(nil), cf.kept[cf.head:]...)
+	ownLocked(items)
 	clear(cf.kept)
 	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc = cf.kept[:0], 0, 0, 0, nil
 	cf.stray = false
@@ -582,17 +623,33 @@ func (c *Client) leftover(it *outItem) {
 }
 
 // sendConfirmed is Send with delivery confirmation on: it sends f, then
-// waits until the server is known to have read it.
+// waits until the server is known to have read it. The frame may be kept
+// by reference (see keep): when Send returns before its fate is settled
+// (ctx ended), the kept frame gets its own copy first, under the outbox's
+// lock.
 func (c *Client) sendConfirmed(ctx context.Context, f Frame) error {
 	cw := &confirmWait{ch: make(chan error, 1)}
 	if err := c.send(ctx, f, cw); err != nil {
+		// ctx ended during the write, which may have completed: the frame
+		// is kept then, and is no longer the caller's.
+		c.ob.mu.Lock()
+		if cw.ref != nil {
+			ownLocked([]*outItem{cw.ref})
+		}
+		c.ob.mu.Unlock()
 		return err
 	}
 	select {
 	case err := <-cw.ch:
 		return err
 	case <-ctx.Done():
-		if cw.gone.CompareAndSwap(false, true) {
+		c.ob.mu.Lock()
+		left := cw.gone.CompareAndSwap(false, true)
+		if left && cw.ref != nil {
+			ownLocked([]*outItem{cw.ref})
+		}
+		c.ob.mu.Unlock()
+		if left {
 			return ctx.Err()
 		}
 		return <-cw.ch

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -524,5 +525,51 @@ func TestClientPongBlockedCause(t *testing.T) {
 		t.Log(err)
 	case <-time.After(20 * time.Second):
 		t.Fatal("the connection did not end")
+	}
+}
+
+// A confirming Send's frame is kept by reference while Send waits (its
+// caller may not touch it), and copied when Send returns first: the frame
+// reported unconfirmed later is the one Send was given, not what the
+// caller wrote into the buffer afterwards.
+func TestClientConfirmSendKeepsByReference(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := wstest.NewServer(pongRecorder(&mu, &got, false, 2), wstest.WithT(t))
+	c, h := startConnected(t, srv.URL, &wsclient.Options{Confirm: 1 << 20})
+	data := []byte("original")
+	ctx, cancel := context.WithCancel(t.Context())
+	sent := make(chan error, 1)
+	go func() { sent <- c.Send(ctx, wsclient.Frame{Type: wsclient.TextMessage, Data: data}) }()
+	for deadline := time.Now().Add(10 * time.Second); c.Stats().Unconfirmed == 0; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("the frame was not kept")
+		}
+	}
+	if !wsclient.KeptByReference(c, data) {
+		t.Fatal("Send's frame was copied to be kept")
+	}
+	cancel()
+	if err := <-sent; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Send = %v", err)
+	}
+	if wsclient.KeptByReference(c, data) {
+		t.Fatal("the frame is still kept by reference after Send returned")
+	}
+	copy(data, "XXXXXXXX")
+	if err := c.Cast(wsclient.TextFrame("2")); err != nil { // the server drops the connection after it
+		t.Fatal(err)
+	}
+	var und []string
+	for len(und) < 2 {
+		if e := h.next(t); e.kind == "undelivered" {
+			if !errors.Is(e.err, wsclient.ErrUnconfirmed) {
+				t.Fatalf("undelivered %q with %v", e.f.Data, e.err)
+			}
+			und = append(und, string(e.f.Data))
+		}
+	}
+	if !slices.Equal(und, []string{"original", "2"}) {
+		t.Fatalf("unconfirmed %q", und)
 	}
 }
