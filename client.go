@@ -448,6 +448,12 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 			if c.ob.withdraw(it) {
 				return ctx.Err() // the writer frees it
 			}
+			select {
+			case err = <-it.done: // written (or failed) meanwhile
+				done = true
+				continue
+			default:
+			}
 			// Being written: break the connection and wait for the outcome.
 			if cc := c.cur.Load(); cc != nil {
 				cc.cn.CloseNow()
@@ -464,7 +470,7 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 			}
 		}
 	}
-	it.f, it.ctx, it.cw = Frame{}, nil, nil
+	it.f, it.ctx, it.cw, it.taken = Frame{}, nil, nil, false
 	sendPool.Put(it)
 	return err
 }

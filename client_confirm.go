@@ -23,9 +23,11 @@ import (
 // sequence of the first confirmation ping written after it, until a pong
 // with at least that sequence arrives. A confirmation ping goes out with
 // each keepalive ping, and earlier when no confirmation ping is in flight
-// and the kept frames pass a quarter of the retention bound, are older
-// than confirmAge (a timer armed when the first frame is kept), or a
-// a confirming Send waits. At the bound the writer stops
+// and the kept frames pass a quarter of the retention bound, or a
+// confirming Send waits; frames kept longer than confirmAge get theirs in
+// the next write of other frames (piggybackLocked), or in a write of its
+// own after confirmAlone (a timer armed when the first frame is kept) if
+// nothing else is written. At the bound the writer stops
 // taking data frames from the outbox (Send waits) and Cast returns
 // ErrOutboxFull, until a pong frees room.
 //
@@ -59,8 +61,13 @@ import (
 const confirmPayloadLen = 16
 
 // confirmAge is how long a written frame may wait unconfirmed before a
-// confirmation ping is sent for it.
-const confirmAge = 100 * time.Millisecond
+// confirmation ping goes out for it with the next frames written
+// (piggybackLocked); confirmAlone is how long before one is written on its
+// own, when nothing else is.
+const (
+	confirmAge   = 100 * time.Millisecond
+	confirmAlone = 2 * confirmAge
+)
 
 // defaultConfirmTimeout is how long a confirmation ping may stay
 // unanswered after a stray pong, on a connection without keepalive; with
@@ -119,7 +126,7 @@ type confirmer struct {
 	bytes int
 	waits int         // kept frames a a confirming Send waits for
 	since time.Time   // when the oldest kept frame was written (roughly)
-	age   *time.Timer // pings for kept frames older than confirmAge; the stray deadline
+	age   *time.Timer // pings for kept frames older than confirmAlone; the stray deadline
 
 	// lateMark holds the place, in the outbox, of frames a writer wrote on
 	// a connection that ended before it kept them (see confirmEnd).
@@ -289,7 +296,6 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 			if it.done != nil {
 				r := copyItem(it.f)
 				r.cw, it.cw = it.cw, nil
-				it.taken = false
 				it.done <- nil
 				items[i] = r
 			}
@@ -309,7 +315,7 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 	}
 	if cf.head == len(cf.kept) {
 		cf.since = time.Now()
-		cf.armLocked(c, confirmAge)
+		cf.armLocked(c, confirmAlone)
 	}
 	waits := 0
 	for _, it := range items {
@@ -323,8 +329,7 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 			} else {
 				r = copyItem(it.f)
 			}
-			it.taken = false
-			it.done <- nil // buffered: Send's item is its own again
+			it.done <- nil // buffered; Send clears it.taken
 			it = r
 		}
 		it.tag = tag
@@ -336,10 +341,27 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 	}
 	cf.waits += waits
 	cf.unconfirmed.Add(int64(len(items)))
-	if waits > 0 || cf.bytes >= cf.limit/4 || time.Since(cf.since) >= confirmAge {
+	if waits > 0 || cf.bytes >= cf.limit/4 {
 		ob.wantPingLocked()
 	}
 	ob.mu.Unlock()
+}
+
+// piggybackLocked puts a confirmation ping ahead of b's frames, in the same
+// write, when frames kept for cc have waited confirmAge and no confirmation
+// ping is in flight: frames that flow carry their confirmation pings
+// instead of a write of their own each (the age timer writes one alone
+// only after confirmAlone without a write). The ping confirms the frames
+// kept, not b's, which the next one will.
+func (ob *outbox) piggybackLocked(cc *clientConn, b *batch) {
+	cf := ob.cf
+	if cf == nil || cf.cc != cc || cf.seq > cf.acked || cf.head == len(cf.kept) || time.Since(cf.since) < confirmAge {
+		return
+	}
+	cf.conf = true
+	b.ping = true
+	ob.takePingLocked(b)
+	b.tag = cf.seq + 1
 }
 
 // ownLocked gives kept items that hold a confirming Send's data by
@@ -371,7 +393,7 @@ func (cf *confirmer) armLocked(c *Client, d time.Duration) {
 }
 
 // confirmAgeTick asks for a confirmation ping when frames are still kept
-// confirmAge after the first of them, and gives confirmation up on the
+// confirmAlone after the first of them, and gives confirmation up on the
 // connection when the stray deadline has passed.
 func (c *Client) confirmAgeTick() {
 	ob := &c.ob
@@ -474,13 +496,13 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		}
 		// The frames written since the ping: pinging for them at once would
 		// make a ping (and a write) per round trip while frames flow. Ping
-		// now only when they are many or awaited, otherwise after
-		// confirmAge.
+		// now only when they are many or awaited, otherwise with a write
+		// after confirmAge, or alone after confirmAlone.
 		cf.since = time.Now()
 		if cf.waits > 0 || cf.bytes >= cf.limit/4 {
 			ob.wantPingLocked()
 		} else {
-			cf.armLocked(c, confirmAge)
+			cf.armLocked(c, confirmAlone)
 		}
 	}
 	ob.mu.Unlock()
@@ -631,8 +653,10 @@ func (c *Client) sendConfirmed(ctx context.Context, f Frame) error {
 	cw := &confirmWait{ch: make(chan error, 1)}
 	if err := c.send(ctx, f, cw); err != nil {
 		// ctx ended during the write, which may have completed: the frame
-		// is kept then, and is no longer the caller's.
+		// is kept then, no longer the caller's, and its fate goes to
+		// OnUndelivered (Send does not wait for it).
 		c.ob.mu.Lock()
+		cw.gone.Store(true)
 		if cw.ref != nil {
 			ownLocked([]*outItem{cw.ref})
 		}

@@ -129,6 +129,7 @@ func TestClientConfirmWrongPong(t *testing.T) {
 	}
 	// Send waits for confirmation, which this connection cannot give: it
 	// says so at once (the frame was written).
+	waitNoCallback(t, c)
 	if err := c.Send(t.Context(), wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); !errors.Is(err, wsclient.ErrPongMismatch) || !errors.Is(err, wsclient.ErrUnconfirmed) {
 		t.Fatalf("Send after giving up = %v", err)
 	}

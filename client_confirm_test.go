@@ -537,6 +537,7 @@ func TestClientConfirmSendKeepsByReference(t *testing.T) {
 	var got []string
 	srv := wstest.NewServer(pongRecorder(&mu, &got, false, 2), wstest.WithT(t))
 	c, h := startConnected(t, srv.URL, &wsclient.Options{Confirm: 1 << 20})
+	waitNoCallback(t, c) // a Send made while OnConnect runs would not wait
 	data := []byte("original")
 	ctx, cancel := context.WithCancel(t.Context())
 	sent := make(chan error, 1)
@@ -572,4 +573,54 @@ func TestClientConfirmSendKeepsByReference(t *testing.T) {
 	if !slices.Equal(und, []string{"original", "2"}) {
 		t.Fatalf("unconfirmed %q", und)
 	}
+}
+
+// Confirmation pings for frames that flow ride in the writes of the frames
+// (request/response traffic): none needs a write of its own.
+func TestClientConfirmPingRidesWithData(t *testing.T) {
+	var pings atomic.Int64
+	srv := wstest.NewServer(serverScript{echo: true, pong: func(p []byte) []byte {
+		pings.Add(1)
+		return p
+	}}.run, wstest.WithT(t))
+	var alone atomic.Int64 // writes that hold a confirmation ping and nothing else
+	d := &wsclient.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return writeWatcher{nc, func(p []byte) {
+			// A masked ping with a 16-byte payload: 2 + 4 + 16 bytes.
+			if len(p) == 22 && p[0] == 0x89 {
+				alone.Add(1)
+			}
+		}}, nil
+	}}
+	h := &rrHandler{connected: make(chan struct{}), done: make(chan struct{})}
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, Dialer: d})
+	<-h.connected
+	t0 := time.Now()
+	h.t0.Store(&t0)
+	if err := c.Cast(wsclient.TextFrame("x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the round trips did not end")
+	}
+	if pings.Load() < 2 || alone.Load() > 1 {
+		t.Fatalf("%d confirmation pings, %d of them written alone, in %d round trips", pings.Load(), alone.Load(), h.n)
+	}
+}
+
+// writeWatcher shows each write to a function before it goes out.
+type writeWatcher struct {
+	net.Conn
+	saw func([]byte)
+}
+
+func (w writeWatcher) Write(p []byte) (int, error) {
+	w.saw(p)
+	return w.Conn.Write(p)
 }

@@ -18,3 +18,9 @@ func KeptByReference(c *Client, p []byte) bool {
 	}
 	return false
 }
+
+// InCallback reports whether a callback of c runs.
+func InCallback(c *Client) bool {
+	_, running := c.inCallback()
+	return running
+}

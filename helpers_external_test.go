@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -347,4 +348,17 @@ func mismatchServer(got chan<- string, pong func([]byte) []byte) func(*wstest.Co
 		s.onText = func(m string) { got <- m }
 	}
 	return s.run
+}
+
+// waitNoCallback waits until no callback of c runs, so that a Send made
+// next is not taken for one made while a callback runs (which returns once
+// written, without waiting for confirmation). h.next returns while the
+// callback that recorded the event may still run.
+func waitNoCallback(t *testing.T, c *wsclient.Client) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); wsclient.InCallback(c); runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("a callback did not return")
+		}
+	}
 }
