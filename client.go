@@ -512,6 +512,12 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 			if c.ob.withdraw(it) {
 				return ctx.Err() // the writer frees it
 			}
+			select {
+			case err = <-it.done: // written (or failed) meanwhile
+				done = true
+				continue
+			default:
+			}
 			// Being written: break the connection and wait for the outcome.
 			if cc := c.cur.Load(); cc != nil {
 				cc.cn.CloseNow()
@@ -529,9 +535,9 @@ func (c *Client) send(ctx context.Context, f Frame, cw *confirmWait) error {
 		}
 	}
 	if it.failed != nil {
-		err = it.failed.writeFailure(err, true) // its reader reads to the end // the server's close, if it said why
+		err = it.failed.writeFailure(err, true) // the server's close, if it said why (its reader reads to the end)
 	}
-	it.f, it.ctx, it.cw, it.failed = Frame{}, nil, nil, nil
+	it.f, it.ctx, it.cw, it.failed, it.taken = Frame{}, nil, nil, nil, false
 	sendPool.Put(it)
 	return err
 }

@@ -23,9 +23,11 @@ import (
 // sequence of the first confirmation ping written after it, until a pong
 // with at least that sequence arrives. A confirmation ping goes out with
 // each keepalive ping, and earlier when no confirmation ping is in flight
-// and the kept frames pass a quarter of the retention bound, are older
-// than confirmAge (a timer armed when the first frame is kept), or a
-// a confirming Send waits. At the bound the writer stops
+// and the kept frames pass a quarter of the retention bound, or a
+// confirming Send waits; frames kept longer than confirmAge get theirs in
+// the next write of other frames (piggybackLocked), or in a write of its
+// own after confirmAlone (a timer armed when the first frame is kept) if
+// nothing else is written. At the bound the writer stops
 // taking data frames from the outbox (Send waits) and Cast returns
 // ErrOutboxFull, until a pong frees room.
 //
@@ -59,8 +61,13 @@ import (
 const confirmPayloadLen = 16
 
 // confirmAge is how long a written frame may wait unconfirmed before a
-// confirmation ping is sent for it.
-const confirmAge = 100 * time.Millisecond
+// confirmation ping goes out for it with the next frames written
+// (piggybackLocked); confirmAlone is how long before one is written on its
+// own, when nothing else is.
+const (
+	confirmAge   = 100 * time.Millisecond
+	confirmAlone = 2 * confirmAge
+)
 
 // defaultConfirmTimeout is how long a confirmation ping may stay
 // unanswered after a stray pong, on a connection without keepalive; with
@@ -95,6 +102,7 @@ func (e *unconfirmedError) Unwrap() []error { return []error{ErrUnconfirmed, e.c
 type confirmWait struct {
 	ch   chan error
 	gone atomic.Bool
+	ref  *outItem // the kept item holding Send's f.Data by reference (guarded by the outbox's mutex)
 }
 
 // confirmer is the outbox's confirmation state, guarded by the outbox's
@@ -118,7 +126,7 @@ type confirmer struct {
 	bytes int
 	waits int         // kept frames a a confirming Send waits for
 	since time.Time   // when the oldest kept frame was written (roughly)
-	age   *time.Timer // pings for kept frames older than confirmAge; the stray deadline
+	age   *time.Timer // pings for kept frames older than confirmAlone; the stray deadline
 
 	// lateMark holds the place, in the outbox, of frames a writer wrote on
 	// a connection that ended before it kept them (see confirmEnd).
@@ -277,55 +285,105 @@ func (ob *outbox) attachConfirmLocked(cc *clientConn) {
 // keep takes written data frames, in order, into the confirmation list (cc
 // is the connection they were written on, tag the sequence of the first
 // confirmation ping written after them). A Send learns its frame was
-// written and the list keeps a copy. items is the caller's to reuse.
+// written; the list keeps a confirming Send's frame by reference (its
+// caller may not touch f.Data before Send returns, and Send waits for the
+// frame's fate: see sendConfirmed for when it leaves first), and a copy of
+// any other Send's. items is the caller's to reuse.
 func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
-	waits := 0
-	for i, it := range items {
-		if it.done != nil {
-			r := copyItem(it.f)
-			r.cw, it.cw = it.cw, nil
-			it.taken = false
-			it.done <- nil
-			items[i], it = r, r
-		}
-		it.tag = tag
-		if it.cw != nil {
-			waits++
-		}
-	}
 	ob := &c.ob
 	ob.mu.Lock()
 	cf := ob.cf
-	switch {
-	case cf.off == cc:
-		// Confirmation was given up on this connection.
+	if cf.off == cc || cf.cc != cc {
 		ob.mu.Unlock()
-		cf.unconfirmable.Add(uint64(len(items)))
-		for _, it := range items {
-			c.unconfirmed(it, true, errUnconfirmedMismatch, false)
+		for i, it := range items {
+			if it.done != nil {
+				r := copyItem(it.f)
+				r.cw, it.cw = it.cw, nil
+				it.done <- nil
+				items[i] = r
+			}
 		}
-		return
-	case cf.cc != cc:
+		if cf.off == cc {
+			// Confirmation was given up on this connection.
+			cf.unconfirmable.Add(uint64(len(items)))
+			for _, it := range items {
+				c.unconfirmed(it, true, errUnconfirmedMismatch, false)
+			}
+			return
+		}
 		// The connection ended before the frames were kept.
-		ob.mu.Unlock()
 		cf.unconfirmed.Add(int64(len(items)))
 		c.handBack(cc, slices.Clone(items), true)
 		return
 	}
 	if cf.head == len(cf.kept) {
 		cf.since = time.Now()
-		cf.armLocked(c, confirmAge)
+		cf.armLocked(c, confirmAlone)
 	}
+	waits := 0
 	for _, it := range items {
+		if it.done != nil {
+			var r *outItem
+			if it.cw != nil {
+				r = itemPool.Get().(*outItem)
+				r.f = it.f
+				r.cw, it.cw = it.cw, nil
+				r.cw.ref = r
+			} else {
+				r = copyItem(it.f)
+			}
+			it.done <- nil // buffered; Send clears it.taken
+			it = r
+		}
+		it.tag = tag
+		if it.cw != nil {
+			waits++
+		}
 		cf.kept = append(cf.kept, it)
 		cf.bytes += len(it.f.Data)
 	}
 	cf.waits += waits
 	cf.unconfirmed.Add(int64(len(items)))
-	if waits > 0 || cf.bytes >= cf.limit/4 || time.Since(cf.since) >= confirmAge {
+	if waits > 0 || cf.bytes >= cf.limit/4 {
 		ob.wantPingLocked()
 	}
 	ob.mu.Unlock()
+}
+
+// piggybackLocked puts a confirmation ping ahead of b's frames, in the same
+// write, when frames kept for cc have waited confirmAge and no confirmation
+// ping is in flight: frames that flow carry their confirmation pings
+// instead of a write of their own each (the age timer writes one alone
+// only after confirmAlone without a write). The ping confirms the frames
+// kept, not b's, which the next one will.
+func (ob *outbox) piggybackLocked(cc *clientConn, b *batch) {
+	cf := ob.cf
+	if cf == nil || cf.cc != cc || cf.seq > cf.acked || cf.head == len(cf.kept) || time.Since(cf.since) < confirmAge {
+		return
+	}
+	cf.conf = true
+	b.ping = true
+	ob.takePingLocked(b)
+	b.tag = cf.seq + 1
+}
+
+// ownLocked gives kept items that hold a confirming Send's data by
+// reference a copy of their own: their Send returns (or they leave the list
+// unconfirmed, to be reported or sent again, perhaps after it returned).
+func ownLocked(items []*outItem) {
+	for _, it := range items {
+		if it.cw == nil || it.cw.ref != it {
+			continue
+		}
+		it.cw.ref = nil
+		if n := len(it.f.Data); n > maxPooledData {
+			it.bigp = bigBufCopy(it.f.Data)
+			it.f.Data = (*it.bigp)[:n]
+		} else {
+			it.buf = append(it.buf[:0], it.f.Data...)
+			it.f.Data = it.buf
+		}
+	}
 }
 
 // armLocked (re)arms the timer of confirmAgeTick to fire after d.
@@ -338,7 +396,7 @@ func (cf *confirmer) armLocked(c *Client, d time.Duration) {
 }
 
 // confirmAgeTick asks for a confirmation ping when frames are still kept
-// confirmAge after the first of them, and gives confirmation up on the
+// confirmAlone after the first of them, and gives confirmation up on the
 // connection when the stray deadline has passed.
 func (c *Client) confirmAgeTick() {
 	ob := &c.ob
@@ -373,6 +431,7 @@ func (c *Client) giveUpLocked() {
 	cf := ob.cf
 	cc := cf.cc
 	items := append([]*outItem(nil), cf.kept[cf.head:]...)
+	ownLocked(items)
 	clear(cf.kept)
 	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc, cf.off = cf.kept[:0], 0, 0, 0, nil, cc
 	cf.stray, cf.conf = false, false
@@ -427,6 +486,9 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		cf.bytes -= len(it.f.Data)
 		if it.cw != nil {
 			cf.waits--
+			if it.cw.ref == it {
+				it.cw.ref = nil // confirmed: its data is not read again
+			}
 		}
 		done = append(done, it)
 	}
@@ -440,13 +502,13 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		}
 		// The frames written since the ping: pinging for them at once would
 		// make a ping (and a write) per round trip while frames flow. Ping
-		// now only when they are many or awaited, otherwise after
-		// confirmAge.
+		// now only when they are many or awaited, otherwise with a write
+		// after confirmAge, or alone after confirmAlone.
 		cf.since = time.Now()
 		if cf.waits > 0 || cf.bytes >= cf.limit/4 {
 			ob.wantPingLocked()
 		} else {
-			cf.armLocked(c, confirmAge)
+			cf.armLocked(c, confirmAlone)
 		}
 	}
 	ob.mu.Unlock()
@@ -499,6 +561,7 @@ func (c *Client) confirmEnd(cc *clientConn) {
 		return
 	}
 	items := append([]*outItem(nil), cf.kept[cf.head:]...)
+	ownLocked(items)
 	clear(cf.kept)
 	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc = cf.kept[:0], 0, 0, 0, nil
 	cf.stray = false
@@ -594,17 +657,35 @@ func (c *Client) leftover(it *outItem) {
 }
 
 // sendConfirmed is Send with delivery confirmation on: it sends f, then
-// waits until the server is known to have read it.
+// waits until the server is known to have read it. The frame may be kept
+// by reference (see keep): when Send returns before its fate is settled
+// (ctx ended), the kept frame gets its own copy first, under the outbox's
+// lock.
 func (c *Client) sendConfirmed(ctx context.Context, f Frame) error {
 	cw := &confirmWait{ch: make(chan error, 1)}
 	if err := c.send(ctx, f, cw); err != nil {
+		// ctx ended during the write, which may have completed: the frame
+		// is kept then, no longer the caller's, and its fate goes to
+		// OnUndelivered (Send does not wait for it).
+		c.ob.mu.Lock()
+		cw.gone.Store(true)
+		if cw.ref != nil {
+			ownLocked([]*outItem{cw.ref})
+		}
+		c.ob.mu.Unlock()
 		return err
 	}
 	select {
 	case err := <-cw.ch:
 		return err
 	case <-ctx.Done():
-		if cw.gone.CompareAndSwap(false, true) {
+		c.ob.mu.Lock()
+		left := cw.gone.CompareAndSwap(false, true)
+		if left && cw.ref != nil {
+			ownLocked([]*outItem{cw.ref})
+		}
+		c.ob.mu.Unlock()
+		if left {
 			return ctx.Err()
 		}
 		return <-cw.ch

@@ -129,6 +129,7 @@ func TestClientConfirmWrongPong(t *testing.T) {
 	}
 	// Send waits for confirmation, which this connection cannot give: it
 	// says so at once (the frame was written).
+	waitNoCallback(t, c)
 	if err := c.Send(t.Context(), wsclient.Frame{Type: wsclient.BinaryMessage, Data: data}); !errors.Is(err, wsclient.ErrPongMismatch) || !errors.Is(err, wsclient.ErrUnconfirmed) {
 		t.Fatalf("Send after giving up = %v", err)
 	}
@@ -179,7 +180,7 @@ func TestClientConfirmUnsolicitedPong(t *testing.T) {
 		t.Fatalf("an unsolicited pong confirmed: %+v", st)
 	}
 	close(release)
-	wsclient.WaitNoCallback(c) // the last pong's HandleFrame has returned
+	waitNoCallback(t, c) // the last pong's HandleFrame has returned
 	if err := c.Send(t.Context(), wsclient.TextFrame("b")); err != nil {
 		t.Fatalf("SendConfirmed = %v", err)
 	}

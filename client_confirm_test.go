@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -525,4 +526,101 @@ func TestClientPongBlockedCause(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the connection did not end")
 	}
+}
+
+// A confirming Send's frame is kept by reference while Send waits (its
+// caller may not touch it), and copied when Send returns first: the frame
+// reported unconfirmed later is the one Send was given, not what the
+// caller wrote into the buffer afterwards.
+func TestClientConfirmSendKeepsByReference(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := wstest.NewServer(pongRecorder(&mu, &got, false, 2), wstest.WithT(t))
+	c, h := startConnected(t, srv.URL, &wsclient.Options{Confirm: 1 << 20})
+	waitNoCallback(t, c) // a Send made while OnConnect runs would not wait
+	data := []byte("original")
+	ctx, cancel := context.WithCancel(t.Context())
+	sent := make(chan error, 1)
+	go func() { sent <- c.Send(ctx, wsclient.Frame{Type: wsclient.TextMessage, Data: data}) }()
+	for deadline := time.Now().Add(10 * time.Second); c.Stats().Unconfirmed == 0; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("the frame was not kept")
+		}
+	}
+	if !wsclient.KeptByReference(c, data) {
+		t.Fatal("Send's frame was copied to be kept")
+	}
+	cancel()
+	if err := <-sent; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Send = %v", err)
+	}
+	if wsclient.KeptByReference(c, data) {
+		t.Fatal("the frame is still kept by reference after Send returned")
+	}
+	copy(data, "XXXXXXXX")
+	if err := c.Cast(wsclient.TextFrame("2")); err != nil { // the server drops the connection after it
+		t.Fatal(err)
+	}
+	var und []string
+	for len(und) < 2 {
+		if e := h.next(t); e.kind == "undelivered" {
+			if !errors.Is(e.err, wsclient.ErrUnconfirmed) {
+				t.Fatalf("undelivered %q with %v", e.f.Data, e.err)
+			}
+			und = append(und, string(e.f.Data))
+		}
+	}
+	if !slices.Equal(und, []string{"original", "2"}) {
+		t.Fatalf("unconfirmed %q", und)
+	}
+}
+
+// Confirmation pings for frames that flow ride in the writes of the frames
+// (request/response traffic): none needs a write of its own.
+func TestClientConfirmPingRidesWithData(t *testing.T) {
+	var pings atomic.Int64
+	srv := wstest.NewServer(serverScript{echo: true, pong: func(p []byte) []byte {
+		pings.Add(1)
+		return p
+	}}.run, wstest.WithT(t))
+	var alone atomic.Int64 // writes that hold a confirmation ping and nothing else
+	d := &wsclient.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return writeWatcher{nc, func(p []byte) {
+			// A masked ping with a 16-byte payload: 2 + 4 + 16 bytes.
+			if len(p) == 22 && p[0] == 0x89 {
+				alone.Add(1)
+			}
+		}}, nil
+	}}
+	h := &rrHandler{connected: make(chan struct{}), done: make(chan struct{})}
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: 1 << 20, Dialer: d})
+	<-h.connected
+	t0 := time.Now()
+	h.t0.Store(&t0)
+	if err := c.Cast(wsclient.TextFrame("x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the round trips did not end")
+	}
+	if pings.Load() < 2 || alone.Load() > 1 {
+		t.Fatalf("%d confirmation pings, %d of them written alone, in %d round trips", pings.Load(), alone.Load(), h.n)
+	}
+}
+
+// writeWatcher shows each write to a function before it goes out.
+type writeWatcher struct {
+	net.Conn
+	saw func([]byte)
+}
+
+func (w writeWatcher) Write(p []byte) (int, error) {
+	w.saw(p)
+	return w.Conn.Write(p)
 }

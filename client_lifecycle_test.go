@@ -150,7 +150,7 @@ func TestClientStopTimeout(t *testing.T) {
 	c2 := start(t, srv.URL, h2)
 	h2.expect(t, "init")
 	h2.expect(t, "connect")
-	wsclient.WaitNoCallback(c2) // OnConnect has returned: Stop waits
+	waitNoCallback(t, c2) // OnConnect has returned: Stop waits
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 	defer cancel()
 	if err := c2.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {

@@ -422,6 +422,9 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 		ob.releaseLocked()
 		return false
 	}
+	if !b.ping {
+		ob.piggybackLocked(cc, b) // a confirmation ping due may ride along
+	}
 	return true
 }
 
@@ -638,11 +641,10 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 		}
 		switch {
 		case it.done != nil:
-			it.taken = false
 			if err != nil {
 				it.failed = cc.cn
 			}
-			it.done <- err
+			it.done <- err // Send clears it.taken: withdraw fails meanwhile
 		case err == nil:
 			freeItem(it)
 		case it.again:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -179,7 +180,7 @@ func startConnected(t *testing.T, url string, opts ...*wsclient.Options) (*wscli
 	c := start(t, url, h, opts...)
 	h.expect(t, "init")
 	h.expect(t, "connect")
-	wsclient.WaitNoCallback(c) // OnConnect has returned
+	waitNoCallback(t, c) // OnConnect has returned
 	return c, h
 }
 
@@ -348,4 +349,17 @@ func mismatchServer(got chan<- string, pong func([]byte) []byte) func(*wstest.Co
 		s.onText = func(m string) { got <- m }
 	}
 	return s.run
+}
+
+// waitNoCallback waits until no callback of c runs, so that a Send made
+// next is not taken for one made while a callback runs (which returns once
+// written, without waiting for confirmation). h.next returns while the
+// callback that recorded the event may still run.
+func waitNoCallback(t *testing.T, c *wsclient.Client) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); wsclient.InCallback(c); runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("a callback did not return")
+		}
+	}
 }
