@@ -40,7 +40,7 @@ func (c *Conn) fail(err *ProtocolError) error {
 	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
 		if !c.proto.CloseSent() && c.werr == nil {
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-			c.writeCloseLocked(err.Code, "")
+			c.writeCloseLocked(err.Code, "", false)
 		}
 		c.unlockWrite()
 	}
@@ -148,9 +148,10 @@ var closedChan = func() chan struct{} {
 	return ch
 }()
 
-// writeCloseLocked sends a close frame and marks the close as sent. The
-// caller holds wmu and has checked that no close was sent.
-func (c *Conn) writeCloseLocked(code int, reason string) error {
+// writeCloseLocked sends a close frame and marks the close as sent; echo
+// says it answers the server's close. The caller holds wmu and has checked
+// that no close was sent.
+func (c *Conn) writeCloseLocked(code int, reason string, echo bool) error {
 	var p [frame.MaxControlPayload]byte
 	payload, err := c.proto.ClosePayload(p[:0], code, reason)
 	if err != nil {
@@ -158,7 +159,7 @@ func (c *Conn) writeCloseLocked(code int, reason string) error {
 	}
 	err = c.writeFrameLocked(true, 0, frame.OpClose, payload)
 	if c.trace != nil {
-		c.traceCloseSent(code, reason, err)
+		c.traceCloseSent(code, reason, !echo, err)
 	}
 	return err
 }
@@ -180,7 +181,7 @@ func (c *Conn) sendClose(code int, reason string) error {
 		return ErrClosed
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-	return c.writeCloseLocked(code, reason)
+	return c.writeCloseLocked(code, reason, false)
 }
 
 // Close performs the close handshake: it sends a close frame with code and
@@ -224,7 +225,7 @@ func (c *Conn) Close(code int, reason string) error {
 		return ErrClosed
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-	err := c.writeCloseLocked(code, reason)
+	err := c.writeCloseLocked(code, reason, false)
 	c.unlockWrite()
 	if err != nil {
 		c.nc.Close()

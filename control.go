@@ -48,18 +48,21 @@ func (c *Conn) handleControl(ev protocol.Event) error {
 		return c.failProto(err)
 	}
 	ce := &CloseError{Code: code, Reason: reason}
-	if c.trace != nil {
-		c.traceCloseReceived(code, reason)
-	}
 	// Echo the close, unless ours went out already. A writer stuck on a
 	// peer that does not read holds the lock: wait for it only so long
 	// (awaitTCPClose closes the socket, which unblocks it).
 	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
-		if reply, ok := c.proto.CloseReply(); ok && c.werr == nil {
+		reply, ok := c.proto.CloseReply() // !ok: ours went out first
+		if c.trace != nil {
+			c.traceCloseReceived(code, reason, !ok)
+		}
+		if ok && c.werr == nil {
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-			c.writeCloseLocked(reply, "")
+			c.writeCloseLocked(reply, "", true)
 		}
 		c.unlockWrite()
+	} else if c.trace != nil {
+		c.traceCloseReceived(code, reason, false)
 	}
 	c.rerr = ce
 	c.closeErr = ce

@@ -243,16 +243,16 @@ func (t *Trace) tracePong(rtt time.Duration) {
 }
 
 // traceCloseSent reports a close frame written (code 1005: none given).
-func (c *Conn) traceCloseSent(code int, reason string, err error) {
+func (c *Conn) traceCloseSent(code int, reason string, first bool, err error) {
 	if err == nil && c.trace.CloseSent != nil {
-		c.trace.CloseSent(code, reason, !c.proto.CloseReceived())
+		c.trace.CloseSent(code, reason, first)
 	}
 }
 
 // traceCloseReceived reports the server's close frame.
-func (c *Conn) traceCloseReceived(code int, reason string) {
+func (c *Conn) traceCloseReceived(code int, reason string, oursFirst bool) {
 	if c.trace.CloseReceived != nil {
-		c.trace.CloseReceived(code, reason, c.proto.CloseSent())
+		c.trace.CloseReceived(code, reason, oursFirst)
 	}
 }
 
