@@ -117,8 +117,6 @@ type confirmer struct {
 	sent   uint64    // the last confirmation ping taken, for the RTT
 	sentAt time.Time // when
 	conf   bool      // the pending ping (outbox.ping) is a confirmation ping
-	user   bool      // the pending ping is a user's (Client.Ping)
-	redo   bool      // a user's ping took a pending confirmation ping's place
 
 	cc    *clientConn // the connection the kept frames were written on
 	kept  []*outItem
@@ -201,19 +199,9 @@ func (ob *outbox) queueConfirmPing(cc *clientConn) bool {
 	if ob.cc != cc || cc == nil {
 		return false
 	}
-	if ob.ping && ob.user {
-		// A user's ping waits to go out: it keeps the connection alive as
-		// well, and is not replaced (its pong is what the user waits for).
-		// A confirmation ping follows it (see takePingLocked).
-		if ob.cf != nil && ob.cf.cc == cc {
-			ob.cf.redo = true
-		}
-		return true
-	}
 	ob.ping = true
-	ob.pingData = ob.pingData[:0]
 	if ob.cf != nil {
-		ob.cf.conf, ob.cf.user = ob.cf.cc == cc, false
+		ob.cf.conf = ob.cf.cc == cc
 	}
 	return true
 }
@@ -246,17 +234,7 @@ func (ob *outbox) takePingLocked(b *batch) {
 	}
 	cf := ob.cf
 	if cf == nil || !cf.conf {
-		b.pingLen = copy(b.pingBuf[:], ob.pingData)
-		if cf != nil && cf.user {
-			cf.user = false
-			cf.userOut++
-		}
-		if cf != nil && cf.redo {
-			// Ask again for the confirmation ping the user's replaced:
-			// nothing else may (no keepalive, no frame written later).
-			cf.redo = false
-			ob.wantPingLocked()
-		}
+		b.pingLen = 0 // a keepalive ping: no payload
 		return
 	}
 	cf.conf = false
@@ -279,7 +257,7 @@ func (ob *outbox) attachConfirmLocked(cc *clientConn) {
 	cf.cc = cc
 	cf.acked = cf.seq
 	cf.conf = false
-	cf.stray, cf.userOut, cf.off, cf.redo = false, 0, nil, false
+	cf.stray, cf.userOut, cf.off = false, 0, nil
 }
 
 // keep takes written data frames, in order, into the confirmation list (cc

@@ -113,13 +113,11 @@ type outbox struct {
 	cc    *clientConn
 	stall chan struct{} // closed when cc is detached (see pushSend)
 
-	pingData []byte     // the pending ping's payload (Client.Ping's copy; nil for keepalive)
-	cf       *confirmer // delivery confirmation (client_confirm.go); nil when off
+	cf *confirmer // delivery confirmation (client_confirm.go); nil when off
 
 	closed  bool // the run has ended: refuse frames
 	busy    bool // the writer token is taken
 	ping    bool // a ping goes ahead of the queue
-	user    bool // the pending ping is Client.Ping's (see queueConfirmPing)
 	refused bool // a frame was refused since the last Drained (client_flow.go)
 }
 
@@ -245,7 +243,7 @@ func (ob *outbox) detach(cc *clientConn) {
 	ob.mu.Lock()
 	if ob.cc == cc {
 		ob.cc = nil
-		ob.ping, ob.user = false, false
+		ob.ping = false
 		ob.unstallLocked()
 	}
 	ob.mu.Unlock()
@@ -330,7 +328,7 @@ func (ob *outbox) close() []*outItem {
 	defer ob.mu.Unlock()
 	ob.closed = true
 	ob.cc = nil
-	ob.ping, ob.user = false, false
+	ob.ping = false
 	ob.unstallLocked()
 	for ob.busy {
 		ob.cond.Wait()
@@ -367,7 +365,7 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	size := 0
 	if ob.ping {
 		b.ping = true
-		ob.ping, ob.user = false, false
+		ob.ping = false
 		ob.takePingLocked(b)
 		size += frame.MaxHeaderLen + b.pingLen
 	}
@@ -416,7 +414,13 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 		if size += frame.MaxHeaderLen + len(it.f.Data); size > batchBytes {
 			break
 		}
-		b.items = append(b.items, ob.popLocked())
+		it = ob.popLocked()
+		if it.f.Type == PingMessage && ob.cf != nil {
+			// A ping the user cast: its pong, which may arrive before the
+			// write is settled, is no stray one.
+			ob.cf.userOut++
+		}
+		b.items = append(b.items, it)
 	}
 	if len(b.items) == 0 && !b.ping {
 		ob.releaseLocked()
@@ -632,12 +636,6 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 				}
 				return
 			}
-		}
-		if err == nil && it.f.Type == PingMessage && c.ob.cf != nil {
-			// A ping the user queued: its pong is no stray one.
-			c.ob.mu.Lock()
-			c.ob.cf.userOut++
-			c.ob.mu.Unlock()
 		}
 		switch {
 		case it.done != nil:
