@@ -22,6 +22,11 @@ type wsclientClient struct {
 	typ  wsclient.MessageType
 	comp bool
 	done *readerDone
+	// ctx is Send's: a context that can end, as Send's doc asks of a
+	// Send that may be made while a callback runs (here: right after
+	// OnConnect, before it has returned); Close ends it.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // clientHandler turns Client callbacks into Handler calls.
@@ -74,11 +79,12 @@ func dialWsclientClientWith(ctx context.Context, url string, opt Options, h Hand
 	case <-ch.done.ch:
 		return nil, c.Wait()
 	case <-ctx.Done():
-		w := &wsclientClient{c: c, done: ch.done}
+		w := &wsclientClient{c: c, done: ch.done, cancel: func() {}}
 		_ = w.Close()
 		return nil, ctx.Err()
 	}
 	w := &wsclientClient{c: c, typ: wsclient.BinaryMessage, done: ch.done}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
 	if opt.Text {
 		w.typ = wsclient.TextMessage
 	}
@@ -95,15 +101,19 @@ const sendAtLeast = 1 << 20
 
 // Write casts p; when the outbox is full (the writer goroutine is behind),
 // or p is large, it sends p instead, which waits for room and for the
-// write and does not copy p.
+// write and does not copy p. With confirmation on, Send waits for the
+// confirmation too; a frame written but not confirmed (ErrUnconfirmed:
+// a server whose pongs do not echo) was still written.
 func (w *wsclientClient) Write(p []byte) error {
 	f := wsclient.Frame{Type: w.typ, Data: p}
+	var err error
 	if len(p) >= sendAtLeast {
-		return w.c.Send(context.Background(), f)
+		err = w.c.Send(w.ctx, f)
+	} else if err = w.c.Cast(f); errors.Is(err, wsclient.ErrOutboxFull) {
+		err = w.c.Send(w.ctx, f)
 	}
-	err := w.c.Cast(f)
-	if errors.Is(err, wsclient.ErrOutboxFull) {
-		err = w.c.Send(context.Background(), f)
+	if errors.Is(err, wsclient.ErrUnconfirmed) {
+		err = nil
 	}
 	return err
 }
@@ -113,6 +123,7 @@ func (w *wsclientClient) Compressed() bool { return w.comp }
 // Close drops the connection at once (Stop with an ended context skips the
 // close handshake) and waits for the client to terminate.
 func (w *wsclientClient) Close() error {
+	w.cancel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_ = w.c.Stop(ctx)
