@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/wsclient/wsclient/internal/frame"
 )
 
 // Client is a callback-driven WebSocket client: the Go form of the Erlang
@@ -560,7 +558,7 @@ func (c *Client) Connect() error { return c.mail.put(c, event{kind: evConnect}) 
 // the reason. It does nothing when not connected. To close and end the
 // client, return CloseAndStop from a callback, or call Stop.
 func (c *Client) CloseConn(code int, reason string) error {
-	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
+	if !sendableCloseCode(code) {
 		return closeCodeError(code)
 	}
 	return c.mail.put(c, event{kind: evCloseConn, code: code, reason: reason})

@@ -498,3 +498,29 @@ func (h *cycler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclien
 	}
 	return wsclient.ReconnectAfter(0)
 }
+
+// Client.CloseConn takes CloseNoStatusReceived as Conn.Close does: a close
+// frame without a code (the server reports 1005); a code that may not be
+// sent is refused with ErrBadFrame.
+func TestClientCloseConnWithoutCode(t *testing.T) {
+	codes := make(chan int, 1)
+	srv := wstest.NewServer(func(sc *wstest.Conn) error {
+		code, _, err := sc.ExpectClose()
+		codes <- code
+		return err
+	}, wstest.WithT(t))
+	c, h := startConnected(t, srv.URL)
+	if err := c.CloseConn(1006, ""); !errors.Is(err, wsclient.ErrBadFrame) {
+		t.Fatalf("CloseConn(1006) = %v, want ErrBadFrame", err)
+	}
+	if err := c.CloseConn(wsclient.CloseNoStatusReceived, ""); err != nil {
+		t.Fatalf("CloseConn(1005) = %v", err)
+	}
+	if code := recvT(t, codes); code != wsclient.CloseNoStatusReceived {
+		t.Fatalf("the server saw close code %d, want none (1005)", code)
+	}
+	var lc *wsclient.LocalCloseError
+	if e := h.until(t, "disconnect"); !errors.As(e.err, &lc) || lc.Code != wsclient.CloseNoStatusReceived {
+		t.Fatalf("disconnect reason %v", e.err)
+	}
+}

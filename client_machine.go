@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/wsclient/wsclient/internal/frame"
 )
 
 // The state machine (see the table at Client). Every event is handled under
@@ -490,7 +488,7 @@ func (c *Client) undelivered(f Frame, err error) {
 
 // closeConn starts closing the connection after the frames queued.
 func (c *Client) closeConn(code int, reason string) {
-	if !frame.ValidCloseCode(code) {
+	if !sendableCloseCode(code) {
 		c.log(slog.LevelWarn, "wsclient: invalid close code replaced by 1000", "code", code)
 		code = CloseNormalClosure
 	}
@@ -512,7 +510,7 @@ func (c *Client) stopConn(e *event) {
 	}
 	if c.m.st == phConnected {
 		code := e.code
-		if !frame.ValidCloseCode(code) {
+		if !sendableCloseCode(code) {
 			code = CloseNormalClosure
 		}
 		c.m.localClose = &LocalCloseError{Code: code, Reason: e.reason}

@@ -111,7 +111,7 @@ func (c *Conn) writeFailure(err error, reading bool) error {
 	select {
 	case <-done:
 	default:
-		if !reading && c.reads.Load()%2 == 0 {
+		if !reading && !c.reading() {
 			return err // nobody reads: the close frame, if any, stays unread
 		}
 		t := time.NewTimer(c.cfg.closeTimeout)
@@ -141,6 +141,23 @@ func (e *writeCloseError) Error() string {
 
 func (e *writeCloseError) Unwrap() []error { return []error{e.ce, e.err} }
 
+// sendableCloseCode reports whether code may be given to a close: a code
+// an endpoint may send (RFC 6455 section 7.4), or CloseNoStatusReceived
+// for a close frame without a code.
+func sendableCloseCode(code int) bool {
+	return code == CloseNoStatusReceived || frame.ValidCloseCode(code)
+}
+
+// reading reports whether a read call (ReadMessage, NextReader, a message
+// reader's Read) runs now: it holds readMu.
+func (c *Conn) reading() bool {
+	if c.readMu.TryLock() {
+		c.readMu.Unlock()
+		return false
+	}
+	return true
+}
+
 // closedChan is a closed channel.
 var closedChan = func() chan struct{} {
 	ch := make(chan struct{})
@@ -169,7 +186,7 @@ func (c *Conn) writeCloseLocked(code int, reason string, echo bool) error {
 // messages the server sent before it saw the close, then its close. (For a
 // caller whose reader stays the connection's reader.)
 func (c *Conn) sendClose(code int, reason string) error {
-	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
+	if !sendableCloseCode(code) {
 		return closeCodeError(code)
 	}
 	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {
@@ -197,7 +214,7 @@ func (c *Conn) sendClose(code int, reason string) error {
 // (RFC 6455 section 7.1.5: the server then reports 1005); the other codes
 // must be ones an endpoint may send (see ErrBadFrame).
 func (c *Conn) Close(code int, reason string) error {
-	if code != CloseNoStatusReceived && !frame.ValidCloseCode(code) {
+	if !sendableCloseCode(code) {
 		return closeCodeError(code)
 	}
 	if !c.wmu.lockTimeout(c.cfg.closeTimeout) {

@@ -59,10 +59,9 @@ type Conn struct {
 
 	// Read side, owned by the single reader (readMu).
 	readMu   sync.Mutex
-	reads    atomic.Uint64 // read calls begun + ended: odd while one runs
-	rbuf     []byte        // nil while idle (see fill)
-	rbufp    *[]byte       // rbuf's pool entry, if it came from readBufPool
-	bigp     *[]byte       // the big buffer a message is read into (takeBig), until putBig
+	rbuf     []byte  // nil while idle (see fill)
+	rbufp    *[]byte // rbuf's pool entry, if it came from readBufPool
+	bigp     *[]byte // the big buffer a message is read into (takeBig), until putBig
 	rbufSize int
 	rr, rw   int
 	rerr     error // sticky read error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -329,4 +330,28 @@ func TestConnPongWriteBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Ping with nobody reading cannot see its pong: when its context ends it
+// says why, in a wsclient error that wraps the context's; with a reader it
+// returns the round trip.
+func TestConnPingNeedsAReader(t *testing.T) {
+	conn := dialT(t, newEcho(t).URL, nil)
+	ctx, cancel := context.WithTimeout(testCtx(t), 200*time.Millisecond)
+	defer cancel()
+	_, err := conn.Ping(ctx, []byte("anyone?"))
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), "wsclient: ") ||
+		!strings.Contains(err.Error(), "no goroutine was reading") {
+		t.Fatalf("Ping without a reader = %v", err)
+	}
+	read := make(chan error, 1)
+	go func() {
+		_, _, err := conn.ReadMessage(testCtx(t))
+		read <- err
+	}()
+	if rtt, err := conn.Ping(testCtx(t), nil); err != nil || rtt <= 0 {
+		t.Fatalf("Ping with a reader = %v, %v", rtt, err)
+	}
+	conn.CloseNow()
+	<-read
 }

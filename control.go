@@ -243,7 +243,6 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) 
 	c.pingWaits.w = append(c.pingWaits.w, w)
 	c.pingWaits.mu.Unlock()
 	start := time.Now()
-	reads := c.reads.Load()
 	if err := c.writeControl(ctx, frame.OpPing, w.payload); err != nil {
 		c.pingWaits.remove(w)
 		return 0, err
@@ -260,8 +259,8 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) 
 		return rtt, nil
 	case <-ctx.Done():
 		c.pingWaits.remove(w)
-		if now := c.reads.Load(); now == reads && now%2 == 0 {
-			return 0, fmt.Errorf("wsclient: no pong seen: no goroutine read the connection while Ping waited (pongs arrive through ReadMessage or NextReader): %w", ctx.Err())
+		if !c.reading() {
+			return 0, fmt.Errorf("wsclient: no pong seen: no goroutine was reading the connection (pongs arrive through ReadMessage or NextReader): %w", ctx.Err())
 		}
 		return 0, fmt.Errorf("wsclient: no pong seen before the context ended: %w", ctx.Err())
 	case <-c.closeDone():

@@ -25,8 +25,6 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	}
 	c.beginRead(ctx)
 	defer c.endRead()
-	c.reads.Add(1) // odd while a read call runs (see Ping)
-	defer c.reads.Add(1)
 	typ, err := c.beginMessage()
 	if err != nil {
 		return 0, nil, c.ctxErr(ctx, err)
@@ -54,8 +52,6 @@ func (c *Conn) appendMessage(ctx context.Context, dst []byte, pooled bool) (Mess
 	}
 	c.beginRead(ctx)
 	defer c.endRead()
-	c.reads.Add(1) // odd while a read call runs (see Ping)
-	defer c.reads.Add(1)
 	typ, err := c.beginMessage()
 	if err != nil {
 		return 0, dst, c.ctxErr(ctx, err)
