@@ -69,9 +69,9 @@
 //     [Conn.NextWriter]; a burst in few system calls, [Conn.WriteBatch]
 //   - receive a message on a Conn: [Conn.ReadMessage]; to stream it or read
 //     into a buffer of your own, [Conn.NextReader]
-//   - send or receive a typed value (JSON by default, or any [Codec]):
-//     [WriteValue], [ReadValue]; [ErrDecode] for a message that does not
-//     decode
+//   - send or receive a typed value (JSON by default, or any Codec):
+//     package wsvalue (Write, Read; ErrDecode for a message that does not
+//     decode)
 //   - use a Conn where a net.Conn is wanted (HTTP, TLS, RPC): [NetConn]
 //   - ping and wait for the pong (a round trip): [Conn.Ping]
 //   - see pings, pongs and closes as they arrive: [Conn.SetControlHandler]
@@ -83,8 +83,8 @@
 //   - send from a Client without waiting: [Client.Cast] (a ping or pong is a
 //     [Frame] of that type); send and wait for the outcome: [Client.Send];
 //     send as a callback's result: [Reply]
-//   - send a typed value from a Client: [ValueFrame], then Cast, Send or
-//     Reply; receive typed values: [HandleValues]
+//   - send a typed value from a Client: wsvalue.Frame, then Cast, Send or
+//     Reply; receive typed values: wsvalue.Handle
 //   - bound the outbox by bytes and resume when it drains:
 //     [Options].OutboxBytes and OutboxLowBytes, HandleInfo getting
 //     [Drained]; waiting bytes and frames in [Stats]

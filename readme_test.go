@@ -96,6 +96,7 @@ var snippetImports = map[string]string{
 	"url":       "net/url",
 	"wsclient":  "github.com/wsclient/wsclient",
 	"wstest":    "github.com/wsclient/wsclient/wstest",
+	"wsvalue":   "github.com/wsclient/wsclient/wsvalue",
 	"x509":      "crypto/x509",
 }
 
