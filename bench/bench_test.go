@@ -200,6 +200,10 @@ func BenchmarkPipe4K(b *testing.B) { benchWorkload(b, "pipe4k", 0) }
 // writers on one connection; one op is one echoed message.
 func BenchmarkPipe64x4(b *testing.B) { benchWorkload(b, "pipe64x4", 0) }
 
+// BenchmarkPipe64x64 is pipelined 64 B messages from 64 concurrent
+// writers on one connection (many producers); one op is one echoed message.
+func BenchmarkPipe64x64(b *testing.B) { benchWorkload(b, "pipe64x64", 0) }
+
 // BenchmarkPipe64Batch is pipelined 64 B messages handed 64 at a time to
 // each library's batch API; one op is one echoed message.
 func BenchmarkPipe64Batch(b *testing.B) { benchWorkload(b, "pipe64batch", 0) }

@@ -123,6 +123,16 @@ func All() []Workload {
 			},
 			Extra: true,
 		},
+		{
+			Name:    "pipe64x64",
+			Metrics: metrics([]Metric{{"msg_per_s", "msg/s", true}}, "msg"),
+			Describe: func(s Scale) string {
+				return fmt.Sprintf("one connection, 64 writer goroutines sending %d binary 64 B messages in all, concurrently (many producers, one connection), while the reader takes the echoes", s.n(256000, 12800))
+			},
+			Run: func(ctx context.Context, env Env, s Scale, n int) (Result, error) {
+				return pipelineConcurrent(ctx, env, 64, 64, pick(n, s.n(256000, 12800)))
+			},
+		},
 		extra(pipelinedBatch("pipe64batch", 64, 400000, 20000, 64, 256, "msg_per_s", "msg/s")),
 		extra(pipelined("msg1m", 1<<20, 300, 20, 0, "mb_per_s", "MB/s")),
 		pipelined("msg16m", 16<<20, 20, 3, 0, "mb_per_s", "MB/s"),
