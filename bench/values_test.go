@@ -13,6 +13,7 @@ import (
 
 	"github.com/wsclient/wsclient"
 	"github.com/wsclient/wsclient/wstest"
+	"github.com/wsclient/wsclient/wsvalue"
 )
 
 // Typed messages: one value per message, JSON, against
@@ -69,7 +70,7 @@ func BenchmarkValueWrite(b *testing.B) {
 		defer c.CloseNow()
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := wsclient.WriteValue(ctx, c, nil, q); err != nil {
+			if err := wsvalue.Write(ctx, c, nil, q); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -113,7 +114,7 @@ func BenchmarkValueRead(b *testing.B) {
 		defer c.CloseNow()
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := wsclient.ReadValue(ctx, c, nil, &q); err != nil {
+			if err := wsvalue.Read(ctx, c, nil, &q); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -146,7 +147,7 @@ func BenchmarkValueRead(b *testing.B) {
 	})
 }
 
-// protoCodec is a wsclient.Codec for protocol buffers, in binary
+// protoCodec is a wsvalue.Codec for protocol buffers, in binary
 // messages: the shape of any non-JSON codec (CBOR, msgpack) a user brings.
 type protoCodec struct{}
 
@@ -159,8 +160,8 @@ func (protoCodec) Decode(data []byte, v any) error {
 	return proto.Unmarshal(data, v.(proto.Message))
 }
 
-// A protobuf codec carries values through an echo server: WriteValue and
-// ReadValue with a codec from outside the standard library.
+// A protobuf codec carries values through an echo server: wsvalue.Write and
+// wsvalue.Read with a codec from outside the standard library.
 func TestProtoCodec(t *testing.T) {
 	srv := wstest.NewEchoServer(wstest.WithT(t))
 	defer srv.Close()
@@ -170,12 +171,12 @@ func TestProtoCodec(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	if err := wsclient.WriteValue(ctx, c, protoCodec{}, wrapperspb.String("hello, proto")); err != nil {
+	if err := wsvalue.Write(ctx, c, protoCodec{}, wrapperspb.String("hello, proto")); err != nil {
 		t.Fatal(err)
 	}
 	got := new(wrapperspb.StringValue)
-	if err := wsclient.ReadValue(ctx, c, protoCodec{}, got); err != nil || got.GetValue() != "hello, proto" {
-		t.Fatalf("ReadValue: %v, %v", got, err)
+	if err := wsvalue.Read(ctx, c, protoCodec{}, got); err != nil || got.GetValue() != "hello, proto" {
+		t.Fatalf("Read: %v, %v", got, err)
 	}
 	c.Close(wsclient.CloseNormalClosure, "")
 }
