@@ -1,4 +1,4 @@
-package wsclient
+package h2
 
 import (
 	"errors"
@@ -8,9 +8,11 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/deadline"
 )
 
-// streamConn is a net.Conn over one HTTP/2 stream opened with an extended
+// Stream is a net.Conn over one HTTP/2 stream opened with an extended
 // CONNECT (RFC 8441): Read reads the response body (the server's DATA
 // frames), Write feeds the request body (our DATA frames). Deadlines
 // interrupt a blocked Read or Write without harming the stream, as they do
@@ -28,14 +30,14 @@ import (
 //   - A pump goroutine reads the response body into a buffer and offers it
 //     to Read; a deadline stops Read's wait, and the bytes stay for the next
 //     Read.
-type streamConn struct {
+type Stream struct {
 	body    io.ReadCloser // the response body
 	reset   func()        // cancels the request: the transport resets the stream
 	release func()        // gives the stream's slot back to its connection
 	local   net.Addr
 	remote  net.Addr
 
-	rdl, wdl deadline
+	rdl, wdl deadline.Deadline
 
 	// Write side: Write sends on wrTx, bodyReader answers on wrRx.
 	wrTx       chan []byte
@@ -71,8 +73,8 @@ type chunk struct {
 // END_STREAM and finish the stream before the connection slot is released.
 const streamCloseWait = time.Second
 
-func newStreamConn(local, remote net.Addr) *streamConn {
-	s := &streamConn{
+func newStream(local, remote net.Addr) *Stream {
+	s := &Stream{
 		local:    local,
 		remote:   remote,
 		wrTx:     make(chan []byte),
@@ -85,19 +87,17 @@ func newStreamConn(local, remote net.Addr) *streamConn {
 		chunks:   make(chan chunk),
 		free:     make(chan struct{}, 1),
 	}
-	s.rdl.init()
-	s.wdl.init()
 	return s
 }
 
 // start begins reading the response body.
-func (s *streamConn) start(body io.ReadCloser) {
+func (s *Stream) start(body io.ReadCloser) {
 	s.body = body
 	go s.pump()
 }
 
 // bodyReader is the request body handed to the transport.
-type bodyReader struct{ s *streamConn }
+type bodyReader struct{ s *Stream }
 
 // Read gives the transport the bytes of a pending Write.
 func (b bodyReader) Read(p []byte) (int, error) {
@@ -125,18 +125,18 @@ func (b bodyReader) Close() error {
 	return nil
 }
 
-// h2BufPool holds the pump's buffers for bursts of data.
-var h2BufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+// bufPool holds the pump's buffers for bursts of data.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
 // pump reads the response body. While the stream is quiet it waits with
 // a small buffer, so an idle WebSocket holds no large one; a full small
 // read switches to a pooled 16 KiB buffer until a read comes back short.
-func (s *streamConn) pump() {
+func (s *Stream) pump() {
 	defer close(s.pumpDone)
 	var big *[]byte
 	defer func() {
 		if big != nil {
-			h2BufPool.Put(big)
+			bufPool.Put(big)
 		}
 	}()
 	for {
@@ -163,23 +163,23 @@ func (s *streamConn) pump() {
 		}
 		switch {
 		case big == nil && n == len(buf):
-			big = h2BufPool.Get().(*[]byte)
+			big = bufPool.Get().(*[]byte)
 		case big != nil && n < len(buf):
-			h2BufPool.Put(big)
+			bufPool.Put(big)
 			big = nil
 		}
 	}
 }
 
 // Read reads the server's DATA.
-func (s *streamConn) Read(p []byte) (int, error) {
+func (s *Stream) Read(p []byte) (int, error) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
 	if s.rerr != nil && len(s.cur) == 0 {
 		return 0, s.rerr
 	}
 	if !s.have {
-		if s.rdl.expired() {
+		if s.rdl.Expired() {
 			return 0, os.ErrDeadlineExceeded
 		}
 		select {
@@ -188,7 +188,7 @@ func (s *streamConn) Read(p []byte) (int, error) {
 			if ch.err != nil {
 				s.rerr = streamReadErr(ch.err)
 			}
-		case <-s.rdl.wait():
+		case <-s.rdl.Wait():
 			return 0, os.ErrDeadlineExceeded
 		case <-s.closed:
 			return 0, net.ErrClosed
@@ -216,10 +216,10 @@ func streamReadErr(err error) error {
 }
 
 // Write sends p as DATA on the stream.
-func (s *streamConn) Write(p []byte) (int, error) {
+func (s *Stream) Write(p []byte) (int, error) {
 	n := 0
 	for first := true; first || len(p) > 0; first = false {
-		if s.wdl.expired() {
+		if s.wdl.Expired() {
 			return n, os.ErrDeadlineExceeded
 		}
 		select {
@@ -227,7 +227,7 @@ func (s *streamConn) Write(p []byte) (int, error) {
 			m := <-s.wrRx
 			p = p[m:]
 			n += m
-		case <-s.wdl.wait():
+		case <-s.wdl.Wait():
 			return n, os.ErrDeadlineExceeded
 		case <-s.closed:
 			return n, net.ErrClosed
@@ -244,13 +244,13 @@ func (s *streamConn) Write(p []byte) (int, error) {
 // the stream was reset or its connection lost.
 var errStreamEnded = errors.New("wsclient: HTTP/2 stream ended")
 
-// closeHandshakeDone is called by the Conn once the close handshake is
+// CloseHandshakeDone is called by the Conn once the close handshake is
 // complete: the client ends its side of the stream right away (RFC 8441
 // section 5), whereas over TCP it waits for the server to close first.
-func (s *streamConn) closeHandshakeDone() { s.CloseWrite() }
+func (s *Stream) CloseHandshakeDone() { s.CloseWrite() }
 
 // CloseWrite ends our side of the stream (END_STREAM).
-func (s *streamConn) CloseWrite() error {
+func (s *Stream) CloseWrite() error {
 	s.wrEOFOnce.Do(func() { close(s.wrEOF) })
 	return nil
 }
@@ -259,7 +259,7 @@ func (s *streamConn) CloseWrite() error {
 // server has already ended its side (the close handshake is over), the
 // stream ends cleanly with END_STREAM; otherwise it is reset (CANCEL), the
 // HTTP/2 counterpart of closing a TCP connection with unread data.
-func (s *streamConn) Close() error {
+func (s *Stream) Close() error {
 	first := false
 	s.closeOnce.Do(func() {
 		first = true
@@ -281,8 +281,8 @@ func (s *streamConn) Close() error {
 			<-s.pumpDone
 		}
 		s.reset()
-		s.rdl.stop()
-		s.wdl.stop()
+		s.rdl.Stop()
+		s.wdl.Stop()
 		if s.release != nil {
 			s.release()
 		}
@@ -294,90 +294,20 @@ func (s *streamConn) Close() error {
 }
 
 // LocalAddr returns the local address of the HTTP/2 connection.
-func (s *streamConn) LocalAddr() net.Addr { return s.local }
+func (s *Stream) LocalAddr() net.Addr { return s.local }
 
 // RemoteAddr returns the remote address of the HTTP/2 connection.
-func (s *streamConn) RemoteAddr() net.Addr { return s.remote }
+func (s *Stream) RemoteAddr() net.Addr { return s.remote }
 
 // SetDeadline sets both deadlines.
-func (s *streamConn) SetDeadline(t time.Time) error {
-	s.rdl.set(t)
-	s.wdl.set(t)
+func (s *Stream) SetDeadline(t time.Time) error {
+	s.rdl.Set(t)
+	s.wdl.Set(t)
 	return nil
 }
 
 // SetReadDeadline sets the read deadline.
-func (s *streamConn) SetReadDeadline(t time.Time) error { s.rdl.set(t); return nil }
+func (s *Stream) SetReadDeadline(t time.Time) error { s.rdl.Set(t); return nil }
 
 // SetWriteDeadline sets the write deadline.
-func (s *streamConn) SetWriteDeadline(t time.Time) error { s.wdl.set(t); return nil }
-
-// deadline is a settable point in time with a channel that is closed when it
-// passes. Setting a new time re-arms it; a timer of an earlier setting never
-// fires into a later one.
-type deadline struct {
-	mu    sync.Mutex
-	gen   uint64
-	timer *time.Timer
-	ch    chan struct{}
-	fired bool
-}
-
-func (d *deadline) init() { d.ch = make(chan struct{}) }
-
-func (d *deadline) set(t time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.gen++
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
-	if d.fired {
-		d.ch = make(chan struct{})
-		d.fired = false
-	}
-	if t.IsZero() {
-		return
-	}
-	dur := time.Until(t)
-	if dur <= 0 {
-		close(d.ch)
-		d.fired = true
-		return
-	}
-	gen := d.gen
-	d.timer = time.AfterFunc(dur, func() {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if d.gen == gen && !d.fired {
-			close(d.ch)
-			d.fired = true
-		}
-	})
-}
-
-// wait returns a channel closed when the deadline passes.
-func (d *deadline) wait() <-chan struct{} {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.ch
-}
-
-// expired reports whether the deadline has passed.
-func (d *deadline) expired() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.fired
-}
-
-// stop cancels a pending timer.
-func (d *deadline) stop() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.gen++
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
-}
+func (s *Stream) SetWriteDeadline(t time.Time) error { s.wdl.Set(t); return nil }
