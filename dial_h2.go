@@ -215,12 +215,21 @@ func (d *Dialer) h2Accept(u *url.URL, s *h2.Stream, resp *http.Response, offer s
 // does not offer WebSockets over HTTP/2).
 var errUseHTTP1 = h2.ErrUseHTTP1
 
-// h2State is a Dialer's HTTP/2 state: its pool of connections. A Dialer
-// makes it at its first HTTP/2 dial (see Dialer.h2State).
+// h2State is a Dialer's HTTP/2 state: its pool of connections, and the TLS
+// session cache its HTTP/2 connections and HTTP2Auto's HTTP/1.1 dials share
+// when TLSConfig has none, so that the dial that falls back to HTTP/1.1
+// after the server chose h2 without extended CONNECT resumes the probe's
+// session (an abbreviated handshake). A Dialer makes it at its first
+// HTTP/2 dial (see Dialer.h2State).
 type h2State struct {
-	owner *Dialer // the Dialer it was made for; a copy of it makes its own
-	pool  *h2.Pool
+	owner    *Dialer // the Dialer it was made for; a copy of it makes its own
+	pool     *h2.Pool
+	sessions tls.ClientSessionCache
 }
+
+// h2SessionCacheSize is how many TLS sessions (one per server name) the
+// Dialer's own cache keeps.
+const h2SessionCacheSize = 16
 
 // h2State returns d's HTTP/2 state, made at the first call. A Dialer copied
 // (by value) from one that has dialed holds the original's: it is not its
@@ -232,7 +241,7 @@ func (d *Dialer) h2State() *h2State {
 	if cur != nil && cur.owner == d {
 		return cur
 	}
-	st := &h2State{owner: d, pool: h2.NewPool()}
+	st := &h2State{owner: d, pool: h2.NewPool(), sessions: tls.NewLRUClientSessionCache(h2SessionCacheSize)}
 	var old any // the empty Value's nil, or the original's state
 	if cur != nil {
 		old = cur
@@ -275,7 +284,7 @@ func (d *Dialer) dialH2Conn(ctx context.Context, st *h2State, key h2.Key, u *url
 		// picks it and the dial fails with ErrHTTP2Unsupported, where
 		// offering h2 alone gets a bare TLS alert from strict servers
 		// (nginx: no_application_protocol).
-		tc := tls.Client(nc, d.h2TLSConfig(u, []string{"h2", "http/1.1"}))
+		tc := tls.Client(nc, d.h2TLSConfig(st, u, []string{"h2", "http/1.1"}))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			return nil, &DialError{Op: "tls", Err: err}
@@ -310,10 +319,13 @@ func (d *Dialer) dialH2Conn(ctx context.Context, st *h2State, key h2.Key, u *url
 }
 
 // h2TLSConfig is the TLS configuration for an HTTP/2 connection.
-func (d *Dialer) h2TLSConfig(u *url.URL, protos []string) *tls.Config {
+func (d *Dialer) h2TLSConfig(st *h2State, u *url.URL, protos []string) *tls.Config {
 	cfg := d.TLSConfig.Clone()
 	if cfg == nil {
 		cfg = &tls.Config{}
+	}
+	if cfg.ClientSessionCache == nil {
+		cfg.ClientSessionCache = st.sessions
 	}
 	if cfg.ServerName == "" {
 		cfg.ServerName = u.Hostname()
