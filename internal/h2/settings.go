@@ -3,65 +3,17 @@ package h2
 import (
 	"bytes"
 	"encoding/binary"
-	"net"
-	"sync"
 
 	"golang.org/x/net/http2"
 )
 
-// settingsSniffer is the net.Conn given to the HTTP/2 transport. It holds
-// back the server's first frame until it is whole, decodes it, and then
-// passes everything through. RFC 9113 section 3.4 requires that frame to be
-// a SETTINGS frame: it is where the server advertises
-// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 section 3) and its stream
-// limit, which golang.org/x/net/http2 keeps to itself while the Dialer needs
-// them to choose between HTTP/2 and HTTP/1.1.
-//
-// It also caps the server's SETTINGS_MAX_FRAME_SIZE at 16 KiB (the
-// protocol's default, which every peer accepts): the transport keeps a
-// request body buffer of that size (up to 512 KiB) for the whole life of
-// each stream, and for a WebSocket, which is one long request, that would
-// cost half a megabyte per WebSocket against Go's own server (1 MiB).
-// Smaller DATA frames are always allowed.
-type settingsSniffer struct {
-	net.Conn
-	first    firstSettings
-	released bool
-	pending  []byte
-	err      error
-	once     sync.Once
-	done     chan struct{} // closed once the first frame is decoded, or reading failed
-}
-
-func newSettingsSniffer(nc net.Conn) *settingsSniffer {
-	return &settingsSniffer{Conn: nc, done: make(chan struct{})}
-}
-
-// Read reads from the connection. Only the transport's read loop calls it.
-func (s *settingsSniffer) Read(p []byte) (int, error) {
-	if !s.released {
-		var tmp [1024]byte
-		for !s.first.complete && s.err == nil {
-			n, err := s.Conn.Read(tmp[:])
-			s.first.feed(tmp[:n])
-			s.err = err
-		}
-		s.released = true
-		s.pending, s.first.buf = s.first.buf, nil
-		s.once.Do(func() { close(s.done) })
-	}
-	if len(s.pending) > 0 {
-		n := copy(p, s.pending)
-		s.pending = s.pending[n:]
-		return n, nil
-	}
-	if s.err != nil {
-		return 0, s.err
-	}
-	return s.Conn.Read(p)
-}
-
-// firstSettings decodes the first HTTP/2 frame a server sends.
+// firstSettings decodes the first HTTP/2 frame a server sends, fed the
+// bytes as they are read. RFC 9113 section 3.4 requires that frame to be a
+// SETTINGS frame: it is where the server advertises
+// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 section 3), which decides
+// between HTTP/2 and HTTP/1.1, and its stream limit. A server that answers
+// with anything else (an HTTP/1.1 response, a huge length) is told apart
+// without reading further.
 type firstSettings struct {
 	buf      []byte // every byte fed so far (the first frame rewritten)
 	complete bool   // the first frame was decoded (or found not to be SETTINGS)
@@ -76,8 +28,9 @@ type firstSettings struct {
 // bytes per setting, and the default maximum frame size is 16 KiB.
 const maxFirstFrame = 16 << 10
 
-// maxSendFrame is the SETTINGS_MAX_FRAME_SIZE the transport is shown at
-// most: the protocol's initial value.
+// maxSendFrame is the SETTINGS_MAX_FRAME_SIZE the connection is shown at
+// most: the protocol's initial value (a larger frame would only make the
+// connection keep a larger write buffer).
 const maxSendFrame = 16 << 10
 
 // feed adds bytes read from the connection and reports whether the first
@@ -123,4 +76,10 @@ func (f *firstSettings) feed(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// frameLen is the length of the first frame with its header, once it is
+// complete.
+func (f *firstSettings) frameLen() int {
+	return 9 + (int(f.buf[0])<<16 | int(f.buf[1])<<8 | int(f.buf[2]))
 }

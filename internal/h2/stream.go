@@ -1,248 +1,289 @@
 package h2
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http2"
 
 	"github.com/wsclient/wsclient/internal/deadline"
 )
 
 // Stream is a net.Conn over one HTTP/2 stream opened with an extended
-// CONNECT (RFC 8441): Read reads the response body (the server's DATA
-// frames), Write feeds the request body (our DATA frames). Deadlines
-// interrupt a blocked Read or Write without harming the stream, as they do
-// on a TCP connection; Close ends the stream (END_STREAM when the server has
-// ended its side, RST_STREAM otherwise) and gives its slot back to the
-// HTTP/2 connection.
+// CONNECT (RFC 8441): Read reads the server's DATA, Write sends ours.
+// Deadlines interrupt a blocked Read or Write without harming the stream, as
+// they do on a TCP connection; CloseWrite ends our side (END_STREAM); Close
+// ends the stream (END_STREAM when the server has ended its side, RST_STREAM
+// otherwise) and gives its slot back to the connection.
 //
-// golang.org/x/net/http2 reads the request body on its own goroutine and
-// offers no deadline on the response body, so both directions go through
-// hand-offs that a deadline can abandon:
-//
-//   - Write hands its slice to the transport's body reader (bodyReader.Read)
-//     and waits until that has copied it; a deadline stops the wait, and the
-//     slice is never touched after Write returns.
-//   - A pump goroutine reads the response body into a buffer and offers it
-//     to Read; a deadline stops Read's wait, and the bytes stay for the next
-//     Read.
+// A Stream has no goroutine and no buffer of its own while it is idle: the
+// connection's read loop files the server's DATA into a pooled buffer that
+// is given back once Read has drained it, and Write frames the caller's
+// bytes itself, under the connection's write lock, as flow control allows.
 type Stream struct {
-	body    io.ReadCloser // the response body
-	reset   func()        // cancels the request: the transport resets the stream
-	release func()        // gives the stream's slot back to its connection
-	local   net.Addr
-	remote  net.Addr
-
+	c        *Conn
+	id       uint32 // 0 until the CONNECT is sent
 	rdl, wdl deadline.Deadline
+	wsem     chan struct{} // one Write at a time
+	readable chan struct{} // something changed for Read (see wake)
+	writable chan struct{} // something changed for Write
+	release  func()        // the Pool's: gives the stream's slot back
 
-	// Write side: Write sends on wrTx, bodyReader answers on wrRx.
-	wrTx       chan []byte
-	wrRx       chan int
-	wrEOF      chan struct{} // closed by CloseWrite: the body ends (END_STREAM)
-	wrEOFOnce  sync.Once
-	bodyDone   chan struct{} // closed when the transport closed the request body
-	bodyOnce   sync.Once
-	closed     chan struct{} // closed by Close
-	closeOnce  sync.Once
-	closeErr   error
-	pumpDone   chan struct{}
-	sawEOF     chan struct{} // closed when the response body ended cleanly
-	sawEOFOnce sync.Once
+	// Guarded by c.mu.
+	resp       *http.Response // the server's answer, once it came
+	sendWindow int64          // how much DATA the server's window allows
+	recv       []byte         // DATA received and not read yet
+	recvBuf    *[]byte        // recv's memory: a pooled buffer, or a grown one
+	recvPooled bool
+	recvd      int   // DATA received (padding included) and not yet refunded
+	consumed   int   // of it, read and not yet refunded
+	rerr       error // what Read returns once recv is empty: io.EOF after END_STREAM
+	werr       error // why Write can no longer send
+	peerEnded  bool  // the server sent END_STREAM
+	ended      bool  // the stream is no longer in c.streams
+	closed     bool  // Close was called
+	connWait   bool  // in c.connWaiters
 
-	// Read side: the pump offers chunks on chunks and gets the buffer
-	// back on free once Read has consumed it.
-	chunks chan chunk
-	free   chan struct{}
-	rmu    sync.Mutex
-	cur    []byte
-	have   bool  // cur belongs to a chunk not yet given back
-	rerr   error // sticky error from the body
-	small  [512]byte
+	// Guarded by c.wmu.
+	sentEnd bool // END_STREAM sent
 }
 
-type chunk struct {
-	b   []byte
-	err error
+// bufPool holds the buffers DATA waits in until it is read.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, maxDataFrame); return &b }}
+
+// refundAt is how much of a stream's window is read before it is given
+// back to the server (WINDOW_UPDATE): a quarter, so that the server never
+// runs dry while the WebSocket keeps reading.
+const refundAt = streamWindow / 4
+
+// wake tells a waiting Read and Write that something changed. The caller
+// holds c.mu.
+func (s *Stream) wake() {
+	s.wakeReader()
+	s.wakeWriter()
 }
 
-// streamCloseWait bounds how long Close waits for the transport to send
-// END_STREAM and finish the stream before the connection slot is released.
-const streamCloseWait = time.Second
-
-func newStream(local, remote net.Addr) *Stream {
-	s := &Stream{
-		local:    local,
-		remote:   remote,
-		wrTx:     make(chan []byte),
-		wrRx:     make(chan int),
-		wrEOF:    make(chan struct{}),
-		bodyDone: make(chan struct{}),
-		closed:   make(chan struct{}),
-		pumpDone: make(chan struct{}),
-		sawEOF:   make(chan struct{}),
-		chunks:   make(chan chunk),
-		free:     make(chan struct{}, 1),
-	}
-	return s
-}
-
-// start begins reading the response body.
-func (s *Stream) start(body io.ReadCloser) {
-	s.body = body
-	go s.pump()
-}
-
-// bodyReader is the request body handed to the transport.
-type bodyReader struct{ s *Stream }
-
-// Read gives the transport the bytes of a pending Write.
-func (b bodyReader) Read(p []byte) (int, error) {
-	s := b.s
+// wakeReader tells a waiting Read that DATA came or the stream ended.
+func (s *Stream) wakeReader() {
 	select {
-	case w := <-s.wrTx:
-		n := copy(p, w)
-		s.wrRx <- n
-		return n, nil
-	case <-s.wrEOF:
-		return 0, io.EOF
-	case <-s.closed:
-		return 0, net.ErrClosed
-	case <-s.bodyDone:
-		// The transport closes the body to stop a Read (stream reset,
-		// connection lost).
-		return 0, errStreamEnded
+	case s.readable <- struct{}{}:
+	default:
 	}
 }
 
-// Close is called by the transport when it is done with the request body:
-// the stream has ended or been reset.
-func (b bodyReader) Close() error {
-	b.s.bodyOnce.Do(func() { close(b.s.bodyDone) })
-	return nil
+// wakeWriter tells a waiting Write that a window opened.
+func (s *Stream) wakeWriter() {
+	select {
+	case s.writable <- struct{}{}:
+	default:
+	}
 }
 
-// bufPool holds the pump's buffers for bursts of data.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
-
-// pump reads the response body. While the stream is quiet it waits with
-// a small buffer, so an idle WebSocket holds no large one; a full small
-// read switches to a pooled 16 KiB buffer until a read comes back short.
-func (s *Stream) pump() {
-	defer close(s.pumpDone)
-	var big *[]byte
-	defer func() {
-		if big != nil {
-			bufPool.Put(big)
-		}
-	}()
-	for {
-		buf := s.small[:]
-		if big != nil {
-			buf = *big
-		}
-		n, err := s.body.Read(buf)
-		if errors.Is(err, io.EOF) {
-			s.sawEOFOnce.Do(func() { close(s.sawEOF) })
-		}
-		select {
-		case s.chunks <- chunk{buf[:n], err}:
-		case <-s.closed:
-			return
-		}
-		if err != nil {
-			return
-		}
-		select {
-		case <-s.free:
-		case <-s.closed:
-			return
-		}
-		switch {
-		case big == nil && n == len(buf):
-			big = bufPool.Get().(*[]byte)
-		case big != nil && n < len(buf):
-			bufPool.Put(big)
-			big = nil
+// appendLocked files DATA for Read.
+func (s *Stream) appendLocked(data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	if s.recvBuf == nil {
+		s.recvBuf, s.recvPooled = bufPool.Get().(*[]byte), true
+		s.recv = (*s.recvBuf)[:0]
+	}
+	if need := len(s.recv) + len(data); need > cap(s.recv) {
+		buf := *s.recvBuf
+		if need <= len(buf) {
+			s.recv = buf[:copy(buf, s.recv)] // move the unread bytes to the front
+		} else {
+			nb := make([]byte, len(s.recv), max(need, 2*len(buf)))
+			copy(nb, s.recv)
+			s.putRecvLocked()
+			s.recvBuf, s.recv = &nb, nb
 		}
 	}
+	s.recv = append(s.recv, data...)
+}
+
+// putRecvLocked gives the buffer back once it is drained.
+func (s *Stream) putRecvLocked() {
+	if s.recvPooled {
+		bufPool.Put(s.recvBuf)
+	}
+	s.recvBuf, s.recv, s.recvPooled = nil, nil, false
+}
+
+// consumedLocked counts n bytes as read and returns how much window to
+// give back now (0 for not yet).
+func (s *Stream) consumedLocked(n int) int {
+	s.consumed += n
+	if s.consumed < refundAt || s.peerEnded || s.ended {
+		return 0
+	}
+	r := s.consumed
+	s.recvd -= r
+	s.consumed = 0
+	return r
+}
+
+// peerEndedLocked records the server's END_STREAM.
+func (s *Stream) peerEndedLocked() {
+	s.peerEnded = true
+	if s.rerr == nil {
+		s.rerr = io.EOF
+	}
+}
+
+// endLocked records that the stream is over for err (a reset, a lost
+// connection); the caller has removed it from c.streams.
+func (s *Stream) endLocked(err error) {
+	s.ended = true
+	if s.rerr == nil {
+		s.rerr = err
+	}
+	if s.werr == nil {
+		s.werr = err
+	}
+	s.wake()
 }
 
 // Read reads the server's DATA.
 func (s *Stream) Read(p []byte) (int, error) {
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	if s.rerr != nil && len(s.cur) == 0 {
-		return 0, s.rerr
-	}
-	if !s.have {
+	c := s.c
+	for {
+		c.mu.Lock()
+		if len(s.recv) > 0 {
+			n := copy(p, s.recv)
+			s.recv = s.recv[n:]
+			if len(s.recv) == 0 {
+				s.putRecvLocked()
+			}
+			refund := s.consumedLocked(n)
+			c.mu.Unlock()
+			if refund > 0 {
+				c.writeWindowUpdate(s.id, refund)
+			}
+			return n, nil
+		}
+		err := s.rerr
+		if s.closed {
+			err = net.ErrClosed
+		}
+		c.mu.Unlock()
+		if err != nil {
+			s.rewake()
+			return 0, err
+		}
 		if s.rdl.Expired() {
 			return 0, os.ErrDeadlineExceeded
 		}
 		select {
-		case ch := <-s.chunks:
-			s.cur, s.have = ch.b, true
-			if ch.err != nil {
-				s.rerr = streamReadErr(ch.err)
-			}
+		case <-s.readable:
 		case <-s.rdl.Wait():
 			return 0, os.ErrDeadlineExceeded
-		case <-s.closed:
-			return 0, net.ErrClosed
 		}
 	}
-	n := copy(p, s.cur)
-	s.cur = s.cur[n:]
-	if len(s.cur) == 0 && s.rerr == nil {
-		s.have = false
-		s.free <- struct{}{}
-	}
-	if n == 0 && s.rerr != nil {
-		return 0, s.rerr
-	}
-	return n, nil
 }
 
-// streamReadErr describes a response body error: io.EOF is the server's
-// END_STREAM; anything else (RST_STREAM, a lost connection) is wrapped.
-func streamReadErr(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.EOF
-	}
-	return fmt.Errorf("wsclient: HTTP/2 stream: %w", err)
+// rewake passes a signal on, for another goroutine waiting on the same
+// final state.
+func (s *Stream) rewake() {
+	s.c.mu.Lock()
+	s.wake()
+	s.c.mu.Unlock()
 }
 
-// Write sends p as DATA on the stream.
+// Write sends p as DATA on the stream, in frames as large as flow control
+// and the frame size allow.
 func (s *Stream) Write(p []byte) (int, error) {
+	if s.wdl.Expired() {
+		return 0, os.ErrDeadlineExceeded
+	}
+	select {
+	case s.wsem <- struct{}{}:
+	case <-s.wdl.Wait():
+		return 0, os.ErrDeadlineExceeded
+	}
+	defer func() { <-s.wsem }()
 	n := 0
 	for first := true; first || len(p) > 0; first = false {
-		if s.wdl.Expired() {
-			return n, os.ErrDeadlineExceeded
+		k, err := s.awaitWindow(len(p))
+		if err != nil {
+			return n, err
 		}
-		select {
-		case s.wrTx <- p:
-			m := <-s.wrRx
-			p = p[m:]
-			n += m
-		case <-s.wdl.Wait():
-			return n, os.ErrDeadlineExceeded
-		case <-s.closed:
-			return n, net.ErrClosed
-		case <-s.wrEOF:
-			return n, net.ErrClosed
-		case <-s.bodyDone:
-			return n, errStreamEnded
+		if err := s.writeData(p[:k], false); err != nil {
+			return n, err
 		}
+		p, n = p[k:], n+k
 	}
 	return n, nil
 }
 
-// errStreamEnded: the transport stopped reading the request body because
-// the stream was reset or its connection lost.
-var errStreamEnded = errors.New("wsclient: HTTP/2 stream ended")
+// awaitWindow waits until flow control allows some of want bytes, and
+// takes up to want of it (0 if want is 0).
+func (s *Stream) awaitWindow(want int) (int, error) {
+	c := s.c
+	for {
+		c.mu.Lock()
+		err := s.werr
+		if s.closed {
+			err = net.ErrClosed
+		}
+		if err == nil && want == 0 {
+			c.mu.Unlock()
+			return 0, nil
+		}
+		if avail := min(s.sendWindow, c.sendWindow, int64(c.maxFrame)); err == nil && avail > 0 {
+			k := int(min(avail, int64(want)))
+			s.sendWindow -= int64(k)
+			c.sendWindow -= int64(k)
+			c.mu.Unlock()
+			return k, nil
+		}
+		if err == nil && c.sendWindow <= 0 && !s.connWait {
+			// Woken by the connection's next WINDOW_UPDATE.
+			s.connWait = true
+			c.connWaiters = append(c.connWaiters, s)
+		}
+		c.mu.Unlock()
+		if err != nil {
+			s.rewake()
+			return 0, err
+		}
+		if s.wdl.Expired() {
+			return 0, os.ErrDeadlineExceeded
+		}
+		select {
+		case <-s.writable:
+		case <-s.wdl.Wait():
+			return 0, os.ErrDeadlineExceeded
+		}
+	}
+}
+
+// writeData sends one DATA frame, unless our side has ended.
+func (s *Stream) writeData(b []byte, end bool) error {
+	c := s.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if s.sentEnd {
+		return net.ErrClosed
+	}
+	if c.werr != nil {
+		return c.werr
+	}
+	if len(b) == 0 && !end {
+		return nil
+	}
+	s.sentEnd = end
+	if err := c.fr.WriteData(s.id, end, b); err != nil {
+		c.werr = err
+		c.nc.Close() // the read loop ends every stream
+		return err
+	}
+	return nil
+}
 
 // CloseHandshakeDone is called by the Conn once the close handshake is
 // complete: the client ends its side of the stream right away (RFC 8441
@@ -251,7 +292,15 @@ func (s *Stream) CloseHandshakeDone() { s.CloseWrite() }
 
 // CloseWrite ends our side of the stream (END_STREAM).
 func (s *Stream) CloseWrite() error {
-	s.wrEOFOnce.Do(func() { close(s.wrEOF) })
+	s.c.mu.Lock()
+	ended := s.ended
+	s.c.mu.Unlock()
+	if ended {
+		return nil
+	}
+	if err := s.writeData(nil, true); err != net.ErrClosed {
+		return err
+	}
 	return nil
 }
 
@@ -260,44 +309,43 @@ func (s *Stream) CloseWrite() error {
 // stream ends cleanly with END_STREAM; otherwise it is reset (CANCEL), the
 // HTTP/2 counterpart of closing a TCP connection with unread data.
 func (s *Stream) Close() error {
-	first := false
-	s.closeOnce.Do(func() {
-		first = true
-		s.CloseWrite()
-		select {
-		case <-s.sawEOF:
-			// Let the transport send END_STREAM and retire the stream.
-			t := time.NewTimer(streamCloseWait)
-			select {
-			case <-s.bodyDone:
-			case <-t.C:
-			}
-			t.Stop()
-		default:
-		}
-		close(s.closed)
-		if s.body != nil {
-			s.body.Close()
-			<-s.pumpDone
-		}
-		s.reset()
-		s.rdl.Stop()
-		s.wdl.Stop()
-		if s.release != nil {
-			s.release()
-		}
-	})
-	if !first {
+	c := s.c
+	c.mu.Lock()
+	if s.closed {
+		c.mu.Unlock()
 		return net.ErrClosed
 	}
-	return s.closeErr
+	s.closed = true
+	opened, ended, peerEnded := s.id != 0, s.ended, s.peerEnded
+	if !opened {
+		c.reserved--
+	} else if !ended {
+		delete(c.streams, s.id)
+		s.ended = true
+	}
+	s.putRecvLocked()
+	s.wake()
+	c.mu.Unlock()
+	if opened && !ended {
+		if peerEnded {
+			s.writeData(nil, true)
+		} else {
+			c.writeReset(s.id, http2.ErrCodeCancel)
+		}
+	}
+	s.rdl.Stop()
+	s.wdl.Stop()
+	if s.release != nil {
+		s.release()
+	}
+	return nil
 }
 
 // LocalAddr returns the local address of the HTTP/2 connection.
-func (s *Stream) LocalAddr() net.Addr { return s.local }
+func (s *Stream) LocalAddr() net.Addr { return s.c.nc.LocalAddr() }
 
 // RemoteAddr returns the remote address of the HTTP/2 connection.
-func (s *Stream) RemoteAddr() net.Addr { return s.remote }
+func (s *Stream) RemoteAddr() net.Addr { return s.c.nc.RemoteAddr() }
 
 // SetDeadline sets both deadlines.
 func (s *Stream) SetDeadline(t time.Time) error {
