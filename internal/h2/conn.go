@@ -120,9 +120,6 @@ func setUp(nc net.Conn, maxHeaderBytes int) (*Conn, error) {
 		st := tc.ConnectionState()
 		c.tls = &st
 	}
-	if _, err := io.WriteString(nc, http2.ClientPreface); err != nil {
-		return nil, err
-	}
 	pre := &prefixReader{r: nc}
 	c.fr = http2.NewFramer(nc, bufio.NewReaderSize(pre, 16<<10))
 	c.fr.SetMaxReadFrameSize(maxDataFrame)
@@ -130,16 +127,10 @@ func setUp(nc net.Conn, maxHeaderBytes int) (*Conn, error) {
 	c.fr.MaxHeaderListSize = uint32(maxHeaderBytes)
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.henc = hpack.NewEncoder(&c.hbuf)
-	if err := c.fr.WriteSettings(
-		http2.Setting{ID: http2.SettingEnablePush, Val: 0},
-		http2.Setting{ID: http2.SettingInitialWindowSize, Val: streamWindow},
-		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: uint32(maxHeaderBytes)},
-	); err != nil {
-		return nil, err
-	}
-	if err := c.fr.WriteWindowUpdate(0, connWindow-initialSendWindow); err != nil {
-		return nil, err
-	}
+	// The preface, our SETTINGS and the connection's window in one write.
+	// A server that does not speak HTTP/2 may answer and close before it
+	// reads them: its answer still tells what it is.
+	werr := writePreface(nc, maxHeaderBytes)
 	// The server's first frame must be SETTINGS (RFC 9113 section 3.4).
 	var tmp [1024]byte
 	var err error
@@ -148,14 +139,15 @@ func setUp(nc net.Conn, maxHeaderBytes int) (*Conn, error) {
 		n, err = nc.Read(tmp[:])
 		c.first.feed(tmp[:n])
 	}
-	if !c.first.valid {
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
-		}
+	switch {
+	case !c.first.valid && err != nil && !errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("%w: %w", ErrNoSettings, err)
+	case !c.first.valid:
 		return nil, ErrNoSettings
-	}
-	if !c.first.enableConnect {
+	case !c.first.enableConnect:
 		return nil, ErrNoExtendedConnect
+	case werr != nil:
+		return nil, werr
 	}
 	n := c.first.frameLen()
 	pre.pending = c.first.buf[n:]
@@ -168,6 +160,23 @@ func setUp(nc net.Conn, maxHeaderBytes int) (*Conn, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// writePreface writes the client's connection preface: the magic, our
+// SETTINGS (no push, each stream's receive window, the header limit) and
+// the connection's receive window.
+func writePreface(nc net.Conn, maxHeaderBytes int) error {
+	var buf bytes.Buffer
+	buf.WriteString(http2.ClientPreface)
+	fr := http2.NewFramer(&buf, nil)
+	fr.WriteSettings(
+		http2.Setting{ID: http2.SettingEnablePush, Val: 0},
+		http2.Setting{ID: http2.SettingInitialWindowSize, Val: streamWindow},
+		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: uint32(maxHeaderBytes)},
+	)
+	fr.WriteWindowUpdate(0, connWindow-initialSendWindow)
+	_, err := nc.Write(buf.Bytes())
+	return err
 }
 
 // prefixReader reads pending, then r.
