@@ -312,3 +312,25 @@ func TestConnGoAway(t *testing.T) {
 		t.Fatal("a connection that got GOAWAY took a new stream")
 	}
 }
+
+// A server that allows no stream at all fails the dial, once: the new
+// connection is ended (GOAWAY), not dialed again and again.
+func TestPoolServerAllowsNoStreams(t *testing.T) {
+	goAway := make(chan bool, 1)
+	nc := scripted(t, func(p *peer) {
+		p.settings(http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: 0})
+		_, ok := p.next(http2.FrameSettings, http2.FrameWindowUpdate).(*http2.GoAwayFrame)
+		goAway <- ok
+	})
+	dials := 0
+	_, err := NewPool().Acquire(context.Background(), Key{Scheme: "http", Addr: "x"}, func(context.Context) (*Conn, error) {
+		dials++
+		return newConnT(t, nc), nil
+	})
+	if !errors.Is(err, errNoStreams) || dials != 1 {
+		t.Fatalf("Acquire: %v after %d dials, want errNoStreams after 1", err, dials)
+	}
+	if !<-goAway {
+		t.Fatal("the connection was not ended with GOAWAY")
+	}
+}

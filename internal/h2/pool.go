@@ -70,7 +70,8 @@ func (p *Pool) RememberedH1(key Key) bool {
 }
 
 // Acquire returns a connection of p for key with a stream reserved on it,
-// setting one up with dial if none has room. The reservation is used or
+// setting one up with dial if none has room (its first stream is the
+// caller's; others waiting for it take the rest). The reservation is used or
 // given back by OpenStream. A dial error is returned as dial returned it;
 // when ctx ends while another dial to key is under way, Acquire returns
 // ctx.Err().
@@ -98,12 +99,20 @@ func (p *Pool) Acquire(ctx context.Context, key Key, dial func(context.Context) 
 		p.mu.Unlock()
 
 		c, err := dial(ctx)
+		if err == nil && !c.reserve() {
+			c.shutdown() // a server that allows no stream at all
+			err = errNoStreams
+		}
 		p.dialed(key, w, c, err)
 		if err != nil {
 			return nil, err
 		}
+		return c, nil
 	}
 }
+
+// errNoStreams: a new connection's server allows no stream.
+var errNoStreams = errors.New("wsclient: the HTTP/2 server allows no streams (SETTINGS_MAX_CONCURRENT_STREAMS 0)")
 
 // reserveLocked reserves a stream on a connection for key with room.
 func (p *Pool) reserveLocked(key Key) *Conn {
@@ -123,6 +132,7 @@ func (p *Pool) dialed(key Key, w *dialing, c *Conn, err error) {
 	delete(p.dialing, key)
 	if err == nil {
 		c.pool, c.key = p, key
+		c.users++ // the stream Acquire reserved for its caller
 		p.conns[key] = append(p.conns[key], c)
 	} else if errors.Is(err, ErrUseHTTP1) {
 		now := time.Now()
