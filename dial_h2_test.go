@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"io"
 	"net"
@@ -177,7 +178,7 @@ func BenchmarkH2AutoFallbackDial(b *testing.B) {
 			s := newALPNServerTB(b)
 			cfg := s.clientTLS.Clone()
 			cfg.ClientSessionCache = bc.cache
-			ctx := testCtx(b)
+			ctx := context.Background()
 			for b.Loop() {
 				d := &Dialer{HTTP2: HTTP2Auto, Proxy: NoProxy, TLSConfig: cfg}
 				c, err := Dial(ctx, s.url, d)
