@@ -574,10 +574,7 @@ func (d *Dialer) dialTLS(ctx context.Context, deadline time.Time, nc net.Conn, u
 	}
 	// The upgrade is HTTP/1.1; never let ALPN pick h2.
 	cfg.NextProtos = []string{"http/1.1"}
-	if d.HTTP2 == HTTP2Auto && cfg.ClientSessionCache == nil {
-		// Resume the session of the HTTP/2 probe (dial_h2.go).
-		cfg.ClientSessionCache = d.h2State().sessions
-	}
+	d.resumeH2Probe(cfg)
 	if d.InsecureSkipVerifyDangerously {
 		cfg.InsecureSkipVerify = true
 	}

@@ -252,6 +252,15 @@ func (d *Dialer) h2State() *h2State {
 	return d.h2.Load().(*h2State) // another dial made it meanwhile
 }
 
+// resumeH2Probe gives an HTTP2Auto Dialer's HTTP/1.1 TLS configuration the
+// session cache of its HTTP/2 probes, unless it has one: the dial that falls
+// back to HTTP/1.1 then resumes the probe's session.
+func (d *Dialer) resumeH2Probe(cfg *tls.Config) {
+	if d.HTTP2 == HTTP2Auto && cfg.ClientSessionCache == nil {
+		cfg.ClientSessionCache = d.h2State().sessions
+	}
+}
+
 // h2Stream is the Conn's byte stream over HTTP/2: the stream, and the hook
 // the close handshake calls when it is complete (RFC 8441 section 5: the
 // client then ends its side of the stream at once, where over TCP it waits
