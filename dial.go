@@ -164,7 +164,7 @@ type Dialer struct {
 	// connections made by this Dialer do (see Trace).
 	Trace *Trace
 
-	h2 atomic.Value // *h2Pool: the HTTP/2 connections (h2pool.go)
+	h2 atomic.Value // *h2State: the HTTP/2 connections (dial_h2.go)
 }
 
 // defaultDialer is the Dialer of a nil *Dialer: a zero Dialer, never
@@ -574,6 +574,7 @@ func (d *Dialer) dialTLS(ctx context.Context, deadline time.Time, nc net.Conn, u
 	}
 	// The upgrade is HTTP/1.1; never let ALPN pick h2.
 	cfg.NextProtos = []string{"http/1.1"}
+	d.resumeH2Probe(cfg)
 	if d.InsecureSkipVerifyDangerously {
 		cfg.InsecureSkipVerify = true
 	}

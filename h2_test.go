@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -328,46 +327,6 @@ func TestH2ServerClosesConnection(t *testing.T) {
 	}
 	if _, _, err := c.ReadMessage(ctx); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestH2DeadlinesKeepTheStream(t *testing.T) {
-	s := newH2Server(t, true, 0)
-	c := dialT(t, s.url+"/", s.dialer())
-	nc := c.nc
-	// A read deadline interrupts a blocked Read...
-	nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	var b [16]byte
-	if _, err := nc.Read(b[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("Read past the deadline: %v", err)
-	}
-	// ...and one in the past fails at once; the stream survives both.
-	nc.SetReadDeadline(aLongTimeAgo)
-	if _, err := nc.Read(b[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("Read with a past deadline: %v", err)
-	}
-	nc.SetReadDeadline(time.Time{})
-	ctx := testCtx(t)
-	if err := c.WriteMessage(ctx, TextMessage, []byte("after deadlines")); err != nil {
-		t.Fatal(err)
-	}
-	if _, got, err := c.ReadMessage(ctx); err != nil || string(got) != "after deadlines" {
-		t.Fatalf("echo after deadlines: %q, %v", got, err)
-	}
-
-	// A write deadline interrupts a Write blocked by flow control.
-	c2 := dialT(t, s.url+"/noread", s.dialer())
-	nc2 := c2.nc
-	nc2.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
-	big := make([]byte, 64<<20)
-	n, err := nc2.Write(big)
-	if !errors.Is(err, os.ErrDeadlineExceeded) || n == len(big) {
-		t.Fatalf("Write of 64 MiB to a server that does not read: %d, %v", n, err)
-	}
-	// The stream is still open: a new deadline applies afresh.
-	nc2.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-	if _, err := nc2.Write(big); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("second Write: %v", err)
 	}
 }
 

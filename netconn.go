@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/deadline"
 )
 
 // netConnChunk bounds the messages a NetConn writes: a Write of more bytes
@@ -60,8 +62,6 @@ func NetConn(c *Conn, typ MessageType) net.Conn {
 		wsem:   make(chan struct{}, 1),
 		closed: make(chan struct{}),
 	}
-	nc.rdl.init()
-	nc.wdl.init()
 	return nc
 }
 
@@ -71,7 +71,7 @@ type netConn struct {
 	typ MessageType
 
 	rsem, wsem chan struct{} // one Read and one Write at a time; waits honour the deadline
-	rdl, wdl   deadline      // h2conn.go's, shared with the HTTP/2 stream
+	rdl, wdl   deadline.Deadline
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close
@@ -98,7 +98,7 @@ type netOp struct {
 var errNetConnType = errors.New("wsclient: NetConn: a message of the other type")
 
 // acquire takes sem, waiting at most until the deadline or Close.
-func (nc *netConn) acquire(sem chan struct{}, dl *deadline) error {
+func (nc *netConn) acquire(sem chan struct{}, dl *deadline.Deadline) error {
 	select {
 	case sem <- struct{}{}:
 		return nil
@@ -107,7 +107,7 @@ func (nc *netConn) acquire(sem chan struct{}, dl *deadline) error {
 	select {
 	case sem <- struct{}{}:
 		return nil
-	case <-dl.wait():
+	case <-dl.Wait():
 		return os.ErrDeadlineExceeded
 	case <-nc.closed:
 		return net.ErrClosed
@@ -115,7 +115,7 @@ func (nc *netConn) acquire(sem chan struct{}, dl *deadline) error {
 }
 
 // await waits for op, at most until the deadline or Close.
-func (nc *netConn) await(op *netOp, dl *deadline) error {
+func (nc *netConn) await(op *netOp, dl *deadline.Deadline) error {
 	select {
 	case <-op.done:
 		return nil
@@ -124,7 +124,7 @@ func (nc *netConn) await(op *netOp, dl *deadline) error {
 	select {
 	case <-op.done:
 		return nil
-	case <-dl.wait():
+	case <-dl.Wait():
 		return os.ErrDeadlineExceeded
 	case <-nc.closed:
 		return net.ErrClosed
@@ -132,11 +132,11 @@ func (nc *netConn) await(op *netOp, dl *deadline) error {
 }
 
 // check reports a passed deadline or a Close before an operation starts.
-func (nc *netConn) check(dl *deadline) error {
+func (nc *netConn) check(dl *deadline.Deadline) error {
 	select {
 	case <-nc.closed:
 		return net.ErrClosed
-	case <-dl.wait():
+	case <-dl.Wait():
 		return os.ErrDeadlineExceeded
 	default:
 		return nil
@@ -305,17 +305,17 @@ func (nc *netConn) LocalAddr() net.Addr  { return nc.c.nc.LocalAddr() }
 func (nc *netConn) RemoteAddr() net.Addr { return nc.c.nc.RemoteAddr() }
 
 func (nc *netConn) SetDeadline(t time.Time) error {
-	nc.rdl.set(t)
-	nc.wdl.set(t)
+	nc.rdl.Set(t)
+	nc.wdl.Set(t)
 	return nil
 }
 
 func (nc *netConn) SetReadDeadline(t time.Time) error {
-	nc.rdl.set(t)
+	nc.rdl.Set(t)
 	return nil
 }
 
 func (nc *netConn) SetWriteDeadline(t time.Time) error {
-	nc.wdl.set(t)
+	nc.wdl.Set(t)
 	return nil
 }

@@ -1,4 +1,4 @@
-package wsclient
+package h2
 
 import (
 	"bytes"
