@@ -143,18 +143,32 @@ type confirmer struct {
 	rtt                                               atomic.Int64
 }
 
-// newConfirmer returns the confirmation state of a client with cfg, or nil
-// when confirmation is off (an idle client then carries none of it).
-func newConfirmer(cfg *clientConfig) *confirmer {
-	if cfg.confirmBytes <= 0 {
-		return nil
+// confirmOn reports whether delivery confirmation is on (Options.Confirm).
+func (ob *outbox) confirmOn() bool { return ob.cfg.confirmBytes > 0 }
+
+// confirmerLocked returns the confirmation state, made at the first need
+// of it (a frame to keep, a user ping to count, a keepalive): a client
+// that has written nothing carries none of it. It starts as attach leaves
+// it for the attached connection, if any. Only with confirmation on.
+func (ob *outbox) confirmerLocked() *confirmer {
+	if ob.cf != nil {
+		return ob.cf
 	}
 	cf := new(confirmer)
-	cf.limit = cfg.confirmBytes
-	cf.redeliver = cfg.redeliver
+	cf.limit = ob.cfg.confirmBytes
+	cf.redeliver = ob.cfg.redeliver
 	cf.timeout = defaultConfirmTimeout
 	_, _ = rand.Read(cf.nonce[:])
+	cf.cc = ob.cc
+	ob.cf = cf
 	return cf
+}
+
+// confirmer returns the confirmation state, nil if there is none yet.
+func (ob *outbox) confirmer() *confirmer {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	return ob.cf
 }
 
 // lateMarkOrNil returns the place marker of frames kept late, if any.
@@ -209,11 +223,14 @@ func (ob *outbox) queueConfirmPing(cc *clientConn) bool {
 // setConfirmTimeout sets the stray deadline on cc from its keepalive
 // (interval × maxMissed; 0: keepalive off).
 func (ob *outbox) setConfirmTimeout(cc *clientConn, d time.Duration) {
-	if ob.cf == nil {
+	if !ob.confirmOn() {
 		return
 	}
 	ob.mu.Lock()
-	ob.cf.kaConn, ob.cf.kaTimeout = cc, d
+	if ob.cf != nil || d > 0 {
+		cf := ob.confirmerLocked()
+		cf.kaConn, cf.kaTimeout = cc, d
+	}
 	ob.mu.Unlock()
 }
 
@@ -270,7 +287,7 @@ func (ob *outbox) attachConfirmLocked(cc *clientConn) {
 func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 	ob := &c.ob
 	ob.mu.Lock()
-	cf := ob.cf
+	cf := ob.confirmerLocked()
 	if cf.off == cc || cf.cc != cc {
 		ob.mu.Unlock()
 		for i, it := range items {
@@ -431,16 +448,18 @@ func (c *Client) giveUpLocked() {
 // one.
 func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	ob := &c.ob
-	if ob.cf == nil {
-		return
+	ob.mu.Lock()
+	cf := ob.cf
+	if cf == nil {
+		ob.mu.Unlock()
+		return // nothing kept, no confirmation ping sent yet
 	}
-	if len(p) != confirmPayloadLen || [8]byte(p[:8]) != ob.cf.nonce {
+	if len(p) != confirmPayloadLen || [8]byte(p[:8]) != cf.nonce {
+		ob.mu.Unlock()
 		c.otherPong(cc)
 		return
 	}
 	seq := binary.BigEndian.Uint64(p[8:])
-	ob.mu.Lock()
-	cf := ob.cf
 	if cf.cc != cc || seq <= cf.acked || seq > cf.seq {
 		ob.mu.Unlock()
 		return

@@ -359,6 +359,7 @@ func TestClientConfirmCloseConnNoRedelivery(t *testing.T) {
 		t.Fatalf("disconnect %v, want a clean local close", e.err)
 	}
 	h.until(t, "connect")
+	waitNoCallback(t, c) // a Send while OnConnect runs is not a confirming one
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	// Frames redelivered would go out ahead of this one.

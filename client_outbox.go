@@ -113,7 +113,7 @@ type outbox struct {
 	cc    *clientConn
 	stall chan struct{} // closed when cc is detached (see pushSend)
 
-	cf *confirmer // delivery confirmation (client_confirm.go); nil when off
+	cf *confirmer // delivery confirmation (client_confirm.go); nil when off or not needed yet
 
 	closed  bool // the run has ended: refuse frames
 	busy    bool // the writer token is taken
@@ -371,6 +371,8 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	}
 	if ob.cf != nil {
 		b.tag = ob.cf.seq + 1
+	} else {
+		b.tag = 1 // the first confirmation ping confirms them
 	}
 	for len(b.items) < batchItems {
 		it := ob.peekLocked()
@@ -415,10 +417,10 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 			break
 		}
 		it = ob.popLocked()
-		if it.f.Type == PingMessage && ob.cf != nil {
+		if it.f.Type == PingMessage && ob.confirmOn() {
 			// A ping the user cast: its pong, which may arrive before the
 			// write is settled, is no stray one.
-			ob.cf.userOut++
+			ob.confirmerLocked().userOut++
 		}
 		b.items = append(b.items, it)
 	}
@@ -619,7 +621,7 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 			if c.cfg.trace != nil {
 				traceSent(cc.cn, it.f)
 			}
-			if c.ob.cf != nil {
+			if c.cfg.confirmBytes > 0 {
 				if it.again {
 					// Written again after its connection ended unconfirmed.
 					it.again = false
