@@ -289,10 +289,10 @@ func TestClientConfirmUserPingKeepsConfirmationPing(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-gotA
-	// confirmAge (100 ms) after "a" was kept, a confirmation ping is
+	// confirmAlone (2 s) after "a" was kept, a confirmation ping is
 	// asked for; the writer is still stuck in the big frame. (A timer in
 	// the client: no event to wait for.)
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(2500 * time.Millisecond)
 	if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte("user")}); err != nil {
 		t.Fatal(err)
 	}
