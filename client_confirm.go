@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -77,8 +78,13 @@ const (
 
 // defaultConfirmTimeout is how long a confirmation ping may stay
 // unanswered after a stray pong, on a connection without keepalive; with
-// keepalive it is interval × maxMissed.
-const defaultConfirmTimeout = 2 * time.Second
+// keepalive it is interval × maxMissed. Without a stray pong, the client
+// waits noPongTimeout (or that, if longer) before it gives confirmation up
+// on the connection (errNoPong).
+const (
+	defaultConfirmTimeout = 2 * time.Second
+	noPongTimeout         = 20 * time.Second
+)
 
 var (
 	// errPongMismatch says that the server answers pings without echoing
@@ -90,6 +96,16 @@ var (
 	errPongMismatch = errors.New("wsclient: server answers pings without echoing the payload: delivery cannot be confirmed")
 
 	errUnconfirmedMismatch error = &unconfirmedError{cause: errPongMismatch}
+
+	// errNoPong says that the server answered no confirmation ping for
+	// noPongTimeout (or the keepalive's bound, if longer) while the
+	// connection lived on: it does not answer pings, or reads
+	// far slower than the client writes. Confirmation is given up on the
+	// connection as for errPongMismatch, so that such a server does not
+	// stall a confirming client at the retention bound.
+	errNoPong = errors.New("wsclient: server answers no pings: delivery cannot be confirmed")
+
+	errUnconfirmedNoPong error = &unconfirmedError{cause: errNoPong}
 )
 
 // unconfirmedError is ErrUnconfirmed with the reason no pong confirmed
@@ -143,6 +159,7 @@ type confirmer struct {
 	kaTimeout time.Duration // the stray deadline on kaConn, set by its keepalive
 	kaConn    *clientConn
 	off       *clientConn // the connection on which confirmation was given up
+	offErr    error       // why: errUnconfirmedMismatch or errUnconfirmedNoPong
 
 	confirmed, redelivered, unconfirmable, mismatches atomic.Uint64
 	unconfirmed                                       atomic.Int64
@@ -308,7 +325,7 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 			// Confirmation was given up on this connection.
 			cf.unconfirmable.Add(uint64(len(items)))
 			for _, it := range items {
-				c.unconfirmed(it, true, errUnconfirmedMismatch, false)
+				c.unconfirmed(it, true, cf.offErr, false)
 			}
 			return
 		}
@@ -398,7 +415,8 @@ func (cf *confirmer) armLocked(c *Client, d time.Duration) {
 
 // confirmAgeTick asks for a confirmation ping when frames are still kept
 // confirmAlone after the first of them, and gives confirmation up on the
-// connection when the stray deadline has passed.
+// connection when the stray deadline has passed, or, without a stray
+// pong, noPongTimeout.
 func (c *Client) confirmAgeTick() {
 	ob := &c.ob
 	ob.mu.Lock()
@@ -407,11 +425,18 @@ func (c *Client) confirmAgeTick() {
 		ob.mu.Unlock()
 		return
 	}
-	if cf.stray && cf.seq > cf.acked {
-		if left := cf.deadlineLocked(cf.cc) - time.Since(cf.waitSince); left > 0 {
+	if cf.seq > cf.acked {
+		// A confirmation ping is unanswered: after a stray pong, for the
+		// stray deadline; without one, for noPongTimeout (or the stray
+		// deadline if longer).
+		bound, why := cf.deadlineLocked(cf.cc), errUnconfirmedMismatch
+		if !cf.stray {
+			bound, why = max(bound, ob.cfg.confirmNoPong), errUnconfirmedNoPong
+		}
+		if left := bound - time.Since(cf.waitSince); left > 0 {
 			cf.armLocked(c, left)
 		} else {
-			c.giveUpLocked()
+			c.giveUpLocked(why)
 			return
 		}
 	}
@@ -425,9 +450,10 @@ func (c *Client) confirmAgeTick() {
 }
 
 // giveUpLocked gives confirmation up on the current connection, whose
-// server answers pings with other payloads: the kept frames are reported,
-// later ones are not kept. It unlocks the outbox.
-func (c *Client) giveUpLocked() {
+// server answers pings with other payloads or not at all (why says which):
+// the kept frames are reported with why, later ones are not kept. It
+// unlocks the outbox.
+func (c *Client) giveUpLocked(why error) {
 	ob := &c.ob
 	cf := ob.cf
 	cc := cf.cc
@@ -435,15 +461,15 @@ func (c *Client) giveUpLocked() {
 	ownLocked(items)
 	clear(cf.kept)
 	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc, cf.off = cf.kept[:0], 0, 0, 0, nil, cc
-	cf.stray, cf.conf = false, false
+	cf.stray, cf.conf, cf.offErr = false, false, why
 	cf.age.Stop()
 	ob.mu.Unlock()
 	cf.mismatches.Add(1)
 	cf.unconfirmed.Add(-int64(len(items)))
-	c.log(slog.LevelWarn, errPongMismatch.Error()+"; delivery confirmation off on this connection",
+	c.log(slog.LevelWarn, why.(*unconfirmedError).cause.Error()+"; delivery confirmation off on this connection",
 		"unconfirmed", len(items))
 	for _, it := range items {
-		c.unconfirmed(it, true, errUnconfirmedMismatch, true)
+		c.unconfirmed(it, true, why, true)
 	}
 	// Frames may wait at the retention bound, which no longer holds.
 	c.kick()
@@ -510,9 +536,9 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		cf.since = time.Now()
 		if cf.waits > 0 || cf.bytes >= cf.limit/4 {
 			ob.wantPingLocked()
-		} else {
-			cf.armLocked(c, confirmAlone)
 		}
+		// The alone ping, or the no-pong deadline of the one just asked.
+		cf.armLocked(c, confirmAlone)
 	}
 	ob.mu.Unlock()
 	cf.unconfirmed.Add(-int64(len(done)))
@@ -665,7 +691,7 @@ func (c *Client) leftover(it *outItem) {
 // (ctx ended), the kept frame gets its own copy first, under the outbox's
 // lock.
 func (c *Client) sendConfirmed(ctx context.Context, f Frame) error {
-	cw := &confirmWait{ch: make(chan error, 1)}
+	cw := confirmWaitPool.Get().(*confirmWait)
 	if err := c.send(ctx, f, cw); err != nil {
 		// ctx ended during the write, which may have completed: the frame
 		// is kept then, no longer the caller's, and its fate goes to
@@ -680,6 +706,7 @@ func (c *Client) sendConfirmed(ctx context.Context, f Frame) error {
 	}
 	select {
 	case err := <-cw.ch:
+		cw.free()
 		return err
 	case <-ctx.Done():
 		c.ob.mu.Lock()
@@ -691,6 +718,22 @@ func (c *Client) sendConfirmed(ctx context.Context, f Frame) error {
 		if left {
 			return ctx.Err()
 		}
-		return <-cw.ch
+		err := <-cw.ch
+		cw.free()
+		return err
 	}
+}
+
+// confirmWaitPool recycles the waits of confirming Sends that got their
+// result: a steady stream of Sends does not allocate.
+var confirmWaitPool = sync.Pool{New: func() any { return &confirmWait{ch: make(chan error, 1)} }}
+
+// free recycles cw once its Send has received the result: the settler that
+// sent it is done with cw (the kept item no longer refers to it by ref,
+// cleared under the outbox's lock before the result is sent). A wait whose
+// Send left first is not recycled: a settler may still use it.
+func (cw *confirmWait) free() {
+	cw.gone.Store(false)
+	cw.ref = nil
+	confirmWaitPool.Put(cw)
 }

@@ -1,5 +1,7 @@
 package wsclient
 
+import "time"
+
 // Exported for the external tests (package wsclient_test) only.
 var ErrPongMismatch = errPongMismatch
 
@@ -23,4 +25,15 @@ func KeptByReference(c *Client, p []byte) bool {
 func InCallback(c *Client) bool {
 	_, running := c.inCallback()
 	return running
+}
+
+// ErrNoPong is errNoPong, for errors.Is.
+var ErrNoPong = errNoPong
+
+// SetConfirmNoPong shortens how long c's confirmation pings may go
+// unanswered before it gives confirmation up (noPongTimeout, 20 s).
+func SetConfirmNoPong(c *Client, d time.Duration) {
+	c.ob.mu.Lock()
+	c.cfg.confirmNoPong = d
+	c.ob.mu.Unlock()
 }
