@@ -55,7 +55,11 @@ import (
 // error matching ErrUnconfirmed and errPongMismatch; the frames written
 // after that on the connection are counted (Stats.Unconfirmable), not
 // kept: the client works on as one without confirmation, and a new
-// connection tries again.
+// connection tries again. A confirmation ping unanswered for
+// cfg.confirmNoPong (noPongTimeout, or the stray deadline if longer)
+// without any stray pong gives confirmation up the same way, with
+// errNoPong: a server that answers no pings must not stall the client at
+// the retention bound.
 
 // confirmPayloadLen is the length of a confirmation ping's payload: the
 // nonce, then the sequence (big-endian).
