@@ -304,6 +304,10 @@ func (ob *outbox) popLocked() *outItem {
 	return nil
 }
 
+// isData reports whether t is a text or binary message, which
+// confirmation keeps.
+func isData(t MessageType) bool { return t == TextMessage || t == BinaryMessage }
+
 // peekLocked returns the next item that is not withdrawn, or nil.
 func (ob *outbox) peekLocked() *outItem {
 	for ob.head < len(ob.q) {
@@ -376,8 +380,10 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	}
 	for len(b.items) < batchItems {
 		it := ob.peekLocked()
-		if it == nil || it.closeOn == nil && ob.cf.fullLocked() {
-			break // nothing, or no room to keep a data frame (a pong makes room)
+		if it == nil || it.closeOn == nil && isData(it.f.Type) && ob.cf.fullLocked() {
+			// Nothing, or no room to keep a data frame (a pong makes
+			// room). A control frame at the head is not kept: it goes.
+			break
 		}
 		switch {
 		case it.closeOn != nil:
