@@ -145,8 +145,7 @@ type confirmer struct {
 	conf   bool      // the pending ping (outbox.ping) is a confirmation ping
 
 	cc    *clientConn // the connection the kept frames were written on
-	kept  []*outItem
-	head  int
+	kept  keptList
 	bytes int
 	waits int         // kept frames a a confirming Send waits for
 	since time.Time   // when the oldest kept frame was written (roughly)
@@ -225,7 +224,7 @@ func (ob *outbox) wantPingLocked() {
 // close frame confirms nothing by itself; see WithConfirmation.)
 func (ob *outbox) closePingLocked(cc *clientConn) bool {
 	cf := ob.cf
-	if cf == nil || cf.cc != cc || cf.head == len(cf.kept) || cf.kept[len(cf.kept)-1].tag <= cf.seq {
+	if cf == nil || cf.cc != cc || cf.kept.empty() || cf.kept.lastTag() <= cf.seq {
 		return false
 	}
 	cf.conf = true
@@ -338,11 +337,12 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 		c.handBack(cc, slices.Clone(items), true)
 		return
 	}
-	if cf.head == len(cf.kept) {
+	if cf.kept.empty() {
 		cf.since = time.Now()
 		cf.armLocked(c, confirmAlone)
 	}
 	waits := 0
+	var free []*outItem // items whose payload the list copied
 	for _, it := range items {
 		if it.done != nil {
 			var r *outItem
@@ -357,12 +357,13 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 			it.done <- nil // buffered; Send clears it.taken
 			it = r
 		}
-		it.tag = tag
 		if it.cw != nil {
 			waits++
 		}
-		cf.kept = append(cf.kept, it)
 		cf.bytes += len(it.f.Data)
+		if !cf.kept.push(it, tag) {
+			free = append(items[:len(free)], it) // items[i] is read before: len(free) <= i
+		}
 	}
 	cf.waits += waits
 	cf.unconfirmed.Add(int64(len(items)))
@@ -370,6 +371,9 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 		ob.wantPingLocked()
 	}
 	ob.mu.Unlock()
+	for _, it := range free {
+		freeItem(it)
+	}
 }
 
 // piggybackLocked puts a confirmation ping ahead of b's frames, in the same
@@ -380,7 +384,7 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 // kept, not b's, which the next one will.
 func (ob *outbox) piggybackLocked(cc *clientConn, b *batch) {
 	cf := ob.cf
-	if cf == nil || cf.cc != cc || cf.seq > cf.acked || cf.head == len(cf.kept) || time.Since(cf.since) < confirmAge {
+	if cf == nil || cf.cc != cc || cf.seq > cf.acked || cf.kept.empty() || time.Since(cf.since) < confirmAge {
 		return
 	}
 	cf.conf = true
@@ -444,7 +448,7 @@ func (c *Client) confirmAgeTick() {
 			return
 		}
 	}
-	if cf.head == len(cf.kept) {
+	if cf.kept.empty() {
 		ob.mu.Unlock()
 		return
 	}
@@ -461,10 +465,9 @@ func (c *Client) giveUpLocked(why error) {
 	ob := &c.ob
 	cf := ob.cf
 	cc := cf.cc
-	items := append([]*outItem(nil), cf.kept[cf.head:]...)
+	items := cf.kept.takeAll()
 	ownLocked(items)
-	clear(cf.kept)
-	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc, cf.off = cf.kept[:0], 0, 0, 0, nil, cc
+	cf.bytes, cf.waits, cf.cc, cf.off = 0, 0, nil, cc
 	cf.stray, cf.conf, cf.offErr = false, false, why
 	cf.age.Stop()
 	ob.mu.Unlock()
@@ -511,28 +514,17 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	if seq < cf.seq {
 		cf.waitSince = time.Now() // roughly: the next one is answered in time
 	}
-	var done []*outItem
-	for cf.head < len(cf.kept) && cf.kept[cf.head].tag <= seq {
-		it := cf.kept[cf.head]
-		cf.kept[cf.head] = nil
-		cf.head++
-		cf.bytes -= len(it.f.Data)
+	n, bytes, done := cf.kept.popUpTo(seq, nil)
+	cf.bytes -= bytes
+	for _, it := range done {
 		if it.cw != nil {
 			cf.waits--
 			if it.cw.ref == it {
 				it.cw.ref = nil // confirmed: its data is not read again
 			}
 		}
-		done = append(done, it)
 	}
-	if cf.head == len(cf.kept) {
-		cf.kept, cf.head = cf.kept[:0], 0
-	} else {
-		if cf.head > len(cf.kept)/2 {
-			n := copy(cf.kept, cf.kept[cf.head:])
-			clear(cf.kept[n:])
-			cf.kept, cf.head = cf.kept[:n], 0
-		}
+	if !cf.kept.empty() {
 		// The frames written since the ping: pinging for them at once would
 		// make a ping (and a write) per round trip while frames flow. Ping
 		// now only when they are many or awaited, otherwise with a write
@@ -545,10 +537,10 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		cf.armLocked(c, confirmAlone)
 	}
 	ob.mu.Unlock()
-	cf.unconfirmed.Add(-int64(len(done)))
-	cf.confirmed.Add(uint64(len(done)))
+	cf.unconfirmed.Add(-int64(n))
+	cf.confirmed.Add(uint64(n))
 	if ob.cfg.trace != nil {
-		traceFrames(ob.cfg.trace.FramesConfirmed, len(done))
+		traceFrames(ob.cfg.trace.FramesConfirmed, n)
 	}
 	for _, it := range done {
 		if it.cw != nil && it.cw.gone.CompareAndSwap(false, true) {
@@ -593,10 +585,9 @@ func (c *Client) confirmEnd(cc *clientConn) {
 		ob.mu.Unlock()
 		return
 	}
-	items := append([]*outItem(nil), cf.kept[cf.head:]...)
+	items := cf.kept.takeAll()
 	ownLocked(items)
-	clear(cf.kept)
-	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc = cf.kept[:0], 0, 0, 0, nil
+	cf.bytes, cf.waits, cf.cc = 0, 0, nil
 	cf.stray = false
 	if cf.age != nil {
 		cf.age.Stop()
@@ -663,7 +654,7 @@ func (ob *outbox) reopen(cc *clientConn, items []*outItem, late bool) bool {
 		return false
 	}
 	for _, it := range items {
-		it.again, it.taken, it.counted, it.tag = true, false, false, 0
+		it.again, it.taken, it.counted = true, false, false
 	}
 	at := ob.head
 	if m := ob.cf.lateMark; late && m != nil && m.closeOn == cc {

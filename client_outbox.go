@@ -30,7 +30,6 @@ type outItem struct {
 	done    chan error      // Send's (pooled with the item); nil otherwise
 	counted bool            // counts against the outbox bound
 	taken   bool            // a writer has it
-	tag     uint64          // kept: the confirmation ping that confirms it
 	cw      *confirmWait    // a confirming Send's
 	again   bool            // written before, being redelivered
 	cancel  bool            // Send withdrew it

@@ -13,12 +13,13 @@ func KeptByReference(c *Client, p []byte) bool {
 	if c.ob.cf == nil {
 		return false
 	}
-	for _, it := range c.ob.cf.kept[c.ob.cf.head:] {
+	found := false
+	c.ob.cf.kept.items(func(it *outItem) {
 		if len(it.f.Data) > 0 && len(p) > 0 && &it.f.Data[0] == &p[0] {
-			return true
+			found = true
 		}
-	}
-	return false
+	})
+	return found
 }
 
 // InCallback reports whether a callback of c runs.
