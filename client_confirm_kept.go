@@ -48,7 +48,7 @@ func (k *keptList) push(it *outItem, tag uint64) bool {
 		return true
 	}
 	if k.data == nil {
-		k.data = make([]byte, 0, 4*keepCopyMax)
+		k.data = make([]byte, 0, 512)
 	}
 	k.frames = append(k.frames, keptFrame{tag: tag, off: int32(len(k.data)), n: int32(n), typ: it.f.Type})
 	k.data = append(k.data, it.f.Data...)
