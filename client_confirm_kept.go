@@ -11,7 +11,7 @@ package wsclient
 // item.
 
 // keepCopyMax is the largest payload the kept list copies into its buffer.
-const keepCopyMax = 1 << 10
+const keepCopyMax = 4 << 10
 
 // keptFrame is a frame in the kept list: in its item, or at data[off:off+n].
 type keptFrame struct {
