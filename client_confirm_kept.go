@@ -17,7 +17,7 @@ const keepCopyMax = 4 << 10
 type keptFrame struct {
 	tag uint64
 	it  *outItem
-	off int32
+	off int // the bound (Options.Confirm) may be large
 	n   int32
 	typ MessageType
 }
@@ -50,7 +50,7 @@ func (k *keptList) push(it *outItem, tag uint64) bool {
 	if k.data == nil {
 		k.data = make([]byte, 0, 512)
 	}
-	k.frames = append(k.frames, keptFrame{tag: tag, off: int32(len(k.data)), n: int32(n), typ: it.f.Type})
+	k.frames = append(k.frames, keptFrame{tag: tag, off: len(k.data), n: int32(n), typ: it.f.Type})
 	k.data = append(k.data, it.f.Data...)
 	return false
 }
@@ -70,7 +70,7 @@ func (k *keptList) popUpTo(seq uint64, done []*outItem) (n, bytes int, _ []*outI
 			continue
 		}
 		bytes += int(f.n)
-		k.from = int(f.off + f.n)
+		k.from = f.off + int(f.n)
 	}
 	switch {
 	case k.empty():
@@ -90,7 +90,7 @@ func (k *keptList) compact() {
 		m := copy(k.data, k.data[k.from:])
 		for i := range k.frames {
 			if k.frames[i].it == nil {
-				k.frames[i].off -= int32(k.from)
+				k.frames[i].off -= k.from
 			}
 		}
 		k.data, k.from = k.data[:m], 0
@@ -112,7 +112,7 @@ func (k *keptList) takeAll() []*outItem {
 			items = append(items, f.it)
 			continue
 		}
-		items = append(items, copyItem(Frame{Type: f.typ, Data: k.data[f.off : f.off+f.n]}))
+		items = append(items, copyItem(Frame{Type: f.typ, Data: k.data[f.off : f.off+int(f.n)]}))
 	}
 	k.reset()
 	return items
