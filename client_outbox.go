@@ -578,13 +578,21 @@ func (c *Client) drain(ctx context.Context, cc *clientConn, until *outItem) {
 			return
 		}
 		mine := until != nil && (b.big == until || slices.Contains(b.items, until))
+		confirming := mine && until.cw != nil // (keep takes cw from it)
 		if !c.finishBatch(cc, b, n, err) {
 			return
 		}
 		if mine {
 			// Send's frame is written: the rest is a writer goroutine's.
+			// A confirming Send waits for a pong anyway: it tries to write
+			// the confirmation ping it asked for (and what else waits)
+			// without waiting, rather than start a goroutine for it.
 			c.ob.release()
-			c.spawnWriter()
+			if confirming {
+				c.kick()
+			} else {
+				c.spawnWriter()
+			}
 			return
 		}
 	}
