@@ -2,10 +2,10 @@ package wsclient
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -184,7 +184,9 @@ func (ob *outbox) confirmerLocked() *confirmer {
 	cf.limit = ob.cfg.confirmBytes
 	cf.redeliver = ob.cfg.redeliver
 	cf.timeout = defaultConfirmTimeout
-	_, _ = rand.Read(cf.nonce[:])
+	// The nonce tells the client's pings from the user's, no secret: the
+	// runtime's generator, not a getrandom call per client.
+	binary.LittleEndian.PutUint64(cf.nonce[:], rand.Uint64())
 	cf.cc = ob.cc
 	ob.cf = cf
 	return cf
