@@ -257,7 +257,6 @@ func New(url string, h Handler, opts *Options) *Client {
 	c.ob.limit = c.cfg.outboxSize
 	c.cfg.drained = c.postDrained
 	c.ob.cfg = c.cfg
-	c.ob.cf = newConfirmer(c.cfg)
 	return c
 }
 
@@ -381,7 +380,7 @@ func (c *Client) Stats() Stats {
 		Undelivered:  c.undeliv.Load(),
 	}
 	st.QueuedFrames, st.QueuedBytes = c.ob.queued()
-	if cf := c.ob.cf; cf != nil {
+	if cf := c.ob.confirmer(); cf != nil {
 		st.Confirmed = cf.confirmed.Load()
 		st.Unconfirmed = uint64(max(cf.unconfirmed.Load(), 0))
 		st.Redelivered = cf.redelivered.Load()
@@ -473,7 +472,7 @@ func (c *Client) Cast(f Frame) error {
 // ctx ends and then returns ctx's error. A Send made while no callback runs
 // is never refused so.
 func (c *Client) Send(ctx context.Context, f Frame) error {
-	if c.ob.cf != nil && (f.Type == TextMessage || f.Type == BinaryMessage) {
+	if c.cfg.confirmBytes > 0 && (f.Type == TextMessage || f.Type == BinaryMessage) {
 		if _, inCB := c.inCallback(); !inCB {
 			return c.sendConfirmed(ctx, f)
 		}

@@ -2,12 +2,13 @@ package wsclient
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -54,7 +55,11 @@ import (
 // error matching ErrUnconfirmed and errPongMismatch; the frames written
 // after that on the connection are counted (Stats.Unconfirmable), not
 // kept: the client works on as one without confirmation, and a new
-// connection tries again.
+// connection tries again. A confirmation ping unanswered for
+// cfg.confirmNoPong (noPongTimeout, or the stray deadline if longer)
+// without any stray pong gives confirmation up the same way, with
+// errNoPong: a server that answers no pings must not stall the client at
+// the retention bound.
 
 // confirmPayloadLen is the length of a confirmation ping's payload: the
 // nonce, then the sequence (big-endian).
@@ -63,16 +68,27 @@ const confirmPayloadLen = 16
 // confirmAge is how long a written frame may wait unconfirmed before a
 // confirmation ping goes out for it with the next frames written
 // (piggybackLocked); confirmAlone is how long before one is written on its
-// own, when nothing else is.
+// own, when nothing else is. Each confirmation ping costs the server a
+// pong and the client a read of it (a wake-up of its reader, as a
+// message's): at one a second, a connection of request/response traffic
+// pays it once per many round trips (at 100 ms, 1,000 such connections
+// spent 22% more CPU per message than without confirmation). Frames that
+// fill a quarter of the retention bound, or a waiting Send, get their
+// ping at once.
 const (
-	confirmAge   = 100 * time.Millisecond
+	confirmAge   = time.Second
 	confirmAlone = 2 * confirmAge
 )
 
 // defaultConfirmTimeout is how long a confirmation ping may stay
 // unanswered after a stray pong, on a connection without keepalive; with
-// keepalive it is interval × maxMissed.
-const defaultConfirmTimeout = 2 * time.Second
+// keepalive it is interval × maxMissed. Without a stray pong, the client
+// waits noPongTimeout (or that, if longer) before it gives confirmation up
+// on the connection (errNoPong).
+const (
+	defaultConfirmTimeout = 2 * time.Second
+	noPongTimeout         = 20 * time.Second
+)
 
 var (
 	// errPongMismatch says that the server answers pings without echoing
@@ -84,6 +100,16 @@ var (
 	errPongMismatch = errors.New("wsclient: server answers pings without echoing the payload: delivery cannot be confirmed")
 
 	errUnconfirmedMismatch error = &unconfirmedError{cause: errPongMismatch}
+
+	// errNoPong says that the server answered no confirmation ping for
+	// noPongTimeout (or the keepalive's bound, if longer) while the
+	// connection lived on: it does not answer pings, or reads
+	// far slower than the client writes. Confirmation is given up on the
+	// connection as for errPongMismatch, so that such a server does not
+	// stall a confirming client at the retention bound.
+	errNoPong = errors.New("wsclient: server answers no pings: delivery cannot be confirmed")
+
+	errUnconfirmedNoPong error = &unconfirmedError{cause: errNoPong}
 )
 
 // unconfirmedError is ErrUnconfirmed with the reason no pong confirmed
@@ -119,8 +145,7 @@ type confirmer struct {
 	conf   bool      // the pending ping (outbox.ping) is a confirmation ping
 
 	cc    *clientConn // the connection the kept frames were written on
-	kept  []*outItem
-	head  int
+	kept  keptList
 	bytes int
 	waits int         // kept frames a a confirming Send waits for
 	since time.Time   // when the oldest kept frame was written (roughly)
@@ -137,24 +162,41 @@ type confirmer struct {
 	kaTimeout time.Duration // the stray deadline on kaConn, set by its keepalive
 	kaConn    *clientConn
 	off       *clientConn // the connection on which confirmation was given up
+	offErr    error       // why: errUnconfirmedMismatch or errUnconfirmedNoPong
 
 	confirmed, redelivered, unconfirmable, mismatches atomic.Uint64
 	unconfirmed                                       atomic.Int64
 	rtt                                               atomic.Int64
 }
 
-// newConfirmer returns the confirmation state of a client with cfg, or nil
-// when confirmation is off (an idle client then carries none of it).
-func newConfirmer(cfg *clientConfig) *confirmer {
-	if cfg.confirmBytes <= 0 {
-		return nil
+// confirmOn reports whether delivery confirmation is on (Options.Confirm).
+func (ob *outbox) confirmOn() bool { return ob.cfg.confirmBytes > 0 }
+
+// confirmerLocked returns the confirmation state, made at the first need
+// of it (a frame to keep, a user ping to count, a keepalive): a client
+// that has written nothing carries none of it. It starts as attach leaves
+// it for the attached connection, if any. Only with confirmation on.
+func (ob *outbox) confirmerLocked() *confirmer {
+	if ob.cf != nil {
+		return ob.cf
 	}
 	cf := new(confirmer)
-	cf.limit = cfg.confirmBytes
-	cf.redeliver = cfg.redeliver
+	cf.limit = ob.cfg.confirmBytes
+	cf.redeliver = ob.cfg.redeliver
 	cf.timeout = defaultConfirmTimeout
-	_, _ = rand.Read(cf.nonce[:])
+	// The nonce tells the client's pings from the user's, no secret: the
+	// runtime's generator, not a getrandom call per client.
+	binary.LittleEndian.PutUint64(cf.nonce[:], rand.Uint64())
+	cf.cc = ob.cc
+	ob.cf = cf
 	return cf
+}
+
+// confirmer returns the confirmation state, nil if there is none yet.
+func (ob *outbox) confirmer() *confirmer {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	return ob.cf
 }
 
 // lateMarkOrNil returns the place marker of frames kept late, if any.
@@ -184,7 +226,7 @@ func (ob *outbox) wantPingLocked() {
 // close frame confirms nothing by itself; see WithConfirmation.)
 func (ob *outbox) closePingLocked(cc *clientConn) bool {
 	cf := ob.cf
-	if cf == nil || cf.cc != cc || cf.head == len(cf.kept) || cf.kept[len(cf.kept)-1].tag <= cf.seq {
+	if cf == nil || cf.cc != cc || cf.kept.empty() || cf.kept.lastTag() <= cf.seq {
 		return false
 	}
 	cf.conf = true
@@ -209,11 +251,14 @@ func (ob *outbox) queueConfirmPing(cc *clientConn) bool {
 // setConfirmTimeout sets the stray deadline on cc from its keepalive
 // (interval × maxMissed; 0: keepalive off).
 func (ob *outbox) setConfirmTimeout(cc *clientConn, d time.Duration) {
-	if ob.cf == nil {
+	if !ob.confirmOn() {
 		return
 	}
 	ob.mu.Lock()
-	ob.cf.kaConn, ob.cf.kaTimeout = cc, d
+	if ob.cf != nil || d > 0 {
+		cf := ob.confirmerLocked()
+		cf.kaConn, cf.kaTimeout = cc, d
+	}
 	ob.mu.Unlock()
 }
 
@@ -270,7 +315,7 @@ func (ob *outbox) attachConfirmLocked(cc *clientConn) {
 func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 	ob := &c.ob
 	ob.mu.Lock()
-	cf := ob.cf
+	cf := ob.confirmerLocked()
 	if cf.off == cc || cf.cc != cc {
 		ob.mu.Unlock()
 		for i, it := range items {
@@ -285,7 +330,7 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 			// Confirmation was given up on this connection.
 			cf.unconfirmable.Add(uint64(len(items)))
 			for _, it := range items {
-				c.unconfirmed(it, true, errUnconfirmedMismatch, false)
+				c.unconfirmed(it, true, cf.offErr, false)
 			}
 			return
 		}
@@ -294,11 +339,12 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 		c.handBack(cc, slices.Clone(items), true)
 		return
 	}
-	if cf.head == len(cf.kept) {
+	if cf.kept.empty() {
 		cf.since = time.Now()
 		cf.armLocked(c, confirmAlone)
 	}
 	waits := 0
+	var free []*outItem // items whose payload the list copied
 	for _, it := range items {
 		if it.done != nil {
 			var r *outItem
@@ -313,12 +359,13 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 			it.done <- nil // buffered; Send clears it.taken
 			it = r
 		}
-		it.tag = tag
 		if it.cw != nil {
 			waits++
 		}
-		cf.kept = append(cf.kept, it)
 		cf.bytes += len(it.f.Data)
+		if !cf.kept.push(it, tag) {
+			free = append(items[:len(free)], it) // items[i] is read before: len(free) <= i
+		}
 	}
 	cf.waits += waits
 	cf.unconfirmed.Add(int64(len(items)))
@@ -326,6 +373,9 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 		ob.wantPingLocked()
 	}
 	ob.mu.Unlock()
+	for _, it := range free {
+		freeItem(it)
+	}
 }
 
 // piggybackLocked puts a confirmation ping ahead of b's frames, in the same
@@ -336,7 +386,7 @@ func (c *Client) keep(cc *clientConn, items []*outItem, tag uint64) {
 // kept, not b's, which the next one will.
 func (ob *outbox) piggybackLocked(cc *clientConn, b *batch) {
 	cf := ob.cf
-	if cf == nil || cf.cc != cc || cf.seq > cf.acked || cf.head == len(cf.kept) || time.Since(cf.since) < confirmAge {
+	if cf == nil || cf.cc != cc || cf.seq > cf.acked || cf.kept.empty() || time.Since(cf.since) < confirmAge {
 		return
 	}
 	cf.conf = true
@@ -375,7 +425,8 @@ func (cf *confirmer) armLocked(c *Client, d time.Duration) {
 
 // confirmAgeTick asks for a confirmation ping when frames are still kept
 // confirmAlone after the first of them, and gives confirmation up on the
-// connection when the stray deadline has passed.
+// connection when the stray deadline has passed, or, without a stray
+// pong, noPongTimeout.
 func (c *Client) confirmAgeTick() {
 	ob := &c.ob
 	ob.mu.Lock()
@@ -384,15 +435,22 @@ func (c *Client) confirmAgeTick() {
 		ob.mu.Unlock()
 		return
 	}
-	if cf.stray && cf.seq > cf.acked {
-		if left := cf.deadlineLocked(cf.cc) - time.Since(cf.waitSince); left > 0 {
+	if cf.seq > cf.acked {
+		// A confirmation ping is unanswered: after a stray pong, for the
+		// stray deadline; without one, for noPongTimeout (or the stray
+		// deadline if longer).
+		bound, why := cf.deadlineLocked(cf.cc), errUnconfirmedMismatch
+		if !cf.stray {
+			bound, why = max(bound, ob.cfg.confirmNoPong), errUnconfirmedNoPong
+		}
+		if left := bound - time.Since(cf.waitSince); left > 0 {
 			cf.armLocked(c, left)
 		} else {
-			c.giveUpLocked()
+			c.giveUpLocked(why)
 			return
 		}
 	}
-	if cf.head == len(cf.kept) {
+	if cf.kept.empty() {
 		ob.mu.Unlock()
 		return
 	}
@@ -402,25 +460,25 @@ func (c *Client) confirmAgeTick() {
 }
 
 // giveUpLocked gives confirmation up on the current connection, whose
-// server answers pings with other payloads: the kept frames are reported,
-// later ones are not kept. It unlocks the outbox.
-func (c *Client) giveUpLocked() {
+// server answers pings with other payloads or not at all (why says which):
+// the kept frames are reported with why, later ones are not kept. It
+// unlocks the outbox.
+func (c *Client) giveUpLocked(why error) {
 	ob := &c.ob
 	cf := ob.cf
 	cc := cf.cc
-	items := append([]*outItem(nil), cf.kept[cf.head:]...)
+	items := cf.kept.takeAll()
 	ownLocked(items)
-	clear(cf.kept)
-	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc, cf.off = cf.kept[:0], 0, 0, 0, nil, cc
-	cf.stray, cf.conf = false, false
+	cf.bytes, cf.waits, cf.cc, cf.off = 0, 0, nil, cc
+	cf.stray, cf.conf, cf.offErr = false, false, why
 	cf.age.Stop()
 	ob.mu.Unlock()
 	cf.mismatches.Add(1)
 	cf.unconfirmed.Add(-int64(len(items)))
-	c.log(slog.LevelWarn, errPongMismatch.Error()+"; delivery confirmation off on this connection",
+	c.log(slog.LevelWarn, why.(*unconfirmedError).cause.Error()+"; delivery confirmation off on this connection",
 		"unconfirmed", len(items))
 	for _, it := range items {
-		c.unconfirmed(it, true, errUnconfirmedMismatch, true)
+		c.unconfirmed(it, true, why, true)
 	}
 	// Frames may wait at the retention bound, which no longer holds.
 	c.kick()
@@ -431,16 +489,18 @@ func (c *Client) giveUpLocked() {
 // one.
 func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	ob := &c.ob
-	if ob.cf == nil {
-		return
+	ob.mu.Lock()
+	cf := ob.cf
+	if cf == nil {
+		ob.mu.Unlock()
+		return // nothing kept, no confirmation ping sent yet
 	}
-	if len(p) != confirmPayloadLen || [8]byte(p[:8]) != ob.cf.nonce {
+	if len(p) != confirmPayloadLen || [8]byte(p[:8]) != cf.nonce {
+		ob.mu.Unlock()
 		c.otherPong(cc)
 		return
 	}
 	seq := binary.BigEndian.Uint64(p[8:])
-	ob.mu.Lock()
-	cf := ob.cf
 	if cf.cc != cc || seq <= cf.acked || seq > cf.seq {
 		ob.mu.Unlock()
 		return
@@ -456,28 +516,17 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	if seq < cf.seq {
 		cf.waitSince = time.Now() // roughly: the next one is answered in time
 	}
-	var done []*outItem
-	for cf.head < len(cf.kept) && cf.kept[cf.head].tag <= seq {
-		it := cf.kept[cf.head]
-		cf.kept[cf.head] = nil
-		cf.head++
-		cf.bytes -= len(it.f.Data)
+	n, bytes, done := cf.kept.popUpTo(seq, nil)
+	cf.bytes -= bytes
+	for _, it := range done {
 		if it.cw != nil {
 			cf.waits--
 			if it.cw.ref == it {
 				it.cw.ref = nil // confirmed: its data is not read again
 			}
 		}
-		done = append(done, it)
 	}
-	if cf.head == len(cf.kept) {
-		cf.kept, cf.head = cf.kept[:0], 0
-	} else {
-		if cf.head > len(cf.kept)/2 {
-			n := copy(cf.kept, cf.kept[cf.head:])
-			clear(cf.kept[n:])
-			cf.kept, cf.head = cf.kept[:n], 0
-		}
+	if !cf.kept.empty() {
 		// The frames written since the ping: pinging for them at once would
 		// make a ping (and a write) per round trip while frames flow. Ping
 		// now only when they are many or awaited, otherwise with a write
@@ -485,15 +534,15 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 		cf.since = time.Now()
 		if cf.waits > 0 || cf.bytes >= cf.limit/4 {
 			ob.wantPingLocked()
-		} else {
-			cf.armLocked(c, confirmAlone)
 		}
+		// The alone ping, or the no-pong deadline of the one just asked.
+		cf.armLocked(c, confirmAlone)
 	}
 	ob.mu.Unlock()
-	cf.unconfirmed.Add(-int64(len(done)))
-	cf.confirmed.Add(uint64(len(done)))
+	cf.unconfirmed.Add(-int64(n))
+	cf.confirmed.Add(uint64(n))
 	if ob.cfg.trace != nil {
-		traceFrames(ob.cfg.trace.FramesConfirmed, len(done))
+		traceFrames(ob.cfg.trace.FramesConfirmed, n)
 	}
 	for _, it := range done {
 		if it.cw != nil && it.cw.gone.CompareAndSwap(false, true) {
@@ -538,10 +587,9 @@ func (c *Client) confirmEnd(cc *clientConn) {
 		ob.mu.Unlock()
 		return
 	}
-	items := append([]*outItem(nil), cf.kept[cf.head:]...)
+	items := cf.kept.takeAll()
 	ownLocked(items)
-	clear(cf.kept)
-	cf.kept, cf.head, cf.bytes, cf.waits, cf.cc = cf.kept[:0], 0, 0, 0, nil
+	cf.bytes, cf.waits, cf.cc = 0, 0, nil
 	cf.stray = false
 	if cf.age != nil {
 		cf.age.Stop()
@@ -608,7 +656,7 @@ func (ob *outbox) reopen(cc *clientConn, items []*outItem, late bool) bool {
 		return false
 	}
 	for _, it := range items {
-		it.again, it.taken, it.counted, it.tag = true, false, false, 0
+		it.again, it.taken, it.counted = true, false, false
 	}
 	at := ob.head
 	if m := ob.cf.lateMark; late && m != nil && m.closeOn == cc {
@@ -640,7 +688,7 @@ func (c *Client) leftover(it *outItem) {
 // (ctx ended), the kept frame gets its own copy first, under the outbox's
 // lock.
 func (c *Client) sendConfirmed(ctx context.Context, f Frame) error {
-	cw := &confirmWait{ch: make(chan error, 1)}
+	cw := confirmWaitPool.Get().(*confirmWait)
 	if err := c.send(ctx, f, cw); err != nil {
 		// ctx ended during the write, which may have completed: the frame
 		// is kept then, no longer the caller's, and its fate goes to
@@ -655,6 +703,7 @@ func (c *Client) sendConfirmed(ctx context.Context, f Frame) error {
 	}
 	select {
 	case err := <-cw.ch:
+		cw.free()
 		return err
 	case <-ctx.Done():
 		c.ob.mu.Lock()
@@ -666,6 +715,22 @@ func (c *Client) sendConfirmed(ctx context.Context, f Frame) error {
 		if left {
 			return ctx.Err()
 		}
-		return <-cw.ch
+		err := <-cw.ch
+		cw.free()
+		return err
 	}
+}
+
+// confirmWaitPool recycles the waits of confirming Sends that got their
+// result: a steady stream of Sends does not allocate.
+var confirmWaitPool = sync.Pool{New: func() any { return &confirmWait{ch: make(chan error, 1)} }}
+
+// free recycles cw once its Send has received the result: the settler that
+// sent it is done with cw (the kept item no longer refers to it by ref,
+// cleared under the outbox's lock before the result is sent). A wait whose
+// Send left first is not recycled: a settler may still use it.
+func (cw *confirmWait) free() {
+	cw.gone.Store(false)
+	cw.ref = nil
+	confirmWaitPool.Put(cw)
 }

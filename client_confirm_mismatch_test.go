@@ -289,10 +289,10 @@ func TestClientConfirmUserPingKeepsConfirmationPing(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-gotA
-	// confirmAge (100 ms) after "a" was kept, a confirmation ping is
+	// confirmAlone (2 s) after "a" was kept, a confirmation ping is
 	// asked for; the writer is still stuck in the big frame. (A timer in
 	// the client: no event to wait for.)
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(2500 * time.Millisecond)
 	if err := c.Cast(wsclient.Frame{Type: wsclient.PingMessage, Data: []byte("user")}); err != nil {
 		t.Fatal(err)
 	}
@@ -303,5 +303,51 @@ func TestClientConfirmUserPingKeepsConfirmationPing(t *testing.T) {
 			t.Fatalf("kept frames never confirmed: %+v", c.Stats())
 		}
 		time.Sleep(20 * time.Millisecond) // polling counters: no event to wait for
+	}
+}
+
+// A server that answers no ping at all, while the connection lives on,
+// does not stall a confirming client at the retention bound: after the
+// no-pong bound the kept frames go to OnUndelivered with ErrUnconfirmed
+// and ErrNoPong, the connection is kept, and later frames are written
+// without being kept.
+func TestClientConfirmNoPong(t *testing.T) {
+	got := make(chan string, 16)
+	srv := wstest.NewServer(mismatchServer(got, nil), wstest.WithT(t))
+	c, h := startConnected(t, srv.URL, &wsclient.Options{Confirm: 1 << 20})
+	wsclient.SetConfirmNoPong(c, 300*time.Millisecond)
+	for _, s := range []string{"a", "b"} {
+		if err := c.Cast(wsclient.TextFrame(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	err := c.Send(ctx, wsclient.TextFrame("c"))
+	if !errors.Is(err, wsclient.ErrNoPong) || !errors.Is(err, wsclient.ErrUnconfirmed) {
+		t.Fatalf("Send = %v", err)
+	}
+	for _, want := range []string{"a", "b"} {
+		e := h.until(t, "undelivered")
+		if string(e.f.Data) != want || !errors.Is(e.err, wsclient.ErrNoPong) || !errors.Is(e.err, wsclient.ErrUnconfirmed) {
+			t.Fatalf("undelivered %q with %v, want %q", e.f.Data, e.err, want)
+		}
+	}
+	if err := c.Cast(wsclient.TextFrame("d")); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"a", "b", "c", "d"} {
+		select {
+		case s := <-got:
+			if s != want {
+				t.Fatalf("server got %q, want %q", s, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("server did not get %q", want)
+		}
+	}
+	st := c.Stats()
+	if st.PongMismatches != 1 || st.Confirmed != 0 || st.Unconfirmed != 0 || st.Undelivered != 2 || c.State() != wsclient.Connected {
+		t.Fatalf("stats %+v, state %v", st, c.State())
 	}
 }

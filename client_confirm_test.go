@@ -216,7 +216,7 @@ func TestClientConfirmIdle(t *testing.T) {
 
 // Request/response traffic does not make a confirmation ping per round
 // trip: after a pong, the frames written since wait for the age bound
-// (100 ms) unless they are many or awaited.
+// (confirmAge, 1 s) unless they are many or awaited.
 func TestClientConfirmPingRate(t *testing.T) {
 	var pings atomic.Int64
 	srv := wstest.NewServer(func(sc *wstest.Conn) error {
@@ -237,7 +237,7 @@ func TestClientConfirmPingRate(t *testing.T) {
 			}
 		}
 	}, wstest.WithT(t))
-	// Round trips for 400 ms (the first pong comes after 100 ms), each echo
+	// Round trips for rrFor (the first pong comes after confirmAge, 1 s), each echo
 	// casting the next frame from HandleFrame, as a request/response
 	// client does.
 	h := &rrHandler{connected: make(chan struct{}), done: make(chan struct{})}
@@ -255,13 +255,17 @@ func TestClientConfirmPingRate(t *testing.T) {
 	}
 	n := h.n
 	took := time.Since(t0)
-	if max := int64(took/(100*time.Millisecond)) + 3; pings.Load() > max {
+	if max := int64(took/time.Second) + 3; pings.Load() > max {
 		t.Fatalf("%d confirmation pings for %d round trips in %v (want at most %d)", pings.Load(), n, took, max)
 	}
 	t.Logf("%d pings for %d round trips in %v", pings.Load(), n, took)
 }
 
-// rrHandler casts each text frame it gets back, for 400 ms after t0.
+// rrFor is how long an rrHandler makes round trips: a few of the
+// client's confirmAge (1 s).
+const rrFor = 2500 * time.Millisecond
+
+// rrHandler casts each text frame it gets back, for rrFor after t0.
 type rrHandler struct {
 	wsclient.BaseHandler
 	connected, done chan struct{}
@@ -278,10 +282,10 @@ func (h *rrHandler) HandleFrame(c *wsclient.Client, f wsclient.Frame) wsclient.A
 	if f.Type != wsclient.TextMessage {
 		return wsclient.Action{}
 	}
-	if h.n++; h.n == 1e5 || time.Since(*h.t0.Load()) >= 400*time.Millisecond {
+	if h.n++; h.n == 1e6 || time.Since(*h.t0.Load()) >= rrFor {
 		close(h.done)
 	}
-	if h.n < 1e5 && time.Since(*h.t0.Load()) < 400*time.Millisecond {
+	if h.n < 1e6 && time.Since(*h.t0.Load()) < rrFor {
 		_ = c.Cast(f)
 	}
 	return wsclient.Action{}
@@ -359,6 +363,7 @@ func TestClientConfirmCloseConnNoRedelivery(t *testing.T) {
 		t.Fatalf("disconnect %v, want a clean local close", e.err)
 	}
 	h.until(t, "connect")
+	waitNoCallback(t, c) // a Send while OnConnect runs is not a confirming one
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	// Frames redelivered would go out ahead of this one.

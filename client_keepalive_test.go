@@ -53,7 +53,15 @@ func TestClientKeepaliveLargeSlowMessage(t *testing.T) {
 // pending ping: a keepalive ping must not replace a user's, see
 // queueConfirmPing; this test did not catch that replacement before the
 // fix, as no keepalive tick came while the user's ping waited.)
+//
+// With confirmation on, the big frame fills the retention bound (and the
+// server answers no pings): the user's ping, which is not kept, still goes.
 func TestClientUserPingSurvivesKeepalive(t *testing.T) {
+	t.Run("unconfirmed", func(t *testing.T) { testUserPingSurvivesKeepalive(t, 0) })
+	t.Run("confirmed", func(t *testing.T) { testUserPingSurvivesKeepalive(t, 1<<20) })
+}
+
+func testUserPingSurvivesKeepalive(t *testing.T, confirm int) {
 	const interval = 200 * time.Millisecond
 	resume := make(chan struct{})
 	pings := make(chan string, 16)
@@ -75,7 +83,7 @@ func TestClientUserPingSurvivesKeepalive(t *testing.T) {
 			}
 		}
 	}, wstest.WithT(t), wstest.WithRecordLimit(0), wstest.WithReadLimit(64<<20))
-	c, _ := startConnected(t, srv.URL, &wsclient.Options{Keepalive: interval, KeepaliveMissed: 1000, StopTimeout: 200 * time.Millisecond})
+	c, _ := startConnected(t, srv.URL, &wsclient.Options{Keepalive: interval, KeepaliveMissed: 1000, StopTimeout: 200 * time.Millisecond, Confirm: confirm})
 	if err := c.Cast(wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, 32<<20)}); err != nil {
 		t.Fatal(err)
 	}

@@ -89,11 +89,14 @@ type Options struct {
 	ReadBufferRetain int
 
 	// Confirm turns delivery confirmation on: written text and binary
-	// frames are kept until a pong (or the server's answer to the client's
-	// close frame) confirms that the server read them, at most Confirm
-	// bytes of payload (plus one batch) at a time; at the bound Cast returns
-	// ErrOutboxFull and Send waits. Zero (the default) leaves it off. See
-	// "Delivery" in the package documentation.
+	// frames are kept until the pong of a later ping (or the server's
+	// answer to the client's close frame) confirms that the server read
+	// them, at most Confirm bytes of payload (plus one batch) at a time; at
+	// the bound Cast returns ErrOutboxFull and Send waits. A frame written
+	// but not confirmed when its connection ends is reported
+	// (ErrUnconfirmed) or, with Redelivery, sent again. With confirmation,
+	// Send returns nil once its frame is confirmed. Zero or negative (the
+	// default) leaves it off. See docs/delivery.md.
 	Confirm int
 
 	// Redelivery (with Confirm) sends the frames unconfirmed when a
@@ -118,9 +121,13 @@ type clientConfig struct {
 	stopTimeout  time.Duration
 	logger       *slog.Logger
 	maxRetainBuf int
-	confirmBytes int  // Options.Confirm; 0: off
-	redeliver    bool // Options.Redelivery
-	trace        *Trace
+	confirmBytes int // Options.Confirm; 0: off
+	// confirmNoPong is how long a confirmation ping may go unanswered,
+	// without a stray pong, before confirmation is given up on the
+	// connection (noPongTimeout; tests shorten it).
+	confirmNoPong time.Duration
+	redeliver     bool // Options.Redelivery
+	trace         *Trace
 }
 
 const (
@@ -136,16 +143,17 @@ func (o *Options) config() clientConfig {
 		o = &z
 	}
 	cfg := clientConfig{
-		dialer:       o.Dialer,
-		keepalive:    max(o.Keepalive, 0),
-		keepMissed:   o.KeepaliveMissed,
-		backoff:      o.Backoff,
-		outboxSize:   o.OutboxSize,
-		stopTimeout:  o.StopTimeout,
-		logger:       o.Logger,
-		maxRetainBuf: max(o.ReadBufferRetain, 0),
-		confirmBytes: max(o.Confirm, 0),
-		redeliver:    o.Redelivery,
+		dialer:        o.Dialer,
+		keepalive:     max(o.Keepalive, 0),
+		keepMissed:    o.KeepaliveMissed,
+		backoff:       o.Backoff,
+		outboxSize:    o.OutboxSize,
+		stopTimeout:   o.StopTimeout,
+		logger:        o.Logger,
+		maxRetainBuf:  max(o.ReadBufferRetain, 0),
+		confirmBytes:  max(o.Confirm, 0),
+		confirmNoPong: noPongTimeout,
+		redeliver:     o.Redelivery,
 	}
 	if cfg.dialer == nil {
 		cfg.dialer = defaultDialer

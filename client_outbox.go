@@ -30,7 +30,6 @@ type outItem struct {
 	done    chan error      // Send's (pooled with the item); nil otherwise
 	counted bool            // counts against the outbox bound
 	taken   bool            // a writer has it
-	tag     uint64          // kept: the confirmation ping that confirms it
 	cw      *confirmWait    // a confirming Send's
 	again   bool            // written before, being redelivered
 	cancel  bool            // Send withdrew it
@@ -113,7 +112,7 @@ type outbox struct {
 	cc    *clientConn
 	stall chan struct{} // closed when cc is detached (see pushSend)
 
-	cf *confirmer // delivery confirmation (client_confirm.go); nil when off
+	cf *confirmer // delivery confirmation (client_confirm.go); nil when off or not needed yet
 
 	closed  bool // the run has ended: refuse frames
 	busy    bool // the writer token is taken
@@ -304,6 +303,10 @@ func (ob *outbox) popLocked() *outItem {
 	return nil
 }
 
+// isData reports whether t is a text or binary message, which
+// confirmation keeps.
+func isData(t MessageType) bool { return t == TextMessage || t == BinaryMessage }
+
 // peekLocked returns the next item that is not withdrawn, or nil.
 func (ob *outbox) peekLocked() *outItem {
 	for ob.head < len(ob.q) {
@@ -371,11 +374,15 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	}
 	if ob.cf != nil {
 		b.tag = ob.cf.seq + 1
+	} else {
+		b.tag = 1 // the first confirmation ping confirms them
 	}
 	for len(b.items) < batchItems {
 		it := ob.peekLocked()
-		if it == nil || it.closeOn == nil && ob.cf.fullLocked() {
-			break // nothing, or no room to keep a data frame (a pong makes room)
+		if it == nil || it.closeOn == nil && isData(it.f.Type) && ob.cf.fullLocked() {
+			// Nothing, or no room to keep a data frame (a pong makes
+			// room). A control frame at the head is not kept: it goes.
+			break
 		}
 		switch {
 		case it.closeOn != nil:
@@ -415,10 +422,10 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 			break
 		}
 		it = ob.popLocked()
-		if it.f.Type == PingMessage && ob.cf != nil {
+		if it.f.Type == PingMessage && ob.confirmOn() {
 			// A ping the user cast: its pong, which may arrive before the
 			// write is settled, is no stray one.
-			ob.cf.userOut++
+			ob.confirmerLocked().userOut++
 		}
 		b.items = append(b.items, it)
 	}
@@ -571,13 +578,21 @@ func (c *Client) drain(ctx context.Context, cc *clientConn, until *outItem) {
 			return
 		}
 		mine := until != nil && (b.big == until || slices.Contains(b.items, until))
+		confirming := mine && until.cw != nil // (keep takes cw from it)
 		if !c.finishBatch(cc, b, n, err) {
 			return
 		}
 		if mine {
 			// Send's frame is written: the rest is a writer goroutine's.
+			// A confirming Send waits for a pong anyway: it tries to write
+			// the confirmation ping it asked for (and what else waits)
+			// without waiting, rather than start a goroutine for it.
 			c.ob.release()
-			c.spawnWriter()
+			if confirming {
+				c.kick()
+			} else {
+				c.spawnWriter()
+			}
 			return
 		}
 	}
@@ -619,7 +634,7 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 			if c.cfg.trace != nil {
 				traceSent(cc.cn, it.f)
 			}
-			if c.ob.cf != nil {
+			if c.cfg.confirmBytes > 0 {
 				if it.again {
 					// Written again after its connection ended unconfirmed.
 					it.again = false

@@ -74,7 +74,7 @@ func TestClientRedeliveryLateKeepInOrder(t *testing.T) {
 	if got := takeAll(t, ob, next); !slices.Equal(got, want) {
 		t.Fatalf("the next connection's writer takes %q, want %q", got, want)
 	}
-	if n := c.ob.cf.redelivered.Load(); n != 0 {
+	if n := c.Stats().Redelivered; n != 0 {
 		t.Fatalf("redelivered %d before the frames were written again", n)
 	}
 	if m := c.ob.cf.lateMark; m != nil {
@@ -118,7 +118,7 @@ func TestClientRedeliveryWriteFailsUnconfirmed(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("SendConfirmed would wait on")
 	}
-	if n := c.ob.cf.redelivered.Load(); n != 0 {
+	if n := c.Stats().Redelivered; n != 0 {
 		t.Fatalf("redelivered %d after the write failed", n)
 	}
 }

@@ -229,7 +229,8 @@
 // ErrUnconfirmed that says why, a warning is logged, Stats counts the
 // connection (PongMismatches) and each frame written on it afterwards
 // (Unconfirmable), and the client works on without confirmation until the
-// connection ends. A server that answers no ping at all, while sending other
-// frames, still stops the client's writes at the retention bound: it cannot
-// be told from a slow one.
+// connection ends. A server that answers no ping at all is taken for one
+// after 20 s without an answer (or Keepalive × KeepaliveMissed, if longer)
+// and treated the same way, so that it does not stop the client's writes at
+// the retention bound.
 package wsclient

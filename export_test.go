@@ -1,5 +1,7 @@
 package wsclient
 
+import "time"
+
 // Exported for the external tests (package wsclient_test) only.
 var ErrPongMismatch = errPongMismatch
 
@@ -11,16 +13,28 @@ func KeptByReference(c *Client, p []byte) bool {
 	if c.ob.cf == nil {
 		return false
 	}
-	for _, it := range c.ob.cf.kept[c.ob.cf.head:] {
+	found := false
+	c.ob.cf.kept.items(func(it *outItem) {
 		if len(it.f.Data) > 0 && len(p) > 0 && &it.f.Data[0] == &p[0] {
-			return true
+			found = true
 		}
-	}
-	return false
+	})
+	return found
 }
 
 // InCallback reports whether a callback of c runs.
 func InCallback(c *Client) bool {
 	_, running := c.inCallback()
 	return running
+}
+
+// ErrNoPong is errNoPong, for errors.Is.
+var ErrNoPong = errNoPong
+
+// SetConfirmNoPong shortens how long c's confirmation pings may go
+// unanswered before it gives confirmation up (noPongTimeout, 20 s).
+func SetConfirmNoPong(c *Client, d time.Duration) {
+	c.ob.mu.Lock()
+	c.cfg.confirmNoPong = d
+	c.ob.mu.Unlock()
 }
