@@ -1,3 +1,5 @@
+//go:build !js
+
 package wsclient
 
 // Exported for the external tests (package wsclient_test) only.

@@ -1,3 +1,5 @@
+//go:build !js
+
 //lint:file-ignore SA1019 golang.org/x/net/http2's client is deprecated in favour of net/http, whose Transport and ClientConn refuse the :protocol pseudo-header that RFC 8441 needs (see dial_h2.go).
 
 package wsclient
