@@ -147,6 +147,12 @@ func (c *Conn) send(ctx context.Context, fill func(now bool) []outFrame, now boo
 			err = c.writeOne(ctx, f.typ, f.data)
 		}
 		if err != nil {
+			if errors.Is(err, errors.ErrUnsupported) {
+				// A ping of a Client's (keepalive, confirmation): the
+				// connection ends, and its reader says why.
+				c.ended(err)
+				jsCall(c.ws, "close")
+			}
 			return i, err
 		}
 	}
@@ -235,7 +241,7 @@ func (c *Conn) sendFrame(typ MessageType, data []byte) (err error) {
 		js.CopyBytesToJS(b, data)
 		v = b
 	case PingMessage, PongMessage:
-		return unsupported("ping and pong frames (the browser sends and answers pings itself)")
+		return unsupported("ping frames (Options.Keepalive, Keepalive actions, Options.Confirm, ping and pong Frames: the browser sends and answers pings itself)")
 	default:
 		return errConnType
 	}
