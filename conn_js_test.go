@@ -4,8 +4,8 @@ package wsclient_test
 
 import (
 	"bytes"
-	"crypto/tls"
 	"context"
+	"crypto/tls"
 	"errors"
 	"os"
 	"strings"
