@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +33,8 @@ func TestWasmBrowser(t *testing.T) {
 // TestWasmNode runs the same tests in Node 20's WebSocket
 // (--experimental-websocket) with Go's own go_js_wasm_exec.
 func TestWasmNode(t *testing.T) {
-	exe := filepath.Join(runtime.GOROOT(), "lib", "wasm", "go_js_wasm_exec")
+	_, goroot := goCommand(t)
+	exe := filepath.Join(goroot, "lib", "wasm", "go_js_wasm_exec")
 	if _, err := os.Stat(exe); err != nil {
 		t.Fatalf("go_js_wasm_exec not found in GOROOT: %v", err)
 	}
@@ -49,7 +49,7 @@ func runWasmTests(t *testing.T, exe string, env []string) {
 	}
 	node := peertest.NodeWS(t, peertest.NodeOptions{Protocols: []string{"chat"}})
 	echoURL, refuseURL := startWasmServer(t)
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin, _ := goCommand(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goBin, "test", "-exec", exe, "-run", "JS", "-count=1", "-v", ".")
@@ -67,6 +67,19 @@ func runWasmTests(t *testing.T, exe string, env []string) {
 		t.Fatalf("js/wasm tests: %d passed, a skip: %q\n%s", len(passed), skipped, out)
 	}
 	t.Logf("%d js/wasm tests passed under %s:\n%s", len(passed), filepath.Base(exe), out)
+}
+
+// goCommand returns the go command and its GOROOT.
+func goCommand(t *testing.T) (goBin, goroot string) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build the js/wasm tests: %v", err)
+	}
+	out, err := exec.Command(goBin, "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	return goBin, strings.TrimSpace(string(out))
 }
 
 // wasmServerEnv marks the process TestWasmServer serves in.

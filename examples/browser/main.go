@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/wsclient/wsclient/wstest"
 )
@@ -78,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // buildWasm builds ./app (beside this file) for GOOS=js GOARCH=wasm.
 func buildWasm(out string, stderr io.Writer) error {
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", out, "./app")
+	cmd := exec.Command("go", "build", "-o", out, "./app")
 	cmd.Dir = sourceDir()
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	cmd.Stdout, cmd.Stderr = stderr, stderr
@@ -95,15 +96,25 @@ func sourceDir() string {
 	return filepath.Join("examples", "browser")
 }
 
+// goroot returns the go command's GOROOT, where wasm_exec.js is.
+func goroot() string {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // handler serves the page, Go's wasm_exec.js, the wasm app and the
 // WebSocket URL the page is to use.
 func handler(wasm, wsURL string) http.Handler {
+	wasmExec := filepath.Join(goroot(), "lib", "wasm", "wasm_exec.js")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join(sourceDir(), "index.html"))
 	})
 	mux.HandleFunc("GET /wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
+		http.ServeFile(w, r, wasmExec)
 	})
 	mux.HandleFunc("GET /app.wasm", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/wasm")
