@@ -177,3 +177,35 @@ func TestJSClientKeepalive(t *testing.T) {
 		t.Fatalf("Wait = %v, want errors.ErrUnsupported", err)
 	}
 }
+
+// TestJSClientBackpressure casts to a server that reads nothing: the
+// writer waits on the browser's buffer, the outbox fills, and Cast says so
+// instead of the browser buffering without bound.
+func TestJSClientBackpressure(t *testing.T) {
+	connected := make(chan struct{})
+	h := &jsHandler{onConn: func(*wsclient.Client, int) wsclient.Action {
+		close(connected)
+		return wsclient.Action{}
+	}}
+	c, err := wsclient.Start(testCtx(t), wstestURL(t, "/stall"), h, &wsclient.Options{OutboxSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+	<-connected
+	big := wsclient.Frame{Type: wsclient.BinaryMessage, Data: make([]byte, 1<<20)}
+	deadline := time.Now().Add(10 * time.Second)
+	n := 0
+	for ; time.Now().Before(deadline); n++ {
+		if err = c.Cast(big); err != nil {
+			break
+		}
+		// Cast never waits; in wasm the browser (and so the writer's
+		// socket) runs only while every goroutine waits.
+		time.Sleep(time.Millisecond)
+	}
+	if !errors.Is(err, wsclient.ErrOutboxFull) {
+		t.Fatalf("after %d MiB cast to a server that does not read: %v, want ErrOutboxFull", n, err)
+	}
+	t.Logf("the outbox filled after %d MiB", n)
+}

@@ -232,4 +232,13 @@
 // connection ends. A server that answers no ping at all, while sending other
 // frames, still stops the client's writes at the retention bound: it cannot
 // be told from a slow one.
+//
+// # In the browser
+//
+// The package builds for GOOS=js GOARCH=wasm: Dial and Conn use the
+// browser's WebSocket and the Client runs unchanged on them. What a browser
+// forbids (request headers, cookie jars, TLS settings, proxies, compression
+// options, HTTP/2, pings, most close codes) fails with an error naming it
+// that matches errors.ErrUnsupported; docs/browser.md lists every
+// difference, and examples/browser runs a Client in a page.
 package wsclient
