@@ -1,3 +1,5 @@
+//go:build !js
+
 package wsclient_test
 
 // The fault suite: a Client talks to an independent echo server (the Node

@@ -1,3 +1,5 @@
+//go:build !js
+
 package wsclient
 
 import (
@@ -8,46 +10,6 @@ import (
 	"github.com/wsclient/wsclient/internal/deflate"
 	"github.com/wsclient/wsclient/internal/protocol"
 )
-
-// CompressionOptions configures permessage-deflate (RFC 7692). Set
-// Dialer.Compression to offer it; a server that declines leaves the
-// connection uncompressed, and Conn.Info().Extensions tells what was agreed.
-//
-// What is offered: by default "permessage-deflate; client_max_window_bits",
-// telling the server it may ask the client for any window from 8 to 15
-// bits. The client honours every such request: for a window below 15 bits
-// it compresses with a window-limited encoder whose back-references never
-// reach further than the window (klauspost/compress's NewWriterWindow), so
-// the ratio stays close to a full window's. Incoming messages are
-// decompressed with a full 32 KiB window, which reads any smaller one.
-//
-// Decompressed messages are bounded by Dialer.MaxMessageSize: a
-// decompression bomb ends with close 1009 after little memory.
-type CompressionOptions struct {
-	// ClientNoContextTakeover offers client_no_context_takeover: the client
-	// resets its compressor after every message (no compressor memory kept
-	// between messages; worse ratio). Honoured even if the server's answer
-	// leaves it out.
-	ClientNoContextTakeover bool
-	// ServerNoContextTakeover offers server_no_context_takeover: the server
-	// resets its compressor after every message, so the client keeps no
-	// dictionary between messages. A server that accepts must echo it.
-	ServerNoContextTakeover bool
-	// ClientMaxWindowBits: 0 offers client_max_window_bits without a value;
-	// 8..15 offers it with that value; -1 leaves it out (the server may then
-	// not ask for a smaller client window).
-	ClientMaxWindowBits int
-	// ServerMaxWindowBits: 0 does not offer server_max_window_bits; 8..15
-	// asks the server to use at most that window.
-	ServerMaxWindowBits int
-	// Level is the compression level: 0 means 1 (fastest); 1..9; -1 the
-	// library default; -2 Huffman-only.
-	Level int
-	// Threshold: messages shorter than this many bytes are sent
-	// uncompressed. 0 means 128; negative compresses every message.
-	// Messages written with NextWriter are always compressed.
-	Threshold int
-}
 
 func (o *CompressionOptions) options() deflate.Options { return deflate.Options(*o) }
 

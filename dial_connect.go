@@ -1,3 +1,5 @@
+//go:build !js
+
 package wsclient
 
 // The TCP connect of a direct dial to an IP address, without a timer

@@ -1,3 +1,5 @@
+//go:build !js
+
 package wsclient
 
 import (
@@ -21,37 +23,6 @@ import (
 // Dialer dials (proxy, TLS with ALPN h2), builds the extended CONNECT
 // request, validates the answer (package handshake) and makes the Conn over
 // the stream. The Dialer owns its pool of connections (h2State).
-
-// HTTP2Mode chooses whether a Dialer opens WebSockets over HTTP/2 (RFC 8441:
-// an extended CONNECT request with :protocol websocket, one HTTP/2 stream
-// per WebSocket) or with the HTTP/1.1 Upgrade (one TCP connection per
-// WebSocket).
-type HTTP2Mode uint8
-
-const (
-	// HTTP2Off uses the HTTP/1.1 Upgrade only. It is the default.
-	HTTP2Off HTTP2Mode = iota
-	// HTTP2Auto uses HTTP/2 where the server offers it and HTTP/1.1
-	// otherwise. For wss:// URLs TLS offers ALPN h2 and http/1.1; when the
-	// server picks h2 and its first SETTINGS frame enables extended CONNECT
-	// (SETTINGS_ENABLE_CONNECT_PROTOCOL), the WebSocket is a stream on a
-	// shared HTTP/2 connection. Otherwise the Dialer connects again with
-	// HTTP/1.1 and remembers, for a few minutes, to use HTTP/1.1 for that
-	// origin straight away. ws:// URLs use HTTP/1.1: without TLS there is
-	// no way to learn whether the server speaks HTTP/2 (see HTTP2Only).
-	HTTP2Auto
-	// HTTP2Only requires HTTP/2: for wss:// URLs the server must pick ALPN
-	// h2 (http/1.1 is offered too, so that a server without h2 answers
-	// rather than aborting TLS), and for ws:// URLs the Dialer speaks HTTP/2 without TLS from the first
-	// byte ("prior knowledge" h2c). A server that does not enable extended
-	// CONNECT fails the dial with an error matching ErrHTTP2Unsupported.
-	HTTP2Only
-)
-
-// ErrHTTP2Unsupported reports a server that does not offer WebSockets over
-// HTTP/2 to a Dialer with HTTP2Only: TLS did not negotiate h2, or the
-// server's SETTINGS did not enable extended CONNECT (RFC 8441 section 3).
-var ErrHTTP2Unsupported = errors.New("wsclient: server does not offer WebSockets over HTTP/2 (RFC 8441)")
 
 // dialHTTP2 opens the WebSocket as an HTTP/2 stream. It returns errUseHTTP1
 // when Dial should go on with HTTP/1.1 instead (HTTP2Auto).

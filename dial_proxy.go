@@ -1,3 +1,5 @@
+//go:build !js
+
 package wsclient
 
 // Dialing through an HTTP CONNECT or SOCKS5 proxy.

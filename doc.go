@@ -233,4 +233,13 @@
 // after 20 s without an answer (or Keepalive × KeepaliveMissed, if longer)
 // and treated the same way, so that it does not stop the client's writes at
 // the retention bound.
+//
+// # In the browser
+//
+// The package builds for GOOS=js GOARCH=wasm: Dial and Conn use the
+// browser's WebSocket and the Client runs unchanged on them. What a browser
+// forbids (request headers, cookie jars, TLS settings, proxies, compression
+// options, HTTP/2, pings, most close codes) fails with an error naming it
+// that matches errors.ErrUnsupported; docs/browser.md lists every
+// difference, and examples/browser runs a Client in a page.
 package wsclient

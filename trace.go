@@ -200,31 +200,10 @@ func (c *Conn) traceWrite(typ MessageType, size, wire int, err error) {
 	}
 }
 
-// traceSent reports a frame of a Client's batch written on c (wire -1
-// when the connection compresses: the batch does not tell).
-func traceSent(c *Conn, f Frame) {
-	if c.trace == nil {
-		return
-	}
-	wire := len(f.Data)
-	if c.deflater != nil {
-		wire = -1
-	}
-	c.traceWrite(f.Type, len(f.Data), wire, nil)
-}
-
 // traceBatch reports the messages of a batch written.
 func (c *Conn) traceBatch(typ MessageType, msgs [][]byte) {
 	for _, m := range msgs {
 		c.traceWrite(typ, len(m), len(m), nil)
-	}
-}
-
-// traceRead reports the message just read in full.
-func (c *Conn) traceRead() {
-	if c.trace.MessageRead != nil {
-		wire, size := c.proto.MessageSize()
-		c.trace.MessageRead(MessageType(c.proto.Opcode()), int(size), int(wire))
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // MissingEnv is the environment variable that makes peers count as not
 // installed: a comma-separated list of peer names ("node-ws",
 // "python-websockets", "tinyproxy", "microsocks", "nginx", "haproxy",
-// "nghttpx", "toxiproxy") or "all". It exists to test what happens on a
+// "nghttpx", "toxiproxy", "chromium", "wasmbrowsertest") or "all". It exists to test what happens on a
 // machine without them.
 const MissingEnv = "WSCLIENT_MISSING_PEERS"
 
@@ -49,6 +49,8 @@ var (
 	noHAProxy    = absence{"haproxy not installed", "run: sudo apt-get install haproxy"}
 	noNghttpx    = absence{"nghttpx not installed", "run: sudo apt-get install nghttp2-proxy"}
 	noToxiproxy  = absence{"toxiproxy not installed", "run: go install " + ToxiproxyModule + "/cmd/server@v2.5.0"}
+	noChromium   = absence{"chromium not installed", "run: sudo apt-get install chromium chromium-driver"}
+	noWasmTest   = absence{"wasmbrowsertest not installed", "run: go install " + WasmBrowserTestModule + "@" + WasmBrowserTestVersion}
 	noPeersDir   = absence{"testdata/peers not found", "run the tests inside the wsclient repository"}
 )
 
