@@ -38,9 +38,9 @@ func (c *Conn) fail(err *ProtocolError) error {
 	}
 	c.rerr = err
 	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
-		if !c.proto.CloseSent() && c.werr == nil {
+		if code, ok := c.proto.FailClose(err.Code); ok && c.werr == nil {
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-			c.writeCloseLocked(err.Code, "", false)
+			c.writeCloseLocked(code, "")
 		}
 		c.unlockWrite()
 	}
@@ -141,12 +141,11 @@ func (e *writeCloseError) Error() string {
 
 func (e *writeCloseError) Unwrap() []error { return []error{e.ce, e.err} }
 
-// sendableCloseCode reports whether code may be given to a close: a code
-// an endpoint may send (RFC 6455 section 7.4), or CloseNoStatusReceived
-// for a close frame without a code.
-func sendableCloseCode(code int) bool {
-	return code == CloseNoStatusReceived || frame.ValidCloseCode(code)
-}
+// sendableCloseCode reports whether code may be given to a close: the
+// engine's one rule (protocol.SendableCloseCode), a code an endpoint may
+// send (RFC 6455 section 7.4) or CloseNoStatusReceived for a close frame
+// without a code.
+func sendableCloseCode(code int) bool { return protocol.SendableCloseCode(code) }
 
 // reading reports whether a read call (ReadMessage, NextReader, a message
 // reader's Read) runs now: it holds readMu.
@@ -165,18 +164,18 @@ var closedChan = func() chan struct{} {
 	return ch
 }()
 
-// writeCloseLocked sends a close frame and marks the close as sent; echo
-// says it answers the server's close. The caller holds wmu and has checked
-// that no close was sent.
-func (c *Conn) writeCloseLocked(code int, reason string, echo bool) error {
+// writeCloseLocked sends a close frame; the engine records the close as
+// sent when it produces the frame (and knows whether it answers the
+// server's close: CloseReply). The caller holds wmu.
+func (c *Conn) writeCloseLocked(code int, reason string) error {
 	var p [frame.MaxControlPayload]byte
-	payload, err := c.proto.ClosePayload(p[:0], code, reason)
+	payload, err := protocol.ClosePayload(p[:0], code, reason)
 	if err != nil {
-		return ErrClosed
+		return sendError(err)
 	}
 	err = c.writeFrameLocked(true, 0, frame.OpClose, payload)
 	if c.trace != nil {
-		c.traceCloseSent(code, reason, !echo, err)
+		c.traceCloseSent(code, reason, c.proto.StartedClose(), err)
 	}
 	return err
 }
@@ -198,7 +197,7 @@ func (c *Conn) sendClose(code int, reason string) error {
 		return ErrClosed
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-	return c.writeCloseLocked(code, reason, false)
+	return c.writeCloseLocked(code, reason)
 }
 
 // Close performs the close handshake: it sends a close frame with code and
@@ -242,7 +241,7 @@ func (c *Conn) Close(code int, reason string) error {
 		return ErrClosed
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-	err := c.writeCloseLocked(code, reason, false)
+	err := c.writeCloseLocked(code, reason)
 	c.unlockWrite()
 	if err != nil {
 		c.nc.Close()

@@ -54,11 +54,11 @@ func (c *Conn) handleControl(ev protocol.Event) error {
 	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
 		reply, ok := c.proto.CloseReply() // !ok: ours went out first
 		if c.trace != nil {
-			c.traceCloseReceived(code, reason, !ok)
+			c.traceCloseReceived(code, reason, c.proto.StartedClose())
 		}
 		if ok && c.werr == nil {
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-			c.writeCloseLocked(reply, "", true)
+			c.writeCloseLocked(reply, "")
 		}
 		c.unlockWrite()
 	} else if c.trace != nil {
@@ -123,8 +123,8 @@ func (c *Conn) sendPendingPongLocked(byReader bool) {
 	c.pongMu.Lock()
 	n := copy(p[:], c.pong[:c.pongLen])
 	c.pongMu.Unlock()
-	if c.proto.CloseSent() || c.werr != nil {
-		return
+	if c.proto.CheckFrame(true, 0, frame.OpPong, int64(n)) != nil || c.werr != nil {
+		return // after our close frame, no pong
 	}
 	if byReader {
 		c.armRead() // the read's context bounds this write too
@@ -173,11 +173,40 @@ func closeCodeError(code int) error {
 	return fmt.Errorf("%w: close code %d may not be sent", ErrBadFrame, code)
 }
 
+// writeControl writes a ping or pong frame; the engine refuses a payload
+// over 125 bytes (errControlTooLong).
 func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte) error {
-	if len(payload) > frame.MaxControlPayload {
-		return errControlTooLong
-	}
 	return c.writeData(ctx, true, 0, op, payload)
+}
+
+// The ErrBadFrame errors of the engine's other refusals, which the Conn's
+// own checks and its callers' leave only to a bug.
+var (
+	errFragment = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrFragment)
+	errRSV      = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrRSV)
+	errOpcode   = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrOpcode)
+	errCloseBad = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrCloseCode)
+)
+
+// sendError maps a refusal of the engine's send side to what the Conn
+// reports: ErrClosed once our close frame went out, an ErrBadFrame error
+// for a frame that may not be sent.
+func sendError(err error) error {
+	switch err {
+	case protocol.ErrCloseSent:
+		return ErrClosed
+	case protocol.ErrControlTooLong:
+		return errControlTooLong
+	case protocol.ErrFragment:
+		return errFragment
+	case protocol.ErrRSV:
+		return errRSV
+	case protocol.ErrCloseCode:
+		return errCloseBad
+	case protocol.ErrOpcode:
+		return errOpcode
+	}
+	return err
 }
 
 // pingWaiters are PingWait's callers waiting for their pongs, in the order

@@ -208,7 +208,7 @@ func TestReceive(t *testing.T) {
 				if _, _, err := d.e.Receive(fr(true, 0, text, "")); err != d.err {
 					t.Fatalf("after failure Receive gave %v", err)
 				}
-				if code, ok := d.e.FailClose(pe); !ok || code != tc.code {
+				if code, ok := d.e.FailClose(pe.Code); !ok || code != tc.code {
 					t.Fatalf("FailClose = %d, %v", code, ok)
 				}
 			})
@@ -274,7 +274,7 @@ func TestCloseState(t *testing.T) {
 		if !bytes.Equal(b, want) {
 			t.Fatalf("close frame % x, want % x", b, want)
 		}
-		if s := e.State(); !s.Done() || s.SentCode != 4000 {
+		if s := e.State(); !s.Done() || s.SentCode != 4000 || s.Started {
 			t.Fatalf("state %+v", s)
 		}
 		if _, ok := e.CloseReply(); ok {
@@ -302,15 +302,18 @@ func TestCloseState(t *testing.T) {
 		if _, err := e.AppendClose(nil, 1000, "", key); err != ErrCloseSent {
 			t.Fatalf("second close: %v", err)
 		}
-		if p := e.AppendPong(nil, []byte("x"), key); len(p) != 0 {
-			t.Fatal("pong after close")
+		if p, err := e.AppendPong(nil, []byte("x"), key); len(p) != 0 || err != ErrCloseSent {
+			t.Fatalf("pong after close: % x %v", p, err)
+		}
+		if s := e.State(); !s.Started {
+			t.Fatalf("state %+v: not started here", s)
 		}
 		d := driver{e: e}
 		d.feed(cat(fr(true, 0, text, "still read"), fr(true, 0, clos, closePayload(1000, ""))))
 		if d.err != nil || !e.State().Done() {
 			t.Fatalf("%v %+v", d.err, e.State())
 		}
-		if _, ok := e.FailClose(&Error{Code: 1002}); ok {
+		if _, ok := e.FailClose(1002); ok {
 			t.Fatal("fail close after close sent")
 		}
 	})
@@ -336,9 +339,9 @@ func TestCloseState(t *testing.T) {
 
 // A pong answers with the ping's payload, masked.
 func TestAppendPong(t *testing.T) {
-	b := New(Config{}).AppendPong(nil, []byte("ab"), [4]byte{0xff, 0, 0xff, 0})
-	if want := []byte{0x8a, 0x82, 0xff, 0, 0xff, 0, 'a' ^ 0xff, 'b'}; !bytes.Equal(b, want) {
-		t.Fatalf("% x, want % x", b, want)
+	b, err := New(Config{}).AppendPong(nil, []byte("ab"), [4]byte{0xff, 0, 0xff, 0})
+	if want := []byte{0x8a, 0x82, 0xff, 0, 0xff, 0, 'a' ^ 0xff, 'b'}; err != nil || !bytes.Equal(b, want) {
+		t.Fatalf("% x %v, want % x", b, err, want)
 	}
 }
 
