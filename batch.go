@@ -33,8 +33,9 @@ var largeWritePool = sync.Pool{New: func() any {
 	return &largeWrite{iov: make([][]byte, 0, n), chunks: make([]*[]byte, 0, n)}
 }}
 
-// frameBatch masks frames into one buffer and writes them with as few
-// system calls as their sizes allow. It is used by the write lock's holder.
+// frameBatch gathers frames, as the protocol engine produces them, into one
+// buffer and writes them with as few system calls as their sizes allow. It
+// is used by the write lock's holder.
 type frameBatch struct {
 	c      *Conn
 	buf    []byte

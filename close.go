@@ -256,12 +256,13 @@ func (c *Conn) Close(code int, reason string) error {
 				break
 			}
 		}
-		rerr := c.rerr
+		// Ours went out: the handshake is complete when the engine
+		// received the server's close (its receive side is ours here).
+		rerr, done := c.rerr, c.proto.CloseReceived()
 		c.readMu.Unlock()
 		c.nc.Close()
 		c.endClose()
-		var ce *CloseError
-		if errors.As(rerr, &ce) {
+		if done {
 			return nil
 		}
 		if errors.Is(rerr, os.ErrDeadlineExceeded) {

@@ -76,9 +76,10 @@ type Conn struct {
 	rawErrno syscall.Errno         // error of the last raw read
 	lowat    rawLowat              // receive low-water mark (read_raw_linux.go)
 
-	// proto is the protocol engine: message, frame-rule and close state.
-	// Its receive side belongs to the reader (readMu); its send side
-	// (the close sent) is guarded by wmu.
+	// proto is the protocol engine: message, frame-rule and close state,
+	// and the bytes of every frame sent. Its receive side belongs to the
+	// reader (readMu); its send side (frames, the close sent) is guarded
+	// by wmu; what reads both (CloseReply) runs on the reader holding wmu.
 	proto protocol.Engine
 
 	// Write side.
