@@ -79,6 +79,22 @@ func (c *Conn) endClose() {
 	c.closeMu.Unlock()
 }
 
+// setPeerClose records the server's close, as the reader parsed it.
+func (c *Conn) setPeerClose(ce *CloseError) {
+	c.closeMu.Lock()
+	c.closeErr = ce
+	c.closeMu.Unlock()
+}
+
+// peerClose returns the server's close, or nil when none was read (yet).
+// It may be called from any goroutine; after the channel closeDone returns
+// is closed, a close that was read is there.
+func (c *Conn) peerClose() *CloseError {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	return c.closeErr
+}
+
 // closeDone returns a channel closed once the close handshake or the
 // connection has ended. It is made only when a caller waits for that (a
 // Close waiting for a close under way, PingWait): most connections never
@@ -122,7 +138,7 @@ func (c *Conn) writeFailure(err error, reading bool) error {
 			return err
 		}
 	}
-	if ce := c.closeErr; ce != nil { // set before closeDone was closed
+	if ce := c.peerClose(); ce != nil {
 		return &writeCloseError{ce: ce, err: err}
 	}
 	return err
@@ -140,12 +156,6 @@ func (e *writeCloseError) Error() string {
 }
 
 func (e *writeCloseError) Unwrap() []error { return []error{e.ce, e.err} }
-
-// sendableCloseCode reports whether code may be given to a close: the
-// engine's one rule (protocol.SendableCloseCode), a code an endpoint may
-// send (RFC 6455 section 7.4) or CloseNoStatusReceived for a close frame
-// without a code.
-func sendableCloseCode(code int) bool { return protocol.SendableCloseCode(code) }
 
 // reading reports whether a read call (ReadMessage, NextReader, a message
 // reader's Read) runs now: it holds readMu.
@@ -275,7 +285,7 @@ func (c *Conn) Close(code int, reason string) error {
 	select {
 	case <-c.closeDone():
 		c.nc.Close()
-		if c.closeErr == nil {
+		if c.peerClose() == nil {
 			return ErrConnectionLost
 		}
 		return nil

@@ -122,7 +122,7 @@ type Conn struct {
 	closeMu    sync.Mutex
 	closeEnded bool          // the close handshake or the connection has ended (endClose)
 	closeRecv  chan struct{} // made by closeDone, closed by endClose
-	closeErr   *CloseError   // the peer's close, set before endClose
+	closeErr   *CloseError   // the peer's close, once parsed (setPeerClose)
 
 	pingWaits pingWaiters // PingWait's callers (control.go)
 }

@@ -48,6 +48,9 @@ func (c *Conn) handleControl(ev protocol.Event) error {
 		return c.failProto(err)
 	}
 	ce := &CloseError{Code: code, Reason: reason}
+	// Known now, before the echo: a writer that fails meanwhile (the
+	// server closes the TCP connection after its close frame) reports it.
+	c.setPeerClose(ce)
 	// Echo the close, unless ours went out already. A writer stuck on a
 	// peer that does not read holds the lock: wait for it only so long
 	// (awaitTCPClose closes the socket, which unblocks it).
@@ -65,7 +68,6 @@ func (c *Conn) handleControl(ev protocol.Event) error {
 		c.traceCloseReceived(code, reason, false)
 	}
 	c.rerr = ce
-	c.closeErr = ce
 	c.awaitTCPClose()
 	c.endClose()
 	return ce
@@ -154,11 +156,8 @@ func (c *Conn) sendPendingPongLocked(byReader bool) {
 	c.dlMu.Unlock()
 }
 
-// The ErrBadFrame errors: what is wrong with a frame that may not be sent.
-var (
-	errControlTooLong = fmt.Errorf("%w: control frame payload over 125 bytes", ErrBadFrame)
-	errConnType       = fmt.Errorf("%w: Conn writes TextMessage or BinaryMessage messages (Ping and Close have their methods)", ErrBadFrame)
-)
+// errConnType is the ErrBadFrame error of a Conn message of another type.
+var errConnType = fmt.Errorf("%w: Conn writes TextMessage or BinaryMessage messages (Ping and Close have their methods)", ErrBadFrame)
 
 // errPongBlocked is the cause of a connection dropped because an automatic
 // pong could not be written in time: the server sent pings but did not
@@ -168,45 +167,10 @@ var (
 // connection".
 var errPongBlocked = errors.New("the automatic pong could not be written within the close timeout (or the write deadline): the server is not reading; connection dropped")
 
-// closeCodeError reports a close code that may not be sent.
-func closeCodeError(code int) error {
-	return fmt.Errorf("%w: close code %d may not be sent", ErrBadFrame, code)
-}
-
 // writeControl writes a ping or pong frame; the engine refuses a payload
 // over 125 bytes (errControlTooLong).
 func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte) error {
 	return c.writeData(ctx, true, 0, op, payload)
-}
-
-// The ErrBadFrame errors of the engine's other refusals, which the Conn's
-// own checks and its callers' leave only to a bug.
-var (
-	errFragment = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrFragment)
-	errRSV      = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrRSV)
-	errOpcode   = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrOpcode)
-	errCloseBad = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrCloseCode)
-)
-
-// sendError maps a refusal of the engine's send side to what the Conn
-// reports: ErrClosed once our close frame went out, an ErrBadFrame error
-// for a frame that may not be sent.
-func sendError(err error) error {
-	switch err {
-	case protocol.ErrCloseSent:
-		return ErrClosed
-	case protocol.ErrControlTooLong:
-		return errControlTooLong
-	case protocol.ErrFragment:
-		return errFragment
-	case protocol.ErrRSV:
-		return errRSV
-	case protocol.ErrCloseCode:
-		return errCloseBad
-	case protocol.ErrOpcode:
-		return errOpcode
-	}
-	return err
 }
 
 // pingWaiters are PingWait's callers waiting for their pongs, in the order

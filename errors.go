@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/protocol"
 )
 
 // Close codes of RFC 6455 section 7.4.1 that a client sends or a server
@@ -169,3 +170,46 @@ func (e *lostError) Error() string { return ErrConnectionLost.Error() + ": " + e
 
 // Unwrap returns ErrConnectionLost and the cause, as fmt.Errorf's %w: %w.
 func (e *lostError) Unwrap() []error { return []error{ErrConnectionLost, e.err} }
+
+// The ErrBadFrame errors of the engine's refusals (errControlTooLong also
+// for the early checks of Ping and a Client's Frame; the others only a
+// bug can cause).
+var (
+	errControlTooLong = fmt.Errorf("%w: control frame payload over 125 bytes", ErrBadFrame)
+	errFragment       = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrFragment)
+	errRSV            = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrRSV)
+	errOpcode         = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrOpcode)
+	errCloseBad       = fmt.Errorf("%w: %w", ErrBadFrame, protocol.ErrCloseCode)
+)
+
+// sendError maps a refusal of the engine's send side to what the Conn
+// reports: ErrClosed once our close frame went out, an ErrBadFrame error
+// for a frame that may not be sent.
+func sendError(err error) error {
+	switch err {
+	case protocol.ErrCloseSent:
+		return ErrClosed
+	case protocol.ErrControlTooLong:
+		return errControlTooLong
+	case protocol.ErrFragment:
+		return errFragment
+	case protocol.ErrRSV:
+		return errRSV
+	case protocol.ErrCloseCode:
+		return errCloseBad
+	case protocol.ErrOpcode:
+		return errOpcode
+	}
+	return err
+}
+
+// closeCodeError reports a close code that may not be sent.
+func closeCodeError(code int) error {
+	return fmt.Errorf("%w: close code %d may not be sent", ErrBadFrame, code)
+}
+
+// sendableCloseCode reports whether code may be given to a close: the
+// engine's one rule (protocol.SendableCloseCode), a code an endpoint may
+// send (RFC 6455 section 7.4) or CloseNoStatusReceived for a close frame
+// without a code.
+func sendableCloseCode(code int) bool { return protocol.SendableCloseCode(code) }
