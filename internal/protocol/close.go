@@ -95,33 +95,13 @@ func (e *Engine) FailClose(code int) (int, bool) {
 // dst (the reason is cut to fit a control frame, on a rune boundary;
 // frame.CloseNoStatus gives an empty payload), or ErrCloseCode for a code
 // SendableCloseCode refuses. It records nothing: the close is sent when
-// AppendFrame produces the close frame carrying it.
+// AppendFrame produces the close frame carrying it (for an answer, the
+// code CloseReply gave).
 func ClosePayload(dst []byte, code int, reason string) ([]byte, error) {
 	if !SendableCloseCode(code) {
 		return dst, ErrCloseCode
 	}
 	return frame.AppendClose(dst, code, reason), nil
-}
-
-// AppendClose appends the close frame for code and reason, masked with
-// key, to dst, and records the close as sent: ClosePayload, then
-// AppendFrame.
-func (e *Engine) AppendClose(dst []byte, code int, reason string, key [4]byte) ([]byte, error) {
-	if e.sentClose {
-		return dst, ErrCloseSent
-	}
-	var p [frame.MaxControlPayload]byte
-	payload, err := ClosePayload(p[:0], code, reason)
-	if err != nil {
-		return dst, err
-	}
-	return e.AppendFrame(dst, true, 0, frame.OpClose, payload, key)
-}
-
-// AppendPong appends a pong frame answering a ping with payload, masked
-// with key (AppendFrame's rules: ErrCloseSent after a close).
-func (e *Engine) AppendPong(dst, payload []byte, key [4]byte) ([]byte, error) {
-	return e.AppendFrame(dst, true, 0, frame.OpPong, payload, key)
 }
 
 // MarkClosed records that this side will send no more frames (the

@@ -158,7 +158,7 @@ func FuzzSendReceive(f *testing.F) {
 				code := int(next())<<8 | int(next())
 				var err error
 				b := out
-				out, err = e.AppendClose(out, code, strings.Repeat("é", int(next()%80)), key)
+				out, err = appendClose(e, out, code, strings.Repeat("é", int(next()%80)), key)
 				if ok := !closed && SendableCloseCode(code); (err == nil) != ok {
 					t.Fatalf("close %d: error %v, rules allow: %v", code, err, ok)
 				}
@@ -169,7 +169,7 @@ func FuzzSendReceive(f *testing.F) {
 			case 3: // a pong
 				p := bytes.Repeat([]byte{'p'}, int(next())%130)
 				var err error
-				if out, err = e.AppendPong(out, p, key); (err == nil) != allowed(true, 0, frame.OpPong, len(p)) {
+				if out, err = e.AppendFrame(out, true, 0, frame.OpPong, p, key); (err == nil) != allowed(true, 0, frame.OpPong, len(p)) {
 					t.Fatalf("pong of %d: %v", len(p), err)
 				}
 				if err == nil {
@@ -183,7 +183,7 @@ func FuzzSendReceive(f *testing.F) {
 				if ok {
 					b := out
 					var err error
-					if out, err = e.AppendClose(out, code, "", key); err != nil {
+					if out, err = appendClose(e, out, code, "", key); err != nil {
 						t.Fatalf("echo of %d: %v", code, err)
 					}
 					accept(true, 0, frame.OpClose, out[len(b)+6:])

@@ -4,14 +4,15 @@
 // locks. The caller feeds it the bytes it reads and gets events back (a data
 // message begins, another fragment of it follows, a control frame arrived),
 // tells it about the payload bytes it hands on, and asks it for the bytes to
-// send (a close frame, a pong). Every rule the peer can break is checked
+// send. Every rule the peer can break is checked
 // here and reported as an *Error carrying the close code to send.
 //
 // The engine does not copy payloads and does not allocate, except to build
 // an *Error and a close reason. Conn in the root package does the I/O
 // around it; the tests drive it byte by byte.
 //
-// Every byte the client sends comes out of the send side too: data frames
+// Every byte the client sends comes out of the send side too (AppendFrame,
+// or AppendHeader and Mask for a payload masked in pieces): data frames
 // and their continuations, pings, pongs and close frames, masked with a key
 // the caller passes (MaskKey makes one), after the send rules are checked
 // (CheckFrame): nothing after our close frame, control payloads of at most
@@ -25,8 +26,8 @@
 // side, the write lock wmu for the send side). The receive side is
 // Receive, Control, Payload, Inflated, Fail, Err, EndMessage,
 // CloseReceived and the message accessors; the send side is CheckFrame,
-// AppendFrame, AppendHeader, AppendClose, AppendPong, MarkClosed,
-// CloseSent, SendInMessage, StartedClose and FailClose. CloseReply and
+// AppendFrame, AppendHeader, MarkClosed, CloseSent, SendInMessage,
+// StartedClose and FailClose. CloseReply and
 // State read both: call them from the reader while holding the send
 // side's lock (or when neither side is in use).
 package protocol

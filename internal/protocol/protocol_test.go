@@ -266,7 +266,7 @@ func TestCloseState(t *testing.T) {
 		if !ok || code != 4000 {
 			t.Fatalf("reply %d %v", code, ok)
 		}
-		b, err := e.AppendClose(nil, code, "", key)
+		b, err := appendClose(e, nil, code, "", key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,17 +292,17 @@ func TestCloseState(t *testing.T) {
 		if _, ok := e.CloseReply(); ok {
 			t.Fatal("reply before any close")
 		}
-		b, err := e.AppendClose(nil, 1000, strings.Repeat("é", 100), [4]byte{})
+		b, err := appendClose(e, nil, 1000, strings.Repeat("é", 100), [4]byte{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(b) != 2+4+125-1 || !utf8.Valid(b[8:]) {
 			t.Fatalf("close frame of %d bytes", len(b))
 		}
-		if _, err := e.AppendClose(nil, 1000, "", key); err != ErrCloseSent {
+		if _, err := appendClose(e, nil, 1000, "", key); err != ErrCloseSent {
 			t.Fatalf("second close: %v", err)
 		}
-		if p, err := e.AppendPong(nil, []byte("x"), key); len(p) != 0 || err != ErrCloseSent {
+		if p, err := e.AppendFrame(nil, true, 0, pong, []byte("x"), key); len(p) != 0 || err != ErrCloseSent {
 			t.Fatalf("pong after close: % x %v", p, err)
 		}
 		if s := e.State(); !s.Started {
@@ -319,11 +319,11 @@ func TestCloseState(t *testing.T) {
 	})
 	t.Run("invalid codes", func(t *testing.T) {
 		for _, code := range []int{0, 999, 1004, 1006, 1015, 2999, 5000} {
-			if _, err := New(Config{}).AppendClose(nil, code, "", key); err != ErrCloseCode {
+			if _, err := appendClose(New(Config{}), nil, code, "", key); err != ErrCloseCode {
 				t.Errorf("code %d: %v", code, err)
 			}
 		}
-		b, err := New(Config{}).AppendClose(nil, frame.CloseNoStatus, "ignored", [4]byte{})
+		b, err := appendClose(New(Config{}), nil, frame.CloseNoStatus, "ignored", [4]byte{})
 		if err != nil || !bytes.Equal(b, []byte{0x88, 0x80, 0, 0, 0, 0}) {
 			t.Fatalf("1005: % x %v", b, err)
 		}
@@ -338,8 +338,8 @@ func TestCloseState(t *testing.T) {
 }
 
 // A pong answers with the ping's payload, masked.
-func TestAppendPong(t *testing.T) {
-	b, err := New(Config{}).AppendPong(nil, []byte("ab"), [4]byte{0xff, 0, 0xff, 0})
+func TestPong(t *testing.T) {
+	b, err := New(Config{}).AppendFrame(nil, true, 0, pong, []byte("ab"), [4]byte{0xff, 0, 0xff, 0})
 	if want := []byte{0x8a, 0x82, 0xff, 0, 0xff, 0, 'a' ^ 0xff, 'b'}; err != nil || !bytes.Equal(b, want) {
 		t.Fatalf("% x %v, want % x", b, err, want)
 	}

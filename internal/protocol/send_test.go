@@ -181,6 +181,16 @@ func TestAppendHeaderMask(t *testing.T) {
 	}
 }
 
+// appendClose is how the Conn sends a close: ClosePayload, then AppendFrame.
+func appendClose(e *Engine, dst []byte, code int, reason string, key [4]byte) ([]byte, error) {
+	var p [frame.MaxControlPayload]byte
+	payload, err := ClosePayload(p[:0], code, reason)
+	if err != nil {
+		return dst, err
+	}
+	return e.AppendFrame(dst, true, 0, frame.OpClose, payload, key)
+}
+
 // One rule for close codes: what a close may be given.
 func TestSendableCloseCode(t *testing.T) {
 	for code, want := range map[int]bool{
@@ -209,11 +219,11 @@ func TestStartedClose(t *testing.T) {
 	if !ok {
 		t.Fatal("no reply")
 	}
-	if _, err := d.e.AppendClose(nil, code, "", testKey); err != nil || d.e.StartedClose() {
+	if _, err := appendClose(d.e, nil, code, "", testKey); err != nil || d.e.StartedClose() {
 		t.Fatalf("echo: %v, started %v", err, d.e.StartedClose())
 	}
 	e = New(Config{})
-	if _, err := e.AppendClose(nil, frame.CloseNoStatus, "", testKey); err != nil || !e.StartedClose() {
+	if _, err := appendClose(e, nil, frame.CloseNoStatus, "", testKey); err != nil || !e.StartedClose() {
 		t.Fatalf("our close: %v, started %v", err, e.StartedClose())
 	}
 	if code, ok := e.FailClose(1002); ok {
