@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/protocol"
 )
 
 // largeGroup bounds the masked bytes of a large frame held at once where
@@ -34,8 +35,9 @@ var largeWritePool = sync.Pool{New: func() any {
 	return &largeWrite{iov: make([][]byte, 0, n), chunks: make([]*[]byte, 0, n)}
 }}
 
-// frameBatch masks frames into one buffer and writes them with as few
-// system calls as their sizes allow. It is used by the write lock's holder.
+// frameBatch gathers frames, as the protocol engine produces them, into one
+// buffer and writes them with as few system calls as their sizes allow. It
+// is used by the write lock's holder.
 type frameBatch struct {
 	c      *Conn
 	buf    []byte
@@ -84,15 +86,15 @@ func (b *frameBatch) end() {
 	b.buf = nil
 }
 
-// add appends one masked frame; w is the waiting writer it belongs to, or
-// nil for the holder's own frame.
+// add appends one frame, as the protocol engine produces it (header and
+// payload masked with a fresh key); w is the waiting writer it belongs to,
+// or nil for the holder's own frame. A frame the engine refuses is not
+// written: w's writer, or the holder, gets the refusal as sendError says.
 func (b *frameBatch) add(fin bool, rsv byte, op frame.Opcode, p []byte, w *waiter) {
 	if b.err != nil {
 		b.reject(w)
 		return
 	}
-	h := frame.Header{Fin: fin, RSV: rsv, Opcode: op, Masked: true, Length: int64(len(p))}
-	h.Mask = maskKey()
 	need := frame.MaxHeaderLen + len(p)
 	if need > len(b.buf)-b.n && need <= len(b.buf) {
 		b.flush()
@@ -101,14 +103,34 @@ func (b *frameBatch) add(fin bool, rsv byte, op frame.Opcode, p []byte, w *waite
 			return
 		}
 	}
-	if need <= len(b.buf)-b.n {
-		b.n += frame.Put(b.buf[b.n:], h)
-		frame.MaskCopy(b.buf[b.n:], p, h.Mask, 0)
-		b.n += len(p)
-		b.done(w)
+	if need > len(b.buf)-b.n {
+		b.addLarge(fin, rsv, op, p, w)
 		return
 	}
-	b.addLarge(h, p, w)
+	out, err := b.c.proto.AppendFrame(b.buf[:b.n], fin, rsv, op, p, protocol.MaskKey())
+	if err != nil {
+		b.refuse(w, err)
+		return
+	}
+	b.n = len(out)
+	b.done(w)
+}
+
+// refuse completes a frame the engine refused with err: w's with it, or
+// for the holder's own frame, the batch, after the frames before it are
+// written (own frames come first; the holder checked its first already, so
+// this is a caller's bug, not a condition of the connection).
+func (b *frameBatch) refuse(w *waiter, err error) {
+	err = sendError(err)
+	if w != nil {
+		w.tnext = nil
+		b.c.wmu.complete(w, err)
+		return
+	}
+	b.flush()
+	if b.err == nil {
+		b.err = err
+	}
 }
 
 // done records that the frame of w (or an own frame) is pending.
@@ -135,11 +157,11 @@ func (b *frameBatch) reject(w *waiter) {
 	}
 }
 
-// addLarge writes a frame too large for the buffer: its header after the
-// pending bytes, then the payload masked into pooled chunks, in one writev
+// addLarge writes a frame too large for the buffer: its header (from the
+// engine) after the pending bytes, then the payload masked into pooled chunks, in one writev
 // per largeGroup bytes, or over a plain socket on Linux through a ring
 // (addLargeRaw). The caller's data is never modified.
-func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
+func (b *frameBatch) addLarge(fin bool, rsv byte, op frame.Opcode, p []byte, w *waiter) {
 	if len(b.buf)-b.n < frame.MaxHeaderLen {
 		b.flush()
 		if b.err != nil {
@@ -147,9 +169,15 @@ func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
 			return
 		}
 	}
-	b.n += frame.Put(b.buf[b.n:], h)
+	key := protocol.MaskKey()
+	out, err := b.c.proto.AppendHeader(b.buf[:b.n], fin, rsv, op, int64(len(p)), key)
+	if err != nil {
+		b.refuse(w, err)
+		return
+	}
+	b.n = len(out)
 	if hasRawWritev && b.c.raw != nil {
-		b.addLargeRaw(h, p, w)
+		b.addLargeRaw(key, p, w)
 		return
 	}
 	lw := largeWritePool.Get().(*largeWrite)
@@ -159,7 +187,7 @@ func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
 		for group := 0; len(p) > 0 && group < largeGroup; {
 			cp := largeBufPool.Get().(*[]byte)
 			m := min(len(p), len(*cp))
-			pos = frame.MaskCopy((*cp)[:m], p[:m], h.Mask, pos)
+			pos = protocol.Mask((*cp)[:m], p[:m], key, pos)
 			lw.iov = append(lw.iov, (*cp)[:m])
 			lw.chunks = append(lw.chunks, cp)
 			p = p[m:]
@@ -220,7 +248,7 @@ var rawWindows = &sync.Pool{New: func() any { b := make([]byte, rawWindow); retu
 // the ring), the ring is one buffer taken from its pool once per frame,
 // and the bytes masked last are still in the cache when the kernel copies
 // them.
-func (b *frameBatch) addLargeRaw(h frame.Header, p []byte, w *waiter) {
+func (b *frameBatch) addLargeRaw(key [4]byte, p []byte, w *waiter) {
 	lw := largeWritePool.Get().(*largeWrite)
 	rp := rawWindows.Get().(*[]byte)
 	ring := *rp
@@ -236,7 +264,7 @@ func (b *frameBatch) addLargeRaw(h frame.Header, p []byte, w *waiter) {
 		for masked < len(p) && masked-sent < size {
 			off := masked % size
 			m := min(size-off, size-(masked-sent), len(p)-masked)
-			pos = frame.MaskCopy(ring[off:off+m], p[masked:masked+m], h.Mask, pos)
+			pos = protocol.Mask(ring[off:off+m], p[masked:masked+m], key, pos)
 			masked += m
 		}
 		if len(head) == 0 && masked == sent {

@@ -40,9 +40,9 @@ func (c *Conn) fail(err *ProtocolError) error {
 	}
 	c.rerr = err
 	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
-		if !c.proto.CloseSent() && c.werr == nil {
+		if code, ok := c.proto.FailClose(err.Code); ok && c.werr == nil {
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-			c.writeCloseLocked(err.Code, "", false)
+			c.writeCloseLocked(code, "")
 		}
 		c.unlockWrite()
 	}
@@ -79,6 +79,22 @@ func (c *Conn) endClose() {
 		}
 	}
 	c.closeMu.Unlock()
+}
+
+// setPeerClose records the server's close, as the reader parsed it.
+func (c *Conn) setPeerClose(ce *CloseError) {
+	c.closeMu.Lock()
+	c.closeErr = ce
+	c.closeMu.Unlock()
+}
+
+// peerClose returns the server's close, or nil when none was read (yet).
+// It may be called from any goroutine; after the channel closeDone returns
+// is closed, a close that was read is there.
+func (c *Conn) peerClose() *CloseError {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	return c.closeErr
 }
 
 // closeDone returns a channel closed once the close handshake or the
@@ -124,7 +140,7 @@ func (c *Conn) writeFailure(err error, reading bool) error {
 			return err
 		}
 	}
-	if ce := c.closeErr; ce != nil { // set before closeDone was closed
+	if ce := c.peerClose(); ce != nil {
 		return &writeCloseError{ce: ce, err: err}
 	}
 	return err
@@ -143,13 +159,6 @@ func (e *writeCloseError) Error() string {
 
 func (e *writeCloseError) Unwrap() []error { return []error{e.ce, e.err} }
 
-// sendableCloseCode reports whether code may be given to a close: a code
-// an endpoint may send (RFC 6455 section 7.4), or CloseNoStatusReceived
-// for a close frame without a code.
-func sendableCloseCode(code int) bool {
-	return code == CloseNoStatusReceived || frame.ValidCloseCode(code)
-}
-
 // reading reports whether a read call (ReadMessage, NextReader, a message
 // reader's Read) runs now: it holds readMu.
 func (c *Conn) reading() bool {
@@ -167,18 +176,18 @@ var closedChan = func() chan struct{} {
 	return ch
 }()
 
-// writeCloseLocked sends a close frame and marks the close as sent; echo
-// says it answers the server's close. The caller holds wmu and has checked
-// that no close was sent.
-func (c *Conn) writeCloseLocked(code int, reason string, echo bool) error {
+// writeCloseLocked sends a close frame; the engine records the close as
+// sent when it produces the frame (and knows whether it answers the
+// server's close: CloseReply). The caller holds wmu.
+func (c *Conn) writeCloseLocked(code int, reason string) error {
 	var p [frame.MaxControlPayload]byte
-	payload, err := c.proto.ClosePayload(p[:0], code, reason)
+	payload, err := protocol.ClosePayload(p[:0], code, reason)
 	if err != nil {
-		return ErrClosed
+		return sendError(err)
 	}
 	err = c.writeFrameLocked(true, 0, frame.OpClose, payload)
 	if c.trace != nil {
-		c.traceCloseSent(code, reason, !echo, err)
+		c.traceCloseSent(code, reason, c.proto.StartedClose(), err)
 	}
 	return err
 }
@@ -200,7 +209,7 @@ func (c *Conn) sendClose(code int, reason string) error {
 		return ErrClosed
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-	return c.writeCloseLocked(code, reason, false)
+	return c.writeCloseLocked(code, reason)
 }
 
 // Close performs the close handshake: it sends a close frame with code and
@@ -244,7 +253,7 @@ func (c *Conn) Close(code int, reason string) error {
 		return ErrClosed
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-	err := c.writeCloseLocked(code, reason, false)
+	err := c.writeCloseLocked(code, reason)
 	c.unlockWrite()
 	if err != nil {
 		c.nc.Close()
@@ -259,12 +268,13 @@ func (c *Conn) Close(code int, reason string) error {
 				break
 			}
 		}
-		rerr := c.rerr
+		// Ours went out: the handshake is complete when the engine
+		// received the server's close (its receive side is ours here).
+		rerr, done := c.rerr, c.proto.CloseReceived()
 		c.readMu.Unlock()
 		c.nc.Close()
 		c.endClose()
-		var ce *CloseError
-		if errors.As(rerr, &ce) {
+		if done {
 			return nil
 		}
 		if errors.Is(rerr, os.ErrDeadlineExceeded) {
@@ -277,7 +287,7 @@ func (c *Conn) Close(code int, reason string) error {
 	select {
 	case <-c.closeDone():
 		c.nc.Close()
-		if c.closeErr == nil {
+		if c.peerClose() == nil {
 			return ErrConnectionLost
 		}
 		return nil

@@ -16,11 +16,6 @@ func sendableCloseCode(code int) bool {
 	return code == CloseNoStatusReceived || frame.ValidCloseCode(code)
 }
 
-// closeCodeError reports a close code that may not be sent.
-func closeCodeError(code int) error {
-	return fmt.Errorf("%w: close code %d may not be sent", ErrBadFrame, code)
-}
-
 // sendClose asks the browser to start the close handshake with code and
 // reason (cut to 123 bytes). The browser sends only 1000 and 3000–4999
 // (and a close without a code, CloseNoStatusReceived); other codes return

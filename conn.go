@@ -62,9 +62,10 @@ type Conn struct {
 	rawErrno syscall.Errno         // error of the last raw read
 	lowat    rawLowat              // receive low-water mark (read_raw_linux.go)
 
-	// proto is the protocol engine: message, frame-rule and close state.
-	// Its receive side belongs to the reader (readMu); its send side
-	// (the close sent) is guarded by wmu.
+	// proto is the protocol engine: message, frame-rule and close state,
+	// and the bytes of every frame sent. Its receive side belongs to the
+	// reader (readMu); its send side (frames, the close sent) is guarded
+	// by wmu; what reads both (CloseReply) runs on the reader holding wmu.
 	proto protocol.Engine
 
 	// Write side.
@@ -107,7 +108,7 @@ type Conn struct {
 	closeMu    sync.Mutex
 	closeEnded bool          // the close handshake or the connection has ended (endClose)
 	closeRecv  chan struct{} // made by closeDone, closed by endClose
-	closeErr   *CloseError   // the peer's close, set before endClose
+	closeErr   *CloseError   // the peer's close, once parsed (setPeerClose)
 
 	pingWaits pingWaiters // PingWait's callers (control.go)
 }

@@ -50,24 +50,26 @@ func (c *Conn) handleControl(ev protocol.Event) error {
 		return c.failProto(err)
 	}
 	ce := &CloseError{Code: code, Reason: reason}
+	// Known now, before the echo: a writer that fails meanwhile (the
+	// server closes the TCP connection after its close frame) reports it.
+	c.setPeerClose(ce)
 	// Echo the close, unless ours went out already. A writer stuck on a
 	// peer that does not read holds the lock: wait for it only so long
 	// (awaitTCPClose closes the socket, which unblocks it).
 	if c.wmu.lockTimeout(c.cfg.closeTimeout) {
 		reply, ok := c.proto.CloseReply() // !ok: ours went out first
 		if c.trace != nil {
-			c.traceCloseReceived(code, reason, !ok)
+			c.traceCloseReceived(code, reason, c.proto.StartedClose())
 		}
 		if ok && c.werr == nil {
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.closeTimeout))
-			c.writeCloseLocked(reply, "", true)
+			c.writeCloseLocked(reply, "")
 		}
 		c.unlockWrite()
 	} else if c.trace != nil {
 		c.traceCloseReceived(code, reason, false)
 	}
 	c.rerr = ce
-	c.closeErr = ce
 	c.awaitTCPClose()
 	c.endClose()
 	return ce
@@ -125,8 +127,8 @@ func (c *Conn) sendPendingPongLocked(byReader bool) {
 	c.pongMu.Lock()
 	n := copy(p[:], c.pong[:c.pongLen])
 	c.pongMu.Unlock()
-	if c.proto.CloseSent() || c.werr != nil {
-		return
+	if c.proto.CheckFrame(true, 0, frame.OpPong, int64(n)) != nil || c.werr != nil {
+		return // after our close frame, no pong
 	}
 	if byReader {
 		c.armRead() // the read's context bounds this write too
@@ -156,11 +158,8 @@ func (c *Conn) sendPendingPongLocked(byReader bool) {
 	c.dlMu.Unlock()
 }
 
-// The ErrBadFrame errors: what is wrong with a frame that may not be sent.
-var (
-	errControlTooLong = fmt.Errorf("%w: control frame payload over 125 bytes", ErrBadFrame)
-	errConnType       = fmt.Errorf("%w: Conn writes TextMessage or BinaryMessage messages (Ping and Close have their methods)", ErrBadFrame)
-)
+// errConnType is the ErrBadFrame error of a Conn message of another type.
+var errConnType = fmt.Errorf("%w: Conn writes TextMessage or BinaryMessage messages (Ping and Close have their methods)", ErrBadFrame)
 
 // errPongBlocked is the cause of a connection dropped because an automatic
 // pong could not be written in time: the server sent pings but did not
@@ -170,15 +169,9 @@ var (
 // connection".
 var errPongBlocked = errors.New("the automatic pong could not be written within the close timeout (or the write deadline): the server is not reading; connection dropped")
 
-// closeCodeError reports a close code that may not be sent.
-func closeCodeError(code int) error {
-	return fmt.Errorf("%w: close code %d may not be sent", ErrBadFrame, code)
-}
-
+// writeControl writes a ping or pong frame; the engine refuses a payload
+// over 125 bytes (errControlTooLong).
 func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte) error {
-	if len(payload) > frame.MaxControlPayload {
-		return errControlTooLong
-	}
 	return c.writeData(ctx, true, 0, op, payload)
 }
 

@@ -169,3 +169,12 @@ func (e *lostError) Error() string { return ErrConnectionLost.Error() + ": " + e
 
 // Unwrap returns ErrConnectionLost and the cause, as fmt.Errorf's %w: %w.
 func (e *lostError) Unwrap() []error { return []error{ErrConnectionLost, e.err} }
+
+// errControlTooLong is the ErrBadFrame of a control frame over 125 bytes
+// (the engine's refusal, and the early checks of Ping and a Client's Frame).
+var errControlTooLong = fmt.Errorf("%w: control frame payload over 125 bytes", ErrBadFrame)
+
+// closeCodeError reports a close code that may not be sent.
+func closeCodeError(code int) error {
+	return fmt.Errorf("%w: close code %d may not be sent", ErrBadFrame, code)
+}

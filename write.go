@@ -47,8 +47,8 @@ func (c *Conn) writeFrameLocked(fin bool, rsv byte, op frame.Opcode, payload []b
 // writeOwnLocked writes the holder's frames (each a message of opcode op
 // unless op is a continuation or control opcode) followed by frames other
 // writers queued meanwhile, and returns how many of its own were written.
-// The caller holds wmu, has checked closeSent and werr, and committed its
-// first frame.
+// The caller holds wmu, has checked werr and its first frame (the
+// engine's CheckFrame), and committed that frame.
 func (c *Conn) writeOwnLocked(fin bool, rsv byte, op frame.Opcode, ps [][]byte) (int, error) {
 	taken := c.wmu.take(combineMax, combineBytes)
 	size := 0
@@ -138,9 +138,10 @@ func (c *Conn) writeData(ctx context.Context, fin bool, rsv byte, op frame.Opcod
 
 // writeOwn writes the holder's frames and releases wmu.
 func (c *Conn) writeOwn(ctx context.Context, fin bool, rsv byte, op frame.Opcode, ps [][]byte) (n int, err error) {
+	err = c.proto.CheckFrame(fin, rsv, op, int64(len(ps[0])))
 	switch {
-	case c.proto.CloseSent():
-		err = ErrClosed
+	case err != nil:
+		err = sendError(err)
 	case c.werr != nil:
 		err = c.werr
 	case ctx.Err() != nil:

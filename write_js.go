@@ -35,9 +35,6 @@ var errWouldWait = errors.New("wsclient: the write would wait")
 // largeWriteBuf is the batch size the Client's writer aims at.
 const largeWriteBuf = 64 << 10
 
-// errControlTooLong is the ErrBadFrame of a control frame over 125 bytes.
-var errControlTooLong = fmt.Errorf("%w: control frame payload over 125 bytes", ErrBadFrame)
-
 // WriteMessage sends data as one message of type typ (TextMessage or
 // BinaryMessage). ctx bounds the wait for the write lock and for room in
 // the browser's send buffer; if it ends first, its error is returned and

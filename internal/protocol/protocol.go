@@ -4,19 +4,32 @@
 // locks. The caller feeds it the bytes it reads and gets events back (a data
 // message begins, another fragment of it follows, a control frame arrived),
 // tells it about the payload bytes it hands on, and asks it for the bytes to
-// send (a close frame, a pong). Every rule the peer can break is checked
+// send. Every rule the peer can break is checked
 // here and reported as an *Error carrying the close code to send.
 //
 // The engine does not copy payloads and does not allocate, except to build
 // an *Error and a close reason. Conn in the root package does the I/O
 // around it; the tests drive it byte by byte.
 //
-// An Engine has two sides that may run concurrently: the receive side
-// (Receive, Control, Payload, Inflated, EndMessage, CloseReceived, the
-// message accessors) used by one reader at a time, and the send side
-// (AppendClose, MarkClosed, CloseSent, CloseReply, FailClose) used by one
-// writer at a time. CloseReply and FailClose read the receive side's close
-// state too: call them from the reader while holding the writer's lock.
+// Every byte the client sends comes out of the send side too (AppendFrame,
+// or AppendHeader and Mask for a payload masked in pieces): data frames
+// and their continuations, pings, pongs and close frames, masked with a key
+// the caller passes (MaskKey makes one), after the send rules are checked
+// (CheckFrame): nothing after our close frame, control payloads of at most
+// 125 bytes, one rule for close codes (SendableCloseCode), messages not
+// interleaved, RSV1 only on a compressed message's first frame. The close
+// handshake's state (sent, received, who started, the code to echo) lives
+// here and nowhere else.
+//
+// An Engine has two sides that may run concurrently, each guarded by its
+// caller's lock (in the root package: the reader's readMu for the receive
+// side, the write lock wmu for the send side). The receive side is
+// Receive, Control, Payload, Inflated, Fail, Err, EndMessage,
+// CloseReceived and the message accessors; the send side is CheckFrame,
+// AppendFrame, AppendHeader, MarkClosed, CloseSent, SendInMessage,
+// StartedClose and FailClose. CloseReply and
+// State read both: call them from the reader while holding the send
+// side's lock (or when neither side is in use).
 package protocol
 
 import (
@@ -92,7 +105,6 @@ type Engine struct {
 	err      *Error // sticky receive failure
 	utf8     utf8v.Validator
 	recvCode uint16
-	sentCode uint16 // (send side)
 	op       frame.Opcode
 	ctlOp    frame.Opcode
 	deflate  bool
@@ -103,7 +115,10 @@ type Engine struct {
 	recvClose                   bool
 
 	// Send side.
-	sentClose bool
+	sentCode  uint16 // the code of our close frame (0: none, or MarkClosed)
+	sentClose bool   // our close frame went out, or MarkClosed
+	sendInMsg bool   // a fragmented message is being sent
+	peerFirst bool   // CloseReply called for an answer: the peer started the close
 }
 
 // New returns an engine for a connection with cfg.

@@ -208,7 +208,7 @@ func TestReceive(t *testing.T) {
 				if _, _, err := d.e.Receive(fr(true, 0, text, "")); err != d.err {
 					t.Fatalf("after failure Receive gave %v", err)
 				}
-				if code, ok := d.e.FailClose(pe); !ok || code != tc.code {
+				if code, ok := d.e.FailClose(pe.Code); !ok || code != tc.code {
 					t.Fatalf("FailClose = %d, %v", code, ok)
 				}
 			})
@@ -266,7 +266,7 @@ func TestCloseState(t *testing.T) {
 		if !ok || code != 4000 {
 			t.Fatalf("reply %d %v", code, ok)
 		}
-		b, err := e.AppendClose(nil, code, "", key)
+		b, err := appendClose(e, nil, code, "", key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +274,7 @@ func TestCloseState(t *testing.T) {
 		if !bytes.Equal(b, want) {
 			t.Fatalf("close frame % x, want % x", b, want)
 		}
-		if s := e.State(); !s.Done() || s.SentCode != 4000 {
+		if s := e.State(); !s.Done() || s.SentCode != 4000 || s.Started {
 			t.Fatalf("state %+v", s)
 		}
 		if _, ok := e.CloseReply(); ok {
@@ -292,35 +292,38 @@ func TestCloseState(t *testing.T) {
 		if _, ok := e.CloseReply(); ok {
 			t.Fatal("reply before any close")
 		}
-		b, err := e.AppendClose(nil, 1000, strings.Repeat("é", 100), [4]byte{})
+		b, err := appendClose(e, nil, 1000, strings.Repeat("é", 100), [4]byte{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(b) != 2+4+125-1 || !utf8.Valid(b[8:]) {
 			t.Fatalf("close frame of %d bytes", len(b))
 		}
-		if _, err := e.AppendClose(nil, 1000, "", key); err != ErrCloseSent {
+		if _, err := appendClose(e, nil, 1000, "", key); err != ErrCloseSent {
 			t.Fatalf("second close: %v", err)
 		}
-		if p := e.AppendPong(nil, []byte("x"), key); len(p) != 0 {
-			t.Fatal("pong after close")
+		if p, err := e.AppendFrame(nil, true, 0, pong, []byte("x"), key); len(p) != 0 || err != ErrCloseSent {
+			t.Fatalf("pong after close: % x %v", p, err)
+		}
+		if s := e.State(); !s.Started {
+			t.Fatalf("state %+v: not started here", s)
 		}
 		d := driver{e: e}
 		d.feed(cat(fr(true, 0, text, "still read"), fr(true, 0, clos, closePayload(1000, ""))))
 		if d.err != nil || !e.State().Done() {
 			t.Fatalf("%v %+v", d.err, e.State())
 		}
-		if _, ok := e.FailClose(&Error{Code: 1002}); ok {
+		if _, ok := e.FailClose(1002); ok {
 			t.Fatal("fail close after close sent")
 		}
 	})
 	t.Run("invalid codes", func(t *testing.T) {
 		for _, code := range []int{0, 999, 1004, 1006, 1015, 2999, 5000} {
-			if _, err := New(Config{}).AppendClose(nil, code, "", key); err != ErrCloseCode {
+			if _, err := appendClose(New(Config{}), nil, code, "", key); err != ErrCloseCode {
 				t.Errorf("code %d: %v", code, err)
 			}
 		}
-		b, err := New(Config{}).AppendClose(nil, frame.CloseNoStatus, "ignored", [4]byte{})
+		b, err := appendClose(New(Config{}), nil, frame.CloseNoStatus, "ignored", [4]byte{})
 		if err != nil || !bytes.Equal(b, []byte{0x88, 0x80, 0, 0, 0, 0}) {
 			t.Fatalf("1005: % x %v", b, err)
 		}
@@ -335,10 +338,10 @@ func TestCloseState(t *testing.T) {
 }
 
 // A pong answers with the ping's payload, masked.
-func TestAppendPong(t *testing.T) {
-	b := New(Config{}).AppendPong(nil, []byte("ab"), [4]byte{0xff, 0, 0xff, 0})
-	if want := []byte{0x8a, 0x82, 0xff, 0, 0xff, 0, 'a' ^ 0xff, 'b'}; !bytes.Equal(b, want) {
-		t.Fatalf("% x, want % x", b, want)
+func TestPong(t *testing.T) {
+	b, err := New(Config{}).AppendFrame(nil, true, 0, pong, []byte("ab"), [4]byte{0xff, 0, 0xff, 0})
+	if want := []byte{0x8a, 0x82, 0xff, 0, 0xff, 0, 'a' ^ 0xff, 'b'}; err != nil || !bytes.Equal(b, want) {
+		t.Fatalf("% x %v, want % x", b, err, want)
 	}
 }
 
