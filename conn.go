@@ -178,6 +178,10 @@ func (c *Conn) SetControlHandler(f func(typ MessageType, payload []byte)) {
 // parsed again), so a connection that never asks holds less.
 func (c *Conn) Info() ConnInfo { return c.info("") }
 
+// localAddr and remoteAddr are the addresses of the connection's stream.
+func (c *Conn) localAddr() net.Addr  { return c.nc.LocalAddr() }
+func (c *Conn) remoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
 // info is Info with the URL given as dialled when it is known (the
 // Client's own URL string, which spares the string building).
 func (c *Conn) info(url string) ConnInfo {

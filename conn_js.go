@@ -3,6 +3,7 @@
 package wsclient
 
 import (
+	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -78,6 +79,23 @@ func (c *Conn) setControlHandler(f *func(typ MessageType, payload []byte)) { c.o
 // the addresses and the TLS state are not visible to the page: Header,
 // LocalAddr, RemoteAddr and TLS are nil.
 func (c *Conn) Info() ConnInfo { return c.info("") }
+
+// browserAddr is an address in the browser, which tells none: the
+// server's is its URL, the page's is "browser".
+type browserAddr string
+
+func (a browserAddr) Network() string { return "websocket" }
+func (a browserAddr) String() string  { return string(a) }
+
+// localAddr and remoteAddr are what NetConn reports: the browser tells no
+// socket addresses.
+func (c *Conn) localAddr() net.Addr { return browserAddr("browser") }
+func (c *Conn) remoteAddr() net.Addr {
+	if c.url == nil {
+		return browserAddr("")
+	}
+	return browserAddr(c.url.Redacted())
+}
 
 func (c *Conn) info(url string) ConnInfo {
 	if url == "" && c.url != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -220,4 +221,33 @@ func TestJSConnBackpressure(t *testing.T) {
 		t.Fatalf("after %d MiB to a server that does not read: %v, want the context's deadline", n, err)
 	}
 	t.Logf("the write waited after %d MiB", n)
+}
+
+// NetConn works in the browser too: a byte stream through an echo server,
+// with a read deadline, and addresses that say where it goes.
+func TestJSNetConn(t *testing.T) {
+	url := wstestURL(t, "/echo")
+	nc := wsclient.NetConn(dialJS(t, url, nil), wsclient.BinaryMessage)
+	defer nc.Close()
+	want := bytes.Repeat([]byte("stream "), 5000)
+	go nc.Write(want)
+	got := make([]byte, len(want))
+	if err := nc.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(nc, got); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("ReadFull: %v (equal %v)", err, bytes.Equal(got, want))
+	}
+	if err := nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Read(got); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read past the deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+	if a := nc.RemoteAddr(); a == nil || a.String() != url || a.Network() != "websocket" {
+		t.Errorf("RemoteAddr %v, want %s", a, url)
+	}
+	if nc.LocalAddr() == nil {
+		t.Error("LocalAddr is nil")
+	}
 }

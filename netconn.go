@@ -1,5 +1,3 @@
-//go:build !js
-
 package wsclient
 
 import (
@@ -303,8 +301,8 @@ func (nc *netConn) Close() error {
 	return err
 }
 
-func (nc *netConn) LocalAddr() net.Addr  { return nc.c.nc.LocalAddr() }
-func (nc *netConn) RemoteAddr() net.Addr { return nc.c.nc.RemoteAddr() }
+func (nc *netConn) LocalAddr() net.Addr  { return nc.c.localAddr() }
+func (nc *netConn) RemoteAddr() net.Addr { return nc.c.remoteAddr() }
 
 func (nc *netConn) SetDeadline(t time.Time) error {
 	nc.rdl.Set(t)
