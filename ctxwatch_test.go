@@ -201,27 +201,44 @@ func TestConnWriteContextCancelRaw(t *testing.T) {
 			if conn.raw == nil {
 				t.Skip("no raw socket writes on this platform")
 			}
-			parent, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			defer cancel()
 			msg := make([]byte, tc.size) // 8 MiB: a large frame, written by writev
-			start := time.Now()
-			var err error
-			for i := 0; err == nil && i < 1e6; i++ {
-				ctx, cancel := parent, context.CancelFunc(func() {})
-				if !reused {
-					ctx, cancel = context.WithCancel(parent)
+			// On a loaded machine the deadline can pass between two writes,
+			// before the socket is full: that write fails before it starts
+			// and leaves the connection whole. Try again until a write was
+			// cut off under way (the connection is then broken).
+			for attempt := 1; ; attempt++ {
+				parent, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				start := time.Now()
+				var err error
+				for i := 0; err == nil && i < 1e6; i++ {
+					ctx, cancel := parent, context.CancelFunc(func() {})
+					if !reused {
+						ctx, cancel = context.WithCancel(parent)
+					}
+					err = conn.WriteMessage(ctx, BinaryMessage, msg)
+					cancel()
 				}
-				err = conn.WriteMessage(ctx, BinaryMessage, msg)
 				cancel()
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("WriteMessage: %v, want context.DeadlineExceeded", err)
+				}
+				if d := time.Since(start); d > 5*time.Second {
+					t.Fatalf("returned after %v", d)
+				}
+				conn.wmu.lock()
+				broken := conn.werr != nil
+				conn.wmu.unlock()
+				if broken {
+					break
+				}
+				if attempt == 20 {
+					t.Fatal("20 times the deadline passed between writes, never during one")
+				}
 			}
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("WriteMessage: %v, want context.DeadlineExceeded", err)
-			}
-			if d := time.Since(start); d > 5*time.Second {
-				t.Fatalf("returned after %v", d)
-			}
-			if err := conn.WriteMessage(context.Background(), BinaryMessage, msg); err == nil {
-				t.Fatal("the connection is still usable after a cancelled write")
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := conn.WriteMessage(ctx, BinaryMessage, msg); err == nil || errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("a write after a cancelled write: %v, want the connection's error", err)
 			}
 		})
 	}
