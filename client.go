@@ -86,11 +86,11 @@ import (
 //	Stay                        disconnected
 //	ReconnectAfter (0)          connecting
 //	ReconnectAfter              disconnected/backoff
-//	ReconnectWithBackoff        disconnected/backoff
 //	StopWith                    terminated
 //
 // The zero decision is the InitMode's default: Stay for StartDisconnected,
-// ReconnectWithBackoff for KeepReconnecting, StopWith for ConnectOnce.
+// ReconnectAfter(Disconnect.Backoff) for KeepReconnecting, StopWith for
+// ConnectOnce.
 //
 // Each state has one timer at most, armed on entry and disarmed on exit:
 //

@@ -288,7 +288,7 @@ func (h *faultHandler) OnConnect(*wsclient.Client, wsclient.ConnInfo) wsclient.A
 
 func (h *faultHandler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 	h.rec.onDisconnect(d)
-	return wsclient.ReconnectWithBackoff()
+	return wsclient.ReconnectAfter(d.Backoff)
 }
 
 func (h *faultHandler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {

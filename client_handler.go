@@ -258,14 +258,12 @@ type DisconnectAction struct {
 func Stay() DisconnectAction { return DisconnectAction{kind: daStay} }
 
 // ReconnectAfter reconnects after d (Erlang {reconnect, Ms}); 0
-// reconnects at once (Erlang reconnect).
+// reconnects at once (Erlang reconnect). ReconnectAfter(d.Backoff), with
+// the Disconnect OnDisconnect got, waits the client's backoff delay (see
+// Options.Backoff).
 func ReconnectAfter(d time.Duration) DisconnectAction {
 	return DisconnectAction{kind: daAfter, delay: d}
 }
-
-// ReconnectWithBackoff reconnects after the client's Backoff delay for
-// Disconnect.Attempt (see Options.Backoff).
-func ReconnectWithBackoff() DisconnectAction { return DisconnectAction{kind: daBackoff} }
 
 // StopWith ends the client with reason (nil for a normal end): Terminate
 // runs with it and Wait returns it (Erlang {close, Reason}). Not to be
@@ -288,9 +286,9 @@ type Disconnect struct {
 	// WasConnected reports whether an established connection ended (as
 	// opposed to a connection attempt failing).
 	WasConnected bool
-	// Backoff is the delay ReconnectWithBackoff (and the KeepReconnecting
-	// default) waits before the next attempt, drawn from Options.Backoff
-	// for Attempt: known here so that it can be reported.
+	// Backoff is the delay to wait before the next attempt, drawn from
+	// Options.Backoff for Attempt: return ReconnectAfter(d.Backoff) to
+	// wait it (the KeepReconnecting default does).
 	Backoff time.Duration
 }
 

@@ -113,7 +113,7 @@ func TestJSClientReconnect(t *testing.T) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		if h.connects < 3 {
-			return wsclient.ReconnectWithBackoff()
+			return wsclient.ReconnectAfter(d.Backoff)
 		}
 		return wsclient.StopWith(stop)
 	}

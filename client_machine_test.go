@@ -283,7 +283,6 @@ func TestClientDecisionTable(t *testing.T) {
 		"Stay":                 Stay(),
 		"ReconnectAfter (0)":   ReconnectAfter(0),
 		"ReconnectAfter":       ReconnectAfter(time.Hour),
-		"ReconnectWithBackoff": ReconnectWithBackoff(),
 		"StopWith":             StopWith(nil),
 	}
 	timers := timed(t)

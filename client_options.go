@@ -33,8 +33,8 @@ type Options struct {
 	// means 3.
 	KeepaliveMissed int
 
-	// Backoff computes the delays of ReconnectWithBackoff and of the
-	// KeepReconnecting default. See Backoff for how zero fields are
+	// Backoff computes Disconnect.Backoff, the delay the KeepReconnecting
+	// default waits. See Backoff for how zero fields are
 	// treated.
 	Backoff Backoff
 

@@ -38,7 +38,7 @@ func TestClientReconnectWithBackoff(t *testing.T) {
 	refused := wstest.NewServer(nil, wstest.WithT(t), wstest.WithStatus(http.StatusServiceUnavailable, ""))
 	h := newTH()
 	h.disc = func(c *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
-		return wsclient.ReconnectWithBackoff()
+		return wsclient.ReconnectAfter(d.Backoff)
 	}
 	b := wsclient.Backoff{Initial: 20 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: -1}
 	start(t, refused.URL, h, &wsclient.Options{Backoff: b})

@@ -261,7 +261,7 @@ func (d *Dialer) dialH2Conn(ctx context.Context, st *h2State, key h2.Key, u *url
 	}
 	if key.Scheme == "https" {
 		// HTTP2Only offers http/1.1 too: a server without h2 then
-		// picks it and the dial fails with ErrHTTP2Unsupported, where
+		// picks it and the dial fails with errHTTP2Unsupported, where
 		// offering h2 alone gets a bare TLS alert from strict servers
 		// (nginx: no_application_protocol).
 		tc := tls.Client(nc, d.h2TLSConfig(st, u, []string{"h2", "http/1.1"}))
@@ -274,7 +274,7 @@ func (d *Dialer) dialH2Conn(ctx context.Context, st *h2State, key h2.Key, u *url
 			if d.HTTP2 == HTTP2Auto {
 				return nil, errUseHTTP1
 			}
-			return nil, &DialError{Op: "tls", Err: fmt.Errorf("%w: ALPN chose %q, not h2", ErrHTTP2Unsupported, p)}
+			return nil, &DialError{Op: "tls", Err: fmt.Errorf("%w: ALPN chose %q, not h2", errHTTP2Unsupported, p)}
 		}
 		nc = tc
 	}
@@ -288,7 +288,7 @@ func (d *Dialer) dialH2Conn(ctx context.Context, st *h2State, key h2.Key, u *url
 	case errors.Is(err, h2.ErrNoExtendedConnect) && d.HTTP2 == HTTP2Auto:
 		return nil, errUseHTTP1
 	case errors.Is(err, h2.ErrNoSettings), errors.Is(err, h2.ErrNoExtendedConnect):
-		return nil, &DialError{Op: "handshake", Err: fmt.Errorf("%w: %w", ErrHTTP2Unsupported, err)}
+		return nil, &DialError{Op: "handshake", Err: fmt.Errorf("%w: %w", errHTTP2Unsupported, err)}
 	default:
 		return nil, &DialError{Op: "handshake", Err: err}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -250,16 +251,18 @@ const (
 	HTTP2Auto
 	// HTTP2Only requires HTTP/2: for wss:// URLs the server must pick ALPN
 	// h2 (http/1.1 is offered too, so that a server without h2 answers
-	// rather than aborting TLS), and for ws:// URLs the Dialer speaks HTTP/2 without TLS from the first
-	// byte ("prior knowledge" h2c). A server that does not enable extended
-	// CONNECT fails the dial with an error matching ErrHTTP2Unsupported.
+	// rather than aborting TLS), and for ws:// URLs the Dialer speaks
+	// HTTP/2 without TLS from the first byte ("prior knowledge" h2c). A
+	// server that does not offer WebSockets over HTTP/2 (TLS did not
+	// negotiate h2, or its SETTINGS did not enable extended CONNECT, RFC
+	// 8441 section 3) fails the dial with a *DialError matching
+	// errors.ErrUnsupported.
 	HTTP2Only
 )
 
-// ErrHTTP2Unsupported reports a server that does not offer WebSockets over
-// HTTP/2 to a Dialer with HTTP2Only: TLS did not negotiate h2, or the
-// server's SETTINGS did not enable extended CONNECT (RFC 8441 section 3).
-var ErrHTTP2Unsupported = errors.New("wsclient: server does not offer WebSockets over HTTP/2 (RFC 8441)")
+// errHTTP2Unsupported reports a server that does not offer WebSockets over
+// HTTP/2 to a Dialer with HTTP2Only (see HTTP2Only).
+var errHTTP2Unsupported = fmt.Errorf("wsclient: server does not offer WebSockets over HTTP/2 (RFC 8441): %w", errors.ErrUnsupported)
 
 // CompressionOptions configures permessage-deflate (RFC 7692). Set
 // Dialer.Compression to offer it; a server that declines leaves the

@@ -94,8 +94,8 @@
 //     [Client.CloseConn]
 //   - end a Client: from a callback, return [CloseAndStop]; from elsewhere,
 //     [Client.Stop]; after a disconnect, OnDisconnect returns [StopWith]
-//   - decide what follows a disconnect: [Stay], [ReconnectAfter],
-//     [ReconnectWithBackoff], [StopWith]
+//   - decide what follows a disconnect: [Stay], [ReconnectAfter] (with
+//     [Disconnect].Backoff for the backoff delay), [StopWith]
 //   - connect a client that is disconnected: [Client.Connect]
 //   - wait for a Client's end and its reason: [Client.Wait]
 //   - observe a Client: [Client.State], [Client.Stats]
@@ -120,7 +120,7 @@
 //     [CloseAndStop](code, reason, err)
 //   - ondisconnect/2 returning ok, reconnect, {reconnect, Ms} or {close,
 //     Reason}: OnDisconnect returning [Stay](), [ReconnectAfter](0),
-//     [ReconnectAfter](d) or [ReconnectWithBackoff](), [StopWith](err)
+//     [ReconnectAfter](d) or ReconnectAfter(d.Backoff), [StopWith](err)
 //   - websocket_handle/3 returning ok, reply or close: HandleFrame returning
 //     Action{}, [Reply](frames...) or [CloseAndStop] (the client ends, as
 //     the Erlang process does)

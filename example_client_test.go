@@ -145,7 +145,7 @@ func (retrier) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.
 	if d.Attempt == 4 {
 		return wsclient.StopWith(nil)
 	}
-	return wsclient.ReconnectWithBackoff()
+	return wsclient.ReconnectAfter(d.Backoff)
 }
 
 // The reconnect delays of a backoff without jitter, against a server that

@@ -347,8 +347,8 @@ func TestH2OnlyRefusesHTTP1Server(t *testing.T) {
 	d := &Dialer{HTTP2: HTTP2Only, InsecureSkipVerifyDangerously: true}
 	d.Logger = slog.New(slog.DiscardHandler)
 	_, err := dialE(t, srv.URL, d)
-	if !errors.Is(err, ErrHTTP2Unsupported) {
-		t.Fatalf("HTTP2Only against an HTTP/1.1 server: %v, want ErrHTTP2Unsupported", err)
+	if !errors.Is(err, errHTTP2Unsupported) || !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("HTTP2Only against an HTTP/1.1 server: %v, want errors.ErrUnsupported (errHTTP2Unsupported)", err)
 	}
 	// HTTP2Auto falls back to HTTP/1.1, and remembers it.
 	d.HTTP2 = HTTP2Auto

@@ -50,7 +50,7 @@ func (r *recorder) OnConnect(_ *wsclient.Client, info wsclient.ConnInfo) wsclien
 func (r *recorder) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 	r.disconnects <- d
 	if r.mode == wsclient.KeepReconnecting {
-		return wsclient.ReconnectWithBackoff()
+		return wsclient.ReconnectAfter(d.Backoff)
 	}
 	return wsclient.StopWith(d.Reason)
 }

@@ -310,8 +310,8 @@ func TestH2AutoAndProxies(t *testing.T) {
 	}
 	echo(t, ctx, c2, wsclient.TextMessage, []byte("auto h1"))
 	d2.HTTP2 = wsclient.HTTP2Only
-	if _, err := wsclient.Dial(ctx, ng.URL+"/h2/only", d2); !errors.Is(err, wsclient.ErrHTTP2Unsupported) {
-		t.Fatalf("HTTP2Only with nginx: %v, want ErrHTTP2Unsupported", err)
+	if _, err := wsclient.Dial(ctx, ng.URL+"/h2/only", d2); !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("HTTP2Only with nginx: %v, want errors.ErrUnsupported", err)
 	}
 
 	px := peertest.Tinyproxy(t, peertest.ProxyOptions{})

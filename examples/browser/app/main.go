@@ -35,7 +35,7 @@ func (handler) OnConnect(_ *wsclient.Client, info wsclient.ConnInfo) wsclient.Ac
 
 func (handler) OnDisconnect(_ *wsclient.Client, d wsclient.Disconnect) wsclient.DisconnectAction {
 	logf("disconnected: %v; reconnecting in %v", d.Reason, d.Backoff)
-	return wsclient.ReconnectWithBackoff()
+	return wsclient.ReconnectAfter(d.Backoff)
 }
 
 func (handler) HandleFrame(_ *wsclient.Client, f wsclient.Frame) wsclient.Action {
