@@ -384,14 +384,17 @@ func (b *frameBatch) succeed() {
 }
 
 // fail makes err the connection's sticky write error, closes it and
-// completes the pending frames with it.
+// completes the pending frames with it; a write the server refused by
+// resetting the connection leaves the socket to the reader (peerReset).
 func (b *frameBatch) fail(err error) {
 	c := b.c
 	c.werr = lostErr(err)
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		c.werr = err
 	}
-	c.nc.Close()
+	if !peerReset(err) {
+		c.nc.Close()
+	}
 	b.err = c.werr
 	b.ownPending = 0
 	c.wmu.complete(b.head, b.err)

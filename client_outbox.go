@@ -691,7 +691,9 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 	}
 	if err != nil {
 		c.ob.detach(cc)
-		cc.cn.CloseNow()
+		if !peerReset(err) {
+			cc.cn.CloseNow() // else its reader reads the server's close first
+		}
 		c.ob.release()
 		return false
 	}

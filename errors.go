@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/wsclient/wsclient/internal/frame"
 )
@@ -177,4 +178,13 @@ var errControlTooLong = fmt.Errorf("%w: control frame payload over 125 bytes", E
 // closeCodeError reports a close code that may not be sent.
 func closeCodeError(code int) error {
 	return fmt.Errorf("%w: close code %d may not be sent", ErrBadFrame, code)
+}
+
+// peerReset reports whether err is a write the peer refused by resetting
+// the connection (or closing it: a broken pipe). The socket then stays open
+// for the reader: what the peer sent before (its close frame, saying why)
+// is still to be read, and the reader closes the socket once it reaches
+// the reset.
+func peerReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }

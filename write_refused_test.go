@@ -43,6 +43,12 @@ func TestWriteRefusedByCloseReportsTheClose(t *testing.T) {
 				}
 			}
 		}()
+		// A Ping's pong is read inside ReadMessage, which goes on reading:
+		// once Ping returns, a read is under way (a write fails before the
+		// reader's first read otherwise, and nobody would read the close).
+		if _, err := conn.Ping(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
 		check("WriteMessage", conn.WriteMessage(ctx, wsclient.BinaryMessage, big))
 		check("ReadMessage", <-read)
 	})
