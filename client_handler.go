@@ -3,11 +3,8 @@ package wsclient
 // The handler's vocabulary: the callbacks a Client drives and the values
 // they return.
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
@@ -316,29 +313,6 @@ func (e *LocalCloseError) Error() string {
 
 // Unwrap returns Err.
 func (e *LocalCloseError) Unwrap() error { return e.Err }
-
-// ConnInfo describes an established connection (the Erlang websocket_req
-// accessors): Conn.Info returns it, and a Client hands it to OnConnect.
-type ConnInfo struct {
-	// URL is the URL dialled, the last hop of a followed redirect chain,
-	// with any password redacted.
-	URL string
-	// Subprotocol and Extensions are what the server selected
-	// (Sec-WebSocket-Protocol and Sec-WebSocket-Extensions), or "".
-	Subprotocol string
-	Extensions  string
-	// Header is the server's handshake response header; do not modify it.
-	Header http.Header
-	// LocalAddr and RemoteAddr are the connection's addresses (over a
-	// proxy, the proxy's).
-	LocalAddr  net.Addr
-	RemoteAddr net.Addr
-	// HTTP2 reports a WebSocket over an HTTP/2 stream (RFC 8441).
-	HTTP2 bool
-	// TLS is the state of the TLS connection to the server (wss://), or
-	// nil.
-	TLS *tls.ConnectionState
-}
 
 // PanicError is the termination reason when a callback panicked.
 type PanicError struct {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -97,8 +96,7 @@ type clientConn struct {
 	w    *connWriter // made at the first write; guarded by the writer token
 	rbuf []byte      // the reader's buffer, reused
 
-	c   *Client
-	ctl func(MessageType, []byte) // control, the Conn's control handler
+	c *Client
 }
 
 // machine is the state the callback lock guards: the phase, and the data
@@ -234,7 +232,7 @@ func (c *Client) inClosing(e *event) {
 		}
 	case evCloseSent:
 		if e.cc == c.m.conn && c.m.st == phClosing {
-			c.enter(phCloseSent, e.cc.t().closeWait())
+			c.enter(phCloseSent, c.cfg.dialer.closeTimeout())
 		}
 	case evTimer: // closing/sent's: the server did not answer our close in time
 		if lc := c.m.localClose; lc.Err == nil {
@@ -762,10 +760,10 @@ func (c *Client) connLoop(ctx context.Context, ab *dialAbort) {
 // from the response's head; the Conn's Response is not built.
 func (cc *clientConn) connInfo() ConnInfo {
 	c := cc.c
-	if c != nil && c.dst != nil && cc.cn.url == c.dst.u && !strings.Contains(c.url, "@") {
-		return cc.cn.info(c.url) // no redirect, no password: the URL as given
+	if c == nil || c.dst == nil {
+		return cc.cn.Info()
 	}
-	return cc.cn.Info()
+	return cc.t().infoAs(c.url, c.dst.u)
 }
 
 // readLoop reads cc's messages and runs HandleFrame for each on this
@@ -773,8 +771,7 @@ func (cc *clientConn) connInfo() ConnInfo {
 // takes them.
 func (cc *clientConn) readLoop() {
 	c := cc.c
-	cc.ctl = cc.control
-	cc.t().setControlHandler(&cc.ctl)
+	cc.cn.SetControlHandler(cc.control)
 	ctx := context.Background()
 	for {
 		typ, b, err := cc.t().appendMessage(ctx, cc.rbuf[:0], true)

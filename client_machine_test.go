@@ -280,10 +280,10 @@ func TestClientStateTable(t *testing.T) {
 // the Client doc comment.
 func TestClientDecisionTable(t *testing.T) {
 	decisions := map[string]DisconnectAction{
-		"Stay":                 Stay(),
-		"ReconnectAfter (0)":   ReconnectAfter(0),
-		"ReconnectAfter":       ReconnectAfter(time.Hour),
-		"StopWith":             StopWith(nil),
+		"Stay":               Stay(),
+		"ReconnectAfter (0)": ReconnectAfter(0),
+		"ReconnectAfter":     ReconnectAfter(time.Hour),
+		"StopWith":           StopWith(nil),
 	}
 	timers := timed(t)
 	rows := docTable(t, "decision")

@@ -33,7 +33,7 @@ type outItem struct {
 	cw      *confirmWait    // a confirming Send's
 	again   bool            // written before, being redelivered
 	cancel  bool            // Send withdrew it
-	failed  *Conn           // a Send's connection, when its write failed
+	failed  transport       // a Send's connection, when its write failed
 
 	closeOn *clientConn // a close marker: close closeOn with code and reason
 	code    int
@@ -655,7 +655,7 @@ func (c *Client) finishBatch(cc *clientConn, b *batch, n int, err error) bool {
 		switch {
 		case it.done != nil:
 			if err != nil {
-				it.failed = cc.cn
+				it.failed = cc.t()
 			}
 			it.done <- err // Send clears it.taken: withdraw fails meanwhile
 		case err == nil:

@@ -2,11 +2,11 @@ package wsclient
 
 import (
 	"context"
-	"time"
+	"net/url"
 )
 
 // transport is everything a Client needs from a Conn beyond the Conn's
-// exported methods (CloseNow, Info): the one seam between the two layers.
+// exported methods (CloseNow, Info, SetControlHandler): the one seam between the two layers.
 // *Conn implements it; the Client reaches the unexported side of its
 // connections only through clientConn.t, and nothing below the Client
 // names a Client type.
@@ -20,10 +20,6 @@ type transport interface {
 	// pools if it is one they take, and reports whether it did (b must
 	// then not be used again).
 	putBig(b []byte) bool
-
-	// setControlHandler is SetControlHandler with the handler's storage
-	// given, so that installing it allocates nothing.
-	setControlHandler(f *func(typ MessageType, payload []byte))
 
 	// bytesRead counts the bytes that have arrived so far: the keepalive's
 	// sign of life, which moves while a large message is still arriving.
@@ -45,9 +41,15 @@ type transport interface {
 	// returns without waiting for the answer, which the reader receives.
 	sendClose(code int, reason string) error
 
-	// closeWait returns the close timeout: how long the server may take
-	// to answer a close frame.
-	closeWait() time.Duration
+	// writeFailure turns a failed write's error (err) into the server's
+	// close when the server closed first and said why: it waits, up to the
+	// close timeout, for the reader (reading: one is under way, as the
+	// Client's always is) to reach the end of the connection.
+	writeFailure(err error, reading bool) error
+
+	// infoAs is Info with the URL as the Client was given it (asGiven,
+	// parsed into dialled) when the connection went there unredirected.
+	infoAs(asGiven string, dialled *url.URL) ConnInfo
 
 	// closeNowOnce is CloseNow for a caller that may have called it
 	// already: the socket is closed once.

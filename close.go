@@ -328,7 +328,3 @@ func (c *Conn) closeNowOnce() {
 		c.CloseNow()
 	}
 }
-
-// closeWait returns the close timeout: how long one wait of the close
-// handshake may take.
-func (c *Conn) closeWait() time.Duration { return c.cfg.closeTimeout }

@@ -93,7 +93,3 @@ func (c *Conn) closeNowOnce() {
 		c.CloseNow()
 	}
 }
-
-// closeWait returns the close timeout: how long the server may take to
-// answer a close frame.
-func (c *Conn) closeWait() time.Duration { return c.cfg.closeTimeout }

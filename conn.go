@@ -222,7 +222,3 @@ func (c *Conn) responseHeader() http.Header {
 	}
 	return r.Header()
 }
-
-// setControlHandler is SetControlHandler for a caller that keeps the
-// handler's storage itself, so that installing it allocates nothing.
-func (c *Conn) setControlHandler(f *func(typ MessageType, payload []byte)) { c.onCtl.Store(f) }

@@ -72,8 +72,6 @@ func (c *Conn) SetControlHandler(f func(typ MessageType, payload []byte)) {
 	c.onCtl.Store(&f)
 }
 
-func (c *Conn) setControlHandler(f *func(typ MessageType, payload []byte)) { c.onCtl.Store(f) }
-
 // Info describes the connection: the URL dialled, the subprotocol and the
 // extensions the server selected. In the browser the response header,
 // the addresses and the TLS state are not visible to the page: Header,

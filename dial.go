@@ -527,7 +527,7 @@ func (d *Dialer) newConn(nc net.Conn, leftover []byte, subprotocol string, exten
 	cfg := connConfig{
 		maxMessage:   d.MaxMessageSize,
 		fragmentSize: d.FragmentSize,
-		closeTimeout: d.CloseTimeout,
+		closeTimeout: d.closeTimeout(),
 		writeBufSize: d.WriteBufferSize,
 	}
 	if cfg.maxMessage == 0 {
@@ -535,9 +535,6 @@ func (d *Dialer) newConn(nc net.Conn, leftover []byte, subprotocol string, exten
 	}
 	if cfg.fragmentSize <= 0 {
 		cfg.fragmentSize = 4096
-	}
-	if cfg.closeTimeout <= 0 {
-		cfg.closeTimeout = defaultCloseTimeout
 	}
 	if cfg.writeBufSize <= 0 {
 		cfg.writeBufSize = defaultWriteBuf

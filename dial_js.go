@@ -160,10 +160,7 @@ func openWebSocket(u *url.URL, d *Dialer) (c *Conn, err error) {
 	if maxMsg == 0 {
 		maxMsg = defaultMaxMessage
 	}
-	closeTimeout := d.CloseTimeout
-	if closeTimeout <= 0 {
-		closeTimeout = defaultCloseTimeout
-	}
+	closeTimeout := d.closeTimeout()
 	c = &Conn{
 		ws: ws, url: u, trace: d.Trace,
 		cfg:     connConfig{maxMessage: maxMsg, closeTimeout: closeTimeout},

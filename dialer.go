@@ -303,3 +303,12 @@ type CompressionOptions struct {
 	// Messages written with NextWriter are always compressed.
 	Threshold int
 }
+
+// closeTimeout is CloseTimeout, or its default: how long the server may
+// take to answer a close frame.
+func (d *Dialer) closeTimeout() time.Duration {
+	if d.CloseTimeout > 0 {
+		return d.CloseTimeout
+	}
+	return defaultCloseTimeout
+}
