@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/sock"
 )
 
 // largeGroup bounds the masked bytes of a large frame held at once where
@@ -24,7 +25,7 @@ type largeWrite struct {
 	iov    [][]byte
 	nb     net.Buffers
 	chunks []*[]byte
-	raw    rawWritev // single writev calls (write_raw_linux.go)
+	raw    sock.Writev // single writev calls (see addLargeRaw)
 }
 
 var largeWritePool = sync.Pool{New: func() any {
@@ -42,7 +43,7 @@ type frameBatch struct {
 	n      int // bytes of buf pending
 	off    int // of those, bytes a write attempt that did not wait wrote
 
-	// now makes flush a write attempt that does not wait (sockWriteNow);
+	// now makes flush a write attempt that does not wait (sock.Stream.WriteNow);
 	// stalled records that one left bytes pending.
 	now, stalled bool
 
@@ -146,7 +147,7 @@ func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
 		}
 	}
 	b.n += frame.Put(b.buf[b.n:], h)
-	if hasRawWritev && b.c.raw != nil {
+	if sock.HasWritev && b.c.stream.Raw() {
 		b.addLargeRaw(h, p, w)
 		return
 	}
@@ -163,10 +164,9 @@ func (b *frameBatch) addLarge(h frame.Header, p []byte, w *waiter) {
 			p = p[m:]
 			group += m
 		}
-		b.c.armWrite() // a writev may wait (see ctxwatch.go)
 		lw.nb = lw.iov
 		first := b.n // pending frames before this one, in the first vector
-		written, err := lw.nb.WriteTo(b.c.nc)
+		written, err := b.c.stream.WriteBuffers(&lw.nb)
 		for i, cp := range lw.chunks {
 			largeBufPool.Put(cp)
 			lw.chunks[i] = nil
@@ -250,7 +250,7 @@ func (b *frameBatch) addLargeRaw(h frame.Header, p []byte, w *waiter) {
 			}
 		}
 		var n int
-		if n, err = b.c.writevOnce(lw, head, lw.iov); err != nil {
+		if n, err = b.c.stream.WritevOnce(&lw.raw, head, lw.iov); err != nil {
 			break
 		}
 		if len(head) > 0 {
@@ -291,13 +291,13 @@ func (b *frameBatch) flush() {
 	var n int
 	var err error
 	if b.now {
-		n, err = b.c.sockWriteNow(b.buf[b.off:pending])
+		n, err = b.c.stream.WriteNow(b.buf[b.off:pending])
 		if n += b.off; err == nil && n < pending {
 			b.off, b.stalled = n, true
 			return
 		}
 	} else {
-		n, err = b.c.sockWrite(b.buf[b.off:pending])
+		n, err = b.c.stream.Write(b.buf[b.off:pending])
 		n += b.off
 	}
 	b.n, b.off = 0, 0
@@ -411,7 +411,7 @@ type sendState struct {
 // it takes; ctx, if it can end, bounds that (ending the connection if a
 // write had begun). With now it waits for nothing: when the write locks
 // are taken or the socket is not one that allows such an attempt
-// (canWriteNow), it returns errWouldWait before calling fill; when the
+// (sock.Stream.Raw), it returns errWouldWait before calling fill; when the
 // socket takes part of the batch, it returns errWouldWait with the write
 // locks held and the rest kept (held), and the next send, without now,
 // on any goroutine, finishes it without calling fill.
@@ -421,7 +421,7 @@ func (c *Conn) send(ctx context.Context, fill func(now bool) []outFrame, now boo
 	case c.held:
 		st, c.held, now = *c.sendSt, false, false
 		st.fb.now, st.fb.stalled = false, false
-	case now && (!c.canWriteNow() || !c.tryLockWrites()):
+	case now && (!c.stream.Raw() || !c.tryLockWrites()):
 		return 0, errWouldWait
 	case !now:
 		if err := c.lockWrites(ctx); err != nil {
@@ -435,7 +435,7 @@ func (c *Conn) send(ctx context.Context, fill func(now bool) []outFrame, now boo
 		}
 	}
 	if !now {
-		c.beginWrite(ctx)
+		c.stream.BeginWrite(ctx)
 	}
 	c.sendLocked(&st)
 	if st.fb.stalled {
@@ -448,8 +448,8 @@ func (c *Conn) send(ctx context.Context, fill func(now bool) []outFrame, now boo
 	st.fb.end()
 	err := st.fb.err
 	if !now {
-		c.endWrite()
-		err = c.ctxErr(ctx, err)
+		c.stream.EndWrite()
+		err = c.stream.CtxErr(ctx, err)
 	}
 	c.unlockWrites()
 	return st.fb.ownDone, err

@@ -351,7 +351,7 @@ func TestConnWriteReusedContextCancelledBetweenWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if conn.wwatch == nil || conn.wwatch.ctx != ctx {
+	if !conn.stream.WatchMade(false) || conn.stream.Registered(false) != ctx {
 		t.Fatal("the reused context is not kept registered")
 	}
 	cancel()
@@ -377,7 +377,7 @@ func TestConnWriteFreshContextNotKept(t *testing.T) {
 	if err := conn.WriteMessage(ctx, TextMessage, []byte("a")); err != nil {
 		t.Fatal(err)
 	}
-	if conn.wwatch.stop != nil {
+	if conn.stream.Registered(false) != nil {
 		t.Fatal("a context used once stayed registered")
 	}
 	cancel()

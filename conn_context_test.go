@@ -13,18 +13,11 @@ import (
 	"github.com/wsclient/wsclient/internal/frame"
 )
 
-// watchActive reports whether w watches a call now.
-func watchActive(w *ctxWatch) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.active
-}
-
 // awaitWatch waits until the read (or write) of conn watches its context,
 // that is until the call is waiting on the socket. The watch must exist
-// (conn.watcher) before the call starts.
-func awaitWatch(t testing.TB, w *ctxWatch) bool {
-	for deadline := time.Now().Add(waitLong); !watchActive(w); {
+// (PrepareWatch) before the call starts.
+func awaitWatch(t testing.TB, conn *Conn, read bool) bool {
+	for deadline := time.Now().Add(waitLong); !conn.stream.Watching(read); {
 		if time.Now().After(deadline) {
 			t.Error("the call never waited with its context watched")
 			return false
@@ -65,12 +58,12 @@ func TestConnFreshContextAllocs(t *testing.T) {
 	}); a > base+1 {
 		t.Errorf("%v allocations per write with a fresh context (%v for the context), want one more at most (its done channel)", a, base)
 	}
-	if conn.wwatch != nil {
+	if conn.stream.WatchMade(false) {
 		t.Error("writes that never waited made a context watch")
 	}
 
 	conn, srv = benchConn(t)
-	w := conn.watcher(true)
+	conn.stream.PrepareWatch(true)
 	requests := make(chan struct{})
 	answered := make(chan struct{})
 	resp := frame64()
@@ -79,7 +72,7 @@ func TestConnFreshContextAllocs(t *testing.T) {
 		// watched, so that every read below must wait.
 		defer close(answered)
 		for range requests {
-			if !awaitWatch(t, w) {
+			if !awaitWatch(t, conn, true) {
 				return
 			}
 			if _, err := srv.Write(resp); err != nil {
@@ -102,10 +95,7 @@ func TestConnFreshContextAllocs(t *testing.T) {
 	if a > base+5 {
 		t.Errorf("%v allocations per waiting read with a fresh context (%v for the context), want at most 5 more", a, base)
 	}
-	w.mu.Lock()
-	registered := w.stop != nil
-	w.mu.Unlock()
-	if registered {
+	if conn.stream.Registered(true) != nil {
 		t.Error("a fresh context was left registered")
 	}
 }
@@ -130,17 +120,17 @@ func TestConnReadContextCancelRaw(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				conn, srv := benchConn(t)
-				if conn.raw == nil {
+				if !conn.stream.Raw() {
 					t.Skip("no raw socket reads on this platform")
 				}
-				w := conn.watcher(true)
+				conn.stream.PrepareWatch(true)
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				if reused {
 					// One watched read with ctx first: the second
 					// watched call keeps it registered.
 					go func() {
-						if awaitWatch(t, w) {
+						if awaitWatch(t, conn, true) {
 							srv.Write(frame64())
 						}
 					}()
@@ -152,7 +142,7 @@ func TestConnReadContextCancelRaw(t *testing.T) {
 					t.Fatal(err)
 				}
 				go func() {
-					if awaitWatch(t, w) {
+					if awaitWatch(t, conn, true) {
 						cancel()
 					}
 				}()
@@ -165,10 +155,7 @@ func TestConnReadContextCancelRaw(t *testing.T) {
 					t.Fatalf("returned after %v", d)
 				}
 				if reused {
-					w.mu.Lock()
-					registered := w.stop != nil
-					w.mu.Unlock()
-					if !registered {
+					if conn.stream.Registered(true) == nil {
 						t.Error("the reused context was not kept registered")
 					}
 				}
@@ -196,7 +183,7 @@ func TestConnWriteContextCancelRaw(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			conn, _ := benchConn(t) // the server never reads
-			if conn.raw == nil {
+			if !conn.stream.Raw() {
 				t.Skip("no raw socket writes on this platform")
 			}
 			parent, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -234,14 +221,10 @@ func TestConnReadContextDoneBeforeWait(t *testing.T) {
 	if _, _, err := conn.ReadMessage(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("ReadMessage: %v, want context.Canceled", err)
 	}
-	w := conn.rwatch
-	if w == nil {
+	if !conn.stream.WatchMade(true) {
 		return // never watched: it failed before looking at the socket
 	}
-	w.mu.Lock()
-	registered := w.stop != nil || w.ctx != nil
-	w.mu.Unlock()
-	if registered {
+	if conn.stream.Registered(true) != nil {
 		t.Error("a fresh context was left registered")
 	}
 }
@@ -254,14 +237,14 @@ func TestConnContextCancelWrapped(t *testing.T) {
 	cfg := connConfig{maxMessage: defaultMaxMessage, fragmentSize: 4096, closeTimeout: time.Second, writeBufSize: defaultWriteBuf}
 	conn := newConn(struct{ net.Conn }{c}, nil, cfg, defaultBufSize)
 	t.Cleanup(func() { conn.CloseNow(); s.Close() })
-	if conn.raw != nil {
+	if conn.stream.Raw() {
 		t.Fatal("a wrapped socket took the raw path")
 	}
-	w := conn.watcher(true)
+	conn.stream.PrepareWatch(true)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		if awaitWatch(t, w) {
+		if awaitWatch(t, conn, true) {
 			cancel()
 		}
 	}()
