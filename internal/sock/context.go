@@ -44,7 +44,7 @@ func (s *Stream) BeginRead(ctx context.Context) {
 func (s *Stream) ArmRead() {
 	if ctx := s.rctx; ctx != nil {
 		s.rctx = nil
-		s.watcher(true).arm(ctx)
+		s.arm(ctx, true)
 	}
 }
 
@@ -69,7 +69,7 @@ func (s *Stream) BeginWrite(ctx context.Context) {
 func (s *Stream) armWrite() {
 	if ctx := s.wctx; ctx != nil {
 		s.wctx = nil
-		s.watcher(false).arm(ctx)
+		s.arm(ctx, false)
 	}
 }
 
@@ -80,6 +80,14 @@ func (s *Stream) EndWrite() {
 		w.armed = false
 		w.end()
 	}
+}
+
+// arm watches the call of one direction under way under ctx, which can
+// end.
+func (s *Stream) arm(ctx context.Context, read bool) {
+	w := s.watcher(read)
+	w.armed = true
+	w.start(ctx)
 }
 
 // watcher returns the watch of one direction, made on first use.

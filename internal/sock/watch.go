@@ -37,12 +37,6 @@ func newWatch(s *Stream, read bool) *watch {
 	return w
 }
 
-// arm watches the call under way under ctx, which can end.
-func (w *watch) arm(ctx context.Context) {
-	w.armed = true
-	w.start(ctx)
-}
-
 // start begins a watched call under ctx.
 func (w *watch) start(ctx context.Context) {
 	w.mu.Lock()
