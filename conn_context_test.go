@@ -38,7 +38,7 @@ func frame64() []byte {
 // which tells a context that can end from one that cannot, makes it), and
 // on a read that must wait no more than
 // context.AfterFunc's registration and the context's done channel (five;
-// see ctxwatch.go for why not a goroutine), released when the read ends.
+// see internal/sock/context.go for why not a goroutine), released when the read ends.
 func TestConnFreshContextAllocs(t *testing.T) {
 	bg := context.Background()
 	base := testing.AllocsPerRun(100, func() {

@@ -18,7 +18,7 @@ func TestConnRawIOFirstReadAndWriteConcurrent(t *testing.T) {
 		conn, s := rawConnPair(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		msg := append(serverFrameHead(0x2, 64), make([]byte, 64)...)
-		s.Write(msg[:1]) // the reader finds half a header: its next read is a sockRead
+		s.Write(msg[:1]) // the reader finds half a header: its next read is a sock.Stream.Read
 		var wg sync.WaitGroup
 		wg.Add(2)
 		go func() {

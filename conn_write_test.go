@@ -323,7 +323,7 @@ func TestConnWriteContextAllocs(t *testing.T) {
 	}
 	// A fresh context per call: WithCancel's own allocations and its done
 	// channel, and, as this connection is a wrapper (each write watches
-	// its context, see ctxwatch.go), context.AfterFunc's four.
+	// its context, see internal/sock/context.go), context.AfterFunc's four.
 	base := testing.AllocsPerRun(200, func() {
 		c, cancel := context.WithCancel(ctx)
 		_ = c.Done()
