@@ -46,7 +46,7 @@ func (t MessageType) String() string { return frame.Opcode(t).String() }
 // to the socket can still be lost if the connection dies before the peer
 // reads it.
 type Conn struct {
-	nc  net.Conn
+	nc  net.Conn // the connection; reads and writes go through stream
 	cfg connConfig
 
 	url         *url.URL // the URL dialled (the last hop of a redirect chain)
