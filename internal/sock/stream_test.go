@@ -61,7 +61,7 @@ func newStream(t testing.TB, wrapped bool) (*Stream, net.Conn) {
 type lender struct {
 	buf          []byte
 	takes, parks int
-	parked       chan struct{} // if not nil, told of each Park
+	parked       chan struct{} // if not nil, told of a Park
 	pool         [64]byte
 }
 
@@ -76,8 +76,9 @@ func (l *lender) Take() []byte {
 func (l *lender) Park() {
 	l.parks++
 	l.buf = nil
-	if l.parked != nil {
-		l.parked <- struct{}{}
+	select {
+	case l.parked <- struct{}{}:
+	default: // told already (the reader may wake up early and park again)
 	}
 }
 
@@ -136,15 +137,14 @@ func TestStreamReadBufferedParksWhileWaiting(t *testing.T) {
 		done <- err
 	}()
 	<-l.parked // the reader waits, without the buffer
-	if l.buf != nil {
-		t.Fatal("the parked reader holds the buffer")
-	}
 	srv.Write([]byte("later"))
 	if err := <-done; err != nil || string(got) != "later" {
 		t.Fatalf("ReadBuffered = %v (%q), want later", err, got)
 	}
-	if l.parks != 1 || l.takes != 2 {
-		t.Fatalf("waiting: %d takes, %d parks; want 2, 1", l.takes, l.parks)
+	// Each park (one, or more after an early wake-up) is followed by a
+	// take.
+	if l.parks < 1 || l.takes != l.parks+1 {
+		t.Fatalf("waiting: %d takes, %d parks; want one take after each park", l.takes, l.parks)
 	}
 }
 
