@@ -182,10 +182,15 @@ func TestConnWriteContextCancelRaw(t *testing.T) {
 			name = fmt.Sprintf("reused/%d", tc.size)
 		}
 		t.Run(name, func(t *testing.T) {
-			conn, _ := benchConn(t) // the server never reads
+			conn, srv := benchConn(t) // the server never reads
 			if !conn.stream.Raw() {
 				t.Skip("no raw socket writes on this platform")
 			}
+			// Small socket buffers, so that the socket is full long
+			// before the context ends however slow the writes are
+			// (Linux lets a receive buffer grow to tcp_rmem's 32 MiB).
+			srv.(*net.TCPConn).SetReadBuffer(4096)
+			conn.nc.(*net.TCPConn).SetWriteBuffer(4096)
 			parent, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
 			msg := make([]byte, tc.size) // 8 MiB: a large frame, written by writev
