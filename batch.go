@@ -10,6 +10,7 @@ import (
 
 	"github.com/wsclient/wsclient/internal/frame"
 	"github.com/wsclient/wsclient/internal/protocol"
+	"github.com/wsclient/wsclient/internal/sock"
 )
 
 // largeGroup bounds the masked bytes of a large frame held at once where
@@ -27,7 +28,7 @@ type largeWrite struct {
 	iov    [][]byte
 	nb     net.Buffers
 	chunks []*[]byte
-	raw    rawWritev // single writev calls (write_raw_linux.go)
+	raw    sock.Writev // single writev calls (see addLargeRaw)
 }
 
 var largeWritePool = sync.Pool{New: func() any {
@@ -46,7 +47,7 @@ type frameBatch struct {
 	n      int // bytes of buf pending
 	off    int // of those, bytes a write attempt that did not wait wrote
 
-	// now makes flush a write attempt that does not wait (sockWriteNow);
+	// now makes flush a write attempt that does not wait (sock.Stream.WriteNow);
 	// stalled records that one left bytes pending.
 	now, stalled bool
 
@@ -176,7 +177,7 @@ func (b *frameBatch) addLarge(fin bool, rsv byte, op frame.Opcode, p []byte, w *
 		return
 	}
 	b.n = len(out)
-	if hasRawWritev && b.c.raw != nil {
+	if sock.HasWritev && b.c.stream.Raw() {
 		b.addLargeRaw(key, p, w)
 		return
 	}
@@ -193,10 +194,9 @@ func (b *frameBatch) addLarge(fin bool, rsv byte, op frame.Opcode, p []byte, w *
 			p = p[m:]
 			group += m
 		}
-		b.c.armWrite() // a writev may wait (see ctxwatch.go)
 		lw.nb = lw.iov
 		first := b.n // pending frames before this one, in the first vector
-		written, err := lw.nb.WriteTo(b.c.nc)
+		written, err := b.c.stream.WriteBuffers(&lw.nb)
 		for i, cp := range lw.chunks {
 			largeBufPool.Put(cp)
 			lw.chunks[i] = nil
@@ -280,7 +280,7 @@ func (b *frameBatch) addLargeRaw(key [4]byte, p []byte, w *waiter) {
 			}
 		}
 		var n int
-		if n, err = b.c.writevOnce(lw, head, lw.iov); err != nil {
+		if n, err = b.c.stream.WritevOnce(&lw.raw, head, lw.iov); err != nil {
 			break
 		}
 		if len(head) > 0 {
@@ -321,13 +321,13 @@ func (b *frameBatch) flush() {
 	var n int
 	var err error
 	if b.now {
-		n, err = b.c.sockWriteNow(b.buf[b.off:pending])
+		n, err = b.c.stream.WriteNow(b.buf[b.off:pending])
 		if n += b.off; err == nil && n < pending {
 			b.off, b.stalled = n, true
 			return
 		}
 	} else {
-		n, err = b.c.sockWrite(b.buf[b.off:pending])
+		n, err = b.c.stream.Write(b.buf[b.off:pending])
 		n += b.off
 	}
 	b.n, b.off = 0, 0
@@ -444,7 +444,7 @@ type sendState struct {
 // it takes; ctx, if it can end, bounds that (ending the connection if a
 // write had begun). With now it waits for nothing: when the write locks
 // are taken or the socket is not one that allows such an attempt
-// (canWriteNow), it returns errWouldWait before calling fill; when the
+// (sock.Stream.Raw), it returns errWouldWait before calling fill; when the
 // socket takes part of the batch, it returns errWouldWait with the write
 // locks held and the rest kept (held), and the next send, without now,
 // on any goroutine, finishes it without calling fill.
@@ -454,7 +454,7 @@ func (c *Conn) send(ctx context.Context, fill func(now bool) []outFrame, now boo
 	case c.held:
 		st, c.held, now = *c.sendSt, false, false
 		st.fb.now, st.fb.stalled = false, false
-	case now && (!c.canWriteNow() || !c.tryLockWrites()):
+	case now && (!c.stream.Raw() || !c.tryLockWrites()):
 		return 0, errWouldWait
 	case !now:
 		if err := c.lockWrites(ctx); err != nil {
@@ -468,7 +468,7 @@ func (c *Conn) send(ctx context.Context, fill func(now bool) []outFrame, now boo
 		}
 	}
 	if !now {
-		c.beginWrite(ctx)
+		c.stream.BeginWrite(ctx)
 	}
 	c.sendLocked(&st)
 	if st.fb.stalled {
@@ -481,8 +481,8 @@ func (c *Conn) send(ctx context.Context, fill func(now bool) []outFrame, now boo
 	st.fb.end()
 	err := st.fb.err
 	if !now {
-		c.endWrite()
-		err = c.ctxErr(ctx, err)
+		c.stream.EndWrite()
+		err = c.stream.CtxErr(ctx, err)
 	}
 	c.unlockWrites()
 	return st.fb.ownDone, err

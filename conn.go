@@ -3,19 +3,18 @@
 package wsclient
 
 import (
-	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
 	"github.com/wsclient/wsclient/internal/handshake"
 	"github.com/wsclient/wsclient/internal/protocol"
+	"github.com/wsclient/wsclient/internal/sock"
 )
 
 // Conn is a client WebSocket connection.
@@ -33,7 +32,7 @@ import (
 // to the socket can still be lost if the connection dies before the peer
 // reads it.
 type Conn struct {
-	nc  net.Conn
+	nc  net.Conn // the connection; reads and writes go through stream
 	cfg connConfig
 
 	url         *url.URL // the URL dialled (the last hop of a redirect chain)
@@ -57,10 +56,6 @@ type Conn struct {
 	rbig     bool // reads ask for the big read buffer (see bigReadBuf)
 	onCtl    atomic.Pointer[func(MessageType, []byte)]
 	inflater *inflater
-	raw      syscall.RawConn       // set for plain sockets (see setupRawRead)
-	rawFn    func(fd uintptr) bool // c.rawRead, made once
-	rawErrno syscall.Errno         // error of the last raw read
-	lowat    rawLowat              // receive low-water mark (read_raw_linux.go)
 
 	// proto is the protocol engine: message, frame-rule and close state,
 	// and the bytes of every frame sent. Its receive side belongs to the
@@ -78,22 +73,12 @@ type Conn struct {
 	held       bool       // a send that did not wait left its batch in sendSt, holding the write locks
 	sendSt     *sendState // made by the first such send
 
-	// Guarded by dlMu (placed here to pack the struct).
-	readCtxDone bool // the context of the read in progress has ended
-	readerPong  bool // the reader is writing a pong (see sendPendingPongLocked)
-	pongBlocked bool // a pong's write timed out and dropped the connection (errPongBlocked)
+	pongBlocked atomic.Bool // a pong's write timed out and dropped the connection (errPongBlocked)
 
-	dlMu     sync.Mutex
-	rdl, wdl time.Time // deadlines set by the user, restored after a context watch
-	rwatch   *ctxWatch // allocated on the first read that watches a context
-	wwatch   *ctxWatch // the same for writes (used by the write lock's holder)
-
-	// The context of the read (readMu) and of the write (wmu) under way,
-	// until it is watched or the call ends (see beginRead).
-	rctx, wctx context.Context
-	// rio is made on the first raw read or write with a context (see
-	// sockRead); atomic, as the reader and a writer may make it at once.
-	rio atomic.Pointer[rawIO]
+	// stream is nc's byte stream: every socket read and write, the
+	// contexts of the calls under way and the deadlines. Its read side
+	// belongs to the reader (readMu), its write side to wmu's holder.
+	stream sock.Stream
 
 	trace *Trace // Dialer.Trace (trace.go); nil when none
 
@@ -144,20 +129,14 @@ func newConn(nc net.Conn, leftover []byte, cfg connConfig, readBufSize int) *Con
 		c.drained = true
 	}
 	c.reader.c = c
-	c.setupRawRead()
-	c.setupLowat()
+	c.stream.Init(nc)
 	return c
 }
 
 // setReadDeadline sets the deadline for reads on the underlying connection
 // (kept, so that a read's context watch puts it back). A read that times
 // out leaves the connection unusable.
-func (c *Conn) setReadDeadline(t time.Time) error {
-	c.dlMu.Lock()
-	c.rdl = t
-	c.dlMu.Unlock()
-	return c.nc.SetReadDeadline(t)
-}
+func (c *Conn) setReadDeadline(t time.Time) error { return c.stream.SetReadDeadline(t) }
 
 // SetControlHandler installs f to be called, on the reading goroutine, for
 // every ping, pong and close frame received. The payload is only valid during

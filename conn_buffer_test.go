@@ -47,8 +47,8 @@ func TestConnIdleHoldsNoReadBuffer(t *testing.T) {
 				return nil
 			})
 			conn := dialT(t, srv.URL, tc.d)
-			if (conn.raw != nil) != tc.raw {
-				t.Fatalf("raw reads: %v, want %v", conn.raw != nil, tc.raw)
+			if conn.stream.Raw() != tc.raw {
+				t.Fatalf("raw reads: %v, want %v", conn.stream.Raw(), tc.raw)
 			}
 			if _, _, err := conn.ReadMessage(testCtx(t)); err != nil {
 				t.Fatal(err)

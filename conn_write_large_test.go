@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/wsclient/wsclient/internal/sock"
 )
 
 // Over a plain socket a large frame goes out in single writev calls over
@@ -18,7 +20,7 @@ import (
 // caller's data is untouched.
 func TestConnWriteLargeRawPartialWrites(t *testing.T) {
 	conn, s := rawConnPair(t)
-	if conn.raw == nil {
+	if !conn.stream.Raw() {
 		t.Skip("no raw socket access here")
 	}
 	big := make([]byte, 9<<20+123)
@@ -76,7 +78,7 @@ func withRings(t *testing.T, size int) {
 // order with the frames around it.
 func TestConnWriteLargeRawRingWraps(t *testing.T) {
 	conn, s := rawConnPair(t)
-	if conn.raw == nil || !hasRawWritev {
+	if !conn.stream.Raw() || !sock.HasWritev {
 		t.Skip("no raw writev here")
 	}
 	withRings(t, 70001)
@@ -105,7 +107,7 @@ func TestConnWriteLargeRawRingWraps(t *testing.T) {
 // chunks: writing 16 MiB with an empty pool allocates one ring.
 func TestConnWriteLargeRawOneRing(t *testing.T) {
 	conn, s := rawConnPair(t)
-	if conn.raw == nil || !hasRawWritev {
+	if !conn.stream.Raw() || !sock.HasWritev {
 		t.Skip("no raw writev here")
 	}
 	withRings(t, rawWindow)

@@ -325,7 +325,7 @@ func TestConnWriteContextAllocs(t *testing.T) {
 	}
 	// A fresh context per call: WithCancel's own allocations and its done
 	// channel, and, as this connection is a wrapper (each write watches
-	// its context, see ctxwatch.go), context.AfterFunc's four.
+	// its context, see internal/sock/context.go), context.AfterFunc's four.
 	base := testing.AllocsPerRun(200, func() {
 		c, cancel := context.WithCancel(ctx)
 		_ = c.Done()
@@ -353,7 +353,7 @@ func TestConnWriteReusedContextCancelledBetweenWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if conn.wwatch == nil || conn.wwatch.ctx != ctx {
+	if !conn.stream.WatchMade(false) || conn.stream.Registered(false) != ctx {
 		t.Fatal("the reused context is not kept registered")
 	}
 	cancel()
@@ -379,7 +379,7 @@ func TestConnWriteFreshContextNotKept(t *testing.T) {
 	if err := conn.WriteMessage(ctx, TextMessage, []byte("a")); err != nil {
 		t.Fatal(err)
 	}
-	if conn.wwatch.stop != nil {
+	if conn.stream.Registered(false) != nil {
 		t.Fatal("a context used once stayed registered")
 	}
 	cancel()

@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"sync"
 	"time"
@@ -118,7 +117,7 @@ func (c *Conn) unlockWrite() {
 // sendPendingPongLocked writes the pending pong, if any, under wmu. The
 // write gets a deadline of its own (the close timeout, or the user's write
 // deadline if sooner), put back afterwards; byReader marks the reading
-// goroutine, whose context also cuts the write short (see beginRead).
+// goroutine, whose context also cuts the write short.
 func (c *Conn) sendPendingPongLocked(byReader bool) {
 	if !c.pongPending.Swap(false) {
 		return
@@ -130,32 +129,13 @@ func (c *Conn) sendPendingPongLocked(byReader bool) {
 	if c.proto.CheckFrame(true, 0, frame.OpPong, int64(n)) != nil || c.werr != nil {
 		return // after our close frame, no pong
 	}
-	if byReader {
-		c.armRead() // the read's context bounds this write too
-	}
-	c.dlMu.Lock()
-	dl := time.Now().Add(c.cfg.closeTimeout)
-	if !c.wdl.IsZero() && c.wdl.Before(dl) {
-		dl = c.wdl
-	}
-	if byReader {
-		c.readerPong = true
-		if c.readCtxDone {
-			dl = aLongTimeAgo
-		}
-	}
-	c.nc.SetWriteDeadline(dl)
-	c.dlMu.Unlock()
+	c.stream.BeginBoundedWrite(c.cfg.closeTimeout, byReader)
 	err := c.writeFrameLocked(true, 0, frame.OpPong, p[:n])
-	c.dlMu.Lock()
-	if ne, ok := err.(net.Error); ok && ne.Timeout() && !(byReader && c.readCtxDone) {
+	if c.stream.EndBoundedWrite(err, byReader) {
 		// The connection is closed: the reader's next read fails on the
 		// closed socket, and says why with this (see readEnded).
-		c.pongBlocked = true
+		c.pongBlocked.Store(true)
 	}
-	c.readerPong = false
-	c.nc.SetWriteDeadline(c.wdl)
-	c.dlMu.Unlock()
 }
 
 // errConnType is the ErrBadFrame error of a Conn message of another type.

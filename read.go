@@ -4,6 +4,7 @@ package wsclient
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -25,11 +26,11 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	c.beginRead(ctx)
-	defer c.endRead()
+	c.stream.BeginRead(ctx)
+	defer c.stream.EndRead()
 	typ, err := c.beginMessage()
 	if err != nil {
-		return 0, nil, c.ctxErr(ctx, err)
+		return 0, nil, c.stream.CtxErr(ctx, err)
 	}
 	return typ, &c.reader, nil
 }
@@ -52,11 +53,11 @@ func (c *Conn) appendMessage(ctx context.Context, dst []byte, pooled bool) (Mess
 	if err := ctx.Err(); err != nil {
 		return 0, dst, err
 	}
-	c.beginRead(ctx)
-	defer c.endRead()
+	c.stream.BeginRead(ctx)
+	defer c.stream.EndRead()
 	typ, err := c.beginMessage()
 	if err != nil {
-		return 0, dst, c.ctxErr(ctx, err)
+		return 0, dst, c.stream.CtxErr(ctx, err)
 	}
 	if pooled && !c.proto.Compressed() {
 		dst = c.takeBig(c.proto.Remaining(), dst)
@@ -91,7 +92,7 @@ func (c *Conn) appendMessage(ctx context.Context, dst []byte, pooled bool) (Mess
 			return typ, dst, nil
 		}
 		if err != nil {
-			return 0, dst, c.ctxErr(ctx, err)
+			return 0, dst, c.stream.CtxErr(ctx, err)
 		}
 	}
 }
@@ -166,7 +167,7 @@ func (c *Conn) beginMessage() (MessageType, error) {
 	}
 	// Wait for the next message here, high on the stack, so that an idle
 	// reader's goroutine keeps a small stack.
-	if c.raw != nil {
+	if c.stream.Raw() {
 		// A plain socket: keep the buffer while data flows; it goes back
 		// to the pool only when the reader parks.
 		if c.rr == c.rw {
@@ -256,10 +257,10 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		c.rr += n
 	} else if len(p) >= max(len(c.rbuf), len(c.ctlBuf)) {
 		// Large reads go straight into p; a very large one waits for
-		// much of it to arrive (see raiseLowat).
-		c.raiseLowat(len(p))
+		// much of it to arrive (see sock.Stream.RaiseLowat).
+		c.stream.RaiseLowat(len(p))
 		var err error
-		n, err = c.sockRead(p)
+		n, err = c.stream.Read(p)
 		if n == 0 && err != nil {
 			return 0, c.readFailed(err)
 		}
@@ -268,7 +269,7 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 	} else {
 		c.sizeReadBuf()
 		c.rr, c.rw = 0, 0
-		m, err := c.sockRead(c.rbuf)
+		m, err := c.stream.Read(c.rbuf)
 		if m == 0 && err != nil {
 			return 0, c.readFailed(err)
 		}
@@ -285,7 +286,7 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 	// Whichever way the bytes came (a direct read, or through the read
 	// buffer when the caller reads in small pieces), the mark must not
 	// outlast what the frame still owes the socket.
-	c.lowerLowat(c.proto.Remaining() - int64(c.rw-c.rr))
+	c.stream.LowerLowat(c.proto.Remaining() - int64(c.rw-c.rr))
 	return n, nil
 }
 
@@ -349,6 +350,40 @@ func (c *Conn) sawRead(m int) {
 	}
 }
 
+// waitRaw reads the socket into the (empty) read buffer at a message
+// boundary, waiting without a buffer when nothing has arrived (see
+// sock.Stream.ReadBuffered). It is called with rr == rw.
+func (c *Conn) waitRaw() error {
+	c.rr, c.rw = 0, 0
+	n, err := c.stream.ReadBuffered((*readBuffer)(c))
+	if err != nil {
+		// A closed socket's error needs no second Close.
+		return c.readEnded(err, errors.Is(err, net.ErrClosed))
+	}
+	c.rw = n
+	c.sawRead(n)
+	c.drained = c.rw < len(c.rbuf)
+	c.bytesIn.Add(uint64(c.rw))
+	return nil
+}
+
+// readBuffer lends the Conn's read buffer to waitRaw's raw read.
+type readBuffer Conn
+
+// Take returns the read buffer, sized as recent reads asked for.
+func (b *readBuffer) Take() []byte {
+	c := (*Conn)(b)
+	c.sizeReadBuf()
+	return c.rbuf
+}
+
+// Park gives a pooled read buffer back while the reader waits.
+func (b *readBuffer) Park() {
+	if c := (*Conn)(b); c.rbufp != nil {
+		c.putReadBuf()
+	}
+}
+
 // releaseReadBuf gives an empty pooled read buffer back while the
 // connection waits for its next message.
 func (c *Conn) releaseReadBuf() {
@@ -366,7 +401,7 @@ func (c *Conn) fill(n int) error {
 		return nil
 	}
 	for c.rbuf == nil {
-		m, err := c.sockRead(c.ctlBuf[:])
+		m, err := c.stream.Read(c.ctlBuf[:])
 		if m == 0 {
 			if err != nil {
 				return c.readFailed(err)
@@ -386,7 +421,7 @@ func (c *Conn) fill(n int) error {
 		c.rr = 0
 	}
 	for c.rw-c.rr < n {
-		m, err := c.sockRead(c.rbuf[c.rw:])
+		m, err := c.stream.Read(c.rbuf[c.rw:])
 		c.drained = m < len(c.rbuf)-c.rw
 		c.rw += m
 		c.bytesIn.Add(uint64(m))
@@ -430,9 +465,7 @@ func (c *Conn) readEnded(err error, closed bool) error {
 // pongWasBlocked reports whether a pong's write timed out, closing the
 // connection.
 func (c *Conn) pongWasBlocked() bool {
-	c.dlMu.Lock()
-	defer c.dlMu.Unlock()
-	return c.pongBlocked
+	return c.pongBlocked.Load()
 }
 
 // nextDataFrame reads frame headers, handling control frames, until the
@@ -465,5 +498,5 @@ func (c *Conn) nextDataFrame() error {
 
 // bytesRead returns how many bytes have arrived so far: read from the
 // socket, plus those the kernel holds for a read that waits for more of a
-// large frame (see unreadQueued). It changes whenever bytes arrive.
-func (c *Conn) bytesRead() uint64 { return c.bytesIn.Load() + c.unreadQueued() }
+// large frame (see sock.Stream.Unread). It changes whenever bytes arrive.
+func (c *Conn) bytesRead() uint64 { return c.bytesIn.Load() + c.stream.Unread() }

@@ -148,10 +148,10 @@ func (c *Conn) writeOwn(ctx context.Context, fin bool, rsv byte, op frame.Opcode
 		err = ctx.Err()
 	default:
 		c.wmu.commit(op, fin)
-		c.beginWrite(ctx)
+		c.stream.BeginWrite(ctx)
 		n, err = c.writeOwnLocked(fin, rsv, op, ps)
-		c.endWrite()
-		err = c.ctxErr(ctx, err)
+		c.stream.EndWrite()
+		err = c.stream.CtxErr(ctx, err)
 	}
 	c.unlockWrite()
 	return n, err

@@ -1,4 +1,4 @@
-package wsclient
+package sock
 
 import (
 	"net"
@@ -7,13 +7,13 @@ import (
 	"unsafe"
 )
 
-// hasRawWritev reports whether large frames can be written with one
-// writev system call at a time (see frameBatch.addLargeRaw).
-const hasRawWritev = true
+// HasWritev reports whether WritevOnce may be used on a Raw stream.
+const HasWritev = true
 
-// rawWritev holds the state of the single writev calls of a large write.
-type rawWritev struct {
-	c   *Conn
+// Writev holds the state of a large write's single writev calls; its
+// owner keeps it (pooled) so that the calls allocate nothing.
+type Writev struct {
+	s   *Stream
 	vec []syscall.Iovec
 	fn  func(fd uintptr) bool // w.call, made once
 	n   int
@@ -22,15 +22,15 @@ type rawWritev struct {
 
 // call is the raw write callback: one writev of vec, retried on EINTR;
 // false (wait until the socket can take more) on EAGAIN, once the write's
-// context is watched (see ctxwatch.go).
-func (w *rawWritev) call(fd uintptr) bool {
+// context is watched.
+func (w *Writev) call(fd uintptr) bool {
 	for {
 		n, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.vec[0])), uintptr(len(w.vec)))
 		switch e {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			w.c.armWrite()
+			w.s.armWrite()
 			return false
 		}
 		w.n, w.err = int(n), e
@@ -41,17 +41,17 @@ func (w *rawWritev) call(fd uintptr) bool {
 	}
 }
 
-// writevOnce writes head (if not empty) and iov (no empty slices) with one
+// WritevOnce writes head (if not empty) and iov (no empty slices) with one
 // writev system call, waiting until the socket can take some of it, and
-// returns how many bytes it took.
-func (c *Conn) writevOnce(lw *largeWrite, head []byte, iov [][]byte) (int, error) {
-	w := &lw.raw
-	w.c = c
+// returns how many bytes it took. The stream is Raw; the caller is the
+// writer.
+func (s *Stream) WritevOnce(w *Writev, head []byte, iov [][]byte) (int, error) {
+	w.s = s
 	if w.fn == nil {
 		w.fn = w.call
 	}
 	if cap(w.vec) < len(iov)+1 {
-		w.vec = make([]syscall.Iovec, 0, max(len(iov)+1, 3)) // head, two spans of the ring
+		w.vec = make([]syscall.Iovec, 0, max(len(iov)+1, 3)) // head, two spans of a ring
 	}
 	w.vec = w.vec[:0]
 	if len(head) > 0 {
@@ -66,9 +66,9 @@ func (c *Conn) writevOnce(lw *largeWrite, head []byte, iov [][]byte) (int, error
 		iv.SetLen(len(v))
 		w.vec = append(w.vec, iv)
 	}
-	err := c.raw.Write(w.fn)
+	err := s.raw.Write(w.fn)
 	clear(w.vec) // drop the references to the caller's memory
-	w.c = nil
+	w.s = nil
 	if oe, ok := err.(*net.OpError); ok {
 		err = oe.Err // a deadline, or the connection closed: say "write"
 	}
@@ -76,7 +76,7 @@ func (c *Conn) writevOnce(lw *largeWrite, head []byte, iov [][]byte) (int, error
 		err = os.NewSyscallError("writev", w.err)
 	}
 	if err != nil {
-		return 0, c.opError("write", err)
+		return 0, s.opError("write", err)
 	}
 	return w.n, nil
 }

@@ -15,18 +15,11 @@ import (
 	"github.com/wsclient/wsclient/internal/frame"
 )
 
-// watchActive reports whether w watches a call now.
-func watchActive(w *ctxWatch) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.active
-}
-
 // awaitWatch waits until the read (or write) of conn watches its context,
 // that is until the call is waiting on the socket. The watch must exist
-// (conn.watcher) before the call starts.
-func awaitWatch(t testing.TB, w *ctxWatch) bool {
-	for deadline := time.Now().Add(waitLong); !watchActive(w); {
+// (PrepareWatch) before the call starts.
+func awaitWatch(t testing.TB, conn *Conn, read bool) bool {
+	for deadline := time.Now().Add(waitLong); !conn.stream.Watching(read); {
 		if time.Now().After(deadline) {
 			t.Error("the call never waited with its context watched")
 			return false
@@ -47,7 +40,7 @@ func frame64() []byte {
 // which tells a context that can end from one that cannot, makes it), and
 // on a read that must wait no more than
 // context.AfterFunc's registration and the context's done channel (five;
-// see ctxwatch.go for why not a goroutine), released when the read ends.
+// see internal/sock/context.go for why not a goroutine), released when the read ends.
 func TestConnFreshContextAllocs(t *testing.T) {
 	bg := context.Background()
 	base := testing.AllocsPerRun(100, func() {
@@ -67,12 +60,12 @@ func TestConnFreshContextAllocs(t *testing.T) {
 	}); a > base+1 {
 		t.Errorf("%v allocations per write with a fresh context (%v for the context), want one more at most (its done channel)", a, base)
 	}
-	if conn.wwatch != nil {
+	if conn.stream.WatchMade(false) {
 		t.Error("writes that never waited made a context watch")
 	}
 
 	conn, srv = benchConn(t)
-	w := conn.watcher(true)
+	conn.stream.PrepareWatch(true)
 	requests := make(chan struct{})
 	answered := make(chan struct{})
 	resp := frame64()
@@ -81,7 +74,7 @@ func TestConnFreshContextAllocs(t *testing.T) {
 		// watched, so that every read below must wait.
 		defer close(answered)
 		for range requests {
-			if !awaitWatch(t, w) {
+			if !awaitWatch(t, conn, true) {
 				return
 			}
 			if _, err := srv.Write(resp); err != nil {
@@ -104,10 +97,7 @@ func TestConnFreshContextAllocs(t *testing.T) {
 	if a > base+5 {
 		t.Errorf("%v allocations per waiting read with a fresh context (%v for the context), want at most 5 more", a, base)
 	}
-	w.mu.Lock()
-	registered := w.stop != nil
-	w.mu.Unlock()
-	if registered {
+	if conn.stream.Registered(true) != nil {
 		t.Error("a fresh context was left registered")
 	}
 }
@@ -132,17 +122,17 @@ func TestConnReadContextCancelRaw(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				conn, srv := benchConn(t)
-				if conn.raw == nil {
+				if !conn.stream.Raw() {
 					t.Skip("no raw socket reads on this platform")
 				}
-				w := conn.watcher(true)
+				conn.stream.PrepareWatch(true)
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				if reused {
 					// One watched read with ctx first: the second
 					// watched call keeps it registered.
 					go func() {
-						if awaitWatch(t, w) {
+						if awaitWatch(t, conn, true) {
 							srv.Write(frame64())
 						}
 					}()
@@ -154,7 +144,7 @@ func TestConnReadContextCancelRaw(t *testing.T) {
 					t.Fatal(err)
 				}
 				go func() {
-					if awaitWatch(t, w) {
+					if awaitWatch(t, conn, true) {
 						cancel()
 					}
 				}()
@@ -167,10 +157,7 @@ func TestConnReadContextCancelRaw(t *testing.T) {
 					t.Fatalf("returned after %v", d)
 				}
 				if reused {
-					w.mu.Lock()
-					registered := w.stop != nil
-					w.mu.Unlock()
-					if !registered {
+					if conn.stream.Registered(true) == nil {
 						t.Error("the reused context was not kept registered")
 					}
 				}
@@ -197,10 +184,15 @@ func TestConnWriteContextCancelRaw(t *testing.T) {
 			name = fmt.Sprintf("reused/%d", tc.size)
 		}
 		t.Run(name, func(t *testing.T) {
-			conn, _ := benchConn(t) // the server never reads
-			if conn.raw == nil {
+			conn, srv := benchConn(t) // the server never reads
+			if !conn.stream.Raw() {
 				t.Skip("no raw socket writes on this platform")
 			}
+			// Small socket buffers, so that the socket is full long
+			// before the context ends however slow the writes are
+			// (Linux lets a receive buffer grow to tcp_rmem's 32 MiB).
+			srv.(*net.TCPConn).SetReadBuffer(4096)
+			conn.nc.(*net.TCPConn).SetWriteBuffer(4096)
 			msg := make([]byte, tc.size) // 8 MiB: a large frame, written by writev
 			// On a loaded machine the deadline can pass between two writes,
 			// before the socket is full: that write fails before it starts
@@ -253,14 +245,10 @@ func TestConnReadContextDoneBeforeWait(t *testing.T) {
 	if _, _, err := conn.ReadMessage(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("ReadMessage: %v, want context.Canceled", err)
 	}
-	w := conn.rwatch
-	if w == nil {
+	if !conn.stream.WatchMade(true) {
 		return // never watched: it failed before looking at the socket
 	}
-	w.mu.Lock()
-	registered := w.stop != nil || w.ctx != nil
-	w.mu.Unlock()
-	if registered {
+	if conn.stream.Registered(true) != nil {
 		t.Error("a fresh context was left registered")
 	}
 }
@@ -273,14 +261,14 @@ func TestConnContextCancelWrapped(t *testing.T) {
 	cfg := connConfig{maxMessage: defaultMaxMessage, fragmentSize: 4096, closeTimeout: time.Second, writeBufSize: defaultWriteBuf}
 	conn := newConn(struct{ net.Conn }{c}, nil, cfg, defaultBufSize)
 	t.Cleanup(func() { conn.CloseNow(); s.Close() })
-	if conn.raw != nil {
+	if conn.stream.Raw() {
 		t.Fatal("a wrapped socket took the raw path")
 	}
-	w := conn.watcher(true)
+	conn.stream.PrepareWatch(true)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		if awaitWatch(t, w) {
+		if awaitWatch(t, conn, true) {
 			cancel()
 		}
 	}()

@@ -1,4 +1,4 @@
-package wsclient
+package sock
 
 import (
 	"net"
@@ -19,13 +19,13 @@ import (
 // wakes the reader anyway when memory is short or the receive window
 // closes, so a mark the buffer cannot reach does not stall the read.
 const (
-	lowatMin = 256 << 10 // reads smaller than this keep the default mark
-	lowatMax = 2 << 20   // the mark for a large read
+	LowatMin = 256 << 10 // reads smaller than this keep the default mark
+	LowatMax = 2 << 20   // the mark for a large read
 )
 
-// rawLowat is the receive low-water mark state of a TCP connection; small,
-// as every Conn carries one (the call state is allocated on first use).
-type rawLowat struct {
+// lowat is the receive low-water mark state of a TCP connection; small,
+// as every Stream carries one (the call state is allocated on first use).
+type lowat struct {
 	call *lowatCall // nil until the first large read
 	cur  int32      // the mark set on the socket; 0 means 1
 	tcp  bool       // the socket is TCP (the mark is honoured)
@@ -43,67 +43,68 @@ func (l *lowatCall) apply(fd uintptr) {
 }
 
 // setLowat sets the mark on the socket, reporting success.
-func (c *Conn) setLowat(v int) bool {
-	l := c.lowat.call
+func (s *Stream) setLowat(v int) bool {
+	l := s.lowat.call
 	if l == nil {
 		l = &lowatCall{}
 		l.fn = l.apply
-		c.lowat.call = l
+		s.lowat.call = l
 	}
 	l.want = v
-	return c.raw.Control(l.fn) == nil && l.err == nil
+	return s.raw.Control(l.fn) == nil && l.err == nil
 }
 
 // setupLowat enables the low-water mark for TCP sockets.
-func (c *Conn) setupLowat() {
-	if _, ok := c.nc.(*net.TCPConn); ok && c.raw != nil {
-		c.lowat.tcp = true
+func (s *Stream) setupLowat() {
+	if _, ok := s.nc.(*net.TCPConn); ok && s.raw != nil {
+		s.lowat.tcp = true
 	}
 }
 
-// raiseLowat sets the low-water mark for a direct read of n bytes, which
-// are all owed by the current frame.
-func (c *Conn) raiseLowat(n int) {
-	l := &c.lowat
-	if !l.tcp || n < lowatMin || l.cur >= lowatMin {
+// RaiseLowat sets the low-water mark for a read of n bytes straight into
+// the caller's memory, which are all owed by the current frame. The caller
+// is the reader.
+func (s *Stream) RaiseLowat(n int) {
+	l := &s.lowat
+	if !l.tcp || n < LowatMin || l.cur >= LowatMin {
 		return
 	}
-	v := min(n, lowatMax)
-	if c.setLowat(v) {
+	v := min(n, LowatMax)
+	if s.setLowat(v) {
 		l.cur = int32(v)
 	} else {
 		l.tcp = false
 	}
 }
 
-// lowerLowat puts the mark back to 1 unless the current frame still owes
-// at least the mark's bytes.
-func (c *Conn) lowerLowat(owed int64) {
-	l := &c.lowat
+// LowerLowat puts the mark back to 1 unless the current frame still owes
+// at least the mark's bytes. The caller is the reader.
+func (s *Stream) LowerLowat(owed int64) {
+	l := &s.lowat
 	if l.cur == 0 || owed >= int64(l.cur) {
 		return
 	}
 	l.cur = 0
-	if !c.setLowat(1) {
+	if !s.setLowat(1) {
 		// The mark could not be lowered (the socket is closed, or
 		// broken): rather than risk waiting for bytes that never come,
 		// close it.
 		l.tcp = false
-		c.nc.Close()
+		s.nc.Close()
 	}
 }
 
-// unreadQueued returns how many bytes the kernel holds for the socket,
-// not read yet (SIOCINQ), or 0 when it cannot tell. While the mark is
-// raised, arriving bytes wait there until enough of them have come, so a
-// liveness check (see bytesRead) counts them too.
-func (c *Conn) unreadQueued() uint64 {
-	if c.raw == nil {
+// Unread returns how many bytes the kernel holds for the socket, not read
+// yet (SIOCINQ), or 0 when it cannot tell. While the mark is raised,
+// arriving bytes wait there until enough of them have come, so a liveness
+// check counts them too.
+func (s *Stream) Unread() uint64 {
+	if s.raw == nil {
 		return 0
 	}
 	var n int
 	var err error
-	if cerr := c.raw.Control(func(fd uintptr) {
+	if cerr := s.raw.Control(func(fd uintptr) {
 		n, err = unix.IoctlGetInt(int(fd), unix.SIOCINQ)
 	}); cerr != nil || err != nil || n < 0 {
 		return 0

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build !js
 
 package wsclient
 
@@ -6,8 +6,40 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"testing"
 )
+
+// Tests of the Conn over its byte stream (internal/sock) on a plain socket.
+
+// The first raw read and the first raw write with cancellable contexts
+// may run at once (readMu and wmu are different locks): making the shared
+// raw I/O state must not race (go test -race).
+func TestConnRawIOFirstReadAndWriteConcurrent(t *testing.T) {
+	for range 20 {
+		conn, s := rawConnPair(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		msg := append(serverFrameHead(0x2, 64), make([]byte, 64)...)
+		s.Write(msg[:1]) // the reader finds half a header: its next read is a sock.Stream.Read
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if _, _, err := conn.ReadMessage(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if err := conn.WriteMessage(ctx, BinaryMessage, []byte("x")); err != nil {
+				t.Error(err)
+			}
+		}()
+		s.Write(msg[1:])
+		wg.Wait()
+		cancel()
+	}
+}
 
 // A reader parked in a raw socket read (see waitRaw) that CloseNow ends
 // gets the socket's error as a socket Read gives it: one *net.OpError
@@ -16,7 +48,7 @@ import (
 func TestRawReadClosedError(t *testing.T) {
 	srv := newEcho(t)
 	c := dialT(t, srv.URL, nil)
-	if c.raw == nil {
+	if !c.stream.Raw() {
 		t.Skip("not a raw socket read")
 	}
 	// A read after CloseNow takes the same path as one parked in the raw

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wsclient/wsclient/internal/frame"
+	"github.com/wsclient/wsclient/internal/sock"
 )
 
 // rcvLowat returns the socket's SO_RCVLOWAT.
@@ -35,7 +36,7 @@ func rcvLowat(t testing.TB, nc net.Conn) int {
 	return v
 }
 
-// While a large frame's payload is read, the reader waits for lowatMax
+// While a large frame's payload is read, the reader waits for sock.LowatMax
 // bytes at a time (SO_RCVLOWAT), not for the first segment; the mark is
 // back to 1 once the frame has been read, so that a small message after it
 // is read at once.
@@ -57,9 +58,9 @@ func TestConnReadLargeLowWaterMark(t *testing.T) {
 	s.Write(serverFrameHead(frame.OpBinary, size))
 	s.Write(msg[:1<<20])
 	deadline := time.Now().Add(10 * time.Second)
-	for rcvLowat(t, conn.nc) != lowatMax {
+	for rcvLowat(t, conn.nc) != sock.LowatMax {
 		if time.Now().After(deadline) {
-			t.Fatalf("SO_RCVLOWAT is %d during the large read, want %d", rcvLowat(t, conn.nc), lowatMax)
+			t.Fatalf("SO_RCVLOWAT is %d during the large read, want %d", rcvLowat(t, conn.nc), sock.LowatMax)
 		}
 		time.Sleep(time.Millisecond) // polling the kernel's state: no event to wait for
 	}
