@@ -81,7 +81,7 @@ func (c *Conn) applySettings(f *http2.SettingsFrame) error {
 	if v, ok := f.Value(http2.SettingHeaderTableSize); ok {
 		c.wmu.Lock()
 		c.henc.SetMaxDynamicTableSizeLimit(v)
-		c.wmu.Unlock()
+		c.unlockW()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -256,7 +256,7 @@ func (c *Conn) onGoAway(f *http2.GoAwayFrame) {
 	for id, s := range c.streams {
 		if id > f.LastStreamID {
 			delete(c.streams, id)
-			s.endLocked(fmt.Errorf("%w: GOAWAY %v", errConnLost, f.ErrCode))
+			s.endLocked(fmt.Errorf("%w (%v)", ErrGoAway, f.ErrCode))
 		}
 	}
 }
