@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"golang.org/x/net/http2"
 )
@@ -28,6 +29,12 @@ func (c *Conn) readLoop() {
 	}
 	var ce http2.ConnectionError
 	if errors.As(err, &ce) {
+		// Bounded: a server that does not read must not keep the read
+		// loop, and with it every stream's end, waiting.
+		c.mu.Lock()
+		c.baseWDL = time.Now().Add(streamCloseWait)
+		c.nc.SetWriteDeadline(c.baseWDL)
+		c.mu.Unlock()
 		c.write(func() error { return c.fr.WriteGoAway(0, http2.ErrCode(ce), nil) })
 	}
 	c.nc.Close()
@@ -106,6 +113,11 @@ func (c *Conn) applySettings(f *http2.SettingsFrame) error {
 			}
 		case http2.SettingMaxFrameSize:
 			c.maxFrame = int(min(s.Val, maxDataFrame))
+		case http2.SettingEnableConnectProtocol:
+			// It may not be withdrawn (RFC 8441 section 3).
+			if s.Val == 0 && c.first.enableConnect {
+				return http2.ConnectionError(http2.ErrCodeProtocol)
+			}
 		}
 		return nil
 	})
@@ -125,14 +137,26 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 	}
 	s := c.streams[f.StreamID]
 	var sRefund int
-	var flowErr bool
+	var resetCode http2.ErrCode
+	var reset bool
 	if s != nil {
 		s.recvd += n
-		if s.recvd > streamWindow {
-			flowErr = true
+		switch {
+		case s.resp == nil || s.peerEnded:
+			// DATA before the response's HEADERS is malformed (RFC 9113
+			// section 8.1); after END_STREAM it is on a closed stream
+			// (section 6.1): it is never taken for the WebSocket's bytes.
+			reset, resetCode = true, http2.ErrCodeProtocol
+			if s.peerEnded {
+				resetCode = http2.ErrCodeStreamClosed
+			}
+			delete(c.streams, f.StreamID)
+			s.endLocked(errDataOutOfPlace)
+		case s.recvd > streamWindow:
+			reset, resetCode = true, http2.ErrCodeFlowControl
 			delete(c.streams, f.StreamID)
 			s.endLocked(errors.New("wsclient: HTTP/2 stream: the server overran the flow-control window"))
-		} else {
+		default:
 			s.appendLocked(data)
 			sRefund = s.consumedLocked(n - len(data)) // padding is read at once
 			if f.StreamEnded() {
@@ -148,11 +172,15 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 	if sRefund > 0 {
 		c.writeWindowUpdate(f.StreamID, sRefund)
 	}
-	if flowErr {
-		c.writeReset(f.StreamID, http2.ErrCodeFlowControl)
+	if reset {
+		c.writeReset(f.StreamID, resetCode)
 	}
 	return nil
 }
+
+// errDataOutOfPlace ends a stream the server sent DATA on before its
+// response or after its END_STREAM.
+var errDataOutOfPlace = errors.New("wsclient: HTTP/2 stream: DATA before the response or after END_STREAM")
 
 // onHeaders takes the response to a stream's CONNECT (informational 1xx
 // answers are skipped), or its trailers.
