@@ -28,6 +28,9 @@ func (c *Conn) readLoop() {
 		}
 	}
 	var ce http2.ConnectionError
+	if errors.Is(err, http2.ErrFrameTooLarge) {
+		err = fmt.Errorf("%w: %w", http2.ConnectionError(http2.ErrCodeFrameSize), err)
+	}
 	if errors.As(err, &ce) {
 		// Bounded: a server that does not read must not keep the read
 		// loop, and with it every stream's end, waiting.
@@ -214,6 +217,12 @@ func (c *Conn) takeHeaders(f *http2.MetaHeadersFrame) (http2.ErrCode, bool) {
 			return 0, false
 		}
 		s.resp = c.response(code, f)
+	} else if !f.StreamEnded() {
+		// A second HEADERS is trailers, which end the stream (RFC 9113
+		// section 8.1).
+		delete(c.streams, f.StreamID)
+		s.endLocked(errors.New("wsclient: HTTP/2 stream: HEADERS after the response without END_STREAM"))
+		return http2.ErrCodeProtocol, true
 	}
 	if f.StreamEnded() {
 		s.peerEndedLocked()

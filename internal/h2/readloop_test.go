@@ -112,3 +112,55 @@ func TestConnEnableConnectWithdrawn(t *testing.T) {
 		t.Fatalf("GOAWAY code %v (0xff: none), want PROTOCOL_ERROR", got)
 	}
 }
+
+// A HEADERS after the response that does not end the stream (trailers
+// must) resets the stream.
+func TestStreamHeadersAfterResponse(t *testing.T) {
+	codes := make(chan []http2.ErrCode, 1)
+	nc := scripted(t, func(p *peer) {
+		p.settings()
+		id := p.accept()
+		var hb bytes.Buffer
+		hpack.NewEncoder(&hb).WriteField(hpack.HeaderField{Name: "x-again", Value: "1"})
+		p.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hb.Bytes(), EndHeaders: true})
+		var cc []http2.ErrCode
+		for _, f := range p.untilPingAck() {
+			if rf, ok := f.(*http2.RSTStreamFrame); ok {
+				cc = append(cc, rf.ErrCode)
+			}
+		}
+		codes <- cc
+		p.next(http2.FrameSettings, http2.FrameWindowUpdate, http2.FrameData, http2.FrameRSTStream)
+	})
+	s := openT(t, newConnT(t, nc))
+	if cc := <-codes; len(cc) != 1 || cc[0] != http2.ErrCodeProtocol {
+		t.Fatalf("RST_STREAM codes %v, want one PROTOCOL_ERROR", cc)
+	}
+	if _, err := s.Read(make([]byte, 1)); err == nil || err == io.EOF {
+		t.Fatalf("Read after the reset: %v, want an error", err)
+	}
+}
+
+// A frame larger than our SETTINGS_MAX_FRAME_SIZE ends the connection
+// with FRAME_SIZE_ERROR.
+func TestConnFrameTooLarge(t *testing.T) {
+	code := make(chan http2.ErrCode, 1)
+	nc := scripted(t, func(p *peer) {
+		p.settings()
+		id := p.accept()
+		p.fr.WriteData(id, false, make([]byte, maxDataFrame+1))
+		f, ok := p.next(http2.FrameSettings, http2.FrameWindowUpdate).(*http2.GoAwayFrame)
+		if !ok {
+			code <- 0xff
+			return
+		}
+		code <- f.ErrCode
+	})
+	s := openT(t, newConnT(t, nc))
+	if got := <-code; got != http2.ErrCodeFrameSize {
+		t.Fatalf("GOAWAY code %v (0xff: none), want FRAME_SIZE_ERROR", got)
+	}
+	if _, err := s.Read(make([]byte, 1)); !errors.Is(err, errConnLost) {
+		t.Fatalf("Read: %v, want errConnLost", err)
+	}
+}
