@@ -260,12 +260,7 @@ func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 		if c.sendWindow > 1<<31-1 {
 			return http2.ConnectionError(http2.ErrCodeFlowControl)
 		}
-		for _, s := range c.connWaiters {
-			s.connWait = false
-			s.wakeWriter()
-		}
-		clear(c.connWaiters)
-		c.connWaiters = c.connWaiters[:0]
+		c.wakeConnWaitersLocked()
 		return nil
 	}
 	overflow := false
@@ -282,6 +277,17 @@ func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 		c.writeReset(f.StreamID, http2.ErrCodeFlowControl)
 	}
 	return nil
+}
+
+// wakeConnWaitersLocked wakes the writers waiting for the connection's
+// window.
+func (c *Conn) wakeConnWaitersLocked() {
+	for _, s := range c.connWaiters {
+		s.connWait = false
+		s.wakeWriter()
+	}
+	clear(c.connWaiters)
+	c.connWaiters = c.connWaiters[:0]
 }
 
 // onGoAway stops new streams on the connection and ends those the server

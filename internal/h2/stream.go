@@ -213,6 +213,13 @@ func (s *Stream) Write(p []byte) (int, error) {
 			return n, err
 		}
 		if err := s.writeData(p[:k], false); err != nil {
+			if err == os.ErrDeadlineExceeded { // not sent: the window is still ours
+				s.c.mu.Lock()
+				s.sendWindow += int64(k)
+				s.c.sendWindow += int64(k)
+				s.c.wakeConnWaitersLocked()
+				s.c.mu.Unlock()
+			}
 			return n, err
 		}
 		p, n = p[k:], n+k
@@ -282,6 +289,12 @@ func (s *Stream) writeData(b []byte, end bool) error {
 	if s.closed {
 		c.mu.Unlock()
 		return net.ErrClosed
+	}
+	if !s.wdeadline.IsZero() && !time.Now().Before(s.wdeadline) {
+		// Expired since the window was taken: nothing is written, and
+		// the connection is not harmed.
+		c.mu.Unlock()
+		return os.ErrDeadlineExceeded
 	}
 	c.writer = s
 	if !s.wdeadline.IsZero() {
