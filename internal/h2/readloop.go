@@ -52,6 +52,11 @@ func (c *Conn) readLoop() {
 
 // handle acts on one frame; an error ends the connection.
 func (c *Conn) handle(f http2.Frame) error {
+	if c.idle(f) {
+		// Only HEADERS and PRIORITY may open a stream, and a server may
+		// open none (RFC 9113 section 5.1).
+		return http2.ConnectionError(http2.ErrCodeProtocol)
+	}
 	switch f := f.(type) {
 	case *http2.DataFrame:
 		return c.onData(f)
@@ -84,6 +89,22 @@ func (c *Conn) handle(f http2.Frame) error {
 		return http2.ConnectionError(http2.ErrCodeProtocol) // push is disabled
 	}
 	return nil
+}
+
+// idle reports a frame on a stream we never opened, other than PRIORITY.
+func (c *Conn) idle(f http2.Frame) bool {
+	id := f.Header().StreamID
+	if id == 0 {
+		return false
+	}
+	switch f.(type) {
+	case *http2.DataFrame, *http2.MetaHeadersFrame, *http2.RSTStreamFrame, *http2.WindowUpdateFrame:
+	default:
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return id%2 == 0 || id >= c.nextID // nextID is written under c.mu too
 }
 
 // applySettings applies the server's SETTINGS.

@@ -164,3 +164,39 @@ func TestConnFrameTooLarge(t *testing.T) {
 		t.Fatalf("Read: %v, want errConnLost", err)
 	}
 }
+
+// A frame on a stream the client never opened ends the connection with
+// PROTOCOL_ERROR.
+func TestConnFrameOnIdleStream(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		write func(fr *http2.Framer, open uint32)
+	}{
+		{"DATA", func(fr *http2.Framer, open uint32) { fr.WriteData(open+2, false, []byte("x")) }},
+		{"RST_STREAM", func(fr *http2.Framer, open uint32) { fr.WriteRSTStream(open+2, http2.ErrCodeCancel) }},
+		{"WINDOW_UPDATE", func(fr *http2.Framer, open uint32) { fr.WriteWindowUpdate(open+2, 1) }},
+		{"even DATA", func(fr *http2.Framer, open uint32) { fr.WriteData(2, false, []byte("x")) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code := make(chan http2.ErrCode, 1)
+			nc := scripted(t, func(p *peer) {
+				p.settings()
+				id := p.accept()
+				tc.write(p.fr, id)
+				f, ok := p.next(http2.FrameSettings, http2.FrameWindowUpdate).(*http2.GoAwayFrame)
+				if !ok {
+					code <- 0xff
+					return
+				}
+				code <- f.ErrCode
+			})
+			s := openT(t, newConnT(t, nc))
+			if got := <-code; got != http2.ErrCodeProtocol {
+				t.Fatalf("GOAWAY code %v (0xff: none), want PROTOCOL_ERROR", got)
+			}
+			if _, err := s.Read(make([]byte, 1)); !errors.Is(err, errConnLost) {
+				t.Fatalf("Read: %v, want errConnLost", err)
+			}
+		})
+	}
+}
