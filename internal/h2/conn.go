@@ -48,6 +48,10 @@ type Conn struct {
 	connWaiters []*Stream // writers waiting for the connection's window
 	goAway      bool      // the server sent GOAWAY: no new streams
 	err         error     // the connection is over (read loop ended)
+	writer      *Stream   // the stream whose DATA frame is being written
+	wdlSet      bool      // nc has a write deadline set for writer
+	baseWDL     time.Time // nc's write deadline between DATA frames
+	pendingEnds []pendingEnd
 
 	users    int  // WebSockets open or being opened on it; guarded by pool.mu
 	closed   bool // guarded by pool.mu
@@ -72,6 +76,13 @@ const (
 	// server to close after GOAWAY.
 	streamCloseWait = time.Second
 )
+
+// pendingEnd is the frame that ends a stream Close could not write at once
+// because another goroutine held the write lock: the holder writes it.
+type pendingEnd struct {
+	s     *Stream
+	reset bool // RST_STREAM (CANCEL); END_STREAM otherwise
+}
 
 // ErrNoSettings reports a server whose first frame was not a SETTINGS
 // frame: it does not speak HTTP/2.
@@ -159,6 +170,11 @@ func setUp(nc net.Conn, maxHeaderBytes int) (*Conn, error) {
 	if err := c.applySettings(sf.(*http2.SettingsFrame)); err != nil {
 		return nil, err
 	}
+	// Acknowledged like every SETTINGS (RFC 9113 section 6.5.3): a server
+	// may end a connection whose client never does (SETTINGS_TIMEOUT).
+	if err := c.fr.WriteSettingsAck(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -219,6 +235,12 @@ func (c *Conn) reserve() bool {
 // side closed, and the server given a moment to close its own (so that
 // nothing it has not read yet is lost to a reset).
 func (c *Conn) shutdown() {
+	// A writer blocked on a server that does not read (the read loop
+	// answering a PING, say) gives up the write lock in time.
+	c.mu.Lock()
+	c.baseWDL = time.Now().Add(streamCloseWait)
+	c.nc.SetWriteDeadline(c.baseWDL)
+	c.mu.Unlock()
 	c.wmu.Lock()
 	if c.werr == nil {
 		c.werr = c.fr.WriteGoAway(0, http2.ErrCodeNo, nil)
@@ -229,7 +251,7 @@ func (c *Conn) shutdown() {
 			c.werr = net.ErrClosed
 		}
 	}
-	c.wmu.Unlock()
+	c.unlockW()
 	t := time.NewTimer(streamCloseWait)
 	select {
 	case <-c.readDone:
@@ -244,7 +266,7 @@ func (c *Conn) shutdown() {
 // ends the connection.
 func (c *Conn) write(fn func() error) error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlockW()
 	if c.werr != nil {
 		return c.werr
 	}
@@ -254,6 +276,47 @@ func (c *Conn) write(fn func() error) error {
 		return c.werr
 	}
 	return nil
+}
+
+// unlockW releases the write lock, first writing the frames that end the
+// streams closed while it was held (see Stream.Close).
+func (c *Conn) unlockW() {
+	for {
+		c.mu.Lock()
+		ends := c.pendingEnds
+		c.pendingEnds = nil
+		c.mu.Unlock()
+		for _, e := range ends {
+			c.writeEndLocked(e)
+		}
+		c.wmu.Unlock()
+		c.mu.Lock()
+		more := len(c.pendingEnds) > 0
+		c.mu.Unlock()
+		// Another goroutine that holds the lock now writes them itself.
+		if !more || !c.wmu.TryLock() {
+			return
+		}
+	}
+}
+
+// writeEndLocked writes the frame that ends a closed stream; the caller
+// holds the write lock.
+func (c *Conn) writeEndLocked(e pendingEnd) {
+	if c.werr != nil || e.s.sentEnd {
+		return
+	}
+	var err error
+	if e.reset {
+		err = c.fr.WriteRSTStream(e.s.id, http2.ErrCodeCancel)
+	} else {
+		e.s.sentEnd = true
+		err = c.fr.WriteData(e.s.id, true, nil)
+	}
+	if err != nil {
+		c.werr = fmt.Errorf("wsclient: HTTP/2 connection: %w", err)
+		c.nc.Close()
+	}
 }
 
 // writeWindowUpdate refunds n bytes of receive window of a stream (0: the

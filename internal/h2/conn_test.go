@@ -334,3 +334,60 @@ func TestPoolServerAllowsNoStreams(t *testing.T) {
 		t.Fatal("the connection was not ended with GOAWAY")
 	}
 }
+
+// The server's first SETTINGS is acknowledged, before the first request:
+// a server may end a connection whose client never does.
+func TestConnAcksFirstSettings(t *testing.T) {
+	acked := make(chan bool, 1)
+	nc := scripted(t, func(p *peer) {
+		p.settings()
+		for {
+			switch f := p.next(http2.FrameWindowUpdate).(type) {
+			case *http2.SettingsFrame:
+				if f.IsAck() {
+					acked <- true
+					return
+				}
+			default:
+				acked <- false
+				return
+			}
+		}
+	})
+	c := newConnT(t, nc)
+	defer c.nc.Close()
+	if !<-acked {
+		t.Fatal("the server's first SETTINGS was not acknowledged")
+	}
+}
+
+// A stream reserved before the server's GOAWAY is not sent (the server
+// would ignore it and the dial would wait for nothing): OpenStream fails
+// at once with ErrGoAway.
+func TestConnGoAwayBeforeOpen(t *testing.T) {
+	pinged := make(chan struct{})
+	nc := scripted(t, func(p *peer) {
+		p.settings()
+		p.fr.WriteGoAway(0, http2.ErrCodeNo, nil)
+		p.fr.WritePing(false, [8]byte{})
+		// The PING is answered after the GOAWAY is taken.
+		if _, ok := p.next(http2.FrameSettings, http2.FrameWindowUpdate).(*http2.PingFrame); !ok {
+			p.t.Error("want a PING ack")
+		}
+		close(pinged)
+		p.next(http2.FrameSettings, http2.FrameWindowUpdate, http2.FrameRSTStream)
+	})
+	c := newConnT(t, nc)
+	p := NewPool()
+	got, err := p.Acquire(context.Background(), Key{Scheme: "http", Addr: "x"}, func(context.Context) (*Conn, error) { return c, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-pinged
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Scheme: "http", Host: "x", Path: "/"}, Header: http.Header{":protocol": {"websocket"}}}
+	if _, _, err := got.OpenStream(ctx, req); !errors.Is(err, ErrGoAway) {
+		t.Fatalf("OpenStream after GOAWAY: %v, want ErrGoAway", err)
+	}
+}

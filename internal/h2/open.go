@@ -46,7 +46,7 @@ var hopByHop = map[string]bool{"connection": true, "proxy-connection": true, "ke
 // CONTINUATIONs); IDs go out in order, so both happen under the write lock.
 func (c *Conn) sendHeaders(s *Stream, req *http.Request) error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlockW()
 	if c.werr != nil {
 		return c.werr
 	}
@@ -58,6 +58,12 @@ func (c *Conn) sendHeaders(s *Stream, req *http.Request) error {
 	if c.err != nil {
 		c.mu.Unlock()
 		return c.err
+	}
+	if c.goAway {
+		// Reserved before the server's GOAWAY: a stream sent now would
+		// be above its last stream ID, ignored, and wait for nothing.
+		c.mu.Unlock()
+		return ErrGoAway
 	}
 	s.id = c.nextID
 	c.nextID += 2
@@ -120,6 +126,12 @@ func (c *Conn) encodeHeaders(req *http.Request) error {
 	}
 	return nil
 }
+
+// ErrGoAway reports a stream the server will not process: it sent GOAWAY
+// before the stream's CONNECT reached it, or with a last stream ID below
+// the stream's. The request had no effect and may be retried on another
+// connection.
+var ErrGoAway = errors.New("wsclient: HTTP/2 server sent GOAWAY; the stream was not processed")
 
 // errNoResponse: the server ended the stream without answering.
 var errNoResponse = errors.New("wsclient: HTTP/2 stream ended without a response")

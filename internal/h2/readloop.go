@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"golang.org/x/net/http2"
 )
@@ -27,7 +28,16 @@ func (c *Conn) readLoop() {
 		}
 	}
 	var ce http2.ConnectionError
+	if errors.Is(err, http2.ErrFrameTooLarge) {
+		err = fmt.Errorf("%w: %w", http2.ConnectionError(http2.ErrCodeFrameSize), err)
+	}
 	if errors.As(err, &ce) {
+		// Bounded: a server that does not read must not keep the read
+		// loop, and with it every stream's end, waiting.
+		c.mu.Lock()
+		c.baseWDL = time.Now().Add(streamCloseWait)
+		c.nc.SetWriteDeadline(c.baseWDL)
+		c.mu.Unlock()
 		c.write(func() error { return c.fr.WriteGoAway(0, http2.ErrCode(ce), nil) })
 	}
 	c.nc.Close()
@@ -42,6 +52,11 @@ func (c *Conn) readLoop() {
 
 // handle acts on one frame; an error ends the connection.
 func (c *Conn) handle(f http2.Frame) error {
+	if c.idle(f) {
+		// Only HEADERS and PRIORITY may open a stream, and a server may
+		// open none (RFC 9113 section 5.1).
+		return http2.ConnectionError(http2.ErrCodeProtocol)
+	}
 	switch f := f.(type) {
 	case *http2.DataFrame:
 		return c.onData(f)
@@ -76,12 +91,28 @@ func (c *Conn) handle(f http2.Frame) error {
 	return nil
 }
 
+// idle reports a frame on a stream we never opened, other than PRIORITY.
+func (c *Conn) idle(f http2.Frame) bool {
+	id := f.Header().StreamID
+	if id == 0 {
+		return false
+	}
+	switch f.(type) {
+	case *http2.DataFrame, *http2.MetaHeadersFrame, *http2.RSTStreamFrame, *http2.WindowUpdateFrame:
+	default:
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return id%2 == 0 || id >= c.nextID // nextID is written under c.mu too
+}
+
 // applySettings applies the server's SETTINGS.
 func (c *Conn) applySettings(f *http2.SettingsFrame) error {
 	if v, ok := f.Value(http2.SettingHeaderTableSize); ok {
 		c.wmu.Lock()
 		c.henc.SetMaxDynamicTableSizeLimit(v)
-		c.wmu.Unlock()
+		c.unlockW()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -106,6 +137,11 @@ func (c *Conn) applySettings(f *http2.SettingsFrame) error {
 			}
 		case http2.SettingMaxFrameSize:
 			c.maxFrame = int(min(s.Val, maxDataFrame))
+		case http2.SettingEnableConnectProtocol:
+			// It may not be withdrawn (RFC 8441 section 3).
+			if s.Val == 0 && c.first.enableConnect {
+				return http2.ConnectionError(http2.ErrCodeProtocol)
+			}
 		}
 		return nil
 	})
@@ -125,14 +161,26 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 	}
 	s := c.streams[f.StreamID]
 	var sRefund int
-	var flowErr bool
+	var resetCode http2.ErrCode
+	var reset bool
 	if s != nil {
 		s.recvd += n
-		if s.recvd > streamWindow {
-			flowErr = true
+		switch {
+		case s.resp == nil || s.peerEnded:
+			// DATA before the response's HEADERS is malformed (RFC 9113
+			// section 8.1); after END_STREAM it is on a closed stream
+			// (section 6.1): it is never taken for the WebSocket's bytes.
+			reset, resetCode = true, http2.ErrCodeProtocol
+			if s.peerEnded {
+				resetCode = http2.ErrCodeStreamClosed
+			}
+			delete(c.streams, f.StreamID)
+			s.endLocked(errDataOutOfPlace)
+		case s.recvd > streamWindow:
+			reset, resetCode = true, http2.ErrCodeFlowControl
 			delete(c.streams, f.StreamID)
 			s.endLocked(errors.New("wsclient: HTTP/2 stream: the server overran the flow-control window"))
-		} else {
+		default:
 			s.appendLocked(data)
 			sRefund = s.consumedLocked(n - len(data)) // padding is read at once
 			if f.StreamEnded() {
@@ -148,11 +196,15 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 	if sRefund > 0 {
 		c.writeWindowUpdate(f.StreamID, sRefund)
 	}
-	if flowErr {
-		c.writeReset(f.StreamID, http2.ErrCodeFlowControl)
+	if reset {
+		c.writeReset(f.StreamID, resetCode)
 	}
 	return nil
 }
+
+// errDataOutOfPlace ends a stream the server sent DATA on before its
+// response or after its END_STREAM.
+var errDataOutOfPlace = errors.New("wsclient: HTTP/2 stream: DATA before the response or after END_STREAM")
 
 // onHeaders takes the response to a stream's CONNECT (informational 1xx
 // answers are skipped), or its trailers.
@@ -186,6 +238,12 @@ func (c *Conn) takeHeaders(f *http2.MetaHeadersFrame) (http2.ErrCode, bool) {
 			return 0, false
 		}
 		s.resp = c.response(code, f)
+	} else if !f.StreamEnded() {
+		// A second HEADERS is trailers, which end the stream (RFC 9113
+		// section 8.1).
+		delete(c.streams, f.StreamID)
+		s.endLocked(errors.New("wsclient: HTTP/2 stream: HEADERS after the response without END_STREAM"))
+		return http2.ErrCodeProtocol, true
 	}
 	if f.StreamEnded() {
 		s.peerEndedLocked()
@@ -223,12 +281,7 @@ func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 		if c.sendWindow > 1<<31-1 {
 			return http2.ConnectionError(http2.ErrCodeFlowControl)
 		}
-		for _, s := range c.connWaiters {
-			s.connWait = false
-			s.wakeWriter()
-		}
-		clear(c.connWaiters)
-		c.connWaiters = c.connWaiters[:0]
+		c.wakeConnWaitersLocked()
 		return nil
 	}
 	overflow := false
@@ -247,6 +300,17 @@ func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	return nil
 }
 
+// wakeConnWaitersLocked wakes the writers waiting for the connection's
+// window.
+func (c *Conn) wakeConnWaitersLocked() {
+	for _, s := range c.connWaiters {
+		s.connWait = false
+		s.wakeWriter()
+	}
+	clear(c.connWaiters)
+	c.connWaiters = c.connWaiters[:0]
+}
+
 // onGoAway stops new streams on the connection and ends those the server
 // will not process.
 func (c *Conn) onGoAway(f *http2.GoAwayFrame) {
@@ -256,7 +320,7 @@ func (c *Conn) onGoAway(f *http2.GoAwayFrame) {
 	for id, s := range c.streams {
 		if id > f.LastStreamID {
 			delete(c.streams, id)
-			s.endLocked(fmt.Errorf("%w: GOAWAY %v", errConnLost, f.ErrCode))
+			s.endLocked(fmt.Errorf("%w (%v)", ErrGoAway, f.ErrCode))
 		}
 	}
 }

@@ -1,14 +1,13 @@
 package h2
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"sync"
 	"time"
-
-	"golang.org/x/net/http2"
 
 	"github.com/wsclient/wsclient/internal/deadline"
 )
@@ -39,14 +38,15 @@ type Stream struct {
 	recv       []byte         // DATA received and not read yet
 	recvBuf    *[]byte        // recv's memory: a pooled buffer, or a grown one
 	recvPooled bool
-	recvd      int   // DATA received (padding included) and not yet refunded
-	consumed   int   // of it, read and not yet refunded
-	rerr       error // what Read returns once recv is empty: io.EOF after END_STREAM
-	werr       error // why Write can no longer send
-	peerEnded  bool  // the server sent END_STREAM
-	ended      bool  // the stream is no longer in c.streams
-	closed     bool  // Close was called
-	connWait   bool  // in c.connWaiters
+	recvd      int       // DATA received (padding included) and not yet refunded
+	consumed   int       // of it, read and not yet refunded
+	rerr       error     // what Read returns once recv is empty: io.EOF after END_STREAM
+	werr       error     // why Write can no longer send
+	peerEnded  bool      // the server sent END_STREAM
+	ended      bool      // the stream is no longer in c.streams
+	closed     bool      // Close was called
+	wdeadline  time.Time // the write deadline, for nc while this stream writes
+	connWait   bool      // in c.connWaiters
 
 	// Guarded by c.wmu.
 	sentEnd bool // END_STREAM sent
@@ -213,6 +213,13 @@ func (s *Stream) Write(p []byte) (int, error) {
 			return n, err
 		}
 		if err := s.writeData(p[:k], false); err != nil {
+			if err == os.ErrDeadlineExceeded { // not sent: the window is still ours
+				s.c.mu.Lock()
+				s.sendWindow += int64(k)
+				s.c.sendWindow += int64(k)
+				s.c.wakeConnWaitersLocked()
+				s.c.mu.Unlock()
+			}
 			return n, err
 		}
 		p, n = p[k:], n+k
@@ -262,11 +269,13 @@ func (s *Stream) awaitWindow(want int) (int, error) {
 	}
 }
 
-// writeData sends one DATA frame, unless our side has ended.
+// writeData sends one DATA frame, unless our side has ended. The stream's
+// write deadline, and Close, interrupt a write blocked on a server that
+// does not read; as the frame is then cut short, that ends the connection.
 func (s *Stream) writeData(b []byte, end bool) error {
 	c := s.c
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlockW()
 	if s.sentEnd {
 		return net.ErrClosed
 	}
@@ -276,11 +285,40 @@ func (s *Stream) writeData(b []byte, end bool) error {
 	if len(b) == 0 && !end {
 		return nil
 	}
+	c.mu.Lock()
+	if s.closed {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	if !s.wdeadline.IsZero() && !time.Now().Before(s.wdeadline) {
+		// Expired since the window was taken: nothing is written, and
+		// the connection is not harmed.
+		c.mu.Unlock()
+		return os.ErrDeadlineExceeded
+	}
+	c.writer = s
+	if !s.wdeadline.IsZero() {
+		c.nc.SetWriteDeadline(s.wdeadline)
+		c.wdlSet = true
+	}
+	c.mu.Unlock()
 	s.sentEnd = end
-	if err := c.fr.WriteData(s.id, end, b); err != nil {
-		c.werr = err
+	err := c.fr.WriteData(s.id, end, b)
+	c.mu.Lock()
+	c.writer = nil
+	if c.wdlSet {
+		c.nc.SetWriteDeadline(c.baseWDL)
+		c.wdlSet = false
+	}
+	closed := s.closed
+	c.mu.Unlock()
+	if err != nil {
+		c.werr = fmt.Errorf("wsclient: HTTP/2 connection: %w", err)
 		c.nc.Close() // the read loop ends every stream
-		return err
+		if closed {
+			return net.ErrClosed
+		}
+		return c.werr
 	}
 	return nil
 }
@@ -323,15 +361,21 @@ func (s *Stream) Close() error {
 		delete(c.streams, s.id)
 		s.ended = true
 	}
+	if c.writer == s {
+		// Its own Write is blocked on a server that does not read.
+		c.nc.SetWriteDeadline(time.Unix(1, 0))
+		c.wdlSet = true
+	}
+	if opened && !ended {
+		// Written now, or by the goroutine that holds the write lock:
+		// Close never waits for a server that does not read.
+		c.pendingEnds = append(c.pendingEnds, pendingEnd{s: s, reset: !peerEnded})
+	}
 	s.putRecvLocked()
 	s.wake()
 	c.mu.Unlock()
-	if opened && !ended {
-		if peerEnded {
-			s.writeData(nil, true)
-		} else {
-			c.writeReset(s.id, http2.ErrCodeCancel)
-		}
+	if opened && !ended && c.wmu.TryLock() {
+		c.unlockW()
 	}
 	s.rdl.Stop()
 	s.wdl.Stop()
@@ -350,12 +394,24 @@ func (s *Stream) RemoteAddr() net.Addr { return s.c.nc.RemoteAddr() }
 // SetDeadline sets both deadlines.
 func (s *Stream) SetDeadline(t time.Time) error {
 	s.rdl.Set(t)
-	s.wdl.Set(t)
-	return nil
+	return s.SetWriteDeadline(t)
 }
 
 // SetReadDeadline sets the read deadline.
 func (s *Stream) SetReadDeadline(t time.Time) error { s.rdl.Set(t); return nil }
 
-// SetWriteDeadline sets the write deadline.
-func (s *Stream) SetWriteDeadline(t time.Time) error { s.wdl.Set(t); return nil }
+// SetWriteDeadline sets the write deadline. It also interrupts a write
+// blocked on a server that does not read, which ends the connection (a
+// frame cut short cannot be resumed).
+func (s *Stream) SetWriteDeadline(t time.Time) error {
+	s.wdl.Set(t)
+	c := s.c
+	c.mu.Lock()
+	s.wdeadline = t
+	if c.writer == s {
+		c.nc.SetWriteDeadline(t)
+		c.wdlSet = true
+	}
+	c.mu.Unlock()
+	return nil
+}
