@@ -472,6 +472,7 @@ func (c *Client) giveUpLocked(why error) {
 	cf.bytes, cf.waits, cf.cc, cf.off = 0, 0, nil, cc
 	cf.stray, cf.conf, cf.offErr = false, false, why
 	cf.age.Stop()
+	ob.drainedLocked()
 	ob.mu.Unlock()
 	cf.mismatches.Add(1)
 	cf.unconfirmed.Add(-int64(len(items)))
@@ -518,6 +519,7 @@ func (c *Client) confirmPong(cc *clientConn, p []byte) {
 	}
 	n, bytes, done := cf.kept.popUpTo(seq, nil)
 	cf.bytes -= bytes
+	ob.drainedLocked()
 	for _, it := range done {
 		if it.cw != nil {
 			cf.waits--
@@ -594,6 +596,7 @@ func (c *Client) confirmEnd(cc *clientConn) {
 	if cf.age != nil {
 		cf.age.Stop()
 	}
+	ob.drainedLocked()
 	if cf.redeliver && ob.busy && !ob.closed {
 		// The writer may have frames written on cc that it has not kept
 		// yet; it keeps them late (keep finds cf.cc != cc). They were

@@ -631,3 +631,44 @@ func (w writeWatcher) Write(p []byte) (int, error) {
 	w.saw(p)
 	return w.Conn.Write(p)
 }
+
+// The retention bound pushes back on Cast, never on a callback's reply: a
+// handler that answers the server while the kept frames fill the bound
+// (here a server that answers no pings, so nothing is confirmed) gets its
+// reply written, not refused with ErrOutboxFull.
+func TestClientConfirmBoundPassesReplies(t *testing.T) {
+	got := make(chan string, 16)
+	srv := wstest.NewServer(serverScript{onText: func(m string) { got <- m }, echo: true}.run, wstest.WithT(t))
+	h := newTH()
+	h.frame = func(c *wsclient.Client, f wsclient.Frame) wsclient.Action {
+		if f.Type == wsclient.TextMessage && strings.HasPrefix(string(f.Data), "fill") {
+			return wsclient.Reply(wsclient.TextFrame("reply"))
+		}
+		return wsclient.Action{}
+	}
+	const bound = 1 << 10
+	c := start(t, srv.URL, h, &wsclient.Options{Confirm: bound})
+	h.expect(t, "init")
+	h.expect(t, "connect")
+	fill := "fill" + strings.Repeat(".", 2*bound)
+	if err := c.Cast(wsclient.TextFrame(fill)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{fill, "reply"} {
+		select {
+		case m := <-got:
+			if m != want {
+				t.Fatalf("server got %.10q, want %.10q", m, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("server never got %.10q", want)
+		}
+	}
+	// The fill frame, kept and unconfirmed, still fills the bound for Cast.
+	if err := c.Cast(wsclient.TextFrame("late")); !errors.Is(err, wsclient.ErrOutboxFull) {
+		t.Fatalf("Cast at the bound = %v, want ErrOutboxFull", err)
+	}
+	if st := c.Stats(); st.Undelivered != 0 || st.Confirmed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -25,9 +25,11 @@ func (ob *outbox) overLocked(n int) bool {
 	return ob.cfg != nil && ob.cfg.outboxBytes > 0 && ob.bytes > 0 && ob.bytes+n > ob.cfg.outboxBytes
 }
 
-// drainedLocked signals the low-water mark after a refusal, once.
+// drainedLocked signals the low-water mark after a refusal, once, when
+// confirmation's retention bound has room too (a pong that makes room
+// calls it as well: a Cast refused at that bound gets its Drained).
 func (ob *outbox) drainedLocked() {
-	if ob.refused && ob.cfg != nil && ob.cfg.outboxBytes > 0 && !ob.closed && ob.bytes <= ob.cfg.outboxLow && ob.count < ob.limit {
+	if ob.refused && ob.cfg != nil && ob.cfg.outboxBytes > 0 && !ob.closed && ob.bytes <= ob.cfg.outboxLow && ob.count < ob.limit && !ob.cf.fullLocked() {
 		ob.refused = false
 		ob.cfg.drained(Drained{Frames: ob.count, Bytes: ob.bytes})
 	}

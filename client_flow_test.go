@@ -120,3 +120,56 @@ func TestClientOutboxBytesSlowLink(t *testing.T) {
 		t.Errorf("stats %+v: want %d messages out, nothing queued or undelivered", st, n)
 	}
 }
+
+// A Cast refused at confirmation's retention bound, with the outbox empty,
+// gets its Drained once a pong makes room: nothing is taken from the
+// outbox then, so the pong must signal it.
+func TestClientDrainedAfterConfirmBound(t *testing.T) {
+	held := make(chan []byte, 1)
+	release := make(chan struct{})
+	srv := newServer(t, func(sc *wstest.Conn) error {
+		for {
+			op, p, err := sc.ReadMessage()
+			if err != nil {
+				return nil
+			}
+			if op != wstest.OpPing {
+				continue
+			}
+			select {
+			case held <- p: // the first ping: held until released
+				select {
+				case <-release:
+				case <-sc.Context().Done():
+					return nil
+				}
+			default:
+			}
+			sc.WriteFrame(true, 0, wstest.OpPong, p)
+		}
+	})
+	h := &flowHandler{connected: make(chan struct{}), drained: make(chan Drained, 4)}
+	const bound = 4 << 10
+	c, err := Start(testCtx(t), srv.URL, h, &Options{Confirm: bound, OutboxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+	recv(t, h.connected)
+	if err := c.Cast(Frame{Type: BinaryMessage, Data: make([]byte, 2*bound)}); err != nil {
+		t.Fatal(err)
+	}
+	// The ping asked for at a quarter of the bound is written after the
+	// frame was kept: the bound is full now.
+	recv(t, held)
+	if err := c.Cast(Frame{Type: BinaryMessage, Data: []byte("x")}); !errors.Is(err, ErrOutboxFull) {
+		t.Fatalf("Cast at the retention bound = %v, want ErrOutboxFull", err)
+	}
+	close(release)
+	if d := recv(t, h.drained); d.Frames != 0 || d.Bytes != 0 {
+		t.Fatalf("Drained %+v, want an empty outbox", d)
+	}
+	if err := c.Cast(Frame{Type: BinaryMessage, Data: []byte("x")}); err != nil {
+		t.Fatalf("Cast after Drained = %v", err)
+	}
+}

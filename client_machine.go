@@ -459,6 +459,7 @@ func (c *Client) reply(a Action, front bool) {
 			continue
 		}
 		it := copyItem(f)
+		it.reply = true
 		if front {
 			items = append(items, it)
 			continue

@@ -92,7 +92,11 @@ type Options struct {
 	// frames are kept until the pong of a later ping (or the server's
 	// answer to the client's close frame) confirms that the server read
 	// them, at most Confirm bytes of payload (plus one batch) at a time; at
-	// the bound Cast returns ErrOutboxFull and Send waits. A frame written
+	// the bound Cast returns ErrOutboxFull (with OutboxBytes, a Drained
+	// follows once a pong makes room) and Send waits. The bound is soft
+	// for a callback's replies: they (and the frames queued ahead of them)
+	// are written even over it, so that a handler answering the server
+	// never stalls on it. A frame written
 	// but not confirmed when its connection ends is reported
 	// (ErrUnconfirmed) or, with Redelivery, sent again. With confirmation,
 	// Send returns nil once its frame is confirmed. Zero or negative (the

@@ -32,6 +32,7 @@ type outItem struct {
 	taken   bool            // a writer has it
 	cw      *confirmWait    // a confirming Send's
 	again   bool            // written before, being redelivered
+	reply   bool            // a callback's reply, waiting (see outbox.replies)
 	cancel  bool            // Send withdrew it
 	failed  transport       // a Send's connection, when its write failed
 
@@ -114,9 +115,13 @@ type outbox struct {
 
 	cf *confirmer // delivery confirmation (client_confirm.go); nil when off or not needed yet
 
-	closed  bool // the run has ended: refuse frames
-	busy    bool // the writer token is taken
-	ping    bool // a ping goes ahead of the queue
+	closed bool // the run has ended: refuse frames
+	busy   bool // the writer token is taken
+	ping   bool // a ping goes ahead of the queue
+	// replies counts the callbacks' replies waiting: while there are any,
+	// the writer takes data frames past confirmation's retention bound
+	// (a reply is never refused or held by it, and frames go in order).
+	replies int
 	refused bool // a frame was refused since the last Drained (client_flow.go)
 }
 
@@ -134,11 +139,14 @@ func (ob *outbox) push(it *outItem, bounded bool) error {
 		return ErrClosed
 	}
 	if bounded {
-		if ob.count >= ob.limit || ob.cf.fullLocked() || ob.overLocked(len(it.f.Data)) {
+		if ob.count >= ob.limit || !it.reply && ob.cf.fullLocked() || ob.overLocked(len(it.f.Data)) {
 			ob.refused = true
 			return ErrOutboxFull
 		}
 		it.counted = true
+		if it.reply {
+			ob.replies++
+		}
 		ob.count++
 		ob.bytes += len(it.f.Data)
 		if ob.cfg.trace != nil {
@@ -209,6 +217,11 @@ func (ob *outbox) pushFront(items ...*outItem) {
 	}
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
+	for _, it := range items {
+		if it.reply {
+			ob.replies++
+		}
+	}
 	if ob.head >= len(items) {
 		ob.head -= len(items)
 		copy(ob.q[ob.head:], items)
@@ -281,6 +294,10 @@ func (ob *outbox) popLocked() *outItem {
 		it := ob.q[ob.head]
 		ob.q[ob.head] = nil
 		ob.head++
+		if it.reply {
+			it.reply = false
+			ob.replies--
+		}
 		if it.counted {
 			ob.count--
 			ob.bytes -= len(it.f.Data)
@@ -379,9 +396,10 @@ func (ob *outbox) take(cc *clientConn, b *batch, small bool) bool {
 	}
 	for len(b.items) < batchItems {
 		it := ob.peekLocked()
-		if it == nil || it.closeOn == nil && isData(it.f.Type) && ob.cf.fullLocked() {
+		if it == nil || it.closeOn == nil && isData(it.f.Type) && ob.cf.fullLocked() && ob.replies == 0 {
 			// Nothing, or no room to keep a data frame (a pong makes
-			// room). A control frame at the head is not kept: it goes.
+			// room). A control frame at the head is not kept: it goes;
+			// nor are replies held (nor the frames ahead of them).
 			break
 		}
 		switch {
