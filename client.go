@@ -251,7 +251,7 @@ func New(url string, h Handler, opts *Options) *Client {
 	case err != nil:
 		c.h = badHandler{err: &urlError{err}}
 	default:
-		c.dst = &dialTarget{u: u, addr: addr, auth: auth}
+		c.dst = &dialTarget{raw: url, u: u, addr: addr, auth: auth}
 	}
 	c.ob.cond.L = &c.ob.mu
 	c.ob.limit = c.cfg.outboxSize

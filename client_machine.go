@@ -764,7 +764,7 @@ func (cc *clientConn) connInfo() ConnInfo {
 	if c == nil || c.dst == nil {
 		return cc.cn.Info()
 	}
-	return cc.t().infoAs(c.url, c.dst.u)
+	return cc.t().infoAs(c.url)
 }
 
 // readLoop reads cc's messages and runs HandleFrame for each on this

@@ -124,3 +124,13 @@ func TestClientNewRefuses(t *testing.T) {
 		t.Fatalf("Serve with a nil handler: %v, want ErrNilHandler", err)
 	}
 }
+
+// A Conn fits the runtime's 1024-byte size class: an object with pointers
+// over 512 bytes carries an 8-byte allocation header, so the struct may
+// take 1016 bytes. One word more and every connection costs 1152 bytes (128
+// more per idle connection, as one string field did).
+func TestConnSize(t *testing.T) {
+	if n := unsafe.Sizeof(Conn{}); n > 1016 {
+		t.Errorf("Conn is %d bytes, want at most 1016 (the 1024-byte size class with its header)", n)
+	}
+}

@@ -2,7 +2,6 @@ package wsclient
 
 import (
 	"context"
-	"net/url"
 )
 
 // transport is everything a Client needs from a Conn beyond the Conn's
@@ -47,9 +46,9 @@ type transport interface {
 	// Client's always is) to reach the end of the connection.
 	writeFailure(err error, reading bool) error
 
-	// infoAs is Info with the URL as the Client was given it (asGiven,
-	// parsed into dialled) when the connection went there unredirected.
-	infoAs(asGiven string, dialled *url.URL) ConnInfo
+	// infoAs is Info with the URL as the Client was given it (asGiven)
+	// when the connection went there unredirected.
+	infoAs(asGiven string) ConnInfo
 
 	// closeNowOnce is CloseNow for a caller that may have called it
 	// already: the socket is closed once.

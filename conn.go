@@ -35,7 +35,10 @@ type Conn struct {
 	nc  net.Conn // the connection; reads and writes go through stream
 	cfg connConfig
 
-	url         *url.URL // the URL dialled (the last hop of a redirect chain)
+	// rawURL is the URL dialled, kept as a string and parsed again by
+	// Info (an idle connection keeps no parsed URL): as given, or the last
+	// hop of a followed redirect chain (redirected).
+	rawURL      string
 	subprotocol string
 	extensions  string
 	respHead    string               // the handshake response's head, as received (HTTP/1.1)
@@ -54,8 +57,10 @@ type Conn struct {
 	ctlBuf   [frame.MaxControlPayload]byte
 	drained  bool // the last socket read returned less than it could hold
 	rbig     bool // reads ask for the big read buffer (see bigReadBuf)
-	onCtl    atomic.Pointer[func(MessageType, []byte)]
-	inflater *inflater
+	// redirected: the dial followed a redirect (rawURL is its last hop).
+	redirected bool
+	onCtl      atomic.Pointer[func(MessageType, []byte)]
+	inflater   *inflater
 
 	// proto is the protocol engine: message, frame-rule and close state,
 	// and the bytes of every frame sent. Its receive side belongs to the
@@ -84,7 +89,7 @@ type Conn struct {
 
 	pongMu      sync.Mutex
 	pong        [frame.MaxControlPayload]byte // latest unanswered ping's payload
-	pongLen     int
+	pongLen     uint8                         // ≤ 125: fits in the padding after pong
 	pongPending atomic.Bool
 
 	bytesIn atomic.Uint64 // bytes read from the socket, for keepalive
@@ -178,10 +183,27 @@ func (c *Conn) info(url string) ConnInfo {
 		st := tc.ConnectionState()
 		ci.TLS = &st
 	}
-	if url == "" && c.url != nil {
-		ci.URL = c.url.Redacted()
+	if url == "" {
+		ci.URL = c.urlString()
 	}
 	return ci
+}
+
+// setURL records the URL a dial of t reached: u, t's own or a redirect's.
+func (c *Conn) setURL(t *dialTarget, u *url.URL) {
+	if u == t.u && t.raw != "" {
+		c.rawURL = t.raw // the caller's string: nothing more is kept
+		return
+	}
+	c.rawURL, c.redirected = u.String(), u != t.u
+}
+
+// urlString is ConnInfo.URL: the URL dialled, any password redacted.
+func (c *Conn) urlString() string {
+	if u, _, _, err := parseURL(c.rawURL); err == nil {
+		return u.Redacted()
+	}
+	return ""
 }
 
 // responseHeader returns the handshake response's header: the Response's

@@ -426,6 +426,20 @@ func TestConnDialFollowRedirects(t *testing.T) {
 	if r := requestSeen(t, echo); r.RequestURI != "/final?x=y" {
 		t.Fatalf("server saw %q", r.RequestURI)
 	}
+	if got, want := conn.Info().URL, echo.URL+"/final?x=y"; got != want {
+		t.Errorf("Info().URL = %q, want the last hop %q", got, want)
+	}
+}
+
+// Info's URL is the URL dialled as Dial parsed it: an http:// scheme is
+// ws://, the fragment and any user:password are gone.
+func TestConnInfoURL(t *testing.T) {
+	echo := newEcho(t)
+	hostPort := strings.TrimPrefix(echo.URL, "ws://")
+	conn := dialT(t, "http://user:secret@"+hostPort+"/p?q=1#frag", nil)
+	if got, want := conn.Info().URL, "ws://"+hostPort+"/p?q=1"; got != want {
+		t.Errorf("Info().URL = %q, want %q", got, want)
+	}
 }
 
 // MaxRedirects (10 by default) bounds a chain; a loop ends with

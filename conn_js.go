@@ -29,13 +29,15 @@ type Conn struct {
 
 	funcs [4]js.Func // onopen, onmessage, onerror, onclose: released by the close event
 
-	mu       sync.Mutex
-	opened   bool
-	msgs     []jsMessage   // received, not yet read
-	arrived  chan struct{} // cap 1: a message or the close arrived
-	closed   chan struct{} // closed by the close event (or CloseNow)
-	closeErr error         // why the connection ended: *CloseError, ErrConnectionLost or ErrClosed
-	tooBig   bool          // a message over MaxMessageSize arrived
+	mu     sync.Mutex
+	opened bool
+	// redirected is always false: the browser follows no redirect.
+	redirected bool
+	msgs       []jsMessage   // received, not yet read
+	arrived    chan struct{} // cap 1: a message or the close arrived
+	closed     chan struct{} // closed by the close event (or CloseNow)
+	closeErr   error         // why the connection ended: *CloseError, ErrConnectionLost or ErrClosed
+	tooBig     bool          // a message over MaxMessageSize arrived
 
 	wmu       chan struct{} // cap 1: the write lock
 	closeSent atomic.Bool

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -31,12 +30,12 @@ type ConnInfo struct {
 	TLS *tls.ConnectionState
 }
 
-// infoAs is Info with the URL as the caller gave it (asGiven, which it
-// parsed into dialled) when the connection went there, with no redirect
-// and no password to redact: the string the user wrote, not one rebuilt
-// from its parts.
-func (c *Conn) infoAs(asGiven string, dialled *url.URL) ConnInfo {
-	if dialled != nil && c.url == dialled && !strings.Contains(asGiven, "@") {
+// infoAs is Info with the URL as the caller gave it (asGiven, the URL it
+// dialled) when the connection went there, with no redirect and no
+// password to redact: the string the user wrote, not one rebuilt from its
+// parts.
+func (c *Conn) infoAs(asGiven string) ConnInfo {
+	if !c.redirected && !strings.Contains(asGiven, "@") {
 		return c.info(asGiven)
 	}
 	return c.Info()

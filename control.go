@@ -91,7 +91,7 @@ func (c *Conn) controlHandler(typ MessageType, p []byte) {
 // never reads cannot hold the reader in a socket write.
 func (c *Conn) queuePong(p []byte) {
 	c.pongMu.Lock()
-	c.pongLen = copy(c.pong[:], p)
+	c.pongLen = uint8(copy(c.pong[:], p))
 	c.pongMu.Unlock()
 	c.pongPending.Store(true)
 	if c.wmu.tryLock() {

@@ -40,7 +40,7 @@ func Dial(ctx context.Context, rawURL string, d *Dialer) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.dial(ctx, &dialTarget{u: u, addr: addr, auth: auth}, nil)
+	return d.dial(ctx, &dialTarget{raw: rawURL, u: u, addr: addr, auth: auth}, nil)
 }
 
 // dial is Dial for a parsed URL, abortable through ab when it is not nil.
@@ -61,7 +61,7 @@ func (d *Dialer) dial(ctx context.Context, t *dialTarget, ab *dialAbort) (*Conn,
 	if d.HTTP2 != HTTP2Off {
 		if c, err := d.dialHTTP2(ctx, u, addr, auth); !errors.Is(err, errUseHTTP1) {
 			if c != nil {
-				c.url = u
+				c.setURL(t, u)
 				if d.Trace != nil {
 					d.Trace.traceReady(c)
 				}
@@ -96,7 +96,7 @@ func (d *Dialer) dial(ctx context.Context, t *dialTarget, ab *dialAbort) (*Conn,
 		he, ok := err.(*HandshakeError)
 		if err == nil || !ok || !isRedirect(he.StatusCode) {
 			if c != nil {
-				c.url = u
+				c.setURL(t, u)
 				if d.Trace != nil {
 					d.Trace.traceReady(c)
 				}

@@ -11,6 +11,7 @@ import (
 // be dialled again and again (Dialer.dial). It is never
 // modified once made.
 type dialTarget struct {
+	raw  string // the URL as given, which a Conn keeps in place of u
 	u    *url.URL
 	addr string
 	auth string
