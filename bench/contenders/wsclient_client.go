@@ -70,6 +70,12 @@ func dialWsclientClientWith(ctx context.Context, url string, opt Options, h Hand
 	d := wsclientDialer(opt)
 	ch := &clientHandler{h: h, done: newReaderDone(), connected: make(chan struct{})}
 	co.Dialer = d
+	if opt.MessageSize > 64<<10 {
+		// Large messages expected: keep the connection's receive buffer
+		// between them (Options.ReadBufferRetain's doc), as the Conn
+		// adapter keeps its own reused buffer.
+		co.ReadBufferRetain = opt.MessageSize
+	}
 	c, err := wsclient.Start(context.Background(), url, ch, &co)
 	if err != nil {
 		return nil, err
