@@ -130,6 +130,9 @@ func (c *Conn) writeFailure(err error, reading bool) error {
 	case <-done:
 	default:
 		if !reading && !c.reading() {
+			if peerReset(err) {
+				c.nc.Close() // left open for a reader (frameBatch.fail): none
+			}
 			return err // nobody reads: the close frame, if any, stays unread
 		}
 		t := time.NewTimer(c.cfg.closeTimeout)

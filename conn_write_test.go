@@ -419,3 +419,24 @@ func TestConnWriteBatchPartialWrite(t *testing.T) {
 		t.Fatalf("server got %q, want [a b c]", texts)
 	}
 }
+
+// A write the server refuses by resetting the connection, on a Conn that
+// nobody reads, closes the socket before it returns: the socket was left
+// open for a reader (frameBatch.fail), and there is none.
+func TestConnWriteResetWithoutReaderClosesSocket(t *testing.T) {
+	srv := wstest.NewEchoServer(wstest.WithReadLimit(1 << 20)) // its refusal is the point: no WithT
+	defer srv.Close()
+	conn := dialT(t, srv.URL, nil)
+	err := conn.WriteMessage(testCtx(t), BinaryMessage, make([]byte, 40<<20))
+	if err == nil {
+		t.Fatal("a 40 MiB message to a server with a 1 MiB limit was written")
+	}
+	var ce *CloseError
+	if !peerReset(err) && !errors.As(err, &ce) {
+		t.Logf("the write failed otherwise (%v): nothing to check", err)
+		return
+	}
+	if _, rerr := conn.nc.Read(make([]byte, 1)); !errors.Is(rerr, net.ErrClosed) {
+		t.Fatalf("the socket after the failed write: Read = %v, want net.ErrClosed", rerr)
+	}
+}

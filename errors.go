@@ -182,9 +182,10 @@ func closeCodeError(code int) error {
 
 // peerReset reports whether err is a write the peer refused by resetting
 // the connection (or closing it: a broken pipe). The socket then stays open
-// for the reader: what the peer sent before (its close frame, saying why)
-// is still to be read, and the reader closes the socket once it reaches
-// the reset.
+// for the reader (a Client's always reads; a Conn's may be about to): what
+// the peer sent before (its close frame, saying why) is still to be read,
+// and the reader closes the socket once it reaches the reset. When nobody
+// reads, the failed write's caller closes it (writeFailure).
 func peerReset(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
