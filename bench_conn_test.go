@@ -137,19 +137,7 @@ func BenchmarkConnWrite(b *testing.B) {
 // socket loop, so the profile and the syscall count are the client's.
 func BenchmarkConnRoundTrip64B(b *testing.B) {
 	conn, srv := benchConn(b)
-	resp := frame.Append(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Length: 64})
-	resp = append(resp, make([]byte, 64)...)
-	go func() {
-		req := make([]byte, 2+4+64)
-		for {
-			if _, err := io.ReadFull(srv, req); err != nil {
-				return
-			}
-			if _, err := srv.Write(resp); err != nil {
-				return
-			}
-		}
-	}()
+	go answer64(srv)
 	ctx := context.Background()
 	msg := make([]byte, 64)
 	buf := make([]byte, 0, 64)
@@ -461,6 +449,22 @@ func BenchmarkDial(b *testing.B) {
 	for range b.N {
 		if _, err := Dial(ctx, "ws://example.com/chat", d); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// answer64 is the server of the 64-byte round trips: for each masked 64-byte
+// request it reads, it writes a 64-byte binary message, until srv fails.
+func answer64(srv net.Conn) {
+	resp := frame.Append(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Length: 64})
+	resp = append(resp, make([]byte, 64)...)
+	req := make([]byte, 2+4+64)
+	for {
+		if _, err := io.ReadFull(srv, req); err != nil {
+			return
+		}
+		if _, err := srv.Write(resp); err != nil {
+			return
 		}
 	}
 }

@@ -4,10 +4,7 @@ package wsclient
 
 import (
 	"context"
-	"io"
 	"testing"
-
-	"github.com/wsclient/wsclient/internal/frame"
 )
 
 // BenchmarkConnRoundTripCtx is BenchmarkConnRoundTrip64B with a context
@@ -18,19 +15,7 @@ func BenchmarkConnRoundTripCtx(b *testing.B) {
 	for _, mode := range []string{"background", "reused", "fresh"} {
 		b.Run(mode, func(b *testing.B) {
 			conn, srv := benchConn(b)
-			resp := frame.Append(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Length: 64})
-			resp = append(resp, make([]byte, 64)...)
-			go func() {
-				req := make([]byte, 2+4+64)
-				for {
-					if _, err := io.ReadFull(srv, req); err != nil {
-						return
-					}
-					if _, err := srv.Write(resp); err != nil {
-						return
-					}
-				}
-			}()
+			go answer64(srv)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if mode == "background" {

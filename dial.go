@@ -23,26 +23,6 @@ import (
 	"github.com/wsclient/wsclient/internal/handshake"
 )
 
-// Dial connects to a ws:// or wss:// URL (http:// and https:// are taken
-// as their WebSocket equivalents) and performs the opening handshake, with
-// the options of d; nil means a zero Dialer. ctx bounds the whole
-// connection set-up (with Dialer.HandshakeTimeout); it does not affect the
-// connection once Dial has returned.
-//
-// A refused or invalid upgrade returns a *HandshakeError (with Location
-// for a redirect; see Dialer.FollowRedirects); a failure to reach the
-// server or to complete TLS returns a *DialError.
-func Dial(ctx context.Context, rawURL string, d *Dialer) (*Conn, error) {
-	if d == nil {
-		d = defaultDialer
-	}
-	u, addr, auth, err := parseURL(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	return d.dial(ctx, &dialTarget{raw: rawURL, u: u, addr: addr, auth: auth}, nil)
-}
-
 // dial is Dial for a parsed URL, abortable through ab when it is not nil.
 func (d *Dialer) dial(ctx context.Context, t *dialTarget, ab *dialAbort) (*Conn, error) {
 	u, addr, auth := t.u, t.addr, t.auth

@@ -11,29 +11,6 @@ import (
 	"syscall/js"
 )
 
-// Dial connects to a ws:// or wss:// URL (http:// and https:// are taken
-// as their WebSocket equivalents) with the browser's WebSocket, with the
-// options of d; nil means a zero Dialer. ctx bounds the connection set-up
-// (with Dialer.HandshakeTimeout); it does not affect the connection once
-// Dial has returned.
-//
-// The browser does the handshake: a Dialer option it cannot honour
-// (Header, Origin, TLS settings, NetDialContext, Proxy, Jar,
-// FollowRedirects, Compression, HTTP2, a URL with user:password) fails the
-// dial with an error naming it that matches errors.ErrUnsupported. A
-// refused handshake, like any failure to connect, is a *DialError with Op
-// "handshake": the browser does not tell the page why.
-func Dial(ctx context.Context, rawURL string, d *Dialer) (*Conn, error) {
-	if d == nil {
-		d = defaultDialer
-	}
-	u, addr, auth, err := parseURL(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	return d.dial(ctx, &dialTarget{u: u, addr: addr, auth: auth}, nil)
-}
-
 // unsupported is the error of an option or call the browser cannot honour.
 func unsupported(what string) error {
 	return fmt.Errorf("wsclient: %s: not possible in the browser (GOOS=js): %w", what, errors.ErrUnsupported)

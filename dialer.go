@@ -312,3 +312,31 @@ func (d *Dialer) closeTimeout() time.Duration {
 	}
 	return defaultCloseTimeout
 }
+
+// Dial connects to a ws:// or wss:// URL (http:// and https:// are taken
+// as their WebSocket equivalents) and performs the opening handshake, with
+// the options of d; nil means a zero Dialer. ctx bounds the whole
+// connection set-up (with Dialer.HandshakeTimeout); it does not affect the
+// connection once Dial has returned.
+//
+// A refused or invalid upgrade returns a *HandshakeError (with Location
+// for a redirect; see Dialer.FollowRedirects); a failure to reach the
+// server or to complete TLS returns a *DialError.
+//
+// In the browser (GOOS=js) the browser's WebSocket does the handshake: a
+// Dialer option it cannot honour (Header, Origin, TLS settings,
+// NetDialContext, Proxy, Jar, FollowRedirects, Compression, HTTP2, a URL
+// with user:password) fails the dial with an error naming it that matches
+// errors.ErrUnsupported, and a refused handshake, like any failure to
+// connect, is a *DialError with Op "handshake": the browser does not tell
+// the page why.
+func Dial(ctx context.Context, rawURL string, d *Dialer) (*Conn, error) {
+	if d == nil {
+		d = defaultDialer
+	}
+	u, addr, auth, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return d.dial(ctx, &dialTarget{raw: rawURL, u: u, addr: addr, auth: auth}, nil)
+}
