@@ -33,8 +33,10 @@ func TestDialAllocsTCP(t *testing.T) {
 		// 28 of wsclient's and net's, plus the test's goroutine and its
 		// done channel, plus 2 for asking the Proxy function (NoProxy):
 		// its request with its URL, and the request's header, plus 1 for
-		// parsing the URL (each Dial parses its own).
-		const want = 33
+		// parsing the URL (each Dial parses its own), plus 1 for the
+		// stream's raw read state (internal/sock), made by the first
+		// buffered read.
+		const want = 34
 		d := &Dialer{Proxy: NoProxy}
 		allocs := minAllocsPerRun(func() {
 			cn, done, err := dialConnReadingURL(ctx, d, url)
@@ -54,8 +56,11 @@ func TestDialAllocsTCP(t *testing.T) {
 		// Client's own configuration, its parsed URL and the record of it
 		// (New parses the URL once for all the client's attempts), plus
 		// the attempt's own goroutine (no dialling goroutine lingers to be
-		// reused).
-		const want = 43
+		// reused), plus the Conn's raw read state (see Conn), the reading
+		// goroutine of its own (its stack stays small while idle), and
+		// the control handler installed through the exported
+		// SetControlHandler (its function boxed once per connection).
+		const want = 46
 		d := &Dialer{Proxy: NoProxy}
 		h := &connectHandler{connected: make(chan struct{}, 1)}
 		ended, cancelEnded := context.WithCancel(ctx)
